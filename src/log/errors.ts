@@ -1,0 +1,28 @@
+/**
+ * Outcomes of storage-engine calls. Expected outcomes are returned, never thrown; the
+ * dispatcher's handlers map them to Kafka codes per partition.
+ */
+export enum LogStatus {
+  Ok = 0,
+  /** CRC-32C mismatch or a batch whose length does not match its bytes. */
+  CorruptMessage = 1,
+  /** Wrong magic, record count vs lastOffsetDelta, control bit from a client. */
+  InvalidRecord = 2,
+  /** A batch larger than max.message.bytes. */
+  RecordTooLarge = 3,
+  OffsetOutOfRange = 4,
+  /** An fs call failed (disk full, I/O error); the log is left as it was before the call. */
+  StorageError = 5,
+  /** The log was closed or deleted. */
+  Closed = 6,
+  /** A timestamp lookup found no record at or after the timestamp. */
+  NotFound = 7,
+  /** A request for a partition this worker does not host. */
+  UnknownPartition = 8,
+  /** The worker hosting the partition failed; retry after it restarts. */
+  WorkerFault = 9,
+  /** The request was malformed at the ring level (a bug, not user input). */
+  BadRequest = 10,
+  /** A DeleteRecords offset beyond the high watermark. */
+  OffsetBeyondHighWatermark = 11,
+}
