@@ -1,0 +1,235 @@
+/**
+ * Library-mode producer. Runs on the host's thread: it encodes record batches v2 itself
+ * (linger and batch size, like Kafka's producers) and hands the bytes to the dispatcher,
+ * which writes them into the partition worker's ring. No disk I/O here.
+ */
+import { MillraceError, invalidOption } from '../errors.js'
+import { LogStatus } from '../log/errors.js'
+import { BatchBuilder } from '../protocol/record-batch.js'
+import { Compression } from '../protocol/compression.js'
+import type { Dispatcher } from '../dispatcher/dispatcher.js'
+import type { PartitionState } from '../dispatcher/topic-table.js'
+import { partitionForKey, StickyPartitioner } from './partitioner.js'
+import { isRetriable, statusError } from './status-error.js'
+
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+export interface ProducerOptions {
+  /** 0: do not wait; 1 or -1 (all): resolve after the partition appended (and fsynced if its flush policy says so). */
+  acks?: 0 | 1 | -1
+  /** How long records wait for more to join their batch. Default 0: batches close at the end of the current tick. */
+  lingerMs?: number
+  /** A batch is sent once its records reach this many bytes. Default 1 MiB. */
+  batchSize?: number
+  compression?: CompressionName
+  /** Attempts after a retriable failure (a worker restarting). Default 5. */
+  retries?: number
+  retryBackoffMs?: number
+}
+
+export interface ProducerMessage {
+  key?: string | Uint8Array | null
+  value: string | Uint8Array | null
+  headers?: Record<string, string | Uint8Array | null>
+  partition?: number
+  timestamp?: number | bigint
+}
+
+export interface SendRequest {
+  topic: string
+  messages: ProducerMessage[]
+}
+
+export interface RecordMetadata {
+  topic: string
+  partition: number
+  /** Offset of the first of this send's records in the partition (-1n with acks=0). */
+  baseOffset: bigint
+}
+
+const CODECS: Record<CompressionName, Compression> = {
+  none: Compression.None, gzip: Compression.Gzip, snappy: Compression.Snappy, lz4: Compression.Lz4, zstd: Compression.Zstd
+}
+
+/** One send() call's share of a batch: where its records start, and who to tell. */
+interface Share {
+  firstIndex: number
+  /** `baseOffset` null: not known (acks=0). */
+  settle: (baseOffset: number | null, err: Error | null) => void
+}
+
+interface Accumulator {
+  readonly p: PartitionState
+  readonly builder: BatchBuilder
+  shares: Share[]
+}
+
+function toBytes (value: string | Uint8Array | null | undefined): Uint8Array | null {
+  if (value === null || value === undefined) return null
+  return typeof value === 'string' ? Buffer.from(value) : value
+}
+
+function integerOption (path: string, value: unknown, min: number, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw invalidOption(path, `must be an integer ≥ ${min}`)
+  return value
+}
+
+export class Producer {
+  readonly #dispatcher: Dispatcher
+  readonly #acks: 0 | 1 | -1
+  readonly #lingerMs: number
+  readonly #batchSize: number
+  readonly #compression: Compression
+  readonly #retries: number
+  readonly #retryBackoffMs: number
+  readonly #sticky = new StickyPartitioner()
+  readonly #open = new Map<number, Accumulator>()
+  readonly #inFlight = new Set<Promise<void>>()
+  #lingerTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  #closed = false
+
+  constructor (dispatcher: Dispatcher, options: ProducerOptions = {}) {
+    if (options === null || typeof options !== 'object') throw invalidOption('producer options', 'must be an object')
+    const acks = options.acks ?? -1
+    if (acks !== 0 && acks !== 1 && acks !== -1) throw invalidOption('producer options.acks', 'must be 0, 1 or -1')
+    const compression = options.compression ?? 'none'
+    if (!(compression in CODECS)) throw invalidOption('producer options.compression', 'must be one of none, gzip, snappy, lz4, zstd')
+    this.#dispatcher = dispatcher
+    this.#acks = acks
+    this.#lingerMs = integerOption('producer options.lingerMs', options.lingerMs, 0, 0)
+    this.#batchSize = integerOption('producer options.batchSize', options.batchSize, 1, 1024 * 1024)
+    this.#compression = CODECS[compression]
+    this.#retries = integerOption('producer options.retries', options.retries, 0, 5)
+    this.#retryBackoffMs = integerOption('producer options.retryBackoffMs', options.retryBackoffMs, 0, 100)
+  }
+
+  async send (request: SendRequest): Promise<RecordMetadata[]> {
+    if (this.#closed) throw new MillraceError('MR_ERR_CLOSED', 'the producer is closed')
+    if (request === null || typeof request !== 'object') throw invalidOption('send request', 'must be an object with topic and messages')
+    const { topic: name, messages } = request
+    const topic = this.#dispatcher.topic(name)
+    if (topic === undefined) {
+      throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', typeof name === 'string' ? `unknown topic '${name}'` : 'send request.topic must be a topic name')
+    }
+    if (!Array.isArray(messages) || messages.length === 0) throw invalidOption('send request.messages', 'must be a non-empty array')
+    const count = topic.partitions.length
+    const now = Date.now()
+    // Validate and place every message before any is appended, so a bad one fails the whole send.
+    const placed: Array<{ p: PartitionState, key: Uint8Array | null, value: Uint8Array | null, headers: Array<[string, Uint8Array | null]> | undefined, timestamp: number }> = []
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]
+      if (m === null || typeof m !== 'object') throw invalidOption(`messages[${i}]`, 'must be an object')
+      const key = toBytes(m.key)
+      const value = toBytes(m.value)
+      let partition: number
+      if (m.partition !== undefined) {
+        if (!Number.isInteger(m.partition) || m.partition < 0 || m.partition >= count) {
+          throw new MillraceError('MR_ERR_UNKNOWN_PARTITION', `messages[${i}].partition ${String(m.partition)} does not exist: topic '${name}' has ${count} partitions`)
+        }
+        partition = m.partition
+      } else {
+        partition = key === null ? this.#sticky.partition(name, count) : partitionForKey(key, count)
+      }
+      const timestamp = m.timestamp === undefined ? now : Number(m.timestamp)
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalidOption(`messages[${i}].timestamp`, 'must be a non-negative integer (ms)')
+      let headers: Array<[string, Uint8Array | null]> | undefined
+      if (m.headers !== undefined) {
+        if (m.headers === null || typeof m.headers !== 'object') throw invalidOption(`messages[${i}].headers`, 'must be an object')
+        headers = Object.entries(m.headers).map(([k, v]) => [k, toBytes(v)])
+      }
+      placed.push({ p: topic.partitions[partition], key, value, headers, timestamp })
+    }
+
+    const results = new Map<number, Promise<number>>()
+    for (const { p, key, value, headers, timestamp } of placed) {
+      let acc = this.#open.get(p.id)
+      if (acc === undefined) {
+        acc = { p, builder: new BatchBuilder({ compression: this.#compression }), shares: [] }
+        this.#open.set(p.id, acc)
+      }
+      if (!results.has(p.id)) {
+        const firstIndex = acc.builder.recordCount
+        results.set(p.id, new Promise<number>((resolve, reject) => {
+          acc.shares.push({ firstIndex, settle: (base, err) => err === null ? resolve(base === null ? -1 : base + firstIndex) : reject(err) })
+        }))
+      }
+      acc.builder.append(timestamp, key, value, headers)
+      if (acc.builder.sizeBytes >= this.#batchSize) this.#seal(acc)
+    }
+    this.#scheduleLinger()
+    const out: RecordMetadata[] = []
+    for (const [id, promise] of results) {
+      const p = this.#dispatcher.topics.partitionById(id)
+      const base = await promise
+      out.push({ topic: name, partition: p?.partition ?? -1, baseOffset: BigInt(base) })
+    }
+    return out
+  }
+
+  #scheduleLinger (): void {
+    if (this.#lingerTimer !== undefined || this.#open.size === 0) return
+    const fire = (): void => { this.#lingerTimer = undefined; this.#sealAll() }
+    this.#lingerTimer = this.#lingerMs === 0 ? setImmediate(fire) : setTimeout(fire, this.#lingerMs)
+  }
+
+  #sealAll (): void {
+    for (const acc of [...this.#open.values()]) this.#seal(acc)
+  }
+
+  /** Closes the accumulator's batch and sends it. */
+  #seal (acc: Accumulator): void {
+    this.#open.delete(acc.p.id)
+    if (acc.builder.recordCount === 0) return
+    const bytes = acc.builder.build()
+    const shares = acc.shares
+    if (acc.p.partition >= 0) this.#sticky.onBatchSent(acc.p.topic)
+    const sending = this.#deliver(acc.p, bytes, shares)
+    this.#inFlight.add(sending)
+    void sending.finally(() => this.#inFlight.delete(sending))
+  }
+
+  async #deliver (p: PartitionState, bytes: Buffer, shares: Share[]): Promise<void> {
+    const where = `produce to ${p.topic}-${p.partition}`
+    if (bytes.length > this.#dispatcher.maxAppendBytes) {
+      const err = statusError(LogStatus.RecordTooLarge, where)
+      for (const s of shares) s.settle(null, err)
+      return
+    }
+    if (this.#acks === 0) {
+      for (const s of shares) s.settle(null, null)
+      await this.#dispatcher.append(p, bytes)
+      return
+    }
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.#dispatcher.append(p, bytes)
+      if (answer.status === LogStatus.Ok) {
+        for (const s of shares) s.settle(answer.a, null)
+        return
+      }
+      if (!isRetriable(answer.status) || attempt >= this.#retries || this.#closed) {
+        const err = statusError(answer.status, where)
+        for (const s of shares) s.settle(null, err)
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.#retryBackoffMs * (attempt + 1)))
+    }
+  }
+
+  /** Sends every open batch now and waits for all batches in flight. */
+  async flush (): Promise<void> {
+    if (this.#lingerTimer !== undefined) {
+      clearTimeout(this.#lingerTimer as NodeJS.Timeout)
+      clearImmediate(this.#lingerTimer as NodeJS.Immediate)
+      this.#lingerTimer = undefined
+    }
+    this.#sealAll()
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    await this.flush()
+    this.#closed = true
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The broker's options: schema, defaults and validation in one place. `resolveBrokerConfig`
+ * validates everything once, eagerly, and returns a frozen plain object that is passed to
+ * worker threads through workerData (workers never read process.env or files themselves).
+ */
+import { availableParallelism } from 'node:os'
+import { invalidOption } from '../errors.js'
+
+export interface BrokerOptions {
+  /** Where partition directories live; `null` keeps everything in memory. Default './data'. */
+  dataDir?: string | null
+  /** Partition worker threads. Default: one per core. */
+  workers?: number
+  /** Bytes of each dispatcher↔worker ring (one per direction), a power of two. */
+  ringBytes?: number
+  /** TCP port for Kafka clients; undefined opens no listener (library mode default). 0 picks a free port. */
+  port?: number
+  host?: string
+  /** Host and port put in Metadata responses (Kafka's advertised.listeners). */
+  advertisedHost?: string
+  advertisedPort?: number
+  /** Kafka's auto.create.topics.enable. */
+  autoCreateTopics?: boolean
+  /** Kafka's num.partitions: partitions of auto-created topics and CreateTopics with -1. */
+  defaultPartitions?: number
+  /** Broker-wide defaults for topic configs (Kafka topic config names, e.g. 'retention.ms'). */
+  topicDefaults?: Record<string, string>
+  /** How often partitions check retention and age-based roll (Kafka's log.retention.check.interval.ms). */
+  retentionCheckIntervalMs?: number
+  /** Threads for background jobs (recovery scans, deletion). */
+  jobThreads?: number
+  /** Kafka's socket.request.max.bytes. */
+  maxRequestBytes?: number
+  /** Most open client connections at once. */
+  maxConnections?: number
+}
+
+export interface BrokerConfig {
+  readonly dataDir: string | null
+  readonly workers: number
+  readonly ringBytes: number
+  readonly port: number | undefined
+  readonly host: string
+  readonly advertisedHost: string | undefined
+  readonly advertisedPort: number | undefined
+  readonly autoCreateTopics: boolean
+  readonly defaultPartitions: number
+  readonly topicDefaults: Readonly<Record<string, string>>
+  readonly retentionCheckIntervalMs: number
+  readonly jobThreads: number
+  readonly maxRequestBytes: number
+  readonly maxConnections: number
+}
+
+export const DEFAULT_RING_BYTES = 8 * 1024 * 1024
+export const MIN_RING_BYTES = 64 * 1024
+export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024
+
+const KNOWN_OPTIONS = new Set([
+  'dataDir', 'workers', 'ringBytes', 'port', 'host', 'advertisedHost', 'advertisedPort', 'autoCreateTopics',
+  'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections'
+])
+
+function integer (path: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidOption(path, max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer from ${min} to ${max}`)
+  }
+  return value
+}
+
+function optional<T> (value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value
+}
+
+export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig {
+  if (options === null || typeof options !== 'object') throw invalidOption('options', 'must be an object')
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw invalidOption(`options.${key}`, 'is not a known option')
+  }
+  const dataDir = options.dataDir === undefined ? './data' : options.dataDir
+  if (dataDir !== null && (typeof dataDir !== 'string' || dataDir.length === 0)) {
+    throw invalidOption('options.dataDir', 'must be a non-empty path or null (in memory)')
+  }
+  const ringBytes = integer('options.ringBytes', optional(options.ringBytes, DEFAULT_RING_BYTES), MIN_RING_BYTES, 1 << 30)
+  if ((ringBytes & (ringBytes - 1)) !== 0) throw invalidOption('options.ringBytes', 'must be a power of two')
+  const port = options.port === undefined ? undefined : integer('options.port', options.port, 0, 65535)
+  const host = optional(options.host, '127.0.0.1')
+  if (typeof host !== 'string' || host.length === 0) throw invalidOption('options.host', 'must be a non-empty string')
+  if (options.advertisedHost !== undefined && (typeof options.advertisedHost !== 'string' || options.advertisedHost.length === 0)) {
+    throw invalidOption('options.advertisedHost', 'must be a non-empty string')
+  }
+  const advertisedPort = options.advertisedPort === undefined ? undefined : integer('options.advertisedPort', options.advertisedPort, 1, 65535)
+  const autoCreateTopics = optional(options.autoCreateTopics, true)
+  if (typeof autoCreateTopics !== 'boolean') throw invalidOption('options.autoCreateTopics', 'must be a boolean')
+  const topicDefaults = optional(options.topicDefaults, {})
+  if (topicDefaults === null || typeof topicDefaults !== 'object') throw invalidOption('options.topicDefaults', 'must be an object of string values')
+  for (const [key, value] of Object.entries(topicDefaults)) {
+    if (typeof value !== 'string') throw invalidOption(`options.topicDefaults['${key}']`, 'must be a string')
+  }
+  const workers = integer('options.workers', optional(options.workers, availableParallelism()), 1, 256)
+  return Object.freeze({
+    dataDir,
+    workers,
+    ringBytes,
+    port,
+    host,
+    advertisedHost: options.advertisedHost,
+    advertisedPort,
+    autoCreateTopics,
+    defaultPartitions: integer('options.defaultPartitions', optional(options.defaultPartitions, 1), 1, 100_000),
+    topicDefaults: Object.freeze({ ...topicDefaults }),
+    retentionCheckIntervalMs: integer('options.retentionCheckIntervalMs', optional(options.retentionCheckIntervalMs, 300_000), 10),
+    jobThreads: integer('options.jobThreads', optional(options.jobThreads, Math.max(1, Math.min(4, workers))), 1, 64),
+    maxRequestBytes: integer('options.maxRequestBytes', optional(options.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES), 1024),
+    maxConnections: integer('options.maxConnections', optional(options.maxConnections, 10_000), 1)
+  })
+}
+

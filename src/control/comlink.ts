@@ -1,0 +1,19 @@
+/**
+ * The control plane's RPC: comlink over a MessagePort (create/open/close partitions, describe,
+ * shut down). Record batches never travel here; they go through the rings.
+ */
+import type { MessagePort, Worker } from 'node:worker_threads'
+import { expose, wrap, releaseProxy, type Remote } from 'comlink/dist/esm/comlink.mjs'
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
+
+export { releaseProxy, type Remote }
+
+type NodePort = Parameters<typeof nodeEndpoint>[0]
+
+export function exposeOn (port: MessagePort, target: object): void {
+  expose(target, nodeEndpoint(port as unknown as NodePort))
+}
+
+export function remoteOn<T> (port: MessagePort | Worker): Remote<T> {
+  return wrap<T>(nodeEndpoint(port as unknown as NodePort))
+}

@@ -1,0 +1,332 @@
+/**
+ * Dispatcher: routes partition requests to the worker that hosts each partition, holds Fetch
+ * long-polls, keeps the topic table, and restarts workers that die.
+ *
+ * Thread: the broker's main thread (server mode) or the host's thread (library mode). It does
+ * no disk I/O: partition files belong to the workers, and start-up discovery, recovery scans
+ * and deletions run in the job pool. Its state (topic table, waiters) is touched only here.
+ */
+import { channel } from 'node:diagnostics_channel'
+import type { BrokerConfig } from '../config/broker-config.js'
+import { MillraceError } from '../errors.js'
+import { LogStatus } from '../log/errors.js'
+import { topicNameProblem } from '../config/topic-name.js'
+import { topicConfigProblem } from '../config/topic-config.js'
+import type { DiscoveredPartition, PartitionOffsets, PartitionSpec } from '../partition/partition-spec.js'
+import { JobPool } from './job-pool.js'
+import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
+import { WorkerLink, type PartitionAnswer } from './worker-link.js'
+
+const faultChannel = channel('millrace:partition:fault')
+const restartChannel = channel('millrace:partition:restart')
+
+/** Most partitions one broker hosts; a guard against a typo creating millions of directories. */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000
+
+interface Waiter {
+  resolve: () => void
+  timer: NodeJS.Timeout
+  ids: readonly number[]
+}
+
+export class Dispatcher {
+  readonly config: BrokerConfig
+  readonly topics = new TopicTable()
+  readonly #links: WorkerLink[] = []
+  readonly #jobs: JobPool | null
+  readonly #waiters = new Map<number, Set<Waiter>>()
+  #closed = false
+
+  private constructor (config: BrokerConfig) {
+    this.config = config
+    this.#jobs = config.dataDir === null ? null : new JobPool(config.jobThreads)
+  }
+
+  static async start (config: BrokerConfig): Promise<Dispatcher> {
+    const dispatcher = new Dispatcher(config)
+    try {
+      await dispatcher.#start()
+    } catch (err) {
+      await dispatcher.close().catch(() => {})
+      throw err
+    }
+    return dispatcher
+  }
+
+  async #start (): Promise<void> {
+    const discovery = this.#jobs === null ? null : this.#jobs.discover(this.config.dataDir!)
+    const links = Promise.all(Array.from({ length: this.config.workers }, (_, index) => this.#spawn(index)))
+    const [found] = await Promise.all([discovery, links.then((l) => { this.#links.push(...l) })])
+    if (found === null) return
+    for (const dir of found.pendingDeletes) void this.#jobs!.deleteDir(dir).catch(() => {})
+    await this.#restore(found.partitions)
+  }
+
+  #spawn (index: number): Promise<WorkerLink> {
+    return WorkerLink.start({
+      index,
+      ringBytes: this.config.ringBytes,
+      dataDir: this.config.dataDir,
+      topicDefaults: this.config.topicDefaults,
+      retentionCheckIntervalMs: this.config.retentionCheckIntervalMs,
+      onExit: (link, cause) => { void this.#restartWorker(link, cause) }
+    })
+  }
+
+  /** Rebuilds the topic table from what a data-dir scan found, recovering partitions in parallel. */
+  async #restore (found: DiscoveredPartition[]): Promise<void> {
+    found.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    const opened: Array<Promise<void>> = []
+    for (const d of found) {
+      let topic = this.topics.get(d.topic)
+      if (topic === undefined) topic = this.topics.addTopic(d.topic, d.topicId, d.overrides)
+      const p = this.topics.addPartition(topic, d.partition, this.topics.leastLoadedWorker(this.#links.length))
+      opened.push(this.#recoverAndOpen(topic, p))
+    }
+    await Promise.all(opened)
+    for (const topic of this.topics.all()) {
+      for (let i = 0; i < topic.partitions.length; i++) {
+        if (topic.partitions[i] === undefined) throw new MillraceError('MR_ERR_STORAGE', `topic '${topic.name}' is missing partition ${i} in ${this.config.dataDir}`)
+      }
+    }
+  }
+
+  async #recoverAndOpen (topic: TopicState, p: PartitionState): Promise<void> {
+    if (this.#jobs !== null) {
+      const dir = `${this.config.dataDir}/${topic.name}-${p.partition}`
+      await this.#jobs.recover(dir, { ...this.config.topicDefaults }, topic.overrides)
+    }
+    await this.#open(topic, p, false)
+  }
+
+  #spec (topic: TopicState, p: PartitionState): PartitionSpec {
+    return { id: p.id, topic: topic.name, topicId: topic.topicId, partition: p.partition, overrides: topic.overrides, leaderEpoch: p.leaderEpoch }
+  }
+
+  async #open (topic: TopicState, p: PartitionState, create: boolean): Promise<void> {
+    const link = this.#links[p.worker]
+    const offsets = await link.call((c) => c.openPartition(this.#spec(topic, p), create))
+    this.#update(p, offsets)
+    p.online = true
+  }
+
+  #update (p: PartitionState, offsets: PartitionOffsets): void {
+    p.logStartOffset = offsets.logStartOffset
+    p.highWatermark = offsets.highWatermark
+    p.logEndOffset = offsets.logEndOffset
+  }
+
+  async #restartWorker (dead: WorkerLink, cause: Error): Promise<void> {
+    const hosted = [...this.topics.partitions()].filter((p) => p.worker === dead.index)
+    for (const p of hosted) p.online = false
+    if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause, partitions: hosted.length })
+    if (this.#closed) return
+    try {
+      const link = await this.#spawn(dead.index)
+      if (this.#closed) { await link.close(); return }
+      this.#links[dead.index] = link
+      await Promise.all(hosted.map(async (p) => {
+        const topic = this.topics.get(p.topic)
+        if (topic === undefined || topic.partitions[p.partition] !== p) return
+        p.leaderEpoch++
+        await this.#recoverAndOpen(topic, p)
+      }))
+      if (restartChannel.hasSubscribers) restartChannel.publish({ worker: dead.index, partitions: hosted.length })
+    } catch (err) {
+      if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause: err, partitions: hosted.length })
+    }
+  }
+
+  // --- topics
+
+  topic (name: string): TopicState | undefined { return this.topics.get(name) }
+
+  partition (topic: string, partition: number): PartitionState | undefined {
+    return this.topics.get(topic)?.partitions[partition]
+  }
+
+  /** Checks a create-topic request without creating anything; throws MillraceError. */
+  validateNewTopic (name: string, partitions: number, overrides: Record<string, string>): void {
+    const nameProblem = topicNameProblem(name)
+    if (nameProblem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', `topic name ${nameProblem}`)
+    if (this.topics.has(name)) throw new MillraceError('MR_ERR_TOPIC_EXISTS', `topic '${name}' already exists`)
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
+      throw new MillraceError('MR_ERR_INVALID_OPTION', `partitions must be an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC}`)
+    }
+    const configProblem = topicConfigProblem(overrides, this.config.topicDefaults)
+    if (configProblem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', configProblem)
+  }
+
+  async createTopic (name: string, partitions: number, overrides: Record<string, string> = {}): Promise<TopicState> {
+    this.#assertOpen()
+    this.validateNewTopic(name, partitions, overrides)
+    const topic = this.topics.addTopic(name, TopicTable.newTopicId(), { ...overrides })
+    try {
+      await this.#addPartitions(topic, partitions)
+    } catch (err) {
+      await this.#dropPartitions(topic).catch(() => {})
+      this.topics.removeTopic(name)
+      throw new MillraceError('MR_ERR_STORAGE', `could not create topic '${name}': ${(err as Error).message}`, { cause: err })
+    }
+    return topic
+  }
+
+  async #addPartitions (topic: TopicState, total: number): Promise<void> {
+    const added: PartitionState[] = []
+    for (let i = topic.partitions.length; i < total; i++) {
+      added.push(this.topics.addPartition(topic, i, this.topics.leastLoadedWorker(this.#links.length)))
+    }
+    await Promise.all(added.map((p) => this.#open(topic, p, true)))
+  }
+
+  async createPartitions (name: string, total: number): Promise<void> {
+    this.#assertOpen()
+    const topic = this.#requireTopic(name)
+    if (!Number.isInteger(total) || total <= topic.partitions.length || total > MAX_PARTITIONS_PER_TOPIC) {
+      throw new MillraceError('MR_ERR_INVALID_OPTION', `topic '${name}' has ${topic.partitions.length} partitions; the new count must be an integer above that and at most ${MAX_PARTITIONS_PER_TOPIC}`)
+    }
+    await this.#addPartitions(topic, total)
+  }
+
+  async deleteTopic (name: string): Promise<void> {
+    this.#assertOpen()
+    const topic = this.#requireTopic(name)
+    this.topics.removeTopic(name)
+    await this.#dropPartitions(topic)
+  }
+
+  async #dropPartitions (topic: TopicState): Promise<void> {
+    await Promise.all(topic.partitions.map(async (p) => {
+      p.online = false
+      this.#wake(p.id)
+      const link = this.#links[p.worker]
+      if (!link.alive) return
+      const doomed = await link.call((c) => c.deletePartition(p.id))
+      if (doomed !== null && this.#jobs !== null) await this.#jobs.deleteDir(doomed)
+    }))
+  }
+
+  async alterTopicConfig (name: string, overrides: Record<string, string>): Promise<void> {
+    this.#assertOpen()
+    const topic = this.#requireTopic(name)
+    const problem = topicConfigProblem(overrides, this.config.topicDefaults)
+    if (problem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', problem)
+    topic.overrides = { ...overrides }
+    await Promise.all(topic.partitions.map((p) => this.#links[p.worker].call((c) => c.alterConfig(p.id, topic.overrides))))
+  }
+
+  async describePartition (p: PartitionState): Promise<PartitionOffsets | null> {
+    const link = this.#links[p.worker]
+    if (!p.online || !link.alive) return null
+    const offsets = await link.call((c) => c.describe(p.id))
+    if (offsets !== null) this.#update(p, offsets)
+    return offsets
+  }
+
+  #requireTopic (name: string): TopicState {
+    const topic = this.topics.get(name)
+    if (topic === undefined) throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${name}'`)
+    return topic
+  }
+
+  #assertOpen (): void {
+    if (this.#closed) throw new MillraceError('MR_ERR_CLOSED', 'the broker is closed')
+  }
+
+  // --- data plane
+
+  /** Largest record-batch payload one append may carry (the ring's frame limit). */
+  get maxAppendBytes (): number { return this.#links[0]?.maxRequestPayload ?? 0 }
+
+  async append (p: PartitionState, batches: Uint8Array): Promise<PartitionAnswer> {
+    const answer = p.online ? await this.#links[p.worker].append(p.id, p.leaderEpoch, batches) : offline()
+    this.#observe(p, answer)
+    if (answer.status === LogStatus.Ok) this.#wake(p.id)
+    return answer
+  }
+
+  async fetch (p: PartitionState, offset: number, maxBytes: number, isolation = 0): Promise<PartitionAnswer> {
+    const answer = p.online ? await this.#links[p.worker].fetch(p.id, offset, maxBytes, isolation) : offline()
+    this.#observe(p, answer)
+    return answer
+  }
+
+  async listOffset (p: PartitionState, timestamp: number): Promise<PartitionAnswer> {
+    const answer = p.online ? await this.#links[p.worker].listOffset(p.id, timestamp) : offline()
+    this.#observe(p, answer)
+    return answer
+  }
+
+  async deleteRecords (p: PartitionState, offset: number): Promise<PartitionAnswer> {
+    const answer = p.online ? await this.#links[p.worker].deleteRecords(p.id, offset) : offline()
+    this.#observe(p, answer)
+    return answer
+  }
+
+  #observe (p: PartitionState, answer: PartitionAnswer): void {
+    if (answer.highWatermark < 0) return
+    p.highWatermark = answer.highWatermark
+    p.logStartOffset = answer.logStartOffset
+    p.logEndOffset = answer.logEndOffset
+  }
+
+  /**
+   * Resolves when an append lands on one of `partitions`, or after `maxWaitMs`: the wait of a
+   * Fetch long-poll. The caller re-reads afterwards.
+   */
+  waitForData (partitions: readonly PartitionState[], maxWaitMs: number): Promise<void> {
+    if (maxWaitMs <= 0 || this.#closed) return Promise.resolve()
+    return new Promise((resolve) => {
+      const ids = partitions.map((p) => p.id)
+      const waiter: Waiter = { resolve: () => {}, timer: undefined as unknown as NodeJS.Timeout, ids }
+      const done = (): void => {
+        clearTimeout(waiter.timer)
+        for (const id of ids) this.#waiters.get(id)?.delete(waiter)
+        resolve()
+      }
+      waiter.resolve = done
+      waiter.timer = setTimeout(done, maxWaitMs)
+      for (const id of ids) {
+        let set = this.#waiters.get(id)
+        if (set === undefined) { set = new Set(); this.#waiters.set(id, set) }
+        set.add(waiter)
+      }
+    })
+  }
+
+  #wake (id: number): void {
+    const set = this.#waiters.get(id)
+    if (set === undefined || set.size === 0) return
+    for (const waiter of [...set]) waiter.resolve()
+  }
+
+  // --- lifecycle
+
+  /** Test hook: makes the worker hosting `p` fail as a bug would, and resolves when it is gone. */
+  async crashWorkerOf (p: PartitionState): Promise<void> {
+    const link = this.#links[p.worker]
+    await link.crash().catch(() => {})
+    await link.exited
+  }
+
+  /** Resolves when every partition is online again (after a worker restart). */
+  async whenOnline (timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while ([...this.topics.partitions()].some((p) => !p.online)) {
+      if (Date.now() > deadline) throw new MillraceError('MR_ERR_TIMEOUT', 'partitions did not come back online in time')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const set of this.#waiters.values()) for (const waiter of [...set]) waiter.resolve()
+    await Promise.allSettled(this.#links.map((link) => link.close()))
+    await this.#jobs?.close()
+  }
+}
+
+function offline (): PartitionAnswer {
+  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null }
+}

@@ -1,0 +1,34 @@
+/**
+ * The background job pool (piscina): recovery scans at start, directory deletion. Threads
+ * start on first use and leave when idle, so a broker with nothing to recover pays nothing.
+ */
+import { Piscina } from 'piscina'
+import type { DiscoverResult, JobTask } from '../jobs/tasks.js'
+import type { RecoveryReport } from '../log/recovery.js'
+
+const JOB_URL = new URL('../../workers/job.js', import.meta.url)
+const IDLE_TIMEOUT_MS = 2000
+
+export class JobPool {
+  readonly #pool: Piscina<JobTask, unknown>
+
+  constructor (threads: number) {
+    this.#pool = new Piscina({ filename: JOB_URL.href, maxThreads: threads, minThreads: 0, idleTimeout: IDLE_TIMEOUT_MS })
+  }
+
+  discover (dataDir: string): Promise<DiscoverResult> {
+    return this.#pool.run({ type: 'discover', dataDir }) as Promise<DiscoverResult>
+  }
+
+  recover (dir: string, topicDefaults: Record<string, string>, overrides: Record<string, string>): Promise<RecoveryReport> {
+    return this.#pool.run({ type: 'recover', dir, topicDefaults, overrides }) as Promise<RecoveryReport>
+  }
+
+  deleteDir (dir: string): Promise<void> {
+    return this.#pool.run({ type: 'delete-dir', dir }) as Promise<void>
+  }
+
+  close (): Promise<void> {
+    return this.#pool.close()
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The dispatcher's view of topics and partitions: names, ids, config overrides, which worker
+ * hosts each partition, and the offsets last reported by its actor. Plain data, one thread.
+ */
+import { randomBytes } from 'node:crypto'
+
+export interface PartitionState {
+  readonly topic: string
+  readonly partition: number
+  /** Broker-wide numeric id used in ring frames. */
+  readonly id: number
+  worker: number
+  leaderEpoch: number
+  logStartOffset: number
+  highWatermark: number
+  logEndOffset: number
+  /** False while its worker restarts and recovers it. */
+  online: boolean
+}
+
+export interface TopicState {
+  readonly name: string
+  /** 32 hex digits. */
+  readonly topicId: string
+  overrides: Record<string, string>
+  readonly partitions: PartitionState[]
+}
+
+export class TopicTable {
+  readonly #topics = new Map<string, TopicState>()
+  readonly #byId = new Map<number, PartitionState>()
+  #nextPartitionId = 1
+
+  get size (): number { return this.#topics.size }
+  get (name: string): TopicState | undefined { return this.#topics.get(name) }
+  has (name: string): boolean { return this.#topics.has(name) }
+  all (): IterableIterator<TopicState> { return this.#topics.values() }
+  partitionById (id: number): PartitionState | undefined { return this.#byId.get(id) }
+  partitions (): IterableIterator<PartitionState> { return this.#byId.values() }
+
+  static newTopicId (): string {
+    return randomBytes(16).toString('hex')
+  }
+
+  addTopic (name: string, topicId: string, overrides: Record<string, string>): TopicState {
+    const topic: TopicState = { name, topicId, overrides, partitions: [] }
+    this.#topics.set(name, topic)
+    return topic
+  }
+
+  addPartition (topic: TopicState, partition: number, worker: number): PartitionState {
+    const state: PartitionState = {
+      topic: topic.name,
+      partition,
+      id: this.#nextPartitionId++,
+      worker,
+      leaderEpoch: 0,
+      logStartOffset: 0,
+      highWatermark: 0,
+      logEndOffset: 0,
+      online: false
+    }
+    topic.partitions[partition] = state
+    this.#byId.set(state.id, state)
+    return state
+  }
+
+  removeTopic (name: string): void {
+    const topic = this.#topics.get(name)
+    if (topic === undefined) return
+    for (const p of topic.partitions) this.#byId.delete(p.id)
+    this.#topics.delete(name)
+  }
+
+  /** Picks the worker hosting the fewest partitions, so topics spread evenly. */
+  leastLoadedWorker (workers: number): number {
+    const counts = new Array<number>(workers).fill(0)
+    for (const p of this.#byId.values()) counts[p.worker]++
+    let best = 0
+    for (let i = 1; i < workers; i++) if (counts[i] < counts[best]) best = i
+    return best
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * WorkerLink: the dispatcher's end of one partition worker: its thread, its two rings, its
+ * comlink control proxy, and the requests in flight to it.
+ *
+ * Thread: the dispatcher's. Requests are written into the request ring in call order (a FIFO
+ * of waiting senders keeps per-partition order when the ring is full: backpressure, bounded by
+ * the callers that wait). Responses are drained by one loop that waits with Atomics.waitAsync.
+ * When the thread dies, every request in flight is answered WorkerFault (retriable) and
+ * `onExit` tells the owner, which restarts the worker and reopens its partitions.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads'
+import { releaseProxy, remoteOn, type Remote } from '../control/comlink.js'
+import { createRing, RingReader, RingWriter } from '../ring/ring.js'
+import type { PartitionControl } from '../partition/partition-host.js'
+import { LogStatus } from '../log/errors.js'
+import {
+  FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
+  REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
+} from '../partition/frames.js'
+
+const WORKER_URL = new URL('../../workers/partition-worker.js', import.meta.url)
+/** Backstop for a missed notify: the response loop re-checks the ring at least this often. */
+const RESPONSE_WAIT_MS = 1000
+
+/** What every partition answer carries. `bytes` is set for fetches only (a copy out of the ring). */
+export interface PartitionAnswer {
+  status: LogStatus
+  /** append: base offset; fetch: last stable offset; list-offset: offset; delete-records: log start. */
+  a: number
+  /** append: log append time; list-offset: timestamp. */
+  b: number
+  highWatermark: number
+  logStartOffset: number
+  logEndOffset: number
+  bytes: Buffer | null
+}
+
+interface Pending {
+  resolve: (answer: PartitionAnswer) => void
+}
+
+interface Outgoing {
+  type: FrameType
+  partitionId: number
+  arg: number
+  a: number
+  b: number
+  payload: Uint8Array | null
+  resolve: ((answer: PartitionAnswer) => void) | null
+}
+
+export interface WorkerLinkOptions {
+  index: number
+  ringBytes: number
+  dataDir: string | null
+  topicDefaults: Readonly<Record<string, string>>
+  retentionCheckIntervalMs: number
+  onExit: (link: WorkerLink, cause: Error) => void
+}
+
+function faultAnswer (): PartitionAnswer {
+  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null }
+}
+
+export class WorkerLink {
+  readonly index: number
+  readonly control: Remote<PartitionControl>
+  readonly #worker: Worker
+  readonly #requests: RingWriter
+  readonly #responses: RingReader
+  readonly #out: DataView
+  readonly #in: DataView
+  readonly #pending = new Map<number, Pending>()
+  readonly #waiting: Outgoing[] = []
+  readonly #options: WorkerLinkOptions
+  #nextRequestId = 1
+  #alive = true
+  #closing = false
+  #fault: Error | null = null
+  readonly exited: Promise<void>
+
+  private constructor (options: WorkerLinkOptions) {
+    this.index = options.index
+    this.#options = options
+    const requestRing = createRing(options.ringBytes)
+    const responseRing = createRing(options.ringBytes)
+    this.#requests = new RingWriter(requestRing)
+    this.#responses = new RingReader(responseRing)
+    const outBytes = this.#requests.bytes
+    const inBytes = this.#responses.bytes
+    this.#out = new DataView(outBytes.buffer, outBytes.byteOffset, outBytes.byteLength)
+    this.#in = new DataView(inBytes.buffer, inBytes.byteOffset, inBytes.byteLength)
+    const { port1, port2 } = new MessageChannel()
+    this.#worker = new Worker(WORKER_URL, {
+      name: `millrace-partition-${options.index}`,
+      workerData: {
+        controlPort: port2,
+        dataDir: options.dataDir,
+        requestRing,
+        responseRing,
+        topicDefaults: options.topicDefaults,
+        retentionCheckIntervalMs: options.retentionCheckIntervalMs
+      },
+      transferList: [port2]
+    })
+    this.control = remoteOn<PartitionControl>(port1)
+    this.#worker.on('error', (err) => { this.#fault ??= err })
+    this.exited = new Promise((resolve) => {
+      this.#worker.once('exit', (code) => {
+        port1.close()
+        this.#onExit(code)
+        resolve()
+      })
+    })
+    void this.#responseLoop()
+  }
+
+  static start (options: WorkerLinkOptions): Promise<WorkerLink> {
+    const link = new WorkerLink(options)
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err)
+      link.#worker.once('error', onError)
+      link.#worker.once('online', () => { link.#worker.off('error', onError); resolve(link) })
+    })
+  }
+
+  get alive (): boolean { return this.#alive }
+  get fault (): Error | null { return this.#fault }
+  get threadId (): number { return this.#worker.threadId }
+
+  /** Calls the control plane, failing fast if the worker dies meanwhile (comlink alone would hang). */
+  async call<T> (fn: (control: Remote<PartitionControl>) => Promise<T>): Promise<T> {
+    if (!this.#alive) throw this.#deadError()
+    return await Promise.race([fn(this.control), this.exited.then(() => { throw this.#deadError() })])
+  }
+
+  #deadError (): Error {
+    return new Error(`partition worker ${this.index} is not running`, { cause: this.#fault ?? undefined })
+  }
+
+  // --- requests
+
+  append (partitionId: number, leaderEpoch: number, batches: Uint8Array): Promise<PartitionAnswer> {
+    return this.#request({ type: FrameType.Append, partitionId, arg: leaderEpoch, a: 0, b: 0, payload: batches, resolve: null })
+  }
+
+  fetch (partitionId: number, offset: number, maxBytes: number, isolation: number): Promise<PartitionAnswer> {
+    return this.#request({ type: FrameType.Fetch, partitionId, arg: maxBytes, a: offset, b: isolation, payload: null, resolve: null })
+  }
+
+  listOffset (partitionId: number, timestamp: number): Promise<PartitionAnswer> {
+    return this.#request({ type: FrameType.ListOffset, partitionId, arg: 0, a: timestamp, b: 0, payload: null, resolve: null })
+  }
+
+  deleteRecords (partitionId: number, offset: number): Promise<PartitionAnswer> {
+    return this.#request({ type: FrameType.DeleteRecords, partitionId, arg: 0, a: offset, b: 0, payload: null, resolve: null })
+  }
+
+  get maxRequestPayload (): number { return this.#requests.maxFrameBytes - REQUEST_HEADER_BYTES }
+
+  #request (req: Outgoing): Promise<PartitionAnswer> {
+    if (!this.#alive) return Promise.resolve(faultAnswer())
+    return new Promise((resolve) => {
+      req.resolve = resolve
+      // Full ring, or others already waiting: queue behind them so per-partition order is kept.
+      if (this.#waiting.length > 0 || !this.#trySend(req)) {
+        this.#waiting.push(req)
+        if (this.#waiting.length === 1) void this.#drainWaiting()
+      }
+    })
+  }
+
+  /** Writes one request frame if the ring has room; false means full. */
+  #trySend (req: Outgoing): boolean {
+    const bytes = REQUEST_HEADER_BYTES + (req.payload === null ? 0 : req.payload.length)
+    const at = this.#requests.reserve(bytes)
+    if (at < 0) return false
+    const requestId = this.#nextRequestId
+    this.#nextRequestId = (requestId % 0xfffffff0) + 1
+    const out = this.#out
+    out.setUint8(at + kType, req.type)
+    out.setUint32(at + kRequestId, requestId, true)
+    out.setUint32(at + kPartition, req.partitionId, true)
+    out.setInt32(at + kArg, req.arg, true)
+    out.setFloat64(at + kA, req.a, true)
+    out.setFloat64(at + kB, req.b, true)
+    if (req.payload !== null) this.#requests.bytes.set(req.payload, at + REQUEST_HEADER_BYTES)
+    this.#pending.set(requestId, req as Pending)
+    this.#requests.commit(bytes)
+    return true
+  }
+
+  async #drainWaiting (): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const next = this.#waiting[0]
+      if (!this.#alive) { this.#waiting.shift(); next.resolve!(faultAnswer()); continue }
+      if (!this.#trySend(next)) {
+        await this.#requests.waitForSpace(REQUEST_HEADER_BYTES + (next.payload?.length ?? 0), 100)
+        continue
+      }
+      this.#waiting.shift()
+    }
+  }
+
+  // --- responses
+
+  async #responseLoop (): Promise<void> {
+    while (this.#alive) {
+      this.#drainResponses()
+      if (!this.#alive) break
+      await this.#responses.waitAsync(RESPONSE_WAIT_MS)
+    }
+  }
+
+  #drainResponses (): void {
+    const reader = this.#responses
+    const view = this.#in
+    let drained = 0
+    for (;;) {
+      const at = reader.next()
+      if (at < 0) break
+      drained++
+      const requestId = view.getUint32(at + kRequestId, true)
+      const pending = this.#pending.get(requestId)
+      if (pending === undefined) continue
+      this.#pending.delete(requestId)
+      const length = reader.frameLength - RESPONSE_HEADER_BYTES
+      let bytes: Buffer | null = null
+      if (view.getUint8(at + kType) === FrameType.Fetch) {
+        bytes = Buffer.allocUnsafe(length)
+        bytes.set(reader.bytes.subarray(at + RESPONSE_HEADER_BYTES, at + RESPONSE_HEADER_BYTES + length))
+      }
+      pending.resolve({
+        status: view.getUint16(at + kStatus, true),
+        a: view.getFloat64(at + kRespA, true),
+        b: view.getFloat64(at + kRespB, true),
+        highWatermark: view.getFloat64(at + kRespHw, true),
+        logStartOffset: view.getFloat64(at + kRespLogStart, true),
+        logEndOffset: view.getFloat64(at + kRespLeo, true),
+        bytes
+      })
+    }
+    if (drained > 0) reader.release()
+  }
+
+  // --- lifecycle
+
+  #onExit (code: number): void {
+    this.#alive = false
+    this.#drainResponses()
+    for (const pending of this.#pending.values()) pending.resolve(faultAnswer())
+    this.#pending.clear()
+    for (const next of this.#waiting.splice(0)) next.resolve!(faultAnswer())
+    this.control[releaseProxy]()
+    if (!this.#closing) {
+      this.#fault ??= new Error(`partition worker ${this.index} exited with code ${code}`)
+      this.#options.onExit(this, this.#fault)
+    }
+  }
+
+  /** Test hook: makes the worker fail as a bug would. */
+  crash (): Promise<void> { return this.call((c) => c.crash()) }
+
+  async close (): Promise<void> {
+    if (!this.#alive) return
+    this.#closing = true
+    try {
+      await this.call((c) => c.close())
+    } finally {
+      this.#requests.close()
+      await this.#worker.terminate()
+      await this.exited
+    }
+  }
+
+  /** Stops the thread at once, without a clean close (tests: simulates a dying worker). */
+  async kill (): Promise<void> {
+    await this.#worker.terminate()
+    await this.exited
+  }
+}

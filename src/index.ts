@@ -1,0 +1,11 @@
+/** Millrace's public surface: the broker, its clients, errors and types. */
+export { Broker } from './broker.js'
+export type { CreateTopicRequest, TopicDescription } from './broker.js'
+export type { BrokerOptions, BrokerConfig } from './config/broker-config.js'
+export { Producer } from './client/producer.js'
+export type { ProducerOptions, ProducerMessage, SendRequest, RecordMetadata, CompressionName } from './client/producer.js'
+export { Consumer } from './client/consumer.js'
+export type { ConsumerOptions, ConsumerMessage, Assignment, StartOffset } from './client/consumer.js'
+export { MillraceError } from './errors.js'
+export type { MillraceErrorCode } from './errors.js'
+export { partitionForKey, murmur2 } from './client/partitioner.js'

@@ -1,0 +1,45 @@
+/**
+ * Background jobs, run by the piscina pool (workers/job.ts) so that neither the dispatcher
+ * nor the host thread touches the disk. Each job is stateless: any pool thread may take it.
+ */
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { recoverPartitionDir } from '../log/recovery.js'
+import { logConfigFromTopicConfig } from '../log/config.js'
+import type { DiscoveredPartition } from '../partition/partition-spec.js'
+import { readPartitionMetadata, readTopicConfig } from '../partition/partition-files.js'
+
+export type JobTask =
+  | { type: 'discover', dataDir: string }
+  | { type: 'recover', dir: string, topicDefaults: Record<string, string>, overrides: Record<string, string> }
+  | { type: 'delete-dir', dir: string }
+
+export interface DiscoverResult { partitions: DiscoveredPartition[], pendingDeletes: string[] }
+
+/** Names a partition directory `<topic>-<partition>`; topics may contain '-' themselves. */
+const PARTITION_DIR = /^(.+)-(\d+)$/
+
+/** Creates the data dir if needed and lists the partitions in it. */
+export function discover (dataDir: string): DiscoverResult {
+  mkdirSync(dataDir, { recursive: true })
+  const partitions: DiscoveredPartition[] = []
+  const pendingDeletes: string[] = []
+  for (const name of readdirSync(dataDir)) {
+    const dir = join(dataDir, name)
+    if (name.endsWith('-delete')) { pendingDeletes.push(dir); continue }
+    const match = PARTITION_DIR.exec(name)
+    if (match === null || !statSync(dir).isDirectory()) continue
+    const metadata = readPartitionMetadata(dir)
+    if (metadata === null) continue
+    partitions.push({ dir, topic: match[1], partition: Number(match[2]), topicId: metadata.topicId, overrides: readTopicConfig(dir) })
+  }
+  return { partitions, pendingDeletes }
+}
+
+export default function runJob (task: JobTask): unknown {
+  switch (task.type) {
+    case 'discover': return discover(task.dataDir)
+    case 'recover': return recoverPartitionDir(task.dir, logConfigFromTopicConfig({ ...task.topicDefaults, ...task.overrides }))
+    case 'delete-dir': rmSync(task.dir, { recursive: true, force: true }); return null
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The frames partition actors exchange with the dispatcher over the rings. Fixed-position
+ * little-endian fields in the ring's own memory (host-only, never on a wire); record batches
+ * follow the header as raw bytes. Offsets and timestamps are f64 (exact below 2^53).
+ *
+ *  request (dispatcher → worker), REQUEST_HEADER_BYTES = 32, then payload
+ *  ┌──────┬───────┬──────────┬───────────┬────────────┬──────────┬──────────┐
+ *  │0 type│1 flags│4 requestId│8 partition│12 i32 arg  │16 f64 a  │24 f64 b  │
+ *  └──────┴───────┴──────────┴───────────┴────────────┴──────────┴──────────┘
+ *    append:         arg = leader epoch,  payload = record batches
+ *    fetch:          arg = max bytes,     a = fetch offset, b = isolation (0 uncommitted, 1 committed)
+ *    list-offset:    a = timestamp (-1 latest, -2 earliest, -3 max timestamp)
+ *    delete-records: a = offset (-1 = high watermark)
+ *
+ *  response (worker → dispatcher), RESPONSE_HEADER_BYTES = 56, then payload
+ *  ┌──────┬──────────┬──────────┬───────────┬──────────┬─────────┬──────────┬──────────┬─────────┐
+ *  │0 type│2 status  │4 requestId│8 partition│16 f64 a  │24 f64 hw│32 f64 lso│40 f64 b  │48 f64 leo│
+ *  └──────┴──────────┴──────────┴───────────┴──────────┴─────────┴──────────┴──────────┴─────────┘
+ *    append:       a = base offset,  b = log append time (-1 unless LogAppendTime)
+ *    fetch:        a = last stable offset,  payload = whole batches
+ *    list-offset:  a = offset, b = timestamp
+ *    delete-records: a = new log start offset
+ *  lso here is the log start offset; every response carries hw, log start and leo so the
+ *  dispatcher's view of each partition stays fresh without extra requests.
+ */
+
+export const REQUEST_HEADER_BYTES = 32
+export const RESPONSE_HEADER_BYTES = 56
+
+export const enum FrameType {
+  Append = 1,
+  Fetch = 2,
+  ListOffset = 3,
+  DeleteRecords = 4,
+}
+
+export const kType = 0
+export const kFlags = 1
+export const kStatus = 2
+export const kRequestId = 4
+export const kPartition = 8
+export const kArg = 12
+export const kA = 16
+export const kB = 24
+export const kRespA = 16
+export const kRespHw = 24
+export const kRespLogStart = 32
+export const kRespB = 40
+export const kRespLeo = 48
+
+export const LIST_OFFSET_LATEST = -1
+export const LIST_OFFSET_EARLIEST = -2
+export const LIST_OFFSET_MAX_TIMESTAMP = -3

@@ -1,0 +1,341 @@
+/**
+ * PartitionHost: the mailbox loop of one partition worker thread.
+ *
+ * Thread: a partition worker (workers/partition-worker.ts). It owns every partition actor on
+ * that thread and is the only writer of their files. Data plane: request frames from the
+ * dispatcher's ring, answers into the response ring; record batches never go through
+ * postMessage. Control plane: the `PartitionControl` methods below, called over comlink.
+ *
+ * Lifecycle: `start()` runs the pump until `close()`. The pump drains the request ring, then
+ * blocks in a bounded `Atomics.wait` (through the ring) and yields to the event loop between
+ * slices, so comlink calls and timers (flush.ms, retention) still run. Every request is
+ * answered with a status frame: nothing thrown inside a handler crosses the ring.
+ */
+import { join } from 'node:path'
+import { mkdirSync, renameSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { RingReader, RingWriter } from '../ring/ring.js'
+import { PartitionLog } from '../log/partition-log.js'
+import { logConfigFromTopicConfig } from '../log/config.js'
+import { LogStatus } from '../log/errors.js'
+import type { PartitionOffsets, PartitionSpec } from './partition-spec.js'
+import { partitionDirName } from './partition-spec.js'
+import { writePartitionMetadata, writeTopicConfig } from './partition-files.js'
+import {
+  FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
+  LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
+} from './frames.js'
+
+/** Longest a pump slice keeps the thread before yielding to the event loop (comlink, timers). */
+const SLICE_MS = 20
+/** Bounded wait for new requests; also the worst-case delay of a control-plane call when idle. */
+const WAIT_MS = 10
+/** How often flush.ms is checked. */
+const TICK_MS = 100
+
+export interface PartitionHostOptions {
+  readonly dataDir: string | null
+  readonly requestRing: SharedArrayBuffer
+  readonly responseRing: SharedArrayBuffer
+  readonly topicDefaults: Readonly<Record<string, string>>
+  readonly retentionCheckIntervalMs: number
+}
+
+/** The control plane a worker offers the dispatcher (comlink). */
+export interface PartitionControl {
+  openPartition (spec: PartitionSpec, create: boolean): PartitionOffsets
+  closePartition (id: number): void
+  /** Closes the partition and moves its directory aside; returns that path for a deletion job (or null in memory). */
+  deletePartition (id: number): string | null
+  alterConfig (id: number, overrides: Record<string, string>): void
+  describe (id: number): PartitionOffsets | null
+  setLeaderEpoch (id: number, epoch: number): void
+  flush (): void
+  close (): void
+  /** Test hook: makes the pump throw, as a bug would. */
+  crash (): void
+}
+
+class PartitionActor {
+  readonly spec: PartitionSpec
+  readonly dir: string | null
+  log: PartitionLog
+  leaderEpoch: number
+
+  constructor (spec: PartitionSpec, dir: string | null, log: PartitionLog) {
+    this.spec = spec
+    this.dir = dir
+    this.log = log
+    this.leaderEpoch = spec.leaderEpoch
+  }
+
+  offsets (): PartitionOffsets {
+    const log = this.log
+    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset, sizeBytes: log.sizeBytes }
+  }
+}
+
+export class PartitionHost implements PartitionControl {
+  readonly #options: PartitionHostOptions
+  readonly #actors = new Map<number, PartitionActor>()
+  readonly #requests: RingReader
+  readonly #responses: RingWriter
+  readonly #in: DataView
+  readonly #out: DataView
+  #closed = false
+  #crashRequested = false
+  #ticker: NodeJS.Timeout | undefined
+  #lastRetentionCheck = Date.now()
+
+  constructor (options: PartitionHostOptions) {
+    this.#options = options
+    this.#requests = new RingReader(options.requestRing)
+    this.#responses = new RingWriter(options.responseRing)
+    const inBytes = this.#requests.bytes
+    const outBytes = this.#responses.bytes
+    this.#in = new DataView(inBytes.buffer, inBytes.byteOffset, inBytes.byteLength)
+    this.#out = new DataView(outBytes.buffer, outBytes.byteOffset, outBytes.byteLength)
+  }
+
+  start (): void {
+    this.#ticker = setInterval(this.#tick, TICK_MS)
+    setImmediate(this.#pump)
+  }
+
+  // --- data plane
+
+  readonly #pump = (): void => {
+    if (this.#closed) return
+    if (this.#crashRequested) throw new Error('partition worker crash requested (test hook)')
+    const sliceEnd = performance.now() + SLICE_MS
+    for (;;) {
+      const handled = this.#drain()
+      if (this.#closed) return
+      if (performance.now() >= sliceEnd) break
+      if (handled === 0 && !this.#requests.waitSync(WAIT_MS)) break
+    }
+    setImmediate(this.#pump)
+  }
+
+  /** Answers every published request frame; returns how many. */
+  #drain (): number {
+    const reader = this.#requests
+    const view = this.#in
+    let handled = 0
+    for (;;) {
+      const at = reader.next()
+      if (at < 0) break
+      const length = reader.frameLength
+      const type = view.getUint8(at + kType)
+      const requestId = view.getUint32(at + kRequestId, true)
+      const id = view.getUint32(at + kPartition, true)
+      const actor = this.#actors.get(id)
+      if (actor === undefined) {
+        this.#answerStatus(type, requestId, id, LogStatus.UnknownPartition, null)
+      } else {
+        try {
+          switch (type) {
+            case FrameType.Append: this.#append(actor, requestId, at, length); break
+            case FrameType.Fetch: this.#fetch(actor, requestId, at); break
+            case FrameType.ListOffset: this.#listOffset(actor, requestId, at); break
+            case FrameType.DeleteRecords: this.#deleteRecords(actor, requestId, at); break
+            default: this.#answerStatus(type, requestId, id, LogStatus.BadRequest, actor)
+          }
+        } catch {
+          // The log turns expected failures into statuses; anything thrown is a storage fault.
+          this.#answerStatus(type, requestId, id, LogStatus.StorageError, actor)
+        }
+      }
+      handled++
+    }
+    if (handled > 0) reader.release()
+    return handled
+  }
+
+  /** Reserves a response frame, waiting (bounded, repeatedly) while the dispatcher catches up. */
+  #reserve (bytes: number): number {
+    const writer = this.#responses
+    for (;;) {
+      const at = writer.reserve(bytes)
+      if (at >= 0) return at
+      if (this.#closed) return -1
+      writer.waitForSpaceSync(bytes, WAIT_MS)
+    }
+  }
+
+  #writeHeader (at: number, type: number, status: number, requestId: number, id: number, actor: PartitionActor | null): void {
+    const out = this.#out
+    out.setUint8(at + kType, type)
+    out.setUint16(at + kStatus, status, true)
+    out.setUint32(at + kRequestId, requestId, true)
+    out.setUint32(at + kPartition, id, true)
+    const log = actor?.log
+    out.setFloat64(at + kRespHw, log === undefined ? -1 : log.highWatermark, true)
+    out.setFloat64(at + kRespLogStart, log === undefined ? -1 : log.logStartOffset, true)
+    out.setFloat64(at + kRespLeo, log === undefined ? -1 : log.logEndOffset, true)
+    out.setFloat64(at + kRespA, -1, true)
+    out.setFloat64(at + kRespB, -1, true)
+  }
+
+  #answerStatus (type: number, requestId: number, id: number, status: LogStatus, actor: PartitionActor | null): void {
+    const at = this.#reserve(RESPONSE_HEADER_BYTES)
+    if (at < 0) return
+    this.#writeHeader(at, type, status, requestId, id, actor)
+    this.#responses.commit(RESPONSE_HEADER_BYTES)
+  }
+
+  #append (actor: PartitionActor, requestId: number, at: number, length: number): void {
+    const bytes = this.#requests.bytes
+    const payload = Buffer.from(bytes.buffer, bytes.byteOffset + at + REQUEST_HEADER_BYTES, length - REQUEST_HEADER_BYTES)
+    const epoch = this.#in.getInt32(at + kArg, true)
+    const log = actor.log
+    const result = log.append(payload, epoch >= 0 ? epoch : actor.leaderEpoch)
+    // One replica: the high watermark follows the log end offset as soon as the append is done.
+    if (result.status === LogStatus.Ok) log.setHighWatermark(log.logEndOffset)
+    const out = this.#reserve(RESPONSE_HEADER_BYTES)
+    if (out < 0) return
+    this.#writeHeader(out, FrameType.Append, result.status, requestId, actor.spec.id, actor)
+    this.#out.setFloat64(out + kRespA, result.baseOffset, true)
+    this.#out.setFloat64(out + kRespB, result.logAppendTime, true)
+    this.#responses.commit(RESPONSE_HEADER_BYTES)
+  }
+
+  #fetch (actor: PartitionActor, requestId: number, at: number): void {
+    const view = this.#in
+    const offset = view.getFloat64(at + kA, true)
+    const limit = this.#responses.maxFrameBytes - RESPONSE_HEADER_BYTES
+    const maxBytes = Math.min(view.getInt32(at + kArg, true), limit)
+    const log = actor.log
+    const read = log.read(offset, maxBytes, log.highWatermark)
+    const length = read.status === LogStatus.Ok && read.length <= limit ? read.length : 0
+    const out = this.#reserve(RESPONSE_HEADER_BYTES + length)
+    if (out < 0) return
+    this.#writeHeader(out, FrameType.Fetch, read.status === LogStatus.Ok && read.length > limit ? LogStatus.RecordTooLarge : read.status, requestId, actor.spec.id, actor)
+    this.#out.setFloat64(out + kRespA, log.highWatermark, true)
+    if (length > 0) log.copyRead(read, this.#responses.bytes, out + RESPONSE_HEADER_BYTES)
+    this.#responses.commit(RESPONSE_HEADER_BYTES + length)
+  }
+
+  #listOffset (actor: PartitionActor, requestId: number, at: number): void {
+    const timestamp = this.#in.getFloat64(at + kA, true)
+    const log = actor.log
+    let status = LogStatus.Ok
+    let offset = -1
+    let foundTimestamp = -1
+    if (timestamp === LIST_OFFSET_LATEST) {
+      offset = log.highWatermark
+    } else if (timestamp === LIST_OFFSET_EARLIEST) {
+      offset = log.logStartOffset
+    } else {
+      const found = timestamp === LIST_OFFSET_MAX_TIMESTAMP ? log.offsetForMaxTimestamp() : log.offsetForTimestamp(timestamp)
+      status = found.status === LogStatus.NotFound ? LogStatus.Ok : found.status
+      if (found.status === LogStatus.Ok) { offset = found.offset; foundTimestamp = found.timestamp }
+    }
+    const out = this.#reserve(RESPONSE_HEADER_BYTES)
+    if (out < 0) return
+    this.#writeHeader(out, FrameType.ListOffset, status, requestId, actor.spec.id, actor)
+    this.#out.setFloat64(out + kRespA, offset, true)
+    this.#out.setFloat64(out + kRespB, foundTimestamp, true)
+    this.#responses.commit(RESPONSE_HEADER_BYTES)
+  }
+
+  #deleteRecords (actor: PartitionActor, requestId: number, at: number): void {
+    const requested = this.#in.getFloat64(at + kA, true)
+    const log = actor.log
+    const status = log.deleteRecordsBefore(requested === -1 ? log.highWatermark : requested)
+    const out = this.#reserve(RESPONSE_HEADER_BYTES)
+    if (out < 0) return
+    this.#writeHeader(out, FrameType.DeleteRecords, status, requestId, actor.spec.id, actor)
+    this.#out.setFloat64(out + kRespA, log.logStartOffset, true)
+    this.#responses.commit(RESPONSE_HEADER_BYTES)
+  }
+
+  readonly #tick = (): void => {
+    const now = Date.now()
+    const retentionDue = now - this.#lastRetentionCheck >= this.#options.retentionCheckIntervalMs
+    if (retentionDue) this.#lastRetentionCheck = now
+    for (const actor of this.#actors.values()) {
+      try {
+        actor.log.maybeFlush(now)
+        if (retentionDue) actor.log.applyRetention(now)
+      } catch {
+        // A failing disk surfaces on the next append or fetch as StorageError.
+      }
+    }
+  }
+
+  // --- control plane
+
+  #dirOf (spec: PartitionSpec): string | null {
+    return this.#options.dataDir === null ? null : join(this.#options.dataDir, partitionDirName(spec.topic, spec.partition))
+  }
+
+  openPartition (spec: PartitionSpec, create: boolean): PartitionOffsets {
+    if (this.#actors.has(spec.id)) throw new Error(`partition ${spec.topic}-${spec.partition} is already open`)
+    const config = logConfigFromTopicConfig({ ...this.#options.topicDefaults, ...spec.overrides })
+    const dir = this.#dirOf(spec)
+    if (dir !== null && create) {
+      mkdirSync(dir, { recursive: true })
+      writePartitionMetadata(dir, spec.topicId)
+      writeTopicConfig(dir, spec.overrides)
+    }
+    const log = PartitionLog.open({ dir, config })
+    log.setHighWatermark(log.logEndOffset)
+    const actor = new PartitionActor(spec, dir, log)
+    this.#actors.set(spec.id, actor)
+    return actor.offsets()
+  }
+
+  closePartition (id: number): void {
+    const actor = this.#actors.get(id)
+    if (actor === undefined) return
+    this.#actors.delete(id)
+    actor.log.close()
+  }
+
+  deletePartition (id: number): string | null {
+    const actor = this.#actors.get(id)
+    if (actor === undefined) return null
+    this.#actors.delete(id)
+    actor.log.close()
+    if (actor.dir === null) return null
+    // Kafka's way: rename first (instant, atomic), delete the files in the background.
+    const doomed = `${actor.dir}.${randomUUID().replaceAll('-', '')}-delete`
+    renameSync(actor.dir, doomed)
+    return doomed
+  }
+
+  alterConfig (id: number, overrides: Record<string, string>): void {
+    const actor = this.#actors.get(id)
+    if (actor === undefined) throw new Error(`partition ${id} is not hosted here`)
+    const config = logConfigFromTopicConfig({ ...this.#options.topicDefaults, ...overrides })
+    actor.log.setConfig(config)
+    if (actor.dir !== null) writeTopicConfig(actor.dir, overrides)
+  }
+
+  describe (id: number): PartitionOffsets | null {
+    return this.#actors.get(id)?.offsets() ?? null
+  }
+
+  setLeaderEpoch (id: number, epoch: number): void {
+    const actor = this.#actors.get(id)
+    if (actor !== undefined) actor.leaderEpoch = epoch
+  }
+
+  flush (): void {
+    for (const actor of this.#actors.values()) actor.log.flush()
+  }
+
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#ticker)
+    for (const actor of this.#actors.values()) actor.log.close()
+    this.#actors.clear()
+    this.#responses.close()
+  }
+
+  crash (): void {
+    this.#crashRequested = true
+  }
+}

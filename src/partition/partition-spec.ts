@@ -1,0 +1,33 @@
+/** What the dispatcher tells a worker about a partition it is to host (control plane, comlink). */
+export interface PartitionSpec {
+  /** Broker-wide numeric id: the key in ring frames. */
+  readonly id: number
+  readonly topic: string
+  /** 16 bytes as 32 hex digits. */
+  readonly topicId: string
+  readonly partition: number
+  /** Topic-level config overrides (Kafka names); broker defaults fill the rest. */
+  readonly overrides: Readonly<Record<string, string>>
+  readonly leaderEpoch: number
+}
+
+/** A partition's offsets as the actor last knew them. */
+export interface PartitionOffsets {
+  readonly logStartOffset: number
+  readonly highWatermark: number
+  readonly logEndOffset: number
+  readonly sizeBytes: number
+}
+
+/** What a data-dir scan found on disk for one partition (see jobs/discover.ts). */
+export interface DiscoveredPartition {
+  readonly dir: string
+  readonly topic: string
+  readonly topicId: string
+  readonly partition: number
+  readonly overrides: Record<string, string>
+}
+
+export function partitionDirName (topic: string, partition: number): string {
+  return `${topic}-${partition}`
+}
