@@ -6,6 +6,9 @@ import { sizeOfUnsignedVarint, writeUnsignedVarint, zigzag } from './varint.js'
 
 const INITIAL_BYTES = 4096
 
+/** RECORDS content to write: one buffer, several chunks written back to back, or null. */
+export type RecordsData = Uint8Array | readonly Uint8Array[] | null
+
 export class Writer {
   buf: Buffer
   pos: number
@@ -59,6 +62,29 @@ export class Writer {
   varint (v: number): this { return this.unsignedVarint(zigzag(v)) }
 
   raw (bytes: Uint8Array): this { this.ensure(bytes.length); this.buf.set(bytes, this.pos); this.pos += bytes.length; return this }
+
+  /**
+   * Bytes owned by someone else (a stored batch, a ring frame). A plain Writer copies them;
+   * a writer that gathers segments (protocol/frame.ts) keeps a reference instead.
+   */
+  external (bytes: Uint8Array): this { return this.raw(bytes) }
+
+  /** RECORDS: NULLABLE_BYTES (COMPACT_ in flexible versions) whose content may be several chunks, each written via external(). */
+  records (flexible: boolean, data: RecordsData): this {
+    if (data === null) return flexible ? this.unsignedVarint(0) : this.int32(-1)
+    if (!Array.isArray(data)) {
+      const one = data as Uint8Array
+      if (flexible) this.unsignedVarint(one.length + 1)
+      else this.int32(one.length)
+      return this.external(one)
+    }
+    let n = 0
+    for (const chunk of data) n += chunk.length
+    if (flexible) this.unsignedVarint(n + 1)
+    else this.int32(n)
+    for (const chunk of data) this.external(chunk)
+    return this
+  }
 
   uuid (v: Uint8Array | null): this {
     this.ensure(16)
