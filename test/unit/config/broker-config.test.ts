@@ -1,0 +1,44 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { resolveBrokerConfig } from '../../../src/config/broker-config.js'
+import { MillraceError } from '../../../src/errors.js'
+
+const options = suite('broker options validation')
+
+function rejects (input: unknown, message: string): void {
+  try {
+    resolveBrokerConfig(input as never)
+  } catch (err) {
+    assert.ok(err instanceof MillraceError)
+    assert.is((err as MillraceError).code, 'MR_ERR_INVALID_OPTION')
+    assert.is((err as Error).message, message)
+    return
+  }
+  assert.unreachable(`accepted ${JSON.stringify(input)}`)
+}
+
+options('defaults give a working broker with data in ./data', () => {
+  const config = resolveBrokerConfig()
+  assert.is(config.dataDir, './data')
+  assert.ok(config.workers >= 1)
+  assert.ok(Object.isFrozen(config))
+})
+
+options('dataDir null means in memory', () => {
+  assert.is(resolveBrokerConfig({ dataDir: null }).dataDir, null)
+})
+
+options('each bad option is named with its rule', () => {
+  rejects({ workers: 0 }, 'options.workers must be an integer from 1 to 256')
+  rejects({ workers: 1.5 }, 'options.workers must be an integer from 1 to 256')
+  rejects({ ringBytes: 100_000 }, 'options.ringBytes must be a power of two')
+  rejects({ ringBytes: 1024 }, 'options.ringBytes must be an integer from 65536 to 1073741824')
+  rejects({ port: 70000 }, 'options.port must be an integer from 0 to 65535')
+  rejects({ dataDir: '' }, 'options.dataDir must be a non-empty path or null (in memory)')
+  rejects({ autoCreateTopics: 'yes' }, 'options.autoCreateTopics must be a boolean')
+  rejects({ topicDefaults: { 'retention.ms': 5 } }, "options.topicDefaults['retention.ms'] must be a string")
+  rejects({ flushMs: 5 }, 'options.flushMs is not a known option')
+  rejects(42, 'options must be an object')
+})
+
+options.run()
