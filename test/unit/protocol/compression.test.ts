@@ -1,0 +1,168 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createRequire } from 'node:module'
+import { Compression, CompressionError, compress, decompress, isCompression } from '../../../src/protocol/compression.js'
+
+const require = createRequire(import.meta.url)
+const snappy = require('snappy') as { compressSync (b: Uint8Array): Buffer }
+
+const CODECS = [Compression.None, Compression.Gzip, Compression.Snappy, Compression.Lz4, Compression.Zstd]
+
+function sample (n: number, seed = 1): Buffer {
+  // Half text-like (compressible), half noise, so every codec takes its real path.
+  const buf = Buffer.allocUnsafe(n)
+  let s = seed
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0
+    buf[i] = i % 64 < 32 ? 97 + (i % 26) : s >>> 24
+  }
+  return buf
+}
+
+const roundTrip = suite('compression round trips')
+
+for (const codec of CODECS) {
+  const name = Compression[codec]
+  for (const size of [0, 1, 100, 32 * 1024, 32 * 1024 + 1, 200_000]) {
+    roundTrip(`${name}: ${size} bytes`, () => {
+      const data = sample(size, size + codec)
+      const packed = compress(codec, data)
+      assert.ok(Buffer.isBuffer(packed))
+      assert.ok(decompress(codec, packed).equals(data))
+    })
+  }
+  roundTrip(`${name}: takes a plain Uint8Array view`, () => {
+    const backing = sample(5000, 3)
+    const view = new Uint8Array(backing.buffer, backing.byteOffset + 10, 4000)
+    const packed = compress(codec, view)
+    assert.ok(decompress(codec, new Uint8Array(packed)).equals(Buffer.from(view)))
+  })
+}
+
+roundTrip('compressible data shrinks with every real codec', () => {
+  const data = Buffer.from('the same record again and again, '.repeat(500))
+  for (const codec of CODECS.slice(1)) {
+    assert.ok(compress(codec, data).length < data.length / 4, Compression[codec])
+  }
+})
+
+roundTrip.run()
+
+// ---
+
+const formats = suite('compression wire formats')
+
+formats('gzip writes a gzip stream', () => {
+  const packed = compress(Compression.Gzip, Buffer.from('x'))
+  assert.is(packed[0], 0x1f)
+  assert.is(packed[1], 0x8b)
+})
+
+formats('lz4 writes the LZ4 frame format', () => {
+  const packed = compress(Compression.Lz4, Buffer.from('hello'))
+  assert.is(packed.readUInt32LE(0), 0x184d2204)
+})
+
+formats('zstd writes a zstd frame', () => {
+  const packed = compress(Compression.Zstd, Buffer.from('hello'))
+  assert.is(packed.readUInt32LE(0), 0xfd2fb528)
+})
+
+formats('snappy writes xerial framing with 32 KiB input blocks', () => {
+  const data = sample(32 * 1024 * 2 + 10)
+  const packed = compress(Compression.Snappy, data)
+  assert.equal([...packed.subarray(0, 8)], [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
+  assert.is(packed.readInt32BE(8), 1)
+  assert.is(packed.readInt32BE(12), 1)
+  let at = 16
+  let blocks = 0
+  while (at < packed.length) { at += 4 + packed.readInt32BE(at); blocks++ }
+  assert.is(at, packed.length)
+  assert.is(blocks, 3)
+})
+
+formats('snappy of empty input is the bare xerial header', () => {
+  const packed = compress(Compression.Snappy, Buffer.alloc(0))
+  assert.is(packed.length, 16)
+  assert.is(decompress(Compression.Snappy, packed).length, 0)
+})
+
+formats('snappy decodes a raw (unframed) block', () => {
+  const data = sample(10_000)
+  const raw = snappy.compressSync(data)
+  assert.is.not(raw[0], 0x82)
+  assert.ok(decompress(Compression.Snappy, raw).equals(data))
+})
+
+formats('snappy decodes a framed stream built by hand from raw blocks', () => {
+  const a = Buffer.from('first block ')
+  const b = Buffer.from('second block')
+  const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1])
+  const parts: Buffer[] = [header]
+  for (const block of [snappy.compressSync(a), snappy.compressSync(b)]) {
+    const len = Buffer.alloc(4)
+    len.writeInt32BE(block.length)
+    parts.push(len, block)
+  }
+  assert.is(decompress(Compression.Snappy, Buffer.concat(parts)).toString(), 'first block second block')
+})
+
+formats.run()
+
+// ---
+
+const failures = suite('compression failures')
+
+failures('codecs 5-7 throw CompressionError with reason unknown-codec', () => {
+  for (const codec of [5, 6, 7]) {
+    for (const op of [compress, decompress]) {
+      try {
+        op(codec as Compression, Buffer.from('x'))
+        assert.unreachable('should have thrown')
+      } catch (err) {
+        assert.instance(err, CompressionError)
+        assert.is((err as CompressionError).reason, 'unknown-codec')
+        assert.is((err as CompressionError).codec, codec)
+      }
+    }
+  }
+})
+
+failures('isCompression accepts 0-4 only', () => {
+  assert.equal([-1, 0, 1, 2, 3, 4, 5, 7, 1.5].map(isCompression), [false, true, true, true, true, true, false, false, false])
+})
+
+failures('garbage input throws CompressionError with reason corrupt', () => {
+  const garbage = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, 0x05])
+  for (const codec of CODECS.slice(1)) {
+    try {
+      decompress(codec, garbage)
+      assert.unreachable(`${Compression[codec]} should have thrown`)
+    } catch (err) {
+      assert.instance(err, CompressionError, Compression[codec])
+      assert.is((err as CompressionError).reason, 'corrupt')
+    }
+  }
+})
+
+failures('a cut-short stream is corrupt, for every codec', () => {
+  const data = sample(50_000)
+  for (const codec of CODECS.slice(1)) {
+    const packed = compress(codec, data)
+    try {
+      decompress(codec, packed.subarray(0, packed.length - 7))
+      assert.unreachable(`${Compression[codec]} should have thrown`)
+    } catch (err) {
+      assert.instance(err, CompressionError, Compression[codec])
+      assert.is((err as CompressionError).reason, 'corrupt')
+    }
+  }
+})
+
+failures('a xerial block length past the end is corrupt', () => {
+  const packed = compress(Compression.Snappy, sample(1000))
+  packed.writeInt32BE(1_000_000, 16)
+  assert.throws(() => decompress(Compression.Snappy, packed), (err: unknown) => err instanceof CompressionError && err.reason === 'corrupt')
+})
+
+failures.run()
