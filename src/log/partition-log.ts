@@ -1,0 +1,689 @@
+/**
+ * PartitionLog: the storage engine of one partition replica.
+ *
+ * Thread: whichever thread owns the partition directory (a partition worker); exactly one
+ * owner per directory, and every call is synchronous (sync fs calls, no promises), so a call
+ * finishes before the owner waits on its ring. It knows nothing of threads or Kafka's network
+ * protocol: it takes and serves record batches v2 as bytes and never decodes records.
+ *
+ * Lifecycle: `PartitionLog.open` (recovers the directory first when its recovery point is
+ * behind the end of the log) → append / read / … → `close()` (flush, checkpoints) or `delete()`.
+ * After either, every call answers LogStatus.Closed.
+ *
+ * Durability: an append is in the page cache when it returns; it is fsynced before returning
+ * when `flush.messages` is reached (`synced` says so), or later by `maybeFlush` (`flush.ms`)
+ * and `flush`. The recovery point (persisted in a checkpoint) is the offset below which log and
+ * index bytes are all durable; recovery rescans from it after a crash. A rolled segment is
+ * fsynced by the next `maybeFlush`/`flush`, as Kafka flushes it in the background after a roll.
+ *
+ * Expected outcomes are returned as LogStatus, never thrown; an fs failure is StorageError and
+ * leaves the log as it was before the call.
+ */
+import {
+  ATTR_CONTROL, BATCH_HEADER_BYTES, BatchCheck, attributesOf, baseSequenceOf, batchSizeAt, checkBatch, lastOffsetDeltaOf,
+  maxTimestampOf, patchOffsetAndEpoch, producerIdOf, stampLogAppendTime
+} from '../protocol/batch-header.js'
+import {
+  LeaderEpochCache, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, readOffsetCheckpoint, writeOffsetCheckpoint,
+  type EpochEntry
+} from './checkpoint.js'
+import type { LogConfig } from './config.js'
+import { LogStatus } from './errors.js'
+import { recoverStore, type RecoveryReport } from './recovery.js'
+import { expiredSegmentCount } from './retention.js'
+import { found, INT32_MAX, type IndexSettings, parseSegmentBase, Segment, SHORT_HEADER_BYTES } from './segment.js'
+import { DiskStore, MemoryStore, type LogStore, type StoreFile } from './store.js'
+
+/**
+ * How often a recovery point that lags a policy fsync is checkpointed, at most; Kafka's
+ * log.flush.offset.checkpoint.interval.ms default. Writing the checkpoint costs two fsyncs,
+ * too many to pay on every acks-after-fsync append.
+ */
+const RECOVERY_CHECKPOINT_INTERVAL_MS = 60_000
+
+export interface PartitionLogOptions {
+  /** The partition directory, or null for a log held in memory. */
+  dir: string | null
+  config: LogConfig
+  /** Clock for LogAppendTime, segment age and flush.ms; Date.now by default. */
+  now?: () => number
+  /** Files to use instead of `dir` (tests inject faults through a MemoryStore). */
+  store?: LogStore
+}
+
+export interface AppendResult {
+  status: LogStatus
+  /** First offset assigned, -1 when nothing was appended. */
+  baseOffset: number
+  lastOffset: number
+  /** The broker time stamped into the batches, -1 unless the topic uses LogAppendTime. */
+  logAppendTime: number
+  logStartOffset: number
+  /** The appended bytes were fsynced before the call returned (flush.messages reached). */
+  synced: boolean
+}
+
+/** Where a read's bytes are; `copyRead` moves them. Valid until the log's next mutating call. */
+export interface LogRead {
+  status: LogStatus
+  /** Bytes of whole batches, 0 when there is nothing to return. */
+  length: number
+  /** The first returned batch's base offset (≤ the requested offset), -1 when empty. */
+  firstOffset: number
+  /** Byte position in the segment file. */
+  position: number
+  /** The segment file; null when empty. */
+  source: StoreFile | null
+}
+
+export interface OffsetLookup {
+  status: LogStatus
+  offset: number
+  timestamp: number
+}
+
+function noRead (status: LogStatus): LogRead {
+  return { status, length: 0, firstOffset: -1, position: 0, source: null }
+}
+
+function checkStatus (check: BatchCheck): LogStatus {
+  switch (check) {
+    case BatchCheck.Ok: return LogStatus.Ok
+    case BatchCheck.BadMagic: return LogStatus.InvalidRecord
+    case BatchCheck.BadCount: return LogStatus.InvalidRecord
+    default: return LogStatus.CorruptMessage
+  }
+}
+
+interface Loaded {
+  segments: Segment[]
+  recoveryPoint: number
+  logStartOffset: number
+}
+
+export class PartitionLog {
+  readonly #store: LogStore
+  #config: LogConfig
+  readonly #settings: IndexSettings
+  readonly #now: () => number
+  readonly #segments: Segment[]
+  #active: Segment
+  #logEndOffset: number
+  #highWatermark: number
+  #logStartOffset: number
+  #recoveryPoint: number
+  #lastCheckpointMs: number
+  /** The log end offset at the last fsync of the active segment. */
+  #syncedOffset: number
+  #unflushedMessages: number
+  #lastFlushMs: number
+  #totalBytes: number
+  readonly #epochs: LeaderEpochCache
+  #closed: boolean
+  /** What recovery found when `open` had to run it; null when the log was consistent. */
+  readonly recovery: RecoveryReport | null
+
+  private constructor (store: LogStore, config: LogConfig, settings: IndexSettings, now: () => number, loaded: Loaded, recovery: RecoveryReport | null) {
+    const nowMs = now()
+    this.#store = store
+    this.#config = config
+    this.#settings = settings
+    this.#now = now
+    this.#segments = loaded.segments
+    this.#active = loaded.segments[loaded.segments.length - 1]
+    this.#logEndOffset = this.#active.nextOffset
+    this.#highWatermark = this.#logEndOffset
+    this.#logStartOffset = loaded.logStartOffset
+    this.#recoveryPoint = loaded.recoveryPoint
+    this.#lastCheckpointMs = nowMs
+    this.#syncedOffset = this.#logEndOffset
+    this.#unflushedMessages = 0
+    this.#lastFlushMs = nowMs
+    let total = 0
+    for (const segment of loaded.segments) total += segment.size
+    this.#totalBytes = total
+    this.#epochs = new LeaderEpochCache(store)
+    this.#closed = false
+    this.recovery = recovery
+  }
+
+  /**
+   * Opens (or creates) the log in `dir`, or in memory when `dir` is null. Runs recovery first
+   * when the recovery point is behind the end of the log or the tail is not whole; after a
+   * recovery job or a clean close it only reads the tail of the active segment. Throws the fs
+   * error when the directory cannot be read at all.
+   */
+  static open (options: PartitionLogOptions): PartitionLog {
+    const config = options.config
+    const store = options.store ?? (options.dir === null ? new MemoryStore() : new DiskStore(options.dir))
+    const now = options.now ?? Date.now
+    const settings: IndexSettings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes }
+    let recovery: RecoveryReport | null = null
+    let loaded = load(store, settings, now())
+    if (loaded === null) {
+      recovery = recoverStore(store, config)
+      loaded = load(store, settings, now())
+      if (loaded === null) throw new Error(`recovery left ${store.path ?? 'the in-memory log'} inconsistent`)
+    }
+    return new PartitionLog(store, config, settings, now, loaded, recovery)
+  }
+
+  get logEndOffset (): number { return this.#logEndOffset }
+  get highWatermark (): number { return this.#highWatermark }
+  get logStartOffset (): number { return this.#logStartOffset }
+  get recoveryPoint (): number { return this.#recoveryPoint }
+  /** Bytes of all segments. */
+  get size (): number { return this.#totalBytes }
+  get config (): LogConfig { return this.#config }
+  get isClosed (): boolean { return this.#closed }
+  get segmentBaseOffsets (): number[] { return this.#segments.map(s => s.baseOffset) }
+  get leaderEpochs (): readonly EpochEntry[] { return this.#epochs.entries }
+
+  /** The end offset of `epoch` (Kafka's OffsetForLeaderEpoch): [epoch found, end offset], [-1, -1] when unknown. */
+  endOffsetForEpoch (epoch: number): [number, number] {
+    return this.#epochs.endOffsetFor(epoch, this.#logEndOffset)
+  }
+
+  /** Applies a new topic config; sizes of existing indexes stay as they are until the next roll. */
+  setConfig (config: LogConfig): void {
+    this.#config = config
+    this.#settings.indexIntervalBytes = config.indexIntervalBytes
+    this.#settings.segmentIndexBytes = config.segmentIndexBytes
+  }
+
+  /** Sets the high watermark, kept within [logStartOffset, logEndOffset]. */
+  setHighWatermark (offset: number): void {
+    this.#highWatermark = Math.min(Math.max(offset, this.#logStartOffset), this.#logEndOffset)
+  }
+
+  // --- append
+
+  /**
+   * Appends one or more concatenated record batches v2. All are checked first; on any
+   * failure nothing is appended and the status says why. Then offsets and `leaderEpoch` are
+   * patched into `records` in place (the caller gives the buffer away), LogAppendTime is
+   * stamped if the topic says so, and the bytes go to the segment in one write.
+   */
+  append (records: Buffer, leaderEpoch: number): AppendResult {
+    if (this.#closed) return this.#appendFailure(LogStatus.Closed)
+    const length = records.length
+    const config = this.#config
+    let position = 0
+    let count = 0
+    let maxTimestamp = -1
+    while (position < length) {
+      const size = batchSizeAt(records, position)
+      if (size < 0 || size > length - position) return this.#appendFailure(LogStatus.CorruptMessage)
+      if (size > config.maxMessageBytes) return this.#appendFailure(LogStatus.RecordTooLarge)
+      const check = checkBatch(records, position)
+      if (check !== BatchCheck.Ok) return this.#appendFailure(checkStatus(check))
+      if ((attributesOf(records, position) & ATTR_CONTROL) !== 0) return this.#appendFailure(LogStatus.InvalidRecord)
+      if (producerIdOf(records, position) >= 0 && baseSequenceOf(records, position) < 0) return this.#appendFailure(LogStatus.InvalidRecord)
+      count += lastOffsetDeltaOf(records, position) + 1
+      const timestamp = maxTimestampOf(records, position)
+      if (timestamp > maxTimestamp) maxTimestamp = timestamp
+      position += size
+    }
+    if (length === 0) return this.#appendFailure(LogStatus.Ok)
+
+    const now = this.#now()
+    const logAppendTime = config.messageTimestampType === 'LogAppendTime' ? now : -1
+    if (logAppendTime >= 0) maxTimestamp = logAppendTime
+    const baseOffset = this.#logEndOffset
+    try {
+      if (this.#shouldRoll(length, count, maxTimestamp, now)) this.#roll(now)
+      if (leaderEpoch > this.#epochs.latestEpoch) this.#epochs.assign(leaderEpoch, baseOffset)
+    } catch {
+      return this.#appendFailure(LogStatus.StorageError)
+    }
+
+    const segment = this.#active
+    segment.saveState()
+    const start = segment.size
+    let offset = baseOffset
+    position = 0
+    while (position < length) {
+      const size = batchSizeAt(records, position)
+      patchOffsetAndEpoch(records, position, offset, leaderEpoch)
+      if (logAppendTime >= 0) stampLogAppendTime(records, position, logAppendTime)
+      segment.indexBatch(start + position, offset - segment.baseOffset, size, logAppendTime >= 0 ? logAppendTime : maxTimestampOf(records, position))
+      offset += lastOffsetDeltaOf(records, position) + 1
+      position += size
+    }
+    try {
+      segment.appendBytes(records)
+    } catch {
+      segment.restoreState()
+      return this.#appendFailure(LogStatus.StorageError)
+    }
+    segment.nextOffset = offset
+    this.#logEndOffset = offset
+    this.#totalBytes += length
+    this.#unflushedMessages += count
+
+    let synced = false
+    if (this.#unflushedMessages >= config.flushMessages) {
+      try {
+        this.#syncForAcks()
+      } catch {
+        // Not durable, so not appended: cut it back, the producer retries.
+        segment.restoreState()
+        this.#logEndOffset = baseOffset
+        this.#totalBytes -= length
+        this.#unflushedMessages -= count
+        return this.#appendFailure(LogStatus.StorageError)
+      }
+      synced = true
+      this.#lastFlushMs = now
+    }
+    return { status: LogStatus.Ok, baseOffset, lastOffset: offset - 1, logAppendTime, logStartOffset: this.#logStartOffset, synced }
+  }
+
+  #appendFailure (status: LogStatus): AppendResult {
+    return { status, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this.#logStartOffset, synced: false }
+  }
+
+  #shouldRoll (bytes: number, count: number, maxTimestamp: number, now: number): boolean {
+    const segment = this.#active
+    if (segment.size === 0) return false
+    if (segment.size + bytes > this.#config.segmentBytes) return true
+    if (segment.offsetIndex.isFull || segment.timeIndex.isFull) return true
+    if (this.#logEndOffset + count - 1 - segment.baseOffset > INT32_MAX) return true
+    const waited = segment.firstBatchTimestamp >= 0 ? maxTimestamp - segment.firstBatchTimestamp : now - segment.createdMs
+    return waited > this.#config.segmentMs
+  }
+
+  /** Closes the active segment's indexes and starts a new segment at the log end offset. */
+  #roll (now: number): void {
+    const old = this.#active
+    old.addFinalTimeEntry()
+    old.persistIndexes(false)
+    const segment = Segment.create(this.#store, this.#logEndOffset, this.#settings, now)
+    this.#segments.push(segment)
+    this.#active = segment
+  }
+
+  /** fsyncs every segment with unsynced bytes (rolled ones first), log data only for the active one. */
+  #syncForAcks (): void {
+    for (let i = 0; i < this.#segments.length - 1; i++) {
+      const segment = this.#segments[i]
+      if (!segment.durable) segment.syncAll()
+    }
+    this.#active.log.sync()
+    this.#syncedOffset = this.#logEndOffset
+    this.#unflushedMessages = 0
+  }
+
+  // --- flush
+
+  /**
+   * fsyncs every segment and index, moves the recovery point to the log end offset and
+   * writes its checkpoint.
+   */
+  flush (): LogStatus {
+    if (this.#closed) return LogStatus.Closed
+    const now = this.#now()
+    try {
+      for (const segment of this.#segments) if (!segment.durable || segment === this.#active) segment.syncAll()
+      this.#syncedOffset = this.#logEndOffset
+      this.#unflushedMessages = 0
+      this.#lastFlushMs = now
+      this.#checkpoint(this.#logEndOffset, now)
+      return LogStatus.Ok
+    } catch {
+      return LogStatus.StorageError
+    }
+  }
+
+  /**
+   * The owner calls this on a timer: fsyncs when `flush.ms` has passed since the last flush
+   * with messages waiting, fsyncs rolled segments, and checkpoints a recovery point that lags.
+   */
+  maybeFlush (now: number): LogStatus {
+    if (this.#closed) return LogStatus.Closed
+    if (this.#unflushedMessages > 0 && now - this.#lastFlushMs >= this.#config.flushMs) return this.flush()
+    try {
+      let rolled = false
+      for (let i = 0; i < this.#segments.length - 1; i++) {
+        const segment = this.#segments[i]
+        if (!segment.durable) { segment.syncAll(); rolled = true }
+      }
+      if (rolled) {
+        this.#checkpoint(this.#active.baseOffset, now)
+      } else if (this.#syncedOffset > this.#recoveryPoint && now - this.#lastCheckpointMs >= RECOVERY_CHECKPOINT_INTERVAL_MS) {
+        this.#active.persistIndexes(true)
+        this.#checkpoint(this.#syncedOffset, now)
+      }
+      return LogStatus.Ok
+    } catch {
+      return LogStatus.StorageError
+    }
+  }
+
+  #checkpoint (offset: number, now: number): void {
+    if (offset <= this.#recoveryPoint && now - this.#lastCheckpointMs < RECOVERY_CHECKPOINT_INTERVAL_MS) return
+    writeOffsetCheckpoint(this.#store, RECOVERY_POINT_FILE, Math.max(offset, this.#recoveryPoint))
+    this.#recoveryPoint = Math.max(offset, this.#recoveryPoint)
+    this.#lastCheckpointMs = now
+  }
+
+  // --- read
+
+  /**
+   * Finds whole batches from the one holding `offset`, within one segment: at most `maxBytes`
+   * in total, except that the first batch is returned whole even when larger (KIP-74) unless
+   * `minOneBatch` is false, and no batch whose base offset is ≥ `maxOffset` (the caller's
+   * high watermark). Nothing is copied: `copyRead` moves the bytes.
+   */
+  read (offset: number, maxBytes: number, maxOffset: number, minOneBatch = true): LogRead {
+    if (this.#closed) return noRead(LogStatus.Closed)
+    if (!Number.isSafeInteger(offset) || offset < this.#logStartOffset || offset > this.#logEndOffset) return noRead(LogStatus.OffsetOutOfRange)
+    if (offset === this.#logEndOffset || offset >= maxOffset) return noRead(LogStatus.Ok)
+    try {
+      for (let i = this.#segmentFor(offset); i < this.#segments.length; i++) {
+        const segment = this.#segments[i]
+        if (segment.nextOffset <= offset || !segment.locate(offset)) continue
+        const start = found.position
+        const first = found.size
+        const firstOffset = found.baseOffset
+        if (!minOneBatch && first > maxBytes) return noRead(LogStatus.Ok)
+        const limit = start + Math.max(maxBytes, first)
+        let end: number
+        if (maxOffset >= segment.nextOffset && segment.size <= limit) {
+          end = segment.size
+        } else {
+          end = start + first
+          // Jump over whole index intervals known to fit, then walk the last headers.
+          const index = segment.offsetIndex
+          const e = index.floorWithin(limit, maxOffset - segment.baseOffset)
+          if (e >= 0 && index.positionAt(e) > end) end = index.positionAt(e)
+          while (segment.readHeader(end, SHORT_HEADER_BYTES) && found.baseOffset < maxOffset && end + found.size <= limit) end += found.size
+        }
+        return { status: LogStatus.Ok, length: end - start, firstOffset, position: start, source: segment.log }
+      }
+      return noRead(LogStatus.Ok)
+    } catch {
+      return noRead(LogStatus.StorageError)
+    }
+  }
+
+  /**
+   * Copies a read's bytes into `target` at `targetOffset` with one read from the segment file
+   * (more only after a short read). Call it before any other call that changes the log.
+   */
+  copyRead (read: LogRead, target: Uint8Array, targetOffset: number): LogStatus {
+    if (this.#closed) return LogStatus.Closed
+    if (read.status !== LogStatus.Ok || read.length === 0) return read.status
+    const source = read.source
+    if (targetOffset < 0 || targetOffset + read.length > target.length) return LogStatus.BadRequest
+    if (source === null || source.closed) return LogStatus.StorageError
+    try {
+      let done = 0
+      while (done < read.length) {
+        const n = source.read(target, targetOffset + done, read.length - done, read.position + done)
+        if (n <= 0) return LogStatus.StorageError
+        done += n
+      }
+      return LogStatus.Ok
+    } catch {
+      return LogStatus.StorageError
+    }
+  }
+
+  /** `read` then `copyRead` into a new Buffer: for tests and library use. */
+  readBytes (offset: number, maxBytes: number, maxOffset: number): { status: LogStatus, bytes: Buffer } {
+    const read = this.read(offset, maxBytes, maxOffset)
+    if (read.status !== LogStatus.Ok || read.length === 0) return { status: read.status, bytes: Buffer.alloc(0) }
+    const bytes = Buffer.allocUnsafe(read.length)
+    const status = this.copyRead(read, bytes, 0)
+    return { status, bytes: status === LogStatus.Ok ? bytes : Buffer.alloc(0) }
+  }
+
+  /** Index of the last segment whose base offset is ≤ `offset` (0 when none). */
+  #segmentFor (offset: number): number {
+    const segments = this.#segments
+    let lo = 0
+    let hi = segments.length - 1
+    let at = 0
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      if (segments[mid].baseOffset <= offset) { at = mid; lo = mid + 1 } else hi = mid - 1
+    }
+    return at
+  }
+
+  // --- timestamps
+
+  /**
+   * The first batch, from the log start offset on, whose maxTimestamp is ≥ `timestamp`: its
+   * base offset (raised to the log start offset) and that maxTimestamp. Batch granularity:
+   * Kafka answers with the first *record* at or after the timestamp, which needs the records
+   * decoded; the batch's base offset is at or before that record, so a consumer seeking there
+   * misses nothing. -1 answers the log end offset, -2 the log start offset, -3 as
+   * `offsetForMaxTimestamp`. NotFound when no batch is that recent.
+   */
+  offsetForTimestamp (timestamp: number): OffsetLookup {
+    if (this.#closed) return { status: LogStatus.Closed, offset: -1, timestamp: -1 }
+    if (timestamp === -1) return { status: LogStatus.Ok, offset: this.#logEndOffset, timestamp: -1 }
+    if (timestamp === -2) return { status: LogStatus.Ok, offset: this.#logStartOffset, timestamp: -1 }
+    if (timestamp === -3) return this.offsetForMaxTimestamp()
+    if (timestamp < 0) return { status: LogStatus.NotFound, offset: -1, timestamp: -1 }
+    const from = this.#logStartOffset
+    try {
+      for (let i = this.#segmentFor(from); i < this.#segments.length; i++) {
+        const segment = this.#segments[i]
+        if (segment.nextOffset <= from || segment.maxTimestamp < timestamp) continue
+        if (segment.locateTimestamp(timestamp, from)) {
+          return { status: LogStatus.Ok, offset: Math.max(found.baseOffset, from), timestamp: found.maxTimestamp }
+        }
+      }
+      return { status: LogStatus.NotFound, offset: -1, timestamp: -1 }
+    } catch {
+      return { status: LogStatus.StorageError, offset: -1, timestamp: -1 }
+    }
+  }
+
+  /**
+   * The batch with the largest timestamp (the first such, from the log start offset on), for
+   * ListOffsets -3: its base offset and timestamp (batch granularity, as above).
+   */
+  offsetForMaxTimestamp (): OffsetLookup {
+    if (this.#closed) return { status: LogStatus.Closed, offset: -1, timestamp: -1 }
+    const from = this.#logStartOffset
+    try {
+      let best: Segment | null = null
+      let bestTimestamp = -1
+      for (let i = this.#segmentFor(from); i < this.#segments.length; i++) {
+        const segment = this.#segments[i]
+        if (segment.nextOffset <= from) continue
+        if (segment.maxTimestamp > bestTimestamp) { best = segment; bestTimestamp = segment.maxTimestamp }
+      }
+      if (best !== null && best.locateTimestamp(bestTimestamp, from)) {
+        return { status: LogStatus.Ok, offset: Math.max(found.baseOffset, from), timestamp: found.maxTimestamp }
+      }
+      return { status: LogStatus.NotFound, offset: -1, timestamp: -1 }
+    } catch {
+      return { status: LogStatus.StorageError, offset: -1, timestamp: -1 }
+    }
+  }
+
+  // --- retention
+
+  /**
+   * Deletes closed segments past retention.ms (by their newest timestamp) and the oldest
+   * ones while the log is over retention.bytes; only segments wholly below the high
+   * watermark, never the active one. Returns how many were deleted.
+   */
+  applyRetention (now: number): number {
+    if (this.#closed) return 0
+    let count: number
+    try {
+      count = expiredSegmentCount(this.#segments, this.#config, now, this.#highWatermark, this.#totalBytes)
+    } catch {
+      return 0
+    }
+    return this.#deleteOldest(count)
+  }
+
+  /**
+   * Kafka's DeleteRecords: raises the log start offset to `offset` (never lowers it), persists
+   * it, and deletes the segments wholly below it. `offset` must be ≤ the high watermark.
+   */
+  deleteRecordsBefore (offset: number): LogStatus {
+    if (this.#closed) return LogStatus.Closed
+    if (!Number.isSafeInteger(offset) || offset < 0) return LogStatus.OffsetOutOfRange
+    if (offset > this.#highWatermark) return LogStatus.OffsetBeyondHighWatermark
+    if (offset <= this.#logStartOffset) return LogStatus.Ok
+    try {
+      writeOffsetCheckpoint(this.#store, LOG_START_OFFSET_FILE, offset)
+    } catch {
+      return LogStatus.StorageError
+    }
+    this.#logStartOffset = offset
+    let count = 0
+    while (count + 1 < this.#segments.length && this.#segments[count + 1].baseOffset <= offset) count++
+    this.#deleteOldest(count)
+    return LogStatus.Ok
+  }
+
+  #deleteOldest (count: number): number {
+    let deleted = 0
+    while (deleted < count && this.#segments.length > 1) {
+      const segment = this.#segments[0]
+      try {
+        segment.remove()
+      } catch {
+        break
+      }
+      this.#segments.shift()
+      this.#totalBytes -= segment.size
+      deleted++
+    }
+    if (deleted > 0) {
+      const first = this.#segments[0].baseOffset
+      if (first > this.#logStartOffset) this.#logStartOffset = first
+      if (this.#highWatermark < this.#logStartOffset) this.#highWatermark = this.#logStartOffset
+      try {
+        this.#epochs.truncateFromStart(this.#logStartOffset)
+        this.#store.syncDir()
+      } catch {
+        // The epoch file and the directory entries are rewritten and synced at the next change.
+      }
+    }
+    return deleted
+  }
+
+  // --- lifecycle
+
+  /** Flushes, checkpoints and closes the files. Later calls answer Closed. */
+  close (): LogStatus {
+    if (this.#closed) return LogStatus.Ok
+    let status = LogStatus.Ok
+    try {
+      this.#active.addFinalTimeEntry()
+    } catch {
+      status = LogStatus.StorageError
+    }
+    if (status === LogStatus.Ok) status = this.flush()
+    this.#closed = true
+    for (const segment of this.#segments) {
+      try {
+        segment.close()
+      } catch {
+        status = LogStatus.StorageError
+      }
+    }
+    return status
+  }
+
+  /** Closes the files and removes the directory (or drops the memory). */
+  delete (): LogStatus {
+    this.#closed = true
+    for (const segment of this.#segments) {
+      try {
+        segment.close()
+      } catch {
+        // Deleting anyway.
+      }
+    }
+    try {
+      this.#store.destroy()
+      return LogStatus.Ok
+    } catch {
+      return LogStatus.StorageError
+    }
+  }
+}
+
+/**
+ * Opens the segments when the directory is consistent: the recovery point equals the end of a
+ * whole active segment. Returns null when recovery must run first. Closed segments are not read
+ * (their indexes load on first use); the active one is read from its last index entry on.
+ */
+function load (store: LogStore, settings: IndexSettings, nowMs: number): Loaded | null {
+  const bases: number[] = []
+  for (const name of store.list()) {
+    const base = parseSegmentBase(name)
+    if (base >= 0) bases.push(base)
+  }
+  bases.sort((a, b) => a - b)
+  const recoveryPoint = readOffsetCheckpoint(store, RECOVERY_POINT_FILE)
+  const storedStart = readOffsetCheckpoint(store, LOG_START_OFFSET_FILE)
+  if (bases.length === 0) {
+    const base = storedStart ?? 0
+    const segment = Segment.create(store, base, settings, nowMs)
+    try {
+      segment.syncAll()
+      writeOffsetCheckpoint(store, RECOVERY_POINT_FILE, base)
+    } catch (err) {
+      segment.close()
+      throw err
+    }
+    return { segments: [segment], recoveryPoint: base, logStartOffset: base }
+  }
+  if (recoveryPoint === null) return null
+  const segments: Segment[] = []
+  let consistent = false
+  try {
+    for (const base of bases) segments.push(Segment.open(store, base, settings))
+    for (let i = 0; i + 1 < segments.length; i++) segments[i].nextOffset = segments[i + 1].baseOffset
+    const active = segments[segments.length - 1]
+    consistent = scanTail(active) && recoveryPoint === active.nextOffset
+    if (!consistent) return null
+    active.createdMs = nowMs
+    const logStartOffset = Math.min(Math.max(storedStart ?? 0, segments[0].baseOffset), active.nextOffset)
+    return { segments, recoveryPoint, logStartOffset }
+  } finally {
+    if (!consistent) for (const segment of segments) segment.close()
+  }
+}
+
+/**
+ * Reads the active segment from its last offset index entry to the end: its next offset,
+ * largest timestamp and bytes since the last index entry. False when the tail is not a run of
+ * whole, contiguous batches (recovery must look).
+ */
+function scanTail (segment: Segment): boolean {
+  segment.loadIndexes()
+  const index = segment.offsetIndex
+  const times = segment.timeIndex
+  let position = 0
+  let expected = segment.baseOffset
+  if (index.entries > 0) {
+    position = index.positionAt(index.entries - 1)
+    expected = segment.baseOffset + index.relativeOffsetAt(index.entries - 1)
+  }
+  segment.bytesSinceIndexEntry = 0
+  while (position < segment.size) {
+    if (!segment.readHeader(position, BATCH_HEADER_BYTES) || found.baseOffset !== expected) return false
+    segment.indexBatch(position, expected - segment.baseOffset, found.size, found.maxTimestamp)
+    expected = found.lastOffset + 1
+    position += found.size
+  }
+  segment.nextOffset = expected
+  if (times.entries > 0 && times.relativeOffsetAt(times.entries - 1) >= expected - segment.baseOffset) return false
+  if (segment.size > 0 && segment.firstBatchTimestamp < 0 && segment.readHeader(0, BATCH_HEADER_BYTES)) {
+    segment.firstBatchTimestamp = found.maxTimestamp
+  }
+  return true
+}
