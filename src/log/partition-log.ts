@@ -118,6 +118,8 @@ export class PartitionLog {
   #unflushedMessages: number
   #lastFlushMs: number
   #totalBytes: number
+  /** A segment file was created since the directory was last fsynced. */
+  #dirDirty: boolean
   readonly #epochs: LeaderEpochCache
   #closed: boolean
   /** What recovery found when `open` had to run it; null when the log was consistent. */
@@ -142,6 +144,7 @@ export class PartitionLog {
     let total = 0
     for (const segment of loaded.segments) total += segment.size
     this.#totalBytes = total
+    this.#dirDirty = false
     this.#epochs = new LeaderEpochCache(store)
     this.#closed = false
     this.recovery = recovery
@@ -301,6 +304,14 @@ export class PartitionLog {
     const segment = Segment.create(this.#store, this.#logEndOffset, this.#settings, now)
     this.#segments.push(segment)
     this.#active = segment
+    this.#dirDirty = true
+  }
+
+  /** A new segment's name is durable only once the directory is fsynced. */
+  #syncDirIfDirty (): void {
+    if (!this.#dirDirty) return
+    this.#store.syncDir()
+    this.#dirDirty = false
   }
 
   /** fsyncs every segment with unsynced bytes (rolled ones first), log data only for the active one. */
@@ -310,6 +321,7 @@ export class PartitionLog {
       if (!segment.durable) segment.syncAll()
     }
     this.#active.log.sync()
+    this.#syncDirIfDirty()
     this.#syncedOffset = this.#logEndOffset
     this.#unflushedMessages = 0
   }
@@ -325,6 +337,7 @@ export class PartitionLog {
     const now = this.#now()
     try {
       for (const segment of this.#segments) if (!segment.durable || segment === this.#active) segment.syncAll()
+      this.#syncDirIfDirty()
       this.#syncedOffset = this.#logEndOffset
       this.#unflushedMessages = 0
       this.#lastFlushMs = now
@@ -349,6 +362,7 @@ export class PartitionLog {
         if (!segment.durable) { segment.syncAll(); rolled = true }
       }
       if (rolled) {
+        this.#syncDirIfDirty()
         this.#checkpoint(this.#active.baseOffset, now)
       } else if (this.#syncedOffset > this.#recoveryPoint && now - this.#lastCheckpointMs >= RECOVERY_CHECKPOINT_INTERVAL_MS) {
         this.#active.persistIndexes(true)

@@ -182,6 +182,28 @@ for (const kind of ['memory', 'file'] as Kind[]) {
     assert.is(batchesIn(log.readBytes(second, 1 << 20, log.logEndOffset).bytes)[0].baseOffset, second)
   })
 
+  limits('reads match a simple model for random offsets, sizes and bounds', ({ h }) => {
+    const log = h.open({ 'segment.bytes': '3000', 'index.interval.bytes': '100' })
+    let seed = 7
+    const next = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+    for (let i = 0; i < 150; i++) append(log, makeBatch({ records: 1 + next(5), valueBytes: next(120) }))
+    const segments = log.segmentBaseOffsets.map(base => batchesIn(log.readBytes(base, 1 << 30, log.logEndOffset).bytes))
+    const leo = log.logEndOffset
+    for (let round = 0; round < 500; round++) {
+      const offset = next(leo)
+      const maxBytes = next(1500)
+      const maxOffset = offset + 1 + next(leo - offset + 5)
+      const batches = segments.find(list => list[0].baseOffset <= offset && offset <= list[list.length - 1].lastOffset) as typeof segments[0]
+      let i = batches.findIndex(b => b.lastOffset >= offset)
+      const firstOffset = batches[i].baseOffset
+      let length = batches[i].size
+      const limit = Math.max(maxBytes, length)
+      for (i++; i < batches.length && batches[i].baseOffset < maxOffset && length + batches[i].size <= limit; i++) length += batches[i].size
+      const read = log.read(offset, maxBytes, maxOffset)
+      assert.equal([read.status, read.firstOffset, read.length], [LogStatus.Ok, firstOffset, length], `read(${offset}, ${maxBytes}, ${maxOffset})`)
+    }
+  })
+
   limits.run()
 
   // ---
