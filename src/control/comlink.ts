@@ -3,10 +3,10 @@
  * shut down). Record batches never travel here; they go through the rings.
  */
 import type { MessagePort, Worker } from 'node:worker_threads'
-import { expose, wrap, releaseProxy, type Remote } from 'comlink/dist/esm/comlink.mjs'
+import { expose, wrap, type Remote } from 'comlink/dist/esm/comlink.mjs'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
 
-export { releaseProxy, type Remote }
+export type { Remote }
 
 type NodePort = Parameters<typeof nodeEndpoint>[0]
 

@@ -9,8 +9,8 @@
  * `onExit` tells the owner, which restarts the worker and reopens its partitions.
  */
 import { MessageChannel, Worker } from 'node:worker_threads'
-import { releaseProxy, remoteOn, type Remote } from '../control/comlink.js'
-import { createRing, RingReader, RingWriter } from '../ring/ring.js'
+import { remoteOn, type Remote } from '../control/comlink.js'
+import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter } from '../ring/ring.js'
 import type { PartitionControl } from '../partition/partition-host.js'
 import { LogStatus } from '../log/errors.js'
 import {
@@ -73,6 +73,7 @@ export class WorkerLink {
   readonly #pending = new Map<number, Pending>()
   readonly #waiting: Outgoing[] = []
   readonly #options: WorkerLinkOptions
+  readonly #maxRequestPayload: number
   #nextRequestId = 1
   #alive = true
   #closing = false
@@ -85,6 +86,7 @@ export class WorkerLink {
     const requestRing = createRing(options.ringBytes)
     const responseRing = createRing(options.ringBytes)
     this.#requests = new RingWriter(requestRing)
+    this.#maxRequestPayload = maxFrameBytes(requestRing) - REQUEST_HEADER_BYTES
     this.#responses = new RingReader(responseRing)
     const outBytes = this.#requests.bytes
     const inBytes = this.#responses.bytes
@@ -156,7 +158,7 @@ export class WorkerLink {
     return this.#request({ type: FrameType.DeleteRecords, partitionId, arg: 0, a: offset, b: 0, payload: null, resolve: null })
   }
 
-  get maxRequestPayload (): number { return this.#requests.maxFrameBytes - REQUEST_HEADER_BYTES }
+  get maxRequestPayload (): number { return this.#maxRequestPayload }
 
   #request (req: Outgoing): Promise<PartitionAnswer> {
     if (!this.#alive) return Promise.resolve(faultAnswer())
@@ -207,7 +209,8 @@ export class WorkerLink {
   async #responseLoop (): Promise<void> {
     while (this.#alive) {
       this.#drainResponses()
-      if (!this.#alive) break
+      // A closed or faulted ring makes waits return at once: stop rather than spin on microtasks.
+      if (!this.#alive || this.#responses.state !== RING_OPEN) break
       await this.#responses.waitAsync(RESPONSE_WAIT_MS)
     }
   }
@@ -251,7 +254,6 @@ export class WorkerLink {
     for (const pending of this.#pending.values()) pending.resolve(faultAnswer())
     this.#pending.clear()
     for (const next of this.#waiting.splice(0)) next.resolve!(faultAnswer())
-    this.control[releaseProxy]()
     if (!this.#closing) {
       this.#fault ??= new Error(`partition worker ${this.index} exited with code ${code}`)
       this.#options.onExit(this, this.#fault)

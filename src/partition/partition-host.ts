@@ -14,7 +14,7 @@
 import { join } from 'node:path'
 import { mkdirSync, renameSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
-import { RingReader, RingWriter } from '../ring/ring.js'
+import { maxFrameBytes, RingReader, RingWriter } from '../ring/ring.js'
 import { PartitionLog } from '../log/partition-log.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogStatus } from '../log/errors.js'
@@ -71,7 +71,7 @@ class PartitionActor {
 
   offsets (): PartitionOffsets {
     const log = this.log
-    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset, sizeBytes: log.sizeBytes }
+    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset, sizeBytes: log.size }
   }
 }
 
@@ -82,6 +82,8 @@ export class PartitionHost implements PartitionControl {
   readonly #responses: RingWriter
   readonly #in: DataView
   readonly #out: DataView
+  /** Largest fetch payload a response frame can hold. */
+  readonly #maxFetchBytes: number
   #closed = false
   #crashRequested = false
   #ticker: NodeJS.Timeout | undefined
@@ -95,6 +97,7 @@ export class PartitionHost implements PartitionControl {
     const outBytes = this.#responses.bytes
     this.#in = new DataView(inBytes.buffer, inBytes.byteOffset, inBytes.byteLength)
     this.#out = new DataView(outBytes.buffer, outBytes.byteOffset, outBytes.byteLength)
+    this.#maxFetchBytes = maxFrameBytes(options.responseRing) - RESPONSE_HEADER_BYTES
   }
 
   start (): void {
@@ -203,7 +206,7 @@ export class PartitionHost implements PartitionControl {
   #fetch (actor: PartitionActor, requestId: number, at: number): void {
     const view = this.#in
     const offset = view.getFloat64(at + kA, true)
-    const limit = this.#responses.maxFrameBytes - RESPONSE_HEADER_BYTES
+    const limit = this.#maxFetchBytes
     const maxBytes = Math.min(view.getInt32(at + kArg, true), limit)
     const log = actor.log
     const read = log.read(offset, maxBytes, log.highWatermark)

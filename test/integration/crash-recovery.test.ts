@@ -10,9 +10,9 @@ const CHILD = new URL('../fixtures/crash-producer.js', import.meta.url)
 const RUNS = 3
 
 /** Runs the child until it has had `acks` sends acknowledged, then SIGKILLs it; returns the last acked sequence. */
-function produceThenKill (dataDir: string, topic: string, acks: number): Promise<number> {
+function produceThenKill (dataDir: string, topic: string, run: number, acks: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD.pathname, dataDir, topic], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [CHILD.pathname, dataDir, topic, String(run)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let seen = 0
     let lastAcked = -1
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -35,33 +35,35 @@ crash(`every acknowledged record survives, intact and in order (${RUNS} runs)`, 
   const dir = tmpDir()
   try {
     const topic = 'crashy'
-    let lastAcked = -1
+    const lastAckedByRun: number[] = []
     for (let run = 0; run < RUNS; run++) {
-      lastAcked = await produceThenKill(dir, topic, 20 + run * 15)
+      lastAckedByRun.push(await produceThenKill(dir, topic, run, 20 + run * 15))
       const broker = await Broker.start({ dataDir: dir, workers: 2 })
       try {
-        const perPartition = new Map<number, number[]>()
+        const present = new Set<string>()
         for (let p = 0; p < 4; p++) {
           const description = await broker.describeTopic(topic)
           const count = Number(description.partitions[p].highWatermark)
           const consumer = broker.consumer({ maxWaitMs: 10 })
           consumer.assign([{ topic, partition: p, offset: 0n }])
           const messages = await collect(consumer, count)
-          const seqs: number[] = []
+          let previous = -1
           for (const m of messages) {
-            const match = /^record-(\d+)-(x*)$/.exec(m.value!.toString())
+            const match = /^record-(\d+)-(\d+)-(x*)$/.exec(m.value!.toString())
             assert.ok(match !== null, `a damaged record was served: ${m.value!.toString()}`)
-            const seq = Number(match[1])
-            assert.is(match[2].length, seq % 40, 'record body intact')
+            const [written, seq] = [Number(match[1]), Number(match[2])]
+            assert.is(match[3].length, seq % 40, 'record body intact')
             assert.is(m.key!.toString(), `k${seq % 13}`)
             assert.is(partitionForKey(m.key!, 4), p)
-            seqs.push(seq)
+            const order = written * 1e9 + seq
+            assert.ok(order > previous, 'records are in the order they were sent')
+            previous = order
+            present.add(`${written}/${seq}`)
           }
-          for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], 'records are in the order they were sent')
-          perPartition.set(p, seqs)
         }
-        const present = new Set([...perPartition.values()].flat())
-        for (let seq = 0; seq <= lastAcked; seq++) assert.ok(present.has(seq), `acknowledged record ${seq} is missing after run ${run}`)
+        for (const [written, lastAcked] of lastAckedByRun.entries()) {
+          for (let seq = 0; seq <= lastAcked; seq++) assert.ok(present.has(`${written}/${seq}`), `acknowledged record ${written}/${seq} is missing after run ${run}`)
+        }
       } finally {
         await broker.close()
       }
