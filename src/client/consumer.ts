@@ -169,9 +169,15 @@ function readLastOffset (bytes: Buffer, at: number): number {
   return Number(bytes.readBigInt64BE(at)) + bytes.readInt32BE(at + 23)
 }
 
+/** Shared by every message without headers; frozen so no caller can fill it for the others. */
+const NO_HEADERS: Record<string, Buffer | null> = Object.freeze({}) as Record<string, Buffer | null>
+
 function toMessage (p: PartitionState, r: DecodedRecord): ConsumerMessage {
-  const headers: Record<string, Buffer | null> = {}
-  for (const [k, v] of r.headers) headers[k] = v
+  let headers = NO_HEADERS
+  if (r.headers.length > 0) {
+    headers = {}
+    for (const [k, v] of r.headers) headers[k] = v
+  }
   return { topic: p.topic, partition: p.partition, offset: BigInt(r.offset), key: r.key, value: r.value, headers, timestamp: r.timestamp }
 }
 

@@ -361,6 +361,9 @@ export function decodeBatch (buf: Uint8Array, at = 0, options: DecodeOptions = {
 }
 
 /** Decodes `count` records from `data`; with LogAppendTime every record takes the batch's maxTimestamp. */
+/** Shared by every record without headers, so decoding them allocates no array; frozen so no caller can fill it. */
+const NO_HEADERS = Object.freeze([]) as unknown as Array<[string, Buffer | null]>
+
 function decodeRecords (data: Buffer, count: number, baseOffset: number, baseTimestamp: number,
   logAppendTime: boolean, maxTimestamp: number): DecodedRecord[] {
   const cur = new Cursor(data)
@@ -380,7 +383,7 @@ function decodeRecords (data: Buffer, count: number, baseOffset: number, baseTim
     const headerCount = cur.varint(end)
     // Each header takes at least two bytes.
     if (headerCount < 0 || headerCount > (end - cur.pos) / 2) throw new RecordBatchError('bad-record', cur.pos, `record ${i} claims ${headerCount} headers`)
-    const headers: Array<[string, Buffer | null]> = []
+    const headers: Array<[string, Buffer | null]> = headerCount === 0 ? NO_HEADERS : []
     for (let h = 0; h < headerCount; h++) {
       const keyAt = cur.pos
       const hk = cur.bytes(end)
