@@ -7,6 +7,7 @@ import { MillraceError, invalidOption } from './errors.js'
 import { Dispatcher } from './dispatcher/dispatcher.js'
 import { Producer, type ProducerOptions } from './client/producer.js'
 import { Consumer, type ConsumerOptions } from './client/consumer.js'
+import { KafkaServer } from './server/server.js'
 
 export interface CreateTopicRequest {
   topic: string
@@ -27,6 +28,7 @@ export class Broker {
   readonly config: BrokerConfig
   readonly #dispatcher: Dispatcher
   readonly #clients = new Set<Producer | Consumer>()
+  #server: KafkaServer | null = null
   #closing: Promise<void> | null = null
 
   private constructor (config: BrokerConfig, dispatcher: Dispatcher) {
@@ -34,12 +36,37 @@ export class Broker {
     this.#dispatcher = dispatcher
   }
 
-  /** Starts a broker: recovers the data dir (if any), starts the partition workers. */
+  /**
+   * Starts a broker: recovers the data dir (if any), starts the partition workers, and when
+   * `port` is set (0 = any free port) opens the Kafka listener.
+   */
   static async start (options: BrokerOptions = {}): Promise<Broker> {
     const config = resolveBrokerConfig(options)
     const dispatcher = await Dispatcher.start(config)
-    return new Broker(config, dispatcher)
+    const broker = new Broker(config, dispatcher)
+    if (config.port !== undefined) {
+      try {
+        broker.#server = await KafkaServer.listen(dispatcher, config)
+      } catch (err) {
+        await dispatcher.close().catch(() => {})
+        throw new MillraceError('MR_ERR_INVALID_OPTION', `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    return broker
   }
+
+  /** The port Kafka clients connect to (the real one when started with port 0); undefined without a listener. */
+  get port (): number | undefined { return this.#server?.port }
+
+  /** `host:port` of the Kafka listener; undefined without a listener. */
+  get address (): string | undefined {
+    if (this.#server === null) return undefined
+    const host = this.#server.host
+    return `${host.includes(':') ? `[${host}]` : host}:${this.#server.port}`
+  }
+
+  /** Internal: the Kafka listener, for tests (counters). */
+  get server (): KafkaServer | null { return this.#server }
 
   /** Internal: the dispatcher, for the TCP server and for tests. */
   get dispatcher (): Dispatcher { return this.#dispatcher }
@@ -103,9 +130,13 @@ export class Broker {
     return consumer
   }
 
-  /** Flushes producers, stops consumers, closes every partition (flush + checkpoint) and stops the workers. */
+  /**
+   * Stops the Kafka listener (requests already read are answered), flushes producers, stops
+   * consumers, closes every partition (flush + checkpoint) and stops the workers.
+   */
   close (): Promise<void> {
     this.#closing ??= (async () => {
+      await this.#server?.close()
       await Promise.allSettled([...this.#clients].map((c) => c.close()))
       await this.#dispatcher.close()
     })()

@@ -1,0 +1,242 @@
+/**
+ * One client connection: splits the byte stream into frames, routes each request, and writes
+ * responses strictly in the order requests arrived, even while an earlier long-poll Fetch is
+ * still parked. Requests run concurrently; each holds a slot in the response queue (except
+ * acks=0 Produce, which is never answered).
+ *
+ * Bad framing (negative or oversized size), an unknown API key, an unsupported version of any
+ * API but ApiVersions, and a body that does not decode all close the connection: the stream
+ * cannot be trusted after that. Nothing a client sends may throw out of this class.
+ *
+ * Backpressure: reading pauses while too many requests wait for their turn or while the
+ * socket holds too many unsent bytes (a client that stops reading), and resumes on drain.
+ */
+import type { Socket } from 'node:net'
+import { FrameSizeError, FrameSplitter, encodeResponseSegments, SegmentWriter } from '../protocol/frame.js'
+import { Reader } from '../protocol/reader.js'
+import { ApiKey, isSupported } from '../protocol/api-keys.js'
+import { decodeRequestHeader, peekRequestHeader, responseHeaderVersion } from '../protocol/header.js'
+import * as apiVersionsCodec from '../protocol/apis/api-versions.js'
+import type { BrokerConfig } from '../config/broker-config.js'
+import type { Dispatcher } from '../dispatcher/dispatcher.js'
+import type { RequestContext } from './context.js'
+import { routeOf, SERVED_APIS } from './router.js'
+import { unsupportedVersionResponse } from './handlers/api-versions.js'
+
+/** Requests of one connection waiting for their response before reading pauses. */
+export const MAX_INFLIGHT_REQUESTS = 128
+/** Unsent response bytes of one connection before reading pauses. */
+export const MAX_UNSENT_BYTES = 4 * 1024 * 1024
+
+export interface ServerCounters {
+  accepted: number
+  rejected: number
+  malformedFrames: number
+  malformedRequests: number
+  unknownApiKeys: number
+  unsupportedVersions: number
+  handlerFailures: number
+}
+
+export function newCounters (): ServerCounters {
+  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0 }
+}
+
+interface Slot {
+  segments: Buffer[] | null
+}
+
+export interface ConnectionOptions {
+  dispatcher: Dispatcher
+  config: BrokerConfig
+  counters: ServerCounters
+  /** Settles when the server shuts down: long-polls answer at once. */
+  serverStopping: Promise<void>
+}
+
+export class Connection {
+  readonly #socket: Socket
+  readonly #options: ConnectionOptions
+  readonly #splitter: FrameSplitter
+  readonly #queue: Slot[] = []
+  readonly #localHost: string
+  readonly #localPort: number
+  readonly #stopWaiting: Promise<void>
+  readonly closed: Promise<void>
+  #stop!: () => void
+  #ending = false
+  #destroyed = false
+  #paused = false
+
+  constructor (socket: Socket, options: ConnectionOptions) {
+    this.#socket = socket
+    this.#options = options
+    this.#splitter = new FrameSplitter(options.config.maxRequestBytes)
+    this.#localHost = normaliseHost(socket.localAddress ?? options.config.host)
+    this.#localPort = socket.localPort ?? 0
+    const stopped = new Promise<void>((resolve) => { this.#stop = resolve })
+    this.#stopWaiting = Promise.race([stopped, options.serverStopping])
+    this.closed = new Promise((resolve) => socket.once('close', () => { this.#destroyed = true; this.#stop(); resolve() }))
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('drain', () => this.#updateFlow())
+    socket.on('error', () => this.destroy())
+    socket.on('end', () => this.#end())
+  }
+
+  /** Stops reading, lets requests already read finish and their responses go out, then closes. */
+  shutdown (): Promise<void> {
+    this.#ending = true
+    this.#socket.pause()
+    this.#stop()
+    this.#maybeFinish()
+    return this.closed
+  }
+
+  destroy (): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#stop()
+    this.#socket.destroy()
+  }
+
+  #end (): void {
+    // The client half-closed: answer what was asked, then close our side.
+    this.#ending = true
+    this.#maybeFinish()
+  }
+
+  #maybeFinish (): void {
+    if (this.#ending && this.#queue.length === 0 && !this.#destroyed) this.#socket.end()
+  }
+
+  #onData (chunk: Buffer): void {
+    if (this.#destroyed || this.#ending) return
+    let frames: Buffer[]
+    try {
+      frames = this.#splitter.push(chunk)
+    } catch (err) {
+      this.#options.counters.malformedFrames++
+      if (!(err instanceof FrameSizeError)) this.#options.counters.malformedRequests++
+      this.destroy()
+      return
+    }
+    for (const frame of frames) {
+      if (this.#destroyed) return
+      this.#onFrame(frame)
+    }
+    this.#updateFlow()
+  }
+
+  #onFrame (frame: Buffer): void {
+    const counters = this.#options.counters
+    const r = new Reader(frame)
+    let peek
+    try {
+      peek = peekRequestHeader(r)
+    } catch {
+      counters.malformedRequests++
+      this.destroy()
+      return
+    }
+    const route = routeOf(peek.apiKey)
+    if (route === undefined) {
+      counters.unknownApiKeys++
+      this.destroy()
+      return
+    }
+    if (!isSupported(peek.apiKey, peek.apiVersion)) {
+      if (peek.apiKey === ApiKey.ApiVersions && peek.apiVersion > 0) {
+        // Never close on ApiVersions: answer in v0 format so any client can read it.
+        const slot: Slot = { segments: null }
+        this.#queue.push(slot)
+        this.#complete(slot, peek.correlationId, 0, (w) => apiVersionsCodec.encodeResponse(w, 0, unsupportedVersionResponse(SERVED_APIS)))
+        return
+      }
+      counters.unsupportedVersions++
+      this.destroy()
+      return
+    }
+    let header
+    let request: unknown
+    try {
+      header = decodeRequestHeader(r)
+      request = route.codec.decodeRequest(r, header.apiVersion)
+    } catch {
+      counters.malformedRequests++
+      this.destroy()
+      return
+    }
+    const ctx: RequestContext = {
+      dispatcher: this.#options.dispatcher,
+      config: this.#options.config,
+      apiVersion: header.apiVersion,
+      clientId: header.clientId,
+      localHost: this.#localHost,
+      localPort: this.#localPort,
+      stopWaiting: this.#stopWaiting
+    }
+    const silent = route.silent?.(request) === true
+    const slot: Slot | null = silent ? null : { segments: null }
+    if (slot !== null) this.#queue.push(slot)
+    let pending: Promise<unknown>
+    try {
+      pending = Promise.resolve(route.handle(ctx, request))
+    } catch (err) {
+      pending = Promise.reject(err)
+    }
+    const { correlationId, apiKey, apiVersion } = header
+    pending.then((response) => {
+      if (slot === null) {
+        if (route.failed?.(response) === true) this.destroy()
+        return
+      }
+      this.#complete(slot, correlationId, apiVersion, (w) => route.codec.encodeResponse(w, apiVersion, response), apiKey)
+    }, () => {
+      counters.handlerFailures++
+      this.destroy()
+    })
+  }
+
+  #complete (slot: Slot, correlationId: number, apiVersion: number, body: (w: SegmentWriter) => void, apiKey: number = ApiKey.ApiVersions): void {
+    if (this.#destroyed) return
+    try {
+      const w = new SegmentWriter(256)
+      slot.segments = encodeResponseSegments(w, correlationId, responseHeaderVersion(apiKey, apiVersion), body as (w: unknown) => void)
+    } catch {
+      this.#options.counters.handlerFailures++
+      this.destroy()
+      return
+    }
+    this.#flush()
+  }
+
+  #flush (): void {
+    if (this.#queue.length === 0 || this.#queue[0].segments === null) return
+    this.#socket.cork()
+    while (this.#queue.length > 0 && this.#queue[0].segments !== null) {
+      const slot = this.#queue.shift()!
+      for (const segment of slot.segments!) this.#socket.write(segment)
+    }
+    this.#socket.uncork()
+    this.#updateFlow()
+    this.#maybeFinish()
+  }
+
+  #updateFlow (): void {
+    if (this.#destroyed || this.#ending) return
+    const busy = this.#queue.length >= MAX_INFLIGHT_REQUESTS || this.#socket.writableLength >= MAX_UNSENT_BYTES
+    if (busy && !this.#paused) {
+      this.#paused = true
+      this.#socket.pause()
+    } else if (!busy && this.#paused) {
+      this.#paused = false
+      this.#socket.resume()
+    }
+  }
+}
+
+/** '::ffff:127.0.0.1' (an IPv4 client on a dual-stack socket) → '127.0.0.1'. */
+export function normaliseHost (address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}

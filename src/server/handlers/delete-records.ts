@@ -1,0 +1,28 @@
+/** DeleteRecords (21): raise each partition's log start offset; -1 means the high watermark. */
+import type { DeleteRecordsPartitionResult, DeleteRecordsRequest, DeleteRecordsResponse } from '../../protocol/apis/delete-records.js'
+import { KafkaCode } from '../../protocol/error-codes.js'
+import { LogStatus } from '../../log/errors.js'
+import type { RequestContext } from '../context.js'
+import { kafkaCodeOf } from '../status.js'
+
+export async function handleDeleteRecords (ctx: RequestContext, req: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
+  const { dispatcher } = ctx
+  const topics = await Promise.all(req.topics.map(async (t) => {
+    const topic = dispatcher.topic(t.name)
+    const partitions = await Promise.all(t.partitions.map(async (dp): Promise<DeleteRecordsPartitionResult> => {
+      const fail = (errorCode: number): DeleteRecordsPartitionResult => ({ partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode })
+      const p = topic?.partitions[dp.partitionIndex]
+      if (p === undefined) return fail(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
+      try {
+        if (dp.offset === -1) await dispatcher.describePartition(p)
+        const answer = await dispatcher.deleteRecords(p, dp.offset === -1 ? p.highWatermark : dp.offset)
+        if (answer.status !== LogStatus.Ok) return fail(kafkaCodeOf(answer.status))
+        return { partitionIndex: dp.partitionIndex, lowWatermark: answer.a, errorCode: KafkaCode.NONE }
+      } catch {
+        return fail(KafkaCode.NOT_LEADER_OR_FOLLOWER)
+      }
+    }))
+    return { name: t.name, partitions }
+  }))
+  return { throttleTimeMs: 0, topics }
+}

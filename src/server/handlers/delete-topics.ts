@@ -1,0 +1,31 @@
+/** DeleteTopics (20): by name (v0-5) or by name or topic id (v6+); per-topic errors. */
+import type { DeletableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/delete-topics.js'
+import { KafkaCode } from '../../protocol/error-codes.js'
+import { ZERO_UUID } from '../../protocol/apis/codec-util.js'
+import type { RequestContext } from '../context.js'
+import { topicIdBytes } from './metadata.js'
+
+export async function handleDeleteTopics (ctx: RequestContext, req: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
+  const { dispatcher } = ctx
+  const wanted = req.topics ?? (req.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }))
+  const responses = await Promise.all(wanted.map(async (w): Promise<DeletableTopicResult> => {
+    const byId = w.name === null
+    let name = w.name
+    if (byId) {
+      const hex = w.topicId.toString('hex')
+      name = [...dispatcher.topics.all()].find((t) => t.topicId === hex)?.name ?? null
+      if (name === null) return { name: null, topicId: w.topicId, errorCode: KafkaCode.UNKNOWN_TOPIC_ID, errorMessage: 'unknown topic id' }
+    }
+    const topic = dispatcher.topic(name!)
+    if (topic === undefined) return { name, topicId: ZERO_UUID, errorCode: KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic '${name!}'` }
+    const topicId = topicIdBytes(topic.topicId)
+    try {
+      await dispatcher.deleteTopic(topic.name)
+    } catch (err) {
+      if (dispatcher.topic(topic.name) === undefined) return { name, topicId, errorCode: KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic '${name!}'` }
+      return { name, topicId, errorCode: KafkaCode.UNKNOWN_SERVER_ERROR, errorMessage: (err as Error).message }
+    }
+    return { name, topicId, errorCode: KafkaCode.NONE, errorMessage: null }
+  }))
+  return { throttleTimeMs: 0, responses }
+}

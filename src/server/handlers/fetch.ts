@@ -1,0 +1,111 @@
+/**
+ * Fetch (1): reads every requested partition, and when less than `minBytes` came back parks
+ * until an append lands on one of them or `maxWaitMs` passes, then reads again. Batches are
+ * returned whole and by reference (no copy into the response). The response stays within
+ * `maxBytes`, except that the first partition with data is always included so that a batch
+ * larger than the limit cannot stall a consumer. Sessions are not kept: session id 0 always.
+ */
+import type { FetchPartition, FetchRequest, FetchResponse, FetchableTopicResponse, PartitionData } from '../../protocol/apis/fetch.js'
+import { KafkaCode } from '../../protocol/error-codes.js'
+import { LogStatus } from '../../log/errors.js'
+import type { PartitionState, TopicState } from '../../dispatcher/topic-table.js'
+import type { Dispatcher } from '../../dispatcher/dispatcher.js'
+import type { RequestContext } from '../context.js'
+import { kafkaCodeOf } from '../status.js'
+
+const EMPTY = Buffer.alloc(0)
+const READ_COMMITTED = 1
+/** First Fetch version that names topics by id. */
+const TOPIC_IDS_FROM_VERSION = 13
+
+interface Wanted {
+  topic: TopicState | undefined
+  request: FetchPartition
+  p: PartitionState | undefined
+}
+
+function errorData (index: number, errorCode: number, p?: PartitionState): PartitionData {
+  return {
+    partitionIndex: index,
+    errorCode,
+    highWatermark: p?.highWatermark ?? -1,
+    lastStableOffset: p?.highWatermark ?? -1,
+    logStartOffset: p?.logStartOffset ?? -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: EMPTY
+  }
+}
+
+async function readOne (dispatcher: Dispatcher, w: Wanted, isolation: number, maxBytes: number, unknownCode: number): Promise<PartitionData> {
+  const index = w.request.partition
+  if (w.p === undefined) return errorData(index, unknownCode)
+  let answer
+  try {
+    answer = await dispatcher.fetch(w.p, w.request.fetchOffset, maxBytes, isolation)
+  } catch {
+    return errorData(index, KafkaCode.NOT_LEADER_OR_FOLLOWER, w.p)
+  }
+  if (answer.status !== LogStatus.Ok) return errorData(index, kafkaCodeOf(answer.status), w.p)
+  return {
+    partitionIndex: index,
+    errorCode: KafkaCode.NONE,
+    highWatermark: answer.highWatermark,
+    lastStableOffset: answer.a >= 0 ? answer.a : answer.highWatermark,
+    logStartOffset: answer.logStartOffset,
+    abortedTransactions: isolation === READ_COMMITTED ? [] : null,
+    preferredReadReplica: -1,
+    records: answer.bytes ?? EMPTY
+  }
+}
+
+function byteLength (d: PartitionData): number {
+  return d.records instanceof Uint8Array ? d.records.length : 0
+}
+
+export async function handleFetch (ctx: RequestContext, req: FetchRequest): Promise<FetchResponse> {
+  const { dispatcher, apiVersion } = ctx
+  const byId = apiVersion >= TOPIC_IDS_FROM_VERSION
+  const idIndex = byId ? new Map([...dispatcher.topics.all()].map((t) => [t.topicId, t])) : null
+  const groups = req.topics.map((t) => {
+    const topic = byId ? idIndex!.get(t.topicId!.toString('hex')) : dispatcher.topic(t.topic!)
+    return { request: t, wanted: t.partitions.map((fp): Wanted => ({ topic, request: fp, p: topic?.partitions[fp.partition] })) }
+  })
+  const unknownCode = byId ? KafkaCode.UNKNOWN_TOPIC_ID : KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
+  const isolation = req.isolationLevel === READ_COMMITTED ? READ_COMMITTED : 0
+  const deadline = Date.now() + Math.max(0, req.maxWaitMs)
+  const maxBytes = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER
+
+  let results: PartitionData[][]
+  for (;;) {
+    results = await Promise.all(groups.map((g) => Promise.all(g.wanted.map((w) =>
+      readOne(dispatcher, w, isolation, Math.max(0, Math.min(w.request.partitionMaxBytes, maxBytes)), unknownCode)))))
+    const flat = results.flat()
+    const total = flat.reduce((n, d) => n + byteLength(d), 0)
+    const anyError = flat.some((d) => d.errorCode !== KafkaCode.NONE)
+    const remaining = deadline - Date.now()
+    if (total >= req.minBytes || anyError || remaining <= 0 || flat.length === 0) break
+    let stop = false
+    const stopped = ctx.stopWaiting.then(() => { stop = true })
+    const partitions = groups.flatMap((g) => g.wanted.map((w) => w.p!))
+    await Promise.race([dispatcher.waitForData(partitions, remaining), stopped])
+    if (stop) break
+  }
+
+  // Keep the response within maxBytes; the first partition with data always goes in.
+  let used = 0
+  let first = true
+  for (const list of results) {
+    for (let i = 0; i < list.length; i++) {
+      const n = byteLength(list[i])
+      if (n === 0) continue
+      if (!first && used + n > maxBytes) { list[i] = { ...list[i], records: EMPTY }; continue }
+      first = false
+      used += n
+    }
+  }
+  const responses: FetchableTopicResponse[] = groups.map((g, i) => byId
+    ? { topicId: g.request.topicId!, partitions: results[i] }
+    : { topic: g.request.topic!, partitions: results[i] })
+  return { throttleTimeMs: 0, errorCode: KafkaCode.NONE, sessionId: 0, responses }
+}

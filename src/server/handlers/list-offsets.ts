@@ -1,0 +1,32 @@
+/**
+ * ListOffsets (2): -1 latest, -2 earliest, -3 the offset of the largest timestamp, T >= 0 the
+ * first offset whose timestamp is at least T (none: offset -1, timestamp -1, no error).
+ */
+import type { ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/list-offsets.js'
+import { KafkaCode } from '../../protocol/error-codes.js'
+import { LogStatus } from '../../log/errors.js'
+import type { RequestContext } from '../context.js'
+import { kafkaCodeOf } from '../status.js'
+
+export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRequest): Promise<ListOffsetsResponse> {
+  const { dispatcher } = ctx
+  const topics = await Promise.all(req.topics.map(async (t) => {
+    const topic = dispatcher.topic(t.name)
+    const partitions = await Promise.all(t.partitions.map(async (lp): Promise<ListOffsetsPartitionResponse> => {
+      const failed = (errorCode: number): ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 })
+      const p = topic?.partitions[lp.partitionIndex]
+      if (p === undefined) return failed(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
+      let answer
+      try {
+        answer = await dispatcher.listOffset(p, lp.timestamp)
+      } catch {
+        return failed(KafkaCode.NOT_LEADER_OR_FOLLOWER)
+      }
+      if (answer.status === LogStatus.NotFound) return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, timestamp: -1, offset: -1, leaderEpoch: p.leaderEpoch }
+      if (answer.status !== LogStatus.Ok) return failed(kafkaCodeOf(answer.status))
+      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, timestamp: answer.b, offset: answer.a, leaderEpoch: p.leaderEpoch }
+    }))
+    return { name: t.name, partitions }
+  }))
+  return { throttleTimeMs: 0, topics }
+}

@@ -1,0 +1,85 @@
+/**
+ * Metadata (3): this broker as the only node, leader of every partition, and the topics asked
+ * for (null = all; in v0 an empty list also means all). Missing topics are created when the
+ * broker allows auto-creation and the request does (v4+ flag; older versions: broker decides).
+ */
+import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from '../../protocol/apis/metadata.js'
+import { KafkaCode } from '../../protocol/error-codes.js'
+import { topicNameProblem } from '../../config/topic-name.js'
+import type { TopicState } from '../../dispatcher/topic-table.js'
+import { CLUSTER_ID, NODE_ID, type RequestContext } from '../context.js'
+
+/** INT32 min: "authorized operations not requested". */
+const AUTHORIZED_OPS_OMITTED = -2147483648
+
+export function advertisedAddress (ctx: RequestContext): { host: string, port: number } {
+  return { host: ctx.config.advertisedHost ?? ctx.localHost, port: ctx.config.advertisedPort ?? ctx.localPort }
+}
+
+export function topicIdBytes (topicId: string): Buffer {
+  return Buffer.from(topicId, 'hex')
+}
+
+function describe (topic: TopicState): MetadataResponseTopic {
+  return {
+    errorCode: KafkaCode.NONE,
+    name: topic.name,
+    topicId: topicIdBytes(topic.topicId),
+    isInternal: false,
+    topicAuthorizedOperations: AUTHORIZED_OPS_OMITTED,
+    partitions: topic.partitions.map((p) => ({
+      errorCode: p.online ? KafkaCode.NONE : KafkaCode.LEADER_NOT_AVAILABLE,
+      partitionIndex: p.partition,
+      leaderId: p.online ? NODE_ID : -1,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: [NODE_ID],
+      isrNodes: p.online ? [NODE_ID] : [],
+      offlineReplicas: p.online ? [] : [NODE_ID]
+    }))
+  }
+}
+
+function missing (name: string | null, errorCode: number): MetadataResponseTopic {
+  return { errorCode, name, isInternal: false, topicAuthorizedOperations: AUTHORIZED_OPS_OMITTED, partitions: [] }
+}
+
+export async function handleMetadata (ctx: RequestContext, req: MetadataRequest): Promise<MetadataResponse> {
+  const { dispatcher, config, apiVersion } = ctx
+  const all = req.topics === null || (apiVersion === 0 && req.topics.length === 0)
+  const topics: MetadataResponseTopic[] = []
+  if (all) {
+    for (const t of dispatcher.topics.all()) topics.push(describe(t))
+  } else {
+    const mayCreate = config.autoCreateTopics && (apiVersion < 4 || req.allowAutoTopicCreation !== false)
+    const answers = await Promise.all(req.topics!.map(async (wanted): Promise<MetadataResponseTopic> => {
+      let name = wanted.name
+      if (name === null && wanted.topicId !== undefined) {
+        const hex = wanted.topicId.toString('hex')
+        name = [...dispatcher.topics.all()].find((t) => t.topicId === hex)?.name ?? null
+        if (name === null) return { ...missing(null, KafkaCode.UNKNOWN_TOPIC_ID), topicId: wanted.topicId }
+      }
+      if (name === null) return missing(null, KafkaCode.INVALID_REQUEST)
+      const found = dispatcher.topic(name)
+      if (found !== undefined) return describe(found)
+      if (topicNameProblem(name) !== null) return missing(name, KafkaCode.INVALID_TOPIC_EXCEPTION)
+      if (!mayCreate) return missing(name, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
+      try {
+        return describe(await dispatcher.createTopic(name, config.defaultPartitions))
+      } catch {
+        // Created concurrently by another request, or creation failed: clients retry on 5.
+        const raced = dispatcher.topic(name)
+        return raced !== undefined ? describe(raced) : missing(name, KafkaCode.LEADER_NOT_AVAILABLE)
+      }
+    }))
+    topics.push(...answers)
+  }
+  const { host, port } = advertisedAddress(ctx)
+  return {
+    throttleTimeMs: 0,
+    brokers: [{ nodeId: NODE_ID, host, port, rack: null }],
+    clusterId: CLUSTER_ID,
+    controllerId: NODE_ID,
+    topics,
+    clusterAuthorizedOperations: AUTHORIZED_OPS_OMITTED
+  }
+}

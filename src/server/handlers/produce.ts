@@ -1,0 +1,68 @@
+/**
+ * Produce (0): every partition's records go to its worker as bytes (the codec's view of the
+ * request frame); the batch header and CRC are checked there. Each partition gets its own
+ * error code; one bad partition never fails its siblings. All appends are issued before the
+ * first await, so appends keep the order requests arrived in.
+ */
+import type { PartitionProduceResponse, ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js'
+import { KafkaCode } from '../../protocol/error-codes.js'
+import { LogStatus } from '../../log/errors.js'
+import type { RequestContext } from '../context.js'
+import { kafkaCodeOf } from '../status.js'
+
+/** Bytes before the batchLength field ends (baseOffset int64 + batchLength int32). */
+const BATCH_LENGTH_END = 12
+/** Offset of the int16 attributes field in a record batch v2. */
+const ATTRIBUTES_AT = 21
+const MAGIC_AT = 16
+const COMPRESSION_MASK = 0x07
+const ZSTD = 4
+/** Produce version that introduced zstd. */
+const ZSTD_FROM_VERSION = 7
+
+function failed (index: number, errorCode: number, errorMessage: string | null = null): PartitionProduceResponse {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage }
+}
+
+/** Checks Kafka makes before append (v3+: exactly one batch of magic 2; zstd from v7). */
+function recordsProblem (records: Buffer | null, version: number): { code: number, message: string } | null {
+  if (records === null || records.length < ATTRIBUTES_AT + 2) return { code: KafkaCode.INVALID_RECORD, message: 'the partition data holds no record batch' }
+  if (records[MAGIC_AT] !== 2) return { code: KafkaCode.INVALID_RECORD, message: `record batch magic ${records[MAGIC_AT]} is not supported; use magic 2` }
+  const batchLength = records.readInt32BE(8)
+  if (batchLength + BATCH_LENGTH_END < records.length) return { code: KafkaCode.INVALID_RECORD, message: 'a produce request must carry exactly one record batch per partition' }
+  if ((records.readInt16BE(ATTRIBUTES_AT) & COMPRESSION_MASK) === ZSTD && version < ZSTD_FROM_VERSION) {
+    return { code: KafkaCode.UNSUPPORTED_COMPRESSION_TYPE, message: `zstd needs Produce v${ZSTD_FROM_VERSION} or later` }
+  }
+  return null
+}
+
+export async function handleProduce (ctx: RequestContext, req: ProduceRequest): Promise<ProduceResponse> {
+  const { dispatcher, apiVersion } = ctx
+  const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1
+  const maxAppendBytes = dispatcher.maxAppendBytes
+  const pending = req.topicData.map((topic) => {
+    const state = dispatcher.topic(topic.name)
+    return {
+      name: topic.name,
+      partitions: topic.partitionData.map((pd): PartitionProduceResponse | Promise<PartitionProduceResponse> => {
+        if (!validAcks) return failed(pd.index, KafkaCode.INVALID_REQUIRED_ACKS)
+        const p = state?.partitions[pd.index]
+        if (p === undefined) return failed(pd.index, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
+        const problem = recordsProblem(pd.records, apiVersion)
+        if (problem !== null) return failed(pd.index, problem.code, problem.message)
+        if (pd.records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
+        return dispatcher.append(p, pd.records!).then((answer): PartitionProduceResponse => {
+          if (answer.status !== LogStatus.Ok) return failed(pd.index, kafkaCodeOf(answer.status))
+          return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.a, logAppendTimeMs: answer.b, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
+        }, () => failed(pd.index, KafkaCode.NOT_LEADER_OR_FOLLOWER))
+      })
+    }
+  })
+  const responses = await Promise.all(pending.map(async (t) => ({ name: t.name, partitionResponses: await Promise.all(t.partitions) })))
+  return { responses, throttleTimeMs: 0 }
+}
+
+/** For acks=0: whether any partition failed (Kafka then closes the connection so the client notices). */
+export function produceFailed (res: ProduceResponse): boolean {
+  return res.responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== KafkaCode.NONE))
+}

@@ -1,0 +1,60 @@
+/**
+ * Which handler serves each API key. ApiVersions advertises exactly the keys routed here, with
+ * the ranges from protocol/api-keys.ts, so a client never picks an API this server cannot answer.
+ */
+import { apiByKey, ApiKey } from '../protocol/api-keys.js'
+import { codecByKey, type ApiCodec } from '../protocol/apis/index.js'
+import type { ApiVersion } from '../protocol/apis/api-versions.js'
+import type { RequestContext } from './context.js'
+import { handleApiVersions } from './handlers/api-versions.js'
+import { handleMetadata } from './handlers/metadata.js'
+import { handleProduce, produceFailed } from './handlers/produce.js'
+import { handleFetch } from './handlers/fetch.js'
+import { handleListOffsets } from './handlers/list-offsets.js'
+import { handleCreateTopics } from './handlers/create-topics.js'
+import { handleDeleteTopics } from './handlers/delete-topics.js'
+import { handleCreatePartitions } from './handlers/create-partitions.js'
+import { handleDeleteRecords } from './handlers/delete-records.js'
+import { handleDescribeConfigs } from './handlers/describe-configs.js'
+import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alter-configs.js'
+
+export interface Route {
+  readonly codec: ApiCodec
+  handle (ctx: RequestContext, req: any): unknown
+  /** True when this request gets no response at all (Produce with acks=0). */
+  silent?: (req: any) => boolean
+  /** For a silent request: whether it failed, in which case the connection is closed. */
+  failed?: (res: any) => boolean
+}
+
+type Handler = (ctx: RequestContext, req: any) => unknown
+
+const handlers: Array<[number, Handler, Partial<Route>?]> = [
+  [ApiKey.Produce, handleProduce, { silent: (req: { acks: number }) => req.acks === 0, failed: produceFailed }],
+  [ApiKey.Fetch, handleFetch],
+  [ApiKey.ListOffsets, handleListOffsets],
+  [ApiKey.Metadata, handleMetadata],
+  [ApiKey.ApiVersions, (_ctx, req) => handleApiVersions(SERVED_APIS, req)],
+  [ApiKey.CreateTopics, handleCreateTopics],
+  [ApiKey.DeleteTopics, handleDeleteTopics],
+  [ApiKey.DeleteRecords, handleDeleteRecords],
+  [ApiKey.DescribeConfigs, handleDescribeConfigs],
+  [ApiKey.AlterConfigs, handleAlterConfigs],
+  [ApiKey.CreatePartitions, handleCreatePartitions],
+  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs]
+]
+
+const routes = new Map<number, Route>()
+for (const [key, handle, extra] of handlers) {
+  const codec = codecByKey(key)
+  if (codec === undefined) throw new Error(`no codec for API key ${key}`)
+  routes.set(key, { codec, handle, ...extra })
+}
+
+/** The ranges ApiVersions advertises, sorted by key. */
+export const SERVED_APIS: readonly ApiVersion[] = Object.freeze([...routes.keys()].sort((a, b) => a - b).map((key) => {
+  const info = apiByKey(key)!
+  return Object.freeze({ apiKey: key, minVersion: info.minVersion, maxVersion: info.maxVersion })
+}))
+
+export function routeOf (apiKey: number): Route | undefined { return routes.get(apiKey) }

@@ -1,0 +1,86 @@
+/**
+ * The Kafka listener: accepts connections up to `maxConnections` (the rest are closed at once)
+ * and hands each to a Connection. `close()` stops accepting, lets every connection answer what
+ * it already read (long-polls answer at once), then closes them.
+ */
+import { createServer, type Server, type Socket } from 'node:net'
+import type { BrokerConfig } from '../config/broker-config.js'
+import type { Dispatcher } from '../dispatcher/dispatcher.js'
+import { Connection, newCounters, type ServerCounters } from './connection.js'
+
+/** Longest close() waits for connections to finish their responses before cutting them. */
+const CLOSE_GRACE_MS = 5000
+
+export class KafkaServer {
+  readonly counters: ServerCounters = newCounters()
+  readonly #server: Server
+  readonly #dispatcher: Dispatcher
+  readonly #config: BrokerConfig
+  readonly #connections = new Set<Connection>()
+  readonly #stopping: Promise<void>
+  #stop!: () => void
+  #closing: Promise<void> | null = null
+
+  private constructor (dispatcher: Dispatcher, config: BrokerConfig) {
+    this.#dispatcher = dispatcher
+    this.#config = config
+    this.#stopping = new Promise((resolve) => { this.#stop = resolve })
+    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
+  }
+
+  static async listen (dispatcher: Dispatcher, config: BrokerConfig): Promise<KafkaServer> {
+    const server = new KafkaServer(dispatcher, config)
+    await new Promise<void>((resolve, reject) => {
+      server.#server.once('error', reject)
+      server.#server.listen(config.port ?? 0, config.host, () => {
+        server.#server.off('error', reject)
+        resolve()
+      })
+    })
+    server.#server.on('error', () => {})
+    return server
+  }
+
+  /** The port actually bound (the real one when 0 was asked for). */
+  get port (): number {
+    const address = this.#server.address()
+    return typeof address === 'object' && address !== null ? address.port : 0
+  }
+
+  get host (): string {
+    const address = this.#server.address()
+    return typeof address === 'object' && address !== null ? address.address : this.#config.host
+  }
+
+  get connectionCount (): number { return this.#connections.size }
+
+  #accept (socket: Socket): void {
+    if (this.#closing !== null || this.#connections.size >= this.#config.maxConnections) {
+      this.counters.rejected++
+      socket.destroy()
+      return
+    }
+    this.counters.accepted++
+    const connection = new Connection(socket, {
+      dispatcher: this.#dispatcher,
+      config: this.#config,
+      counters: this.counters,
+      serverStopping: this.#stopping
+    })
+    this.#connections.add(connection)
+    void connection.closed.then(() => this.#connections.delete(connection))
+  }
+
+  close (): Promise<void> {
+    this.#closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()))
+      this.#stop()
+      const all = [...this.#connections]
+      const grace = setTimeout(() => { for (const c of all) c.destroy() }, CLOSE_GRACE_MS)
+      await Promise.all(all.map((c) => c.shutdown()))
+      clearTimeout(grace)
+      await stopped
+    })()
+    return this.#closing
+  }
+}

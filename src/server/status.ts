@@ -1,0 +1,26 @@
+/**
+ * The one place where storage-engine statuses become Kafka error codes, per partition.
+ * A status this table does not know becomes UNKNOWN_SERVER_ERROR.
+ */
+import { LogStatus } from '../log/errors.js'
+import { KafkaCode } from '../protocol/error-codes.js'
+
+export function kafkaCodeOf (status: LogStatus): number {
+  switch (status) {
+    case LogStatus.Ok: return KafkaCode.NONE
+    case LogStatus.CorruptMessage: return KafkaCode.CORRUPT_MESSAGE
+    case LogStatus.InvalidRecord: return KafkaCode.INVALID_RECORD
+    case LogStatus.RecordTooLarge: return KafkaCode.MESSAGE_TOO_LARGE
+    case LogStatus.OffsetOutOfRange: return KafkaCode.OFFSET_OUT_OF_RANGE
+    case LogStatus.OffsetBeyondHighWatermark: return KafkaCode.OFFSET_OUT_OF_RANGE
+    case LogStatus.StorageError: return KafkaCode.KAFKA_STORAGE_ERROR
+    // A partition closed under the request (topic deleted, worker restarting): retriable, the
+    // client refreshes its metadata and learns what happened.
+    case LogStatus.Closed: return KafkaCode.NOT_LEADER_OR_FOLLOWER
+    case LogStatus.WorkerFault: return KafkaCode.NOT_LEADER_OR_FOLLOWER
+    case LogStatus.UnknownPartition: return KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
+    // ListOffsets answers "no such record" as offset -1 without an error.
+    case LogStatus.NotFound: return KafkaCode.NONE
+    default: return KafkaCode.UNKNOWN_SERVER_ERROR
+  }
+}
