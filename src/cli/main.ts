@@ -3,8 +3,10 @@
  * The `millrace` command. `millrace start` runs a broker until SIGINT/SIGTERM, then closes it
  * cleanly (partitions flushed and checkpointed) and exits 0.
  */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { Broker } from '../broker.js'
+import type { BrokerOptions } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
 
 const USAGE = `Usage: millrace <command> [options]
@@ -16,12 +18,31 @@ Options for start:
   --data DIR       data directory (default ./data)
   --memory         keep everything in memory (no data directory)
   --workers N      partition worker threads (default: one per core)
+  --port N         Kafka listener port (default 9092; 0 picks a free port)
+  --host HOST      address to listen on (default 127.0.0.1)
+  --advertised-host HOST   host put in Metadata (default: the address the client reached)
+  --advertised-port N      port put in Metadata (default: the port the client reached)
+  --config FILE    JSON file of broker options (flags override it)
   -h, --help       show this help
 `
 
 function fail (message: string): never {
   process.stderr.write(`millrace: ${message}\n`)
   process.exit(2)
+}
+
+/** Kafka's usual port. */
+const DEFAULT_PORT = 9092
+
+function readConfigFile (path: string): BrokerOptions {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    fail(`--config ${path}: ${(err as Error).message}`)
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail(`--config ${path}: must hold a JSON object of broker options`)
+  return parsed as BrokerOptions
 }
 
 function integerFlag (name: string, value: string | undefined): number | undefined {
@@ -40,6 +61,11 @@ async function start (argv: string[]): Promise<void> {
         data: { type: 'string' },
         memory: { type: 'boolean' },
         workers: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'advertised-host': { type: 'string' },
+        'advertised-port': { type: 'string' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       },
       strict: true
@@ -49,15 +75,27 @@ async function start (argv: string[]): Promise<void> {
   }
   if (values.help === true) { process.stdout.write(USAGE); return }
   if (values.memory === true && values.data !== undefined) fail('--memory and --data cannot be used together')
-  const dataDir = values.memory === true ? null : values.data ?? './data'
+  const options: BrokerOptions = values.config === undefined ? {} : readConfigFile(values.config)
+  if (values.memory === true) options.dataDir = null
+  else if (values.data !== undefined) options.dataDir = values.data
+  const flags: BrokerOptions = {
+    workers: integerFlag('workers', values.workers),
+    port: integerFlag('port', values.port),
+    host: values.host,
+    advertisedHost: values['advertised-host'],
+    advertisedPort: integerFlag('advertised-port', values['advertised-port'])
+  }
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as Record<string, unknown>)[key] = value
+  options.port ??= DEFAULT_PORT
   let broker: Broker
   try {
-    broker = await Broker.start({ dataDir, workers: integerFlag('workers', values.workers) })
+    broker = await Broker.start(options)
   } catch (err) {
     fail(err instanceof MillraceError ? err.message : `could not start: ${(err as Error).message}`)
   }
+  const dataDir = broker.config.dataDir
   const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
-  process.stdout.write(`millrace ready: ${broker.config.workers} partition workers, ${where}\n`)
+  process.stdout.write(`millrace ready: listening on ${broker.address!}, ${broker.config.workers} partition workers, ${where}\n`)
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
