@@ -5,9 +5,14 @@ import { ZERO_UUID } from '../../protocol/apis/codec-util.js'
 import type { RequestContext } from '../context.js'
 import { topicIdBytes } from './metadata.js'
 
+/** First DeleteTopics version that may name topics by id. */
+const TOPIC_IDS_FROM_VERSION = 6
+
 export async function handleDeleteTopics (ctx: RequestContext, req: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
   const { dispatcher } = ctx
-  const wanted = req.topics ?? (req.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }))
+  const wanted = ctx.apiVersion >= TOPIC_IDS_FROM_VERSION
+    ? req.topics ?? []
+    : (req.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }))
   const responses = await Promise.all(wanted.map(async (w): Promise<DeletableTopicResult> => {
     const byId = w.name === null
     let name = w.name
