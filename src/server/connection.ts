@@ -101,8 +101,10 @@ export class Connection {
   }
 
   #end (): void {
-    // The client half-closed: answer what was asked, then close our side.
+    // The client half-closed: answer what was asked (long-polls at once), then close our side.
+    if (this.#splitter.pendingBytes > 0) this.#options.counters.malformedFrames++
     this.#ending = true
+    this.#stop()
     this.#maybeFinish()
   }
 
