@@ -6,6 +6,7 @@
  *   const at = writer.reserve(n)        // -1: full (backpressure) or not open
  *   writer.bytes.set(payload, at)       // or write fewer bytes in place
  *   writer.commit(written)              // publish; wakes the reader only if it sleeps
+ *   writer.commit(written, false) … writer.flush()   // a burst, published once
  *
  * Nothing here allocates per frame.
  */
@@ -31,8 +32,10 @@ export class RingWriter {
   readonly #i32: Int32Array
   readonly #data32: Int32Array
   readonly #mask: number
-  /** Our copy of kHead: bytes published so far (a wrapping 32-bit counter). */
+  /** Bytes committed so far (a wrapping 32-bit counter); runs ahead of kHead until flush(). */
   #head: number
+  /** The value we last stored in kHead. */
+  #published: number
   /** Last kTail we loaded; refreshed only when the cached value says the frame will not fit. */
   #tailCache: number
   /** Byte offset of the reserved frame's length word, or -1 when nothing is reserved. */
@@ -54,6 +57,7 @@ export class RingWriter {
     this.#mask = capacity - 1
     // kHead is ours; kTail may have moved already if the ring was used before.
     this.#head = Atomics.load(this.#i32, kHead)
+    this.#published = this.#head
     this.#tailCache = Atomics.load(this.#i32, kTail)
     this.#reservedAt = -1
     this.#reservedSkip = 0
@@ -103,23 +107,41 @@ export class RingWriter {
   }
 
   /**
-   * Publishes the reserved frame, optionally shrunk to `length` ≤ the reserved length (a
-   * fetch reserves its maximum and writes fewer bytes). Wakes the reader only when it
-   * announced a sleep, so a busy stream pays one store and one load per frame.
+   * Commits the reserved frame, optionally shrunk to `length` ≤ the reserved length (a
+   * fetch reserves its maximum and writes fewer bytes), and publishes it with every frame
+   * committed before it. The reader is woken only when it announced a sleep, so a busy
+   * stream pays one store and one load per frame.
+   *
+   * With `publish` false the frame is committed but stays invisible until a later
+   * commit() or flush(): a writer that produces a burst of frames publishes once at the
+   * end of the burst, and the reader's cache line holding kHead moves once per burst
+   * instead of once per frame.
    */
-  commit (length: number = this.#reservedLength): void {
+  commit (length: number = this.#reservedLength, publish = true): void {
     const frameAt = this.#reservedAt
     if (frameAt < 0) throw nothingReserved()
     if ((length >>> 0) !== length || length > this.#reservedLength) throw badFrameLength('ring commit(length)', length, this.#reservedLength)
     this.#data32[frameAt >> 2] = length
-    const head = (this.#head + this.#reservedSkip + frameBytes(length)) | 0
-    this.#head = head
+    this.#head = (this.#head + this.#reservedSkip + frameBytes(length)) | 0
     this.#reservedAt = -1
-    // Publishes the frame (its length word, payload and any wrap marker in front of it):
-    // a reader that loads this kHead sees all of them. Without it the reader could read a
-    // length word or payload bytes still being written.
+    if (publish) this.flush()
+  }
+
+  /** Publishes every committed frame (a no-op when there is none) and wakes a sleeping reader. */
+  flush (): void {
+    const head = this.#head
+    if (head === this.#published) return
+    this.#published = head
+    // Publishes the frames (length words, payloads, wrap markers) up to head: a reader that
+    // loads this kHead sees all of their bytes. Without it the reader could read a length
+    // word or payload bytes still being written.
     Atomics.store(this.#i32, kHead, head)
     wakeIfWaiting(this.#i32, kReaderWaiting)
+  }
+
+  /** Frames committed but not yet published, in bytes. */
+  get unpublishedBytes (): number {
+    return (this.#head - this.#published) | 0
   }
 
   /** True when a frame of `length` bytes would fit now. */
@@ -132,6 +154,8 @@ export class RingWriter {
   async waitForSpace (length: number, timeoutMs: number): Promise<boolean> {
     if ((length >>> 0) !== length || length > this.maxFrameBytes) throw badFrameLength('ring waitForSpace(length)', length, this.maxFrameBytes)
     this.#waitLength = length
+    // The reader cannot make room from frames it cannot see.
+    this.flush()
     return await this.#waiter.waitAsync(timeoutMs)
   }
 
@@ -139,12 +163,14 @@ export class RingWriter {
   waitForSpaceSync (length: number, timeoutMs: number): boolean {
     if ((length >>> 0) !== length || length > this.maxFrameBytes) throw badFrameLength('ring waitForSpaceSync(length)', length, this.maxFrameBytes)
     this.#waitLength = length
+    this.flush()
     return this.#waiter.waitSync(timeoutMs)
   }
 
-  /** No more frames: the reader drains what was published, then sees RING_CLOSED. */
+  /** No more frames: publishes what was committed; the reader drains it, then sees RING_CLOSED. */
   close (): void {
     this.#reservedAt = -1
+    this.flush()
     closeRing(this.#i32)
   }
 

@@ -277,6 +277,47 @@ commit('a shrunk frame after a wrap marker is still read at offset 0', () => {
   take(reader, 3, 8)
 })
 
+commit('commit(length, false) stages a frame that the reader sees only after flush or a publishing commit', () => {
+  const { writer, reader } = pair()
+  for (let seq = 0; seq < 3; seq++) {
+    const at = writer.reserve(10)
+    fillFrame(writer.bytes, at, 10, seq)
+    writer.commit(10, false)
+  }
+  assert.is(writer.unpublishedBytes, 3 * frameBytes(10))
+  assert.is(reader.next(), -1)
+  writer.flush()
+  assert.is(writer.unpublishedBytes, 0)
+  for (let seq = 0; seq < 3; seq++) take(reader, 10, seq)
+  writer.reserve(5)
+  writer.commit(5, false)
+  put(writer, 6, 4) // a publishing commit publishes the staged frame too
+  assert.is(reader.next(), 3 * frameBytes(10) + 4)
+  assert.is(reader.frameLength, 5)
+  take(reader, 6, 4)
+})
+
+commit('close and waitForSpace publish staged frames first', async () => {
+  const { writer, reader } = pair()
+  while (true) {
+    const at = writer.reserve(1000)
+    if (at === -1) break
+    writer.commit(1000, false)
+  }
+  assert.is(reader.next(), -1)
+  const waiting = writer.waitForSpace(1000, 10_000)
+  assert.not.equal(reader.next(), -1, 'waitForSpace flushed: the reader can make room')
+  reader.release()
+  assert.is(await waiting, true)
+  writer.reserve(1)
+  writer.commit(1, false)
+  writer.close()
+  let n = 0
+  while (reader.next() !== -1) n++
+  assert.is(reader.frameLength, 1, 'the frame staged before close was published')
+  assert.ok(n > 0)
+})
+
 commit.run()
 
 // ---
