@@ -7,7 +7,7 @@ import { MillraceError, invalidOption } from './errors.js'
 import { Dispatcher } from './dispatcher/dispatcher.js'
 import { Producer, type ProducerOptions } from './client/producer.js'
 import { Consumer, type ConsumerOptions } from './client/consumer.js'
-import { KafkaServer } from './server/server.js'
+import type { KafkaServer } from './server/server.js'
 
 export interface CreateTopicRequest {
   topic: string
@@ -46,6 +46,8 @@ export class Broker {
     const broker = new Broker(config, dispatcher)
     if (config.port !== undefined) {
       try {
+        // Loaded only when listening: the protocol codecs are a third of start-up time in library mode.
+        const { KafkaServer } = await import('./server/server.js')
         broker.#server = await KafkaServer.listen(dispatcher, config)
       } catch (err) {
         await dispatcher.close().catch(() => {})

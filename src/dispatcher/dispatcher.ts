@@ -33,13 +33,12 @@ export class Dispatcher {
   readonly config: BrokerConfig
   readonly topics = new TopicTable()
   readonly #links: WorkerLink[] = []
-  readonly #jobs: JobPool | null
+  #jobs: JobPool | null = null
   readonly #waiters = new Map<number, Set<Waiter>>()
   #closed = false
 
   private constructor (config: BrokerConfig) {
     this.config = config
-    this.#jobs = config.dataDir === null ? null : new JobPool(config.jobThreads)
   }
 
   static async start (config: BrokerConfig): Promise<Dispatcher> {
@@ -54,7 +53,10 @@ export class Dispatcher {
   }
 
   async #start (): Promise<void> {
-    const discovery = this.#jobs === null ? null : this.#jobs.discover(this.config.dataDir!)
+    const dataDir = this.config.dataDir
+    const discovery = dataDir === null
+      ? null
+      : JobPool.create(this.config.jobThreads).then((jobs) => { this.#jobs = jobs; return jobs.discover(dataDir) })
     const links = Promise.all(Array.from({ length: this.config.workers }, (_, index) => this.#spawn(index)))
     const [found] = await Promise.all([discovery, links.then((l) => { this.#links.push(...l) })])
     if (found === null) return

@@ -2,7 +2,7 @@
  * The background job pool (piscina): recovery scans at start, directory deletion. Threads
  * start on first use and leave when idle, so a broker with nothing to recover pays nothing.
  */
-import { Piscina } from 'piscina'
+import type { Piscina } from 'piscina'
 import type { DiscoverResult, JobTask } from '../jobs/tasks.js'
 import type { RecoveryReport } from '../log/recovery.js'
 
@@ -12,8 +12,14 @@ const IDLE_TIMEOUT_MS = 2000
 export class JobPool {
   readonly #pool: Piscina<JobTask, unknown>
 
-  constructor (threads: number) {
-    this.#pool = new Piscina({ filename: JOB_URL.href, maxThreads: threads, minThreads: 0, idleTimeout: IDLE_TIMEOUT_MS })
+  private constructor (pool: Piscina<JobTask, unknown>) {
+    this.#pool = pool
+  }
+
+  /** Loads piscina on demand: an in-memory broker never needs it. */
+  static async create (threads: number): Promise<JobPool> {
+    const { Piscina } = await import('piscina')
+    return new JobPool(new Piscina({ filename: JOB_URL.href, maxThreads: threads, minThreads: 0, idleTimeout: IDLE_TIMEOUT_MS }))
   }
 
   discover (dataDir: string): Promise<DiscoverResult> {
