@@ -62,6 +62,8 @@ interface Accumulator {
   readonly p: PartitionState
   readonly builder: BatchBuilder
   shares: Share[]
+  /** The send() that last added a share here, so each send takes one share per batch. */
+  lastSendId: number
 }
 
 function toBytes (value: string | Uint8Array | null | undefined): Uint8Array | null {
@@ -86,6 +88,9 @@ export class Producer {
   readonly #sticky = new StickyPartitioner()
   readonly #open = new Map<number, Accumulator>()
   readonly #inFlight = new Set<Promise<void>>()
+  /** Partition of each message of the send in progress; reused across sends. */
+  #placement = new Int32Array(1024)
+  #sendCount = 0
   #lingerTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
   #closed = false
 
@@ -116,53 +121,58 @@ export class Producer {
     const count = topic.partitions.length
     const now = Date.now()
     // Validate and place every message before any is appended, so a bad one fails the whole send.
-    const placed: Array<{ p: PartitionState, key: Uint8Array | null, value: Uint8Array | null, headers: Array<[string, Uint8Array | null]> | undefined, timestamp: number }> = []
+    const partitions = this.#placement.length >= messages.length ? this.#placement : (this.#placement = new Int32Array(messages.length * 2))
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]
       if (m === null || typeof m !== 'object') throw invalidOption(`messages[${i}]`, 'must be an object')
-      const key = toBytes(m.key)
-      const value = toBytes(m.value)
-      let partition: number
       if (m.partition !== undefined) {
         if (!Number.isInteger(m.partition) || m.partition < 0 || m.partition >= count) {
           throw new MillraceError('MR_ERR_UNKNOWN_PARTITION', `messages[${i}].partition ${String(m.partition)} does not exist: topic '${name}' has ${count} partitions`)
         }
-        partition = m.partition
+        partitions[i] = m.partition
       } else {
-        partition = key === null ? this.#sticky.partition(name, count) : partitionForKey(key, count)
+        const key = toBytes(m.key)
+        partitions[i] = key === null ? this.#sticky.partition(name, count) : partitionForKey(key, count)
       }
-      const timestamp = m.timestamp === undefined ? now : Number(m.timestamp)
-      if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalidOption(`messages[${i}].timestamp`, 'must be a non-negative integer (ms)')
-      let headers: Array<[string, Uint8Array | null]> | undefined
-      if (m.headers !== undefined) {
-        if (m.headers === null || typeof m.headers !== 'object') throw invalidOption(`messages[${i}].headers`, 'must be an object')
-        headers = Object.entries(m.headers).map(([k, v]) => [k, toBytes(v)])
+      if (m.timestamp !== undefined) {
+        const timestamp = Number(m.timestamp)
+        if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalidOption(`messages[${i}].timestamp`, 'must be a non-negative integer (ms)')
       }
-      placed.push({ p: topic.partitions[partition], key, value, headers, timestamp })
+      if (m.headers !== undefined && (m.headers === null || typeof m.headers !== 'object')) throw invalidOption(`messages[${i}].headers`, 'must be an object')
     }
 
-    const results = new Map<number, Promise<number>>()
-    for (const { p, key, value, headers, timestamp } of placed) {
+    // Each batch this send's records land in gets a share; the send resolves when all are acknowledged.
+    const sendId = ++this.#sendCount
+    const firstOffsets = new Map<number, Promise<number>>()
+    const all: Array<Promise<number>> = []
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]
+      const p = topic.partitions[partitions[i]]
       let acc = this.#open.get(p.id)
       if (acc === undefined) {
-        acc = { p, builder: new BatchBuilder({ compression: this.#compression }), shares: [] }
+        acc = { p, builder: new BatchBuilder({ compression: this.#compression }), shares: [], lastSendId: 0 }
         this.#open.set(p.id, acc)
       }
-      if (!results.has(p.id)) {
+      if (acc.lastSendId !== sendId) {
+        acc.lastSendId = sendId
         const firstIndex = acc.builder.recordCount
-        results.set(p.id, new Promise<number>((resolve, reject) => {
-          acc.shares.push({ firstIndex, settle: (base, err) => err === null ? resolve(base === null ? -1 : base + firstIndex) : reject(err) })
-        }))
+        const shares = acc.shares
+        const acked = new Promise<number>((resolve, reject) => {
+          shares.push({ firstIndex, settle: (base, err) => err === null ? resolve(base === null ? -1 : base + firstIndex) : reject(err) })
+        })
+        all.push(acked)
+        if (!firstOffsets.has(p.id)) firstOffsets.set(p.id, acked)
       }
-      acc.builder.append(timestamp, key, value, headers)
+      const headers = m.headers === undefined ? undefined : Object.entries(m.headers).map(([k, v]): [string, Uint8Array | null] => [k, toBytes(v)])
+      acc.builder.append(m.timestamp === undefined ? now : Number(m.timestamp), toBytes(m.key), toBytes(m.value), headers)
       if (acc.builder.sizeBytes >= this.#batchSize) this.#seal(acc)
     }
     this.#scheduleLinger()
+    await Promise.all(all)
     const out: RecordMetadata[] = []
-    for (const [id, promise] of results) {
+    for (const [id, first] of firstOffsets) {
       const p = this.#dispatcher.topics.partitionById(id)
-      const base = await promise
-      out.push({ topic: name, partition: p?.partition ?? -1, baseOffset: BigInt(base) })
+      out.push({ topic: name, partition: p?.partition ?? -1, baseOffset: BigInt(await first) })
     }
     return out
   }

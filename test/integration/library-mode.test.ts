@@ -135,4 +135,20 @@ memory('a consumer waiting on an empty partition wakes when a record arrives', a
   }
 })
 
+memory('a send that fills several batches of one partition resolves only once all of them are appended', async () => {
+  const broker = await Broker.start({ dataDir: null, workers: 1 })
+  try {
+    await broker.createTopic({ topic: 'split', partitions: 1 })
+    const producer = broker.producer({ batchSize: 200 })
+    await producer.send({ topic: 'split', messages: [{ value: 'first' }] })
+    const messages = Array.from({ length: 50 }, (_, i) => ({ value: `value-${i}-${'y'.repeat(20)}` }))
+    const acks = await producer.send({ topic: 'split', messages })
+    assert.equal(acks, [{ topic: 'split', partition: 0, baseOffset: 1n }])
+    const description = await broker.describeTopic('split')
+    assert.is(description.partitions[0].highWatermark, 51n)
+  } finally {
+    await broker.close()
+  }
+})
+
 memory.run()
