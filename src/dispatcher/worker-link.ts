@@ -75,6 +75,11 @@ export class WorkerLink {
   readonly #options: WorkerLinkOptions
   readonly #maxRequestPayload: number
   #nextRequestId = 1
+  #flushQueued = false
+  readonly #publish = (): void => {
+    this.#flushQueued = false
+    this.#requests.flush()
+  }
   #alive = true
   #closing = false
   #fault: Error | null = null
@@ -188,7 +193,13 @@ export class WorkerLink {
     out.setFloat64(at + kB, req.b, true)
     if (req.payload !== null) this.#requests.bytes.set(req.payload, at + REQUEST_HEADER_BYTES)
     this.#pending.set(requestId, req as Pending)
-    this.#requests.commit(bytes)
+    // Requests written in the same tick are published together: one store and at most one
+    // wake-up of the worker per burst instead of per request (Atomics.notify is a syscall).
+    this.#requests.commit(bytes, false)
+    if (!this.#flushQueued) {
+      this.#flushQueued = true
+      queueMicrotask(this.#publish)
+    }
     return true
   }
 

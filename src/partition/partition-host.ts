@@ -30,6 +30,8 @@ import {
 const SLICE_MS = 20
 /** Bounded wait for new requests; also the worst-case delay of a control-plane call when idle. */
 const WAIT_MS = 10
+/** Answers published at least this often within one drain (a power of two). */
+const PUBLISH_EVERY_FRAMES = 32
 /** How often flush.ms is checked. */
 const TICK_MS = 100
 
@@ -150,8 +152,14 @@ export class PartitionHost implements PartitionControl {
         }
       }
       handled++
+      // Answers are published in bursts (one store and at most one wake-up per burst), but
+      // never held back long while requests keep coming.
+      if ((handled & (PUBLISH_EVERY_FRAMES - 1)) === 0) this.#responses.flush()
     }
-    if (handled > 0) reader.release()
+    if (handled > 0) {
+      this.#responses.flush()
+      reader.release()
+    }
     return handled
   }
 
@@ -184,7 +192,7 @@ export class PartitionHost implements PartitionControl {
     const at = this.#reserve(RESPONSE_HEADER_BYTES)
     if (at < 0) return
     this.#writeHeader(at, type, status, requestId, id, actor)
-    this.#responses.commit(RESPONSE_HEADER_BYTES)
+    this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
   #append (actor: PartitionActor, requestId: number, at: number, length: number): void {
@@ -200,7 +208,7 @@ export class PartitionHost implements PartitionControl {
     this.#writeHeader(out, FrameType.Append, result.status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespA, result.baseOffset, true)
     this.#out.setFloat64(out + kRespB, result.logAppendTime, true)
-    this.#responses.commit(RESPONSE_HEADER_BYTES)
+    this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
   #fetch (actor: PartitionActor, requestId: number, at: number): void {
@@ -216,7 +224,7 @@ export class PartitionHost implements PartitionControl {
     this.#writeHeader(out, FrameType.Fetch, read.status === LogStatus.Ok && read.length > limit ? LogStatus.RecordTooLarge : read.status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespA, log.highWatermark, true)
     if (length > 0) log.copyRead(read, this.#responses.bytes, out + RESPONSE_HEADER_BYTES)
-    this.#responses.commit(RESPONSE_HEADER_BYTES + length)
+    this.#responses.commit(RESPONSE_HEADER_BYTES + length, false)
   }
 
   #listOffset (actor: PartitionActor, requestId: number, at: number): void {
@@ -239,7 +247,7 @@ export class PartitionHost implements PartitionControl {
     this.#writeHeader(out, FrameType.ListOffset, status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespA, offset, true)
     this.#out.setFloat64(out + kRespB, foundTimestamp, true)
-    this.#responses.commit(RESPONSE_HEADER_BYTES)
+    this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
   #deleteRecords (actor: PartitionActor, requestId: number, at: number): void {
@@ -250,7 +258,7 @@ export class PartitionHost implements PartitionControl {
     if (out < 0) return
     this.#writeHeader(out, FrameType.DeleteRecords, status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespA, log.logStartOffset, true)
-    this.#responses.commit(RESPONSE_HEADER_BYTES)
+    this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
   readonly #tick = (): void => {
