@@ -1,18 +1,28 @@
 #!/usr/bin/env node
 /**
  * The `millrace` command. `millrace start` runs a broker until SIGINT/SIGTERM, then closes it
- * cleanly (partitions flushed and checkpointed) and exits 0.
+ * cleanly (partitions flushed and checkpointed) and exits 0. `topics`, `produce` and `consume`
+ * are clients that work against any Kafka broker (see ./kafka-client.ts).
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { Broker } from '../broker.js'
 import type { BrokerOptions } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
+import { CliError, EXIT_FAILURE } from './args.js'
+import { runConsume } from './consume.js'
+import { runProduce } from './produce.js'
+import { runTopics } from './topics.js'
 
 const USAGE = `Usage: millrace <command> [options]
 
 Commands:
   start     run a broker until interrupted
+  topics    create, list, describe, alter and delete topics on any Kafka broker
+  produce   send lines from stdin as records
+  consume   print records of a topic
+
+Run 'millrace <command> --help' for the options of topics, produce and consume.
 
 Options for start:
   --data DIR       data directory (default ./data)
@@ -110,9 +120,29 @@ async function start (argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
+/** Runs a client command; its errors become one line on stderr and a non-zero exit code. */
+async function client (run: (argv: string[]) => Promise<void>, argv: string[]): Promise<void> {
+  // A reader that went away (`millrace consume ... | head`) ends the command quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    process.stderr.write(`millrace: cannot write output: ${err.message}\n`)
+    process.exit(EXIT_FAILURE)
+  })
+  try {
+    await run(argv)
+  } catch (err) {
+    const exitCode = err instanceof CliError ? err.exitCode : EXIT_FAILURE
+    process.stderr.write(`millrace: ${(err as Error).message}\n`)
+    process.exitCode = exitCode
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2)
 switch (command) {
   case 'start': await start(rest); break
+  case 'topics': await client(runTopics, rest); break
+  case 'produce': await client(runProduce, rest); break
+  case 'consume': await client(runConsume, rest); break
   case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break
   default: fail(`unknown command '${command}'\n\n${USAGE}`)
 }
