@@ -49,7 +49,9 @@ export function parseFlags<T extends ParseArgsOptions> (argv: string[], options:
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
   } catch (err) {
-    throw usageError((err as Error).message, command)
+    // Node appends a long hint about '--' to unknown options; the first sentence says it all.
+    const message = (err as Error).message
+    throw usageError(message.startsWith('Unknown option') ? message.split('. ')[0] : message, command)
   }
 }
 
