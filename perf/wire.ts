@@ -56,6 +56,10 @@ interface BrokerProcess { child: ChildProcess, pid: number, port: number, dataDi
 async function startBroker (): Promise<BrokerProcess> {
   const dataDir = tmpDir('millrace-bench-wire-')
   const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // If this process dies early (a client error), take the broker and its data dir with it.
+  const cleanUp = (): void => { child.kill('SIGKILL'); removeDir(dataDir) }
+  process.once('exit', cleanUp)
+  child.once('exit', () => process.off('exit', cleanUp))
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
     lines.on('line', (line) => {
@@ -199,11 +203,14 @@ async function kafkajsProduce (broker: BrokerProcess, topic: string): Promise<Sa
     return await measure(broker, async () => {
       const cpu0 = process.cpuUsage()
       const inFlight: Array<Promise<unknown>> = []
-      for (let sent = 0; sent < RECORDS; sent += KAFKAJS_SEND) {
-        inFlight.push(producer.send({ topic, acks: 1, messages: sent + KAFKAJS_SEND <= RECORDS ? messages : messages.slice(0, RECORDS - sent) }))
+      let failure: unknown = null
+      for (let sent = 0; sent < RECORDS && failure === null; sent += KAFKAJS_SEND) {
+        const send = producer.send({ topic, acks: 1, messages: sent + KAFKAJS_SEND <= RECORDS ? messages : messages.slice(0, RECORDS - sent) })
+        inFlight.push(send.catch((err: unknown) => { failure ??= err }))
         if (inFlight.length >= KAFKAJS_IN_FLIGHT) await inFlight.shift()
       }
       await Promise.all(inFlight)
+      if (failure !== null) throw failure
       const cpu = process.cpuUsage(cpu0)
       return (cpu.user + cpu.system) / 1e6
     })
