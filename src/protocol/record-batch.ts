@@ -360,9 +360,10 @@ export function decodeBatch (buf: Uint8Array, at = 0, options: DecodeOptions = {
   }
 }
 
-/** Decodes `count` records from `data`; with LogAppendTime every record takes the batch's maxTimestamp. */
 /** Shared by every record without headers, so decoding them allocates no array; frozen so no caller can fill it. */
 const NO_HEADERS = Object.freeze([]) as unknown as Array<[string, Buffer | null]>
+
+/** Decodes `count` records from `data`; with LogAppendTime every record takes the batch's maxTimestamp. */
 
 function decodeRecords (data: Buffer, count: number, baseOffset: number, baseTimestamp: number,
   logAppendTime: boolean, maxTimestamp: number): DecodedRecord[] {
