@@ -26,8 +26,9 @@ export class JobPool {
     return this.#pool.run({ type: 'discover', dataDir }) as Promise<DiscoverResult>
   }
 
-  recover (dir: string, topicDefaults: Record<string, string>, overrides: Record<string, string>): Promise<RecoveryReport> {
-    return this.#pool.run({ type: 'recover', dir, topicDefaults, overrides }) as Promise<RecoveryReport>
+  /** Recovers the partition in `dir` if it was not closed cleanly; resolves with what recovery found, or null. */
+  recover (dir: string, topicDefaults: Record<string, string>, overrides: Record<string, string>): Promise<RecoveryReport | null> {
+    return this.#pool.run({ type: 'recover', dir, topicDefaults, overrides }) as Promise<RecoveryReport | null>
   }
 
   deleteDir (dir: string): Promise<void> {

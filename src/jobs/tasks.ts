@@ -4,7 +4,8 @@
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { recoverPartitionDir } from '../log/recovery.js'
+import { PartitionLog } from '../log/partition-log.js'
+import type { RecoveryReport } from '../log/recovery.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import type { DiscoveredPartition } from '../partition/partition-spec.js'
 import { readPartitionMetadata, readTopicConfig } from '../partition/partition-files.js'
@@ -36,10 +37,22 @@ export function discover (dataDir: string): DiscoverResult {
   return { partitions, pendingDeletes }
 }
 
+/**
+ * Opens and closes the partition's log here, off the actors' threads: opening runs recovery
+ * when the recovery point is behind the log's end or its tail is not whole (an unclean stop),
+ * and only reads the active segment's tail after a clean close, as Kafka skips recovery after
+ * a clean shutdown. Returns what recovery found, or null when none was needed.
+ */
+function recover (dir: string, config: ReturnType<typeof logConfigFromTopicConfig>): RecoveryReport | null {
+  const log = PartitionLog.open({ dir, config })
+  log.close()
+  return log.recovery
+}
+
 export default function runJob (task: JobTask): unknown {
   switch (task.type) {
     case 'discover': return discover(task.dataDir)
-    case 'recover': return recoverPartitionDir(task.dir, logConfigFromTopicConfig({ ...task.topicDefaults, ...task.overrides }))
+    case 'recover': return recover(task.dir, logConfigFromTopicConfig({ ...task.topicDefaults, ...task.overrides }))
     case 'delete-dir': rmSync(task.dir, { recursive: true, force: true }); return null
   }
 }
