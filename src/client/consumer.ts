@@ -5,7 +5,7 @@
  */
 import { MillraceError, invalidOption } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
-import { decodeBatch, type DecodedRecord } from '../protocol/record-batch.js'
+import { forEachRecord } from '../protocol/record-batch.js'
 import { batchSizeAt, ATTR_CONTROL, attributesOf } from '../protocol/batch-header.js'
 import { LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST } from '../partition/frames.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
@@ -146,14 +146,12 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       const size = batchSizeAt(bytes, at)
       if (size < 0 || at + size > bytes.length) break
       if ((attributesOf(bytes, at) & ATTR_CONTROL) === 0) {
-        const batch = decodeBatch(bytes, at)
-        for (const r of batch.records) {
-          if (r.offset >= offset) out.push(toMessage(p, r))
-        }
-        next = Math.max(next, batch.baseOffset + batch.lastOffsetDelta + 1)
-      } else {
-        next = Math.max(next, readLastOffset(bytes, at) + 1)
+        forEachRecord(bytes, at, (recordOffset, timestamp, key, value, headers) => {
+          // A fetch starts at the batch holding `offset`: skip the records before it.
+          if (recordOffset >= offset) out.push(toMessage(p, recordOffset, timestamp, key, value, headers))
+        })
       }
+      next = Math.max(next, readLastOffset(bytes, at) + 1)
       at += size
     }
     if (pos.offset === offset) pos.offset = next
@@ -172,13 +170,13 @@ function readLastOffset (bytes: Buffer, at: number): number {
 /** Shared by every message without headers; frozen so no caller can fill it for the others. */
 const NO_HEADERS: Record<string, Buffer | null> = Object.freeze({}) as Record<string, Buffer | null>
 
-function toMessage (p: PartitionState, r: DecodedRecord): ConsumerMessage {
+function toMessage (p: PartitionState, offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, recordHeaders: Array<[string, Buffer | null]>): ConsumerMessage {
   let headers = NO_HEADERS
-  if (r.headers.length > 0) {
+  if (recordHeaders.length > 0) {
     headers = {}
-    for (const [k, v] of r.headers) headers[k] = v
+    for (const [k, v] of recordHeaders) headers[k] = v
   }
-  return { topic: p.topic, partition: p.partition, offset: BigInt(r.offset), key: r.key, value: r.value, headers, timestamp: r.timestamp }
+  return { topic: p.topic, partition: p.partition, offset: BigInt(offset), key, value, headers, timestamp }
 }
 
 function startOffset (offset: StartOffset, path: string): number | 'earliest' | 'latest' {

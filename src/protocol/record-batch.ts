@@ -298,7 +298,21 @@ function asBuffer (data: Uint8Array): Buffer {
  * Decodes the batch at `at`. Keys, values and header values are views into `buf` (or into the
  * decompressed block), not copies. Throws RecordBatchError on any malformed input.
  */
-export function decodeBatch (buf: Uint8Array, at = 0, options: DecodeOptions = {}): DecodedBatch {
+/** A batch's header fields and its (decompressed) record bytes. */
+interface OpenedBatch {
+  b: Buffer
+  size: number
+  attributes: number
+  codec: Compression
+  timestampType: TimestampType
+  baseOffset: number
+  baseTimestamp: number
+  maxTimestamp: number
+  recordCount: number
+  data: Buffer
+}
+
+function openBatch (buf: Uint8Array, at: number, options: DecodeOptions): OpenedBatch {
   const b = asBuffer(buf)
   if (!Number.isInteger(at) || at < 0) throw new RangeError(`at must be a non-negative integer, got ${at}`)
   if (b.length - at < BATCH_HEADER_BYTES) {
@@ -337,8 +351,15 @@ export function decodeBatch (buf: Uint8Array, at = 0, options: DecodeOptions = {
   if (recordCount < 0 || recordCount > data.length / MIN_RECORD_BYTES) {
     throw new RecordBatchError('bad-count', at + kRecordCount, `recordCount ${recordCount} in ${data.length} bytes of records`)
   }
-  const records = decodeRecords(data, recordCount, baseOffset, baseTimestamp,
-    timestampType === TimestampType.LogAppendTime, maxTimestamp)
+  return { b, size, attributes, codec, timestampType, baseOffset, baseTimestamp, maxTimestamp, recordCount, data }
+}
+
+export function decodeBatch (buf: Uint8Array, at = 0, options: DecodeOptions = {}): DecodedBatch {
+  const { b, size, attributes, codec, timestampType, baseOffset, baseTimestamp, maxTimestamp, recordCount, data } = openBatch(buf, at, options)
+  const records: DecodedRecord[] = new Array(recordCount)
+  let i = 0
+  visitRecords(data, recordCount, baseOffset, baseTimestamp, timestampType === TimestampType.LogAppendTime, maxTimestamp,
+    (offset, timestamp, key, value, headers) => { records[i++] = { offset, timestamp, key, value, headers } })
 
   return {
     baseOffset,
@@ -360,15 +381,25 @@ export function decodeBatch (buf: Uint8Array, at = 0, options: DecodeOptions = {
   }
 }
 
+/** Receives one decoded record; the Buffers are views, as with decodeBatch. */
+export type RecordVisitor = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: Array<[string, Buffer | null]>) => void
+
+/**
+ * Like decodeBatch, but hands each record to `visit` instead of building DecodedRecord
+ * objects: a consumer that makes its own message objects allocates one per record, not two.
+ */
+export function forEachRecord (buf: Uint8Array, at: number, visit: RecordVisitor, options: DecodeOptions = {}): void {
+  const { timestampType, baseOffset, baseTimestamp, maxTimestamp, recordCount, data } = openBatch(buf, at, options)
+  visitRecords(data, recordCount, baseOffset, baseTimestamp, timestampType === TimestampType.LogAppendTime, maxTimestamp, visit)
+}
+
 /** Shared by every record without headers, so decoding them allocates no array; frozen so no caller can fill it. */
 const NO_HEADERS = Object.freeze([]) as unknown as Array<[string, Buffer | null]>
 
-/** Decodes `count` records from `data`; with LogAppendTime every record takes the batch's maxTimestamp. */
-
-function decodeRecords (data: Buffer, count: number, baseOffset: number, baseTimestamp: number,
-  logAppendTime: boolean, maxTimestamp: number): DecodedRecord[] {
+/** Decodes `count` records from `data` into `visit`; with LogAppendTime every record takes the batch's maxTimestamp. */
+function visitRecords (data: Buffer, count: number, baseOffset: number, baseTimestamp: number,
+  logAppendTime: boolean, maxTimestamp: number, visit: RecordVisitor): void {
   const cur = new Cursor(data)
-  const records: DecodedRecord[] = new Array(count)
   for (let i = 0; i < count; i++) {
     const start = cur.pos
     const length = cur.varint(data.length)
@@ -392,15 +423,8 @@ function decodeRecords (data: Buffer, count: number, baseOffset: number, baseTim
       headers.push([hk.toString('utf8'), cur.bytes(end)])
     }
     if (cur.pos !== end) throw new RecordBatchError('bad-record', start, `record ${i} declares ${length} bytes but its fields take ${cur.pos - (end - length)}`)
-    records[i] = {
-      offset: baseOffset + offsetDelta,
-      timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    }
+    visit(baseOffset + offsetDelta, logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta, key, value, headers)
   }
-  return records
 }
 
 /** Bounds-checked reads over one record's bytes; every failure is a RecordBatchError. */
