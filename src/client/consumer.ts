@@ -6,7 +6,7 @@
 import { MillraceError, invalidOption } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
 import { forEachRecord } from '../protocol/record-batch.js'
-import { batchSizeAt, ATTR_CONTROL, attributesOf } from '../protocol/batch-header.js'
+import { ATTR_CONTROL, attributesOf, baseOffsetOf, batchSizeAt, lastOffsetDeltaOf } from '../protocol/batch-header.js'
 import { LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST } from '../partition/frames.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import type { PartitionState } from '../dispatcher/topic-table.js'
@@ -151,7 +151,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
           if (recordOffset >= offset) out.push(toMessage(p, recordOffset, timestamp, key, value, headers))
         })
       }
-      next = Math.max(next, readLastOffset(bytes, at) + 1)
+      next = Math.max(next, baseOffsetOf(bytes, at) + lastOffsetDeltaOf(bytes, at) + 1)
       at += size
     }
     if (pos.offset === offset) pos.offset = next
@@ -161,10 +161,6 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   async close (): Promise<void> {
     this.#closed = true
   }
-}
-
-function readLastOffset (bytes: Buffer, at: number): number {
-  return Number(bytes.readBigInt64BE(at)) + bytes.readInt32BE(at + 23)
 }
 
 /** Shared by every message without headers; frozen so no caller can fill it for the others. */

@@ -9,13 +9,8 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
+import { ATTR_COMPRESSION_MASK, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic } from '../../protocol/batch-header.js'
 
-/** Bytes before the batchLength field ends (baseOffset int64 + batchLength int32). */
-const BATCH_LENGTH_END = 12
-/** Offset of the int16 attributes field in a record batch v2. */
-const ATTRIBUTES_AT = 21
-const MAGIC_AT = 16
-const COMPRESSION_MASK = 0x07
 const ZSTD = 4
 /** Produce version that introduced zstd. */
 const ZSTD_FROM_VERSION = 7
@@ -26,11 +21,11 @@ function failed (index: number, errorCode: number, errorMessage: string | null =
 
 /** Checks Kafka makes before append (v3+: exactly one batch of magic 2; zstd from v7). */
 function recordsProblem (records: Buffer | null, version: number): { code: number, message: string } | null {
-  if (records === null || records.length < ATTRIBUTES_AT + 2) return { code: KafkaCode.INVALID_RECORD, message: 'the partition data holds no record batch' }
-  if (records[MAGIC_AT] !== 2) return { code: KafkaCode.INVALID_RECORD, message: `record batch magic ${records[MAGIC_AT]} is not supported; use magic 2` }
-  const batchLength = records.readInt32BE(8)
-  if (batchLength + BATCH_LENGTH_END < records.length) return { code: KafkaCode.INVALID_RECORD, message: 'a produce request must carry exactly one record batch per partition' }
-  if ((records.readInt16BE(ATTRIBUTES_AT) & COMPRESSION_MASK) === ZSTD && version < ZSTD_FROM_VERSION) {
+  if (records === null || records.length < kAttributes + 2) return { code: KafkaCode.INVALID_RECORD, message: 'the partition data holds no record batch' }
+  if (records[kMagic] !== 2) return { code: KafkaCode.INVALID_RECORD, message: `record batch magic ${records[kMagic]} is not supported; use magic 2` }
+  const batchLength = records.readInt32BE(kBatchLength)
+  if (batchLength + BATCH_LOG_OVERHEAD < records.length) return { code: KafkaCode.INVALID_RECORD, message: 'a produce request must carry exactly one record batch per partition' }
+  if ((records.readInt16BE(kAttributes) & ATTR_COMPRESSION_MASK) === ZSTD && version < ZSTD_FROM_VERSION) {
     return { code: KafkaCode.UNSUPPORTED_COMPRESSION_TYPE, message: `zstd needs Produce v${ZSTD_FROM_VERSION} or later` }
   }
   return null
