@@ -3,21 +3,13 @@ import * as assert from 'uvu/assert'
 import { createRequire } from 'node:module'
 import { murmur2, partitionForKey, StickyPartitioner } from '../../../src/client/partitioner.js'
 import { MillraceError } from '../../../src/errors.js'
+import { xorshift } from '../../helpers/seeded-random.js'
 
 const require = createRequire(import.meta.url)
 type KafkajsPartitioner = (args: { topic: string, partitionMetadata: Array<{ partitionId: number, leader: number }>, message: { key: Buffer } }) => number
 const kafkajsDefault = require('kafkajs/src/producer/partitioners/default/index.js') as () => KafkajsPartitioner
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: Buffer) => number
 
-function xorshift (seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13; s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
-    return s
-  }
-}
 
 const hash = suite('murmur2')
 

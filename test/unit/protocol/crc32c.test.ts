@@ -1,17 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { crc32c, crc32cJs } from '../../../src/protocol/crc32c.js'
+import { xorshift } from '../../helpers/seeded-random.js'
 
-/** A small seeded generator, so a failure can be replayed. */
-function xorshift (seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13; s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
-    return s
-  }
-}
 
 function randomBytes (next: () => number, n: number): Buffer {
   const buf = Buffer.allocUnsafe(n)

@@ -10,18 +10,10 @@ import {
   stampLogAppendTime,
 } from '../../../src/protocol/batch-header.js'
 import { CompressionError } from '../../../src/protocol/compression.js'
+import { xorshift } from '../../helpers/seeded-random.js'
 
 const CODECS = [Compression.None, Compression.Gzip, Compression.Snappy, Compression.Lz4, Compression.Zstd]
 
-function xorshift (seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13; s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
-    return s
-  }
-}
 
 interface Input {
   timestamp: number
