@@ -1,14 +1,13 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync, rmSync } from 'node:fs'
 import { PartitionLog } from '../../../src/log/partition-log.js'
 import { logConfigFromTopicConfig } from '../../../src/log/config.js'
 import { LogStatus } from '../../../src/log/errors.js'
 import { MemoryStore } from '../../../src/log/store.js'
 import { ATTR_TIMESTAMP_TYPE, attributesOf, BatchCheck, checkBatch } from '../../../src/protocol/batch-header.js'
 import { batchesIn, controlBatch, makeBatch } from './batches.js'
+import { tmpDir } from '../../helpers/tmp-dir.js'
 
 type Kind = 'memory' | 'file'
 
@@ -22,7 +21,7 @@ class Harness {
 
   constructor (kind: Kind) {
     this.kind = kind
-    this.dir = kind === 'file' ? mkdtempSync(join(tmpdir(), 'millrace-log-')) : null
+    this.dir = kind === 'file' ? tmpDir('millrace-log-') : null
     this.store = new MemoryStore()
   }
 

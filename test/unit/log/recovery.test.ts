@@ -1,7 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, cpSync, existsSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PartitionLog } from '../../../src/log/partition-log.js'
 import { logConfigFromTopicConfig, type LogConfig } from '../../../src/log/config.js'
@@ -10,6 +9,7 @@ import { recoverPartitionDir, recoverStore } from '../../../src/log/recovery.js'
 import { MemoryStore } from '../../../src/log/store.js'
 import { BatchCheck, checkBatch } from '../../../src/protocol/batch-header.js'
 import { batchesIn, makeBatch, type BatchInfo } from './batches.js'
+import { tmpDir } from '../../helpers/tmp-dir.js'
 
 interface Ctx { dir: string, config: LogConfig }
 
@@ -17,7 +17,7 @@ const TOPIC = { 'segment.bytes': '1500', 'index.interval.bytes': '150' }
 
 function withDir (name: string): ReturnType<typeof suite<Ctx>> {
   const s = suite<Ctx>(name, { dir: '', config: logConfigFromTopicConfig(TOPIC) })
-  s.before.each(ctx => { ctx.dir = mkdtempSync(join(tmpdir(), 'millrace-recovery-')) })
+  s.before.each(ctx => { ctx.dir = tmpDir('millrace-recovery-') })
   s.after.each(ctx => { rmSync(ctx.dir, { recursive: true, force: true }) })
   return s
 }
