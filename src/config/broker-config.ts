@@ -33,6 +33,17 @@ export interface BrokerOptions {
   maxRequestBytes?: number
   /** Most open client connections at once. */
   maxConnections?: number
+  /** Kafka's group.initial.rebalance.delay.ms: how long an empty group waits for more members before its first rebalance. */
+  groupInitialRebalanceDelayMs?: number
+  /** Kafka's group.min.session.timeout.ms and group.max.session.timeout.ms: the session timeouts a member may ask for. */
+  groupMinSessionTimeoutMs?: number
+  groupMaxSessionTimeoutMs?: number
+  /** Kafka's offsets.retention.minutes: how long an empty group's committed offsets are kept. */
+  offsetsRetentionMinutes?: number
+  /** Kafka's offset.metadata.max.bytes: the longest metadata string a commit may carry. */
+  offsetMetadataMaxBytes?: number
+  /** Kafka's log.cleaner.backoff.ms: how often compacted logs are checked for cleaning. */
+  cleanerIntervalMs?: number
 }
 
 export interface BrokerConfig {
@@ -50,6 +61,12 @@ export interface BrokerConfig {
   readonly jobThreads: number
   readonly maxRequestBytes: number
   readonly maxConnections: number
+  readonly groupInitialRebalanceDelayMs: number
+  readonly groupMinSessionTimeoutMs: number
+  readonly groupMaxSessionTimeoutMs: number
+  readonly offsetsRetentionMinutes: number
+  readonly offsetMetadataMaxBytes: number
+  readonly cleanerIntervalMs: number
 }
 
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024
@@ -58,7 +75,9 @@ export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024
 
 const KNOWN_OPTIONS = new Set([
   'dataDir', 'workers', 'ringBytes', 'port', 'host', 'advertisedHost', 'advertisedPort', 'autoCreateTopics',
-  'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections'
+  'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections',
+  'groupInitialRebalanceDelayMs', 'groupMinSessionTimeoutMs', 'groupMaxSessionTimeoutMs', 'offsetsRetentionMinutes',
+  'offsetMetadataMaxBytes', 'cleanerIntervalMs'
 ])
 
 function integer (path: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -98,6 +117,9 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
     if (typeof value !== 'string') throw invalidOption(`options.topicDefaults['${key}']`, 'must be a string')
   }
   const workers = integer('options.workers', optional(options.workers, availableParallelism()), 1, 256)
+  const groupMinSessionTimeoutMs = integer('options.groupMinSessionTimeoutMs', optional(options.groupMinSessionTimeoutMs, 6_000), 1)
+  const groupMaxSessionTimeoutMs = integer('options.groupMaxSessionTimeoutMs', optional(options.groupMaxSessionTimeoutMs, 1_800_000), 1)
+  if (groupMaxSessionTimeoutMs < groupMinSessionTimeoutMs) throw invalidOption('options.groupMaxSessionTimeoutMs', 'must not be below options.groupMinSessionTimeoutMs')
   return Object.freeze({
     dataDir,
     workers,
@@ -112,7 +134,14 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
     retentionCheckIntervalMs: integer('options.retentionCheckIntervalMs', optional(options.retentionCheckIntervalMs, 300_000), 10),
     jobThreads: integer('options.jobThreads', optional(options.jobThreads, Math.max(1, Math.min(4, workers))), 1, 64),
     maxRequestBytes: integer('options.maxRequestBytes', optional(options.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES), 1024),
-    maxConnections: integer('options.maxConnections', optional(options.maxConnections, 10_000), 1)
+    maxConnections: integer('options.maxConnections', optional(options.maxConnections, 10_000), 1),
+    // Kafka waits 3 s so a starting fleet joins in one rebalance; 30 ms is enough for clients started together.
+    groupInitialRebalanceDelayMs: integer('options.groupInitialRebalanceDelayMs', optional(options.groupInitialRebalanceDelayMs, 30), 0, 300_000),
+    groupMinSessionTimeoutMs,
+    groupMaxSessionTimeoutMs,
+    offsetsRetentionMinutes: integer('options.offsetsRetentionMinutes', optional(options.offsetsRetentionMinutes, 10_080), 1),
+    offsetMetadataMaxBytes: integer('options.offsetMetadataMaxBytes', optional(options.offsetMetadataMaxBytes, 4096), 0),
+    cleanerIntervalMs: integer('options.cleanerIntervalMs', optional(options.cleanerIntervalMs, 15_000), 10)
   })
 }
 
