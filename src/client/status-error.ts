@@ -1,6 +1,7 @@
 /** Turns an engine status into the error library-mode users see. */
 import { MillraceError } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
+import { KafkaCode } from '../protocol/error-codes.js'
 
 export function statusError (status: LogStatus, where: string): MillraceError {
   switch (status) {
@@ -11,6 +12,8 @@ export function statusError (status: LogStatus, where: string): MillraceError {
     case LogStatus.OffsetBeyondHighWatermark: return new MillraceError('MR_ERR_OFFSET_OUT_OF_RANGE', `${where}: offset beyond the high watermark`)
     case LogStatus.UnknownPartition: return new MillraceError('MR_ERR_UNKNOWN_PARTITION', `${where}: unknown partition`, { retriable: true })
     case LogStatus.WorkerFault: return new MillraceError('MR_ERR_WORKER_FAULT', `${where}: the partition's worker failed; it is restarting`, { retriable: true })
+    case LogStatus.OutOfOrderSequence: return new MillraceError('MR_ERR_KAFKA', `${where}: out of order sequence number (a batch of this idempotent producer is missing)`, { kafkaCode: KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER })
+    case LogStatus.InvalidProducerEpoch: return new MillraceError('MR_ERR_KAFKA', `${where}: the producer was fenced by a newer epoch of the same producer id`, { kafkaCode: KafkaCode.INVALID_PRODUCER_EPOCH })
     case LogStatus.Closed: return new MillraceError('MR_ERR_CLOSED', `${where}: the partition is closed`)
     default: return new MillraceError('MR_ERR_STORAGE', `${where}: storage error (status ${status})`)
   }

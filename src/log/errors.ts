@@ -25,4 +25,8 @@ export enum LogStatus {
   BadRequest = 10,
   /** A DeleteRecords offset beyond the high watermark. */
   OffsetBeyondHighWatermark = 11,
+  /** An idempotent batch whose first sequence does not follow its producer's last one. */
+  OutOfOrderSequence = 12,
+  /** An idempotent batch from an older epoch than its producer's current one (fenced). */
+  InvalidProducerEpoch = 13,
 }

@@ -29,6 +29,7 @@ import {
 } from './checkpoint.js'
 import type { LogConfig } from './config.js'
 import { LogStatus } from './errors.js'
+import { DUPLICATE_BATCH, ProducerStateTable } from './producer-state.js'
 import { recoverStore, type RecoveryReport } from './recovery.js'
 import { expiredSegmentCount } from './retention.js'
 import { found, INT32_MAX, type IndexSettings, parseSegmentBase, Segment, SHORT_HEADER_BYTES } from './segment.js'
@@ -121,6 +122,8 @@ export class PartitionLog {
   /** A segment file was created since the directory was last fsynced. */
   #dirDirty: boolean
   readonly #epochs: LeaderEpochCache
+  /** Idempotent producers' last batches: duplicates, gaps and fenced epochs (producer-state.ts). */
+  readonly #producers: ProducerStateTable
   #closed: boolean
   /** What recovery found when `open` had to run it; null when the log was consistent. */
   readonly recovery: RecoveryReport | null
@@ -146,6 +149,7 @@ export class PartitionLog {
     this.#totalBytes = total
     this.#dirDirty = false
     this.#epochs = new LeaderEpochCache(store)
+    this.#producers = ProducerStateTable.load(store, loaded.segments, this.#logEndOffset)
     this.#closed = false
     this.recovery = recovery
   }
@@ -228,6 +232,9 @@ export class PartitionLog {
       position += size
     }
     if (length === 0) return this.#appendFailure(LogStatus.Ok)
+    const producerCheck = this.#producers.check(records)
+    if (producerCheck === DUPLICATE_BATCH) return this.#duplicateOf()
+    if (producerCheck !== LogStatus.Ok) return this.#appendFailure(producerCheck)
 
     const now = this.#now()
     const logAppendTime = config.messageTimestampType === 'LogAppendTime' ? now : -1
@@ -279,8 +286,19 @@ export class PartitionLog {
       synced = true
       this.#lastFlushMs = now
     }
+    this.#producers.commit(records)
     return { status: LogStatus.Ok, baseOffset, lastOffset: offset - 1, logAppendTime, logStartOffset: this.#logStartOffset, synced }
   }
+
+  /** A retried idempotent batch already in the log: its original offsets, nothing appended. */
+  #duplicateOf (): AppendResult {
+    const d = this.#producers.duplicate
+    const logAppendTime = this.#config.messageTimestampType === 'LogAppendTime' ? d.timestamp : -1
+    return { status: LogStatus.Ok, baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime, logStartOffset: this.#logStartOffset, synced: this.#syncedOffset > d.lastOffset }
+  }
+
+  /** Producer ids this partition knows (tests). */
+  get producers (): ProducerStateTable { return this.#producers }
 
   #appendFailure (status: LogStatus): AppendResult {
     return { status, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this.#logStartOffset, synced: false }
@@ -305,6 +323,8 @@ export class PartitionLog {
     this.#segments.push(segment)
     this.#active = segment
     this.#dirDirty = true
+    // As Kafka at each roll: recovery replays headers from here rather than from the log start.
+    this.#producers.writeSnapshot(this.#store, this.#logEndOffset, now)
   }
 
   /** A new segment's name is durable only once the directory is fsynced. */
@@ -599,6 +619,13 @@ export class PartitionLog {
       status = LogStatus.StorageError
     }
     if (status === LogStatus.Ok) status = this.flush()
+    if (status === LogStatus.Ok) {
+      try {
+        this.#producers.writeSnapshot(this.#store, this.#logEndOffset, this.#now())
+      } catch {
+        status = LogStatus.StorageError
+      }
+    }
     this.#closed = true
     for (const segment of this.#segments) {
       try {

@@ -19,6 +19,8 @@ export function kafkaCodeOf (status: LogStatus): number {
     case LogStatus.Closed: return KafkaCode.NOT_LEADER_OR_FOLLOWER
     case LogStatus.WorkerFault: return KafkaCode.NOT_LEADER_OR_FOLLOWER
     case LogStatus.UnknownPartition: return KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
+    case LogStatus.OutOfOrderSequence: return KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    case LogStatus.InvalidProducerEpoch: return KafkaCode.INVALID_PRODUCER_EPOCH
     // ListOffsets answers "no such record" as offset -1 without an error.
     case LogStatus.NotFound: return KafkaCode.NONE
     default: return KafkaCode.UNKNOWN_SERVER_ERROR

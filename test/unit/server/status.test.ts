@@ -16,7 +16,9 @@ const TABLE: Array<[LogStatus, number]> = [
   [LogStatus.UnknownPartition, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION],
   [LogStatus.WorkerFault, KafkaCode.NOT_LEADER_OR_FOLLOWER],
   [LogStatus.BadRequest, KafkaCode.UNKNOWN_SERVER_ERROR],
-  [LogStatus.OffsetBeyondHighWatermark, KafkaCode.OFFSET_OUT_OF_RANGE]
+  [LogStatus.OffsetBeyondHighWatermark, KafkaCode.OFFSET_OUT_OF_RANGE],
+  [LogStatus.OutOfOrderSequence, KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER],
+  [LogStatus.InvalidProducerEpoch, KafkaCode.INVALID_PRODUCER_EPOCH]
 ]
 
 test('every LogStatus maps to its Kafka code', () => {

@@ -1,0 +1,367 @@
+/**
+ * ProducerStateTable: what one partition knows about its idempotent producers, so a retried
+ * batch is acknowledged instead of appended twice and a gap or a fenced producer is refused.
+ *
+ * Thread: the partition log's owner; every call is synchronous. Only batch headers are read
+ * (producerId, producerEpoch, baseSequence, lastOffsetDelta, maxTimestamp): records are never
+ * decoded.
+ *
+ * Per producer id it keeps the epoch, the last PRODUCER_BATCHES_KEPT batches (first and last
+ * sequence, first and last offset, timestamp) and the last timestamp. The rules are Kafka's
+ * (ProducerAppendInfo): an older epoch is InvalidProducerEpoch; a newer epoch must start at
+ * sequence 0; a batch equal to a kept one is a duplicate, answered with its original offsets;
+ * otherwise the first sequence must follow the last one (int32 wrap). A producer the table does
+ * not know (never seen, or expired) may start at any sequence, as Kafka accepts after its
+ * records were deleted by retention or DeleteRecords.
+ *
+ * Persistence: `<20-digit offset>.snapshot` beside the segments holds the table as it was
+ * before that offset. It is written at each segment roll and at close; `load` takes the newest
+ * snapshot at or below the log end offset and replays batch headers from there, so the table
+ * survives a crash (SIGKILL included) as well as a clean stop. Retention and DeleteRecords do
+ * not drop producers (the table is kept, and the newest snapshots with it), so a restarted
+ * broker never refuses a live producer's next batch because its old batches were deleted.
+ */
+import {
+  ATTR_CONTROL, BATCH_HEADER_BYTES, attributesOf, baseOffsetOf, baseSequenceOf, batchSizeAt, lastOffsetDeltaOf,
+  maxTimestampOf, producerEpochOf, producerIdOf, readInt64, writeInt64
+} from '../protocol/batch-header.js'
+import { crc32c } from '../protocol/crc32c.js'
+import { LogStatus } from './errors.js'
+import { found, type Segment } from './segment.js'
+import type { LogStore } from './store.js'
+
+/** Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN: as many as a producer may have in flight. */
+export const PRODUCER_BATCHES_KEPT = 5
+/** Kafka's producer.id.expiration.ms default: producers idle this long are forgotten at the next snapshot. */
+export const PRODUCER_ID_EXPIRATION_MS = 86_400_000
+/** `check` found the batch already in the log: answer with `duplicate`'s offsets, append nothing. */
+export const DUPLICATE_BATCH = -1
+export const SNAPSHOT_SUFFIX = '.snapshot'
+/** Snapshots kept: the newest two, so a tail cut by recovery below the newest still finds one. */
+const SNAPSHOTS_KEPT = 2
+const INT32_MAX = 2147483647
+
+const SNAPSHOT_VERSION = 1
+/** version i16 | crc u32 (CRC-32C of what follows) | count i32 */
+const SNAPSHOT_HEADER_BYTES = 10
+/** producerId i64 | epoch i16 | lastTimestamp i64 | batches i8 */
+const ENTRY_BYTES = 19
+/** firstSeq i32 | lastSeq i32 | firstOffset i64 | lastOffset i64 | timestamp i64 */
+const BATCH_BYTES = 32
+
+// Slots of one kept batch in ProducerEntry.batches.
+const kFirstSeq = 0
+const kLastSeq = 1
+const kFirstOffset = 2
+const kLastOffset = 3
+const kTimestamp = 4
+const SLOTS = 5
+
+/** The sequence `delta` places after `sequence`, wrapping past INT32_MAX to 0 as Kafka does. */
+export function addSequence (sequence: number, delta: number): number {
+  return sequence > INT32_MAX - delta ? delta - (INT32_MAX - sequence) - 1 : sequence + delta
+}
+
+function inSequence (lastSeq: number, nextSeq: number): boolean {
+  return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === INT32_MAX)
+}
+
+export function snapshotFileName (offset: number): string {
+  return `${String(offset).padStart(20, '0')}${SNAPSHOT_SUFFIX}`
+}
+
+const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/
+
+/** One producer id's state; `batches` is a ring of the last kept batches, oldest at `head`. */
+class ProducerEntry {
+  epoch: number
+  count: number
+  head: number
+  lastTimestamp: number
+  readonly batches: Float64Array
+
+  constructor (epoch: number) {
+    this.epoch = epoch
+    this.count = 0
+    this.head = 0
+    this.lastTimestamp = -1
+    this.batches = new Float64Array(PRODUCER_BATCHES_KEPT * SLOTS)
+  }
+
+  /** Slot base of the i-th kept batch, oldest first. */
+  at (i: number): number { return ((this.head + i) % PRODUCER_BATCHES_KEPT) * SLOTS }
+
+  get lastSeq (): number { return this.batches[this.at(this.count - 1) + kLastSeq] }
+
+  add (epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+    if (epoch !== this.epoch) { this.epoch = epoch; this.count = 0; this.head = 0 }
+    let slot: number
+    if (this.count < PRODUCER_BATCHES_KEPT) {
+      slot = this.at(this.count)
+      this.count++
+    } else {
+      slot = this.head * SLOTS
+      this.head = (this.head + 1) % PRODUCER_BATCHES_KEPT
+    }
+    const b = this.batches
+    b[slot + kFirstSeq] = firstSeq
+    b[slot + kLastSeq] = lastSeq
+    b[slot + kFirstOffset] = firstOffset
+    b[slot + kLastOffset] = lastOffset
+    b[slot + kTimestamp] = timestamp
+    this.lastTimestamp = timestamp
+  }
+
+  /** Slot base of the kept batch with exactly these sequences, or -1. */
+  find (firstSeq: number, lastSeq: number): number {
+    const b = this.batches
+    for (let i = 0; i < this.count; i++) {
+      const slot = this.at(i)
+      if (b[slot + kFirstSeq] === firstSeq && b[slot + kLastSeq] === lastSeq) return slot
+    }
+    return -1
+  }
+}
+
+/** What the last DUPLICATE_BATCH answer refers to. */
+export interface DuplicateBatch {
+  firstOffset: number
+  lastOffset: number
+  timestamp: number
+}
+
+export class ProducerStateTable {
+  readonly #entries = new Map<number, ProducerEntry>()
+  /** Offset of the newest snapshot written or loaded, -1 when none. */
+  #snapshotOffset = -1
+  /** Set by `check` when it answers DUPLICATE_BATCH; reused, never reallocated. */
+  readonly duplicate: DuplicateBatch = { firstOffset: -1, lastOffset: -1, timestamp: -1 }
+
+  get size (): number { return this.#entries.size }
+
+  /** Test and tooling view of one producer: its epoch and last sequence, or null when unknown. */
+  describe (producerId: number): { epoch: number, lastSeq: number, batches: number } | null {
+    const e = this.#entries.get(producerId)
+    return e === undefined ? null : { epoch: e.epoch, lastSeq: e.count > 0 ? e.lastSeq : -1, batches: e.count }
+  }
+
+  // --- append path
+
+  /**
+   * Checks every idempotent batch in `records` (whole, already validated batches) against the
+   * table and against the batches before it in the same append. Returns LogStatus.Ok,
+   * OutOfOrderSequence, InvalidProducerEpoch, or DUPLICATE_BATCH (see `duplicate`). Changes
+   * nothing: `commit` applies the batches once they are in the log.
+   */
+  check (records: Uint8Array): number {
+    const length = records.length
+    let position = 0
+    while (position < length) {
+      const size = batchSizeAt(records, position)
+      const producerId = producerIdOf(records, position)
+      if (producerId >= 0 && (attributesOf(records, position) & ATTR_CONTROL) === 0) {
+        const status = this.#checkBatch(records, position, producerId)
+        if (status !== LogStatus.Ok) return status
+      }
+      position += size
+    }
+    return LogStatus.Ok
+  }
+
+  #checkBatch (records: Uint8Array, position: number, producerId: number): number {
+    const epoch = producerEpochOf(records, position)
+    const firstSeq = baseSequenceOf(records, position)
+    const lastSeq = addSequence(firstSeq, lastOffsetDeltaOf(records, position))
+    const entry = this.#entries.get(producerId)
+    // An earlier batch of the same producer in this append comes first (rare: Kafka clients
+    // send one batch per partition; only library callers may send several).
+    let knownEpoch = entry === undefined ? -1 : entry.epoch
+    let knownLastSeq = entry === undefined || entry.count === 0 ? -1 : entry.lastSeq
+    let known = entry !== undefined
+    for (let p = 0; p < position;) {
+      if (producerIdOf(records, p) === producerId && (attributesOf(records, p) & ATTR_CONTROL) === 0) {
+        known = true
+        knownEpoch = producerEpochOf(records, p)
+        knownLastSeq = addSequence(baseSequenceOf(records, p), lastOffsetDeltaOf(records, p))
+      }
+      p += batchSizeAt(records, p)
+    }
+    if (!known) return LogStatus.Ok
+    if (epoch < knownEpoch) return LogStatus.InvalidProducerEpoch
+    if (entry !== undefined && epoch === entry.epoch) {
+      const slot = entry.find(firstSeq, lastSeq)
+      if (slot >= 0) {
+        const d = this.duplicate
+        d.firstOffset = entry.batches[slot + kFirstOffset]
+        d.lastOffset = entry.batches[slot + kLastOffset]
+        d.timestamp = entry.batches[slot + kTimestamp]
+        return DUPLICATE_BATCH
+      }
+    }
+    if (epoch !== knownEpoch) return firstSeq === 0 ? LogStatus.Ok : LogStatus.OutOfOrderSequence
+    // Same epoch without a kept batch (a snapshot of an epoch bump): any sequence goes.
+    if (knownLastSeq < 0 && (entry === undefined || entry.count === 0)) return LogStatus.Ok
+    return inSequence(knownLastSeq, firstSeq) ? LogStatus.Ok : LogStatus.OutOfOrderSequence
+  }
+
+  /** Records the idempotent batches of `records`, whose headers now carry their offsets. */
+  commit (records: Uint8Array): void {
+    const length = records.length
+    let position = 0
+    while (position < length) {
+      const size = batchSizeAt(records, position)
+      this.#apply(records, position)
+      position += size
+    }
+  }
+
+  #apply (buf: Uint8Array, at: number): void {
+    const producerId = producerIdOf(buf, at)
+    if (producerId < 0 || (attributesOf(buf, at) & ATTR_CONTROL) !== 0) return
+    const epoch = producerEpochOf(buf, at)
+    const delta = lastOffsetDeltaOf(buf, at)
+    const firstSeq = baseSequenceOf(buf, at)
+    const firstOffset = baseOffsetOf(buf, at)
+    let entry = this.#entries.get(producerId)
+    if (entry === undefined) {
+      entry = new ProducerEntry(epoch)
+      this.#entries.set(producerId, entry)
+    } else if (epoch < entry.epoch) {
+      return // replaying a fenced producer's batch: it never was the newest
+    }
+    entry.add(epoch, firstSeq, addSequence(firstSeq, delta), firstOffset, firstOffset + delta, maxTimestampOf(buf, at))
+  }
+
+  /** Forgets producers whose last batch is older than `expirationMs` before `now`. */
+  expire (now: number, expirationMs = PRODUCER_ID_EXPIRATION_MS): number {
+    let removed = 0
+    for (const [id, entry] of this.#entries) {
+      if (entry.lastTimestamp >= 0 && now - entry.lastTimestamp >= expirationMs) { this.#entries.delete(id); removed++ }
+    }
+    return removed
+  }
+
+  // --- snapshots
+
+  /**
+   * Writes the table as `<offset>.snapshot` (atomically, fsynced) unless that snapshot exists
+   * already, expiring idle producers first, and removes all but the newest SNAPSHOTS_KEPT.
+   */
+  writeSnapshot (store: LogStore, offset: number, now: number): void {
+    if (offset === this.#snapshotOffset && store.exists(snapshotFileName(offset))) return
+    this.expire(now)
+    store.writeAtomic(snapshotFileName(offset), this.encode())
+    this.#snapshotOffset = offset
+    const offsets = snapshotOffsets(store)
+    for (let i = 0; i < offsets.length - SNAPSHOTS_KEPT; i++) store.remove(snapshotFileName(offsets[i]))
+  }
+
+  encode (): Buffer {
+    let bytes = SNAPSHOT_HEADER_BYTES
+    for (const entry of this.#entries.values()) bytes += ENTRY_BYTES + entry.count * BATCH_BYTES
+    const buf = Buffer.alloc(bytes)
+    buf.writeInt16BE(SNAPSHOT_VERSION, 0)
+    buf.writeInt32BE(this.#entries.size, 6)
+    let at = SNAPSHOT_HEADER_BYTES
+    for (const [id, entry] of this.#entries) {
+      writeInt64(buf, at, id)
+      buf.writeInt16BE(entry.epoch, at + 8)
+      writeInt64(buf, at + 10, entry.lastTimestamp)
+      buf.writeInt8(entry.count, at + 18)
+      at += ENTRY_BYTES
+      const b = entry.batches
+      for (let i = 0; i < entry.count; i++) {
+        const slot = entry.at(i)
+        buf.writeInt32BE(b[slot + kFirstSeq], at)
+        buf.writeInt32BE(b[slot + kLastSeq], at + 4)
+        writeInt64(buf, at + 8, b[slot + kFirstOffset])
+        writeInt64(buf, at + 16, b[slot + kLastOffset])
+        writeInt64(buf, at + 24, b[slot + kTimestamp])
+        at += BATCH_BYTES
+      }
+    }
+    buf.writeUInt32BE(crc32c(buf.subarray(6)), 2)
+    return buf
+  }
+
+  /** The table a snapshot holds, or null when the bytes are not a whole, valid snapshot. */
+  static decode (buf: Buffer): ProducerStateTable | null {
+    if (buf.length < SNAPSHOT_HEADER_BYTES || buf.readInt16BE(0) !== SNAPSHOT_VERSION) return null
+    if (crc32c(buf.subarray(6)) !== buf.readUInt32BE(2)) return null
+    const table = new ProducerStateTable()
+    const count = buf.readInt32BE(6)
+    let at = SNAPSHOT_HEADER_BYTES
+    for (let n = 0; n < count; n++) {
+      if (at + ENTRY_BYTES > buf.length) return null
+      const id = readInt64(buf, at)
+      const entry = new ProducerEntry(buf.readInt16BE(at + 8))
+      const lastTimestamp = readInt64(buf, at + 10)
+      const batches = buf.readInt8(at + 18)
+      at += ENTRY_BYTES
+      if (batches < 0 || batches > PRODUCER_BATCHES_KEPT || at + batches * BATCH_BYTES > buf.length) return null
+      for (let i = 0; i < batches; i++) {
+        entry.add(entry.epoch, buf.readInt32BE(at), buf.readInt32BE(at + 4), readInt64(buf, at + 8), readInt64(buf, at + 16), readInt64(buf, at + 24))
+        at += BATCH_BYTES
+      }
+      entry.lastTimestamp = lastTimestamp
+      table.#entries.set(id, entry)
+    }
+    return at === buf.length ? table : null
+  }
+
+  /**
+   * Rebuilds the table of a log: removes snapshots beyond `logEndOffset` (a tail recovery cut),
+   * loads the newest readable one, then replays the batch headers of `segments` from its
+   * offset (or from the first segment without one) up to the end.
+   */
+  static load (store: LogStore, segments: readonly Segment[], logEndOffset: number): ProducerStateTable {
+    let table: ProducerStateTable | null = null
+    let from = -1
+    const offsets = snapshotOffsets(store)
+    for (let i = offsets.length - 1; i >= 0; i--) {
+      const offset = offsets[i]
+      const name = snapshotFileName(offset)
+      if (offset > logEndOffset || table !== null) {
+        if (offset > logEndOffset) store.remove(name)
+        continue
+      }
+      const bytes = store.readAll(name)
+      table = bytes === null ? null : ProducerStateTable.decode(bytes)
+      if (table === null) { store.remove(name); continue }
+      table.#snapshotOffset = offset
+      from = offset
+    }
+    table ??= new ProducerStateTable()
+    if (from < logEndOffset) table.#replay(segments, from)
+    return table
+  }
+
+  #replay (segments: readonly Segment[], from: number): void {
+    const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES)
+    for (const segment of segments) {
+      if (segment.nextOffset <= from) continue
+      let position = 0
+      if (segment.baseOffset < from) {
+        if (!segment.locate(from)) continue
+        position = found.position
+      }
+      while (position + BATCH_HEADER_BYTES <= segment.size) {
+        if (segment.log.read(header, 0, BATCH_HEADER_BYTES, position) < BATCH_HEADER_BYTES) break
+        const size = batchSizeAt(header, 0)
+        if (size < 0) break
+        if (baseOffsetOf(header, 0) >= from) this.#apply(header, 0)
+        position += size
+      }
+    }
+  }
+}
+
+/** Offsets of the snapshots in `store`, ascending. */
+export function snapshotOffsets (store: LogStore): number[] {
+  const offsets: number[] = []
+  for (const name of store.list()) {
+    const match = SNAPSHOT_NAME.exec(name)
+    if (match !== null) offsets.push(Number(match[1]))
+  }
+  return offsets.sort((a, b) => a - b)
+}
