@@ -127,6 +127,7 @@ export class GroupMember {
   /** Resolves once the member holds an assignment of the current generation. */
   whenStable (): Promise<void> {
     if (this.#failure !== null) return Promise.reject(this.#failure)
+    if (this.#closed) return Promise.reject(new MillraceError('MR_ERR_CLOSED', 'the consumer is closed'))
     return this.#stable.promise
   }
 
@@ -144,9 +145,9 @@ export class GroupMember {
         this.#isStable = true
         this.#stable.resolve()
         await this.#heartbeatUntilRejoin()
+        if (this.#closed) break
         this.#isStable = false
         this.#stable = deferred()
-        if (this.#closed) break
         await this.#hooks.revoke().catch(() => {}) // a failed commit must not stop the rejoin
         this.#assignment = []
       }
