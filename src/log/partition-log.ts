@@ -149,7 +149,7 @@ export class PartitionLog {
     this.#totalBytes = total
     this.#dirDirty = false
     this.#epochs = new LeaderEpochCache(store)
-    this.#producers = ProducerStateTable.load(store, loaded.segments, this.#logEndOffset)
+    this.#producers = ProducerStateTable.load(store, loaded.segments, this.#logEndOffset, nowMs)
     this.#closed = false
     this.recovery = recovery
   }
@@ -286,7 +286,7 @@ export class PartitionLog {
       synced = true
       this.#lastFlushMs = now
     }
-    this.#producers.commit(records)
+    this.#producers.commit(records, now)
     return { status: LogStatus.Ok, baseOffset, lastOffset: offset - 1, logAppendTime, logStartOffset: this.#logStartOffset, synced }
   }
 

@@ -7,7 +7,8 @@
  * decoded.
  *
  * Per producer id it keeps the epoch, the last PRODUCER_BATCHES_KEPT batches (first and last
- * sequence, first and last offset, timestamp) and the last timestamp. The rules are Kafka's
+ * sequence, first and last offset, max timestamp) and when it last appended (broker clock: a
+ * client's CreateTime may be years old, and must not expire a live producer). The rules are Kafka's
  * (ProducerAppendInfo): an older epoch is InvalidProducerEpoch; a newer epoch must start at
  * sequence 0; a batch equal to a kept one is a duplicate, answered with its original offsets;
  * otherwise the first sequence must follow the last one (int32 wrap). A producer the table does
@@ -44,7 +45,7 @@ const INT32_MAX = 2147483647
 const SNAPSHOT_VERSION = 1
 /** version i16 | crc u32 (CRC-32C of what follows) | count i32 */
 const SNAPSHOT_HEADER_BYTES = 10
-/** producerId i64 | epoch i16 | lastTimestamp i64 | batches i8 */
+/** producerId i64 | epoch i16 | lastAppendMs i64 | batches i8 */
 const ENTRY_BYTES = 19
 /** firstSeq i32 | lastSeq i32 | firstOffset i64 | lastOffset i64 | timestamp i64 */
 const BATCH_BYTES = 32
@@ -77,14 +78,15 @@ class ProducerEntry {
   epoch: number
   count: number
   head: number
-  lastTimestamp: number
+  /** Broker time of the last append (or of the replay that found it). */
+  lastAppendMs: number
   readonly batches: Float64Array
 
   constructor (epoch: number) {
     this.epoch = epoch
     this.count = 0
     this.head = 0
-    this.lastTimestamp = -1
+    this.lastAppendMs = -1
     this.batches = new Float64Array(PRODUCER_BATCHES_KEPT * SLOTS)
   }
 
@@ -93,7 +95,7 @@ class ProducerEntry {
 
   get lastSeq (): number { return this.batches[this.at(this.count - 1) + kLastSeq] }
 
-  add (epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+  add (epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number, nowMs: number): void {
     if (epoch !== this.epoch) { this.epoch = epoch; this.count = 0; this.head = 0 }
     let slot: number
     if (this.count < PRODUCER_BATCHES_KEPT) {
@@ -109,7 +111,7 @@ class ProducerEntry {
     b[slot + kFirstOffset] = firstOffset
     b[slot + kLastOffset] = lastOffset
     b[slot + kTimestamp] = timestamp
-    this.lastTimestamp = timestamp
+    this.lastAppendMs = nowMs
   }
 
   /** Slot base of the kept batch with exactly these sequences, or -1. */
@@ -205,17 +207,17 @@ export class ProducerStateTable {
   }
 
   /** Records the idempotent batches of `records`, whose headers now carry their offsets. */
-  commit (records: Uint8Array): void {
+  commit (records: Uint8Array, nowMs: number): void {
     const length = records.length
     let position = 0
     while (position < length) {
       const size = batchSizeAt(records, position)
-      this.#apply(records, position)
+      this.#apply(records, position, nowMs)
       position += size
     }
   }
 
-  #apply (buf: Uint8Array, at: number): void {
+  #apply (buf: Uint8Array, at: number, nowMs: number): void {
     const producerId = producerIdOf(buf, at)
     if (producerId < 0 || (attributesOf(buf, at) & ATTR_CONTROL) !== 0) return
     const epoch = producerEpochOf(buf, at)
@@ -229,14 +231,14 @@ export class ProducerStateTable {
     } else if (epoch < entry.epoch) {
       return // replaying a fenced producer's batch: it never was the newest
     }
-    entry.add(epoch, firstSeq, addSequence(firstSeq, delta), firstOffset, firstOffset + delta, maxTimestampOf(buf, at))
+    entry.add(epoch, firstSeq, addSequence(firstSeq, delta), firstOffset, firstOffset + delta, maxTimestampOf(buf, at), nowMs)
   }
 
-  /** Forgets producers whose last batch is older than `expirationMs` before `now`. */
+  /** Forgets producers that last appended `expirationMs` or more before `now`. */
   expire (now: number, expirationMs = PRODUCER_ID_EXPIRATION_MS): number {
     let removed = 0
     for (const [id, entry] of this.#entries) {
-      if (entry.lastTimestamp >= 0 && now - entry.lastTimestamp >= expirationMs) { this.#entries.delete(id); removed++ }
+      if (now - entry.lastAppendMs >= expirationMs) { this.#entries.delete(id); removed++ }
     }
     return removed
   }
@@ -266,7 +268,7 @@ export class ProducerStateTable {
     for (const [id, entry] of this.#entries) {
       writeInt64(buf, at, id)
       buf.writeInt16BE(entry.epoch, at + 8)
-      writeInt64(buf, at + 10, entry.lastTimestamp)
+      writeInt64(buf, at + 10, entry.lastAppendMs)
       buf.writeInt8(entry.count, at + 18)
       at += ENTRY_BYTES
       const b = entry.batches
@@ -295,15 +297,15 @@ export class ProducerStateTable {
       if (at + ENTRY_BYTES > buf.length) return null
       const id = readInt64(buf, at)
       const entry = new ProducerEntry(buf.readInt16BE(at + 8))
-      const lastTimestamp = readInt64(buf, at + 10)
+      const lastAppendMs = readInt64(buf, at + 10)
       const batches = buf.readInt8(at + 18)
       at += ENTRY_BYTES
       if (batches < 0 || batches > PRODUCER_BATCHES_KEPT || at + batches * BATCH_BYTES > buf.length) return null
       for (let i = 0; i < batches; i++) {
-        entry.add(entry.epoch, buf.readInt32BE(at), buf.readInt32BE(at + 4), readInt64(buf, at + 8), readInt64(buf, at + 16), readInt64(buf, at + 24))
+        entry.add(entry.epoch, buf.readInt32BE(at), buf.readInt32BE(at + 4), readInt64(buf, at + 8), readInt64(buf, at + 16), readInt64(buf, at + 24), lastAppendMs)
         at += BATCH_BYTES
       }
-      entry.lastTimestamp = lastTimestamp
+      entry.lastAppendMs = lastAppendMs
       table.#entries.set(id, entry)
     }
     return at === buf.length ? table : null
@@ -314,7 +316,7 @@ export class ProducerStateTable {
    * loads the newest readable one, then replays the batch headers of `segments` from its
    * offset (or from the first segment without one) up to the end.
    */
-  static load (store: LogStore, segments: readonly Segment[], logEndOffset: number): ProducerStateTable {
+  static load (store: LogStore, segments: readonly Segment[], logEndOffset: number, nowMs: number): ProducerStateTable {
     let table: ProducerStateTable | null = null
     let from = -1
     const offsets = snapshotOffsets(store)
@@ -332,11 +334,11 @@ export class ProducerStateTable {
       from = offset
     }
     table ??= new ProducerStateTable()
-    if (from < logEndOffset) table.#replay(segments, from)
+    if (from < logEndOffset) table.#replay(segments, from, nowMs)
     return table
   }
 
-  #replay (segments: readonly Segment[], from: number): void {
+  #replay (segments: readonly Segment[], from: number, nowMs: number): void {
     const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES)
     for (const segment of segments) {
       if (segment.nextOffset <= from) continue
@@ -349,7 +351,7 @@ export class ProducerStateTable {
         if (segment.log.read(header, 0, BATCH_HEADER_BYTES, position) < BATCH_HEADER_BYTES) break
         const size = batchSizeAt(header, 0)
         if (size < 0) break
-        if (baseOffsetOf(header, 0) >= from) this.#apply(header, 0)
+        if (baseOffsetOf(header, 0) >= from) this.#apply(header, 0, nowMs)
         position += size
       }
     }
