@@ -8,6 +8,8 @@ import { Dispatcher } from './dispatcher/dispatcher.js'
 import { Producer, type ProducerOptions } from './client/producer.js'
 import { Consumer, type ConsumerOptions } from './client/consumer.js'
 import type { KafkaServer } from './server/server.js'
+import type { CoordinatorApi } from './coordinator/coordinator-api.js'
+import { describeGroup, deleteGroup, listGroups, resetGroupOffsets, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult } from './client/group/group-admin.js'
 
 export interface CreateTopicRequest {
   topic: string
@@ -116,6 +118,42 @@ export class Broker {
       config: { ...t.overrides },
       partitions: t.partitions.map((p) => ({ partition: p.partition, logStartOffset: BigInt(p.logStartOffset), highWatermark: BigInt(p.highWatermark) }))
     }
+  }
+
+  /** Coordinator actor, reached through the dispatcher. */
+  #coordinator (): Promise<CoordinatorApi> {
+    return (this.#dispatcher as unknown as { coordinator (): Promise<CoordinatorApi> }).coordinator()
+  }
+
+  /** Every consumer group the coordinator knows, by id. */
+  async listGroups (): Promise<GroupListing[]> {
+    this.#assertOpen()
+    return await listGroups(await this.#coordinator())
+  }
+
+  /**
+   * A group's state and members (with their assignments) and, per committed partition, the
+   * committed offset, the high watermark and the lag between them. Throws MR_ERR_UNKNOWN_GROUP
+   * for a group the coordinator does not know.
+   */
+  async describeGroup (groupId: string): Promise<GroupDescription> {
+    this.#assertOpen()
+    return await describeGroup(await this.#coordinator(), this.#dispatcher, groupId)
+  }
+
+  /** Deletes a group and its committed offsets; only an empty group can go (Kafka's NON_EMPTY_GROUP rule). */
+  async deleteGroup (groupId: string): Promise<void> {
+    this.#assertOpen()
+    await deleteGroup(await this.#coordinator(), groupId)
+  }
+
+  /**
+   * Moves a group's committed offsets of one topic to the earliest or latest offset or to a given
+   * one (clamped to the log), for every partition or those listed. Only for a group without active members.
+   */
+  async resetGroupOffsets (request: ResetOffsetsRequest): Promise<ResetOffsetsResult[]> {
+    this.#assertOpen()
+    return await resetGroupOffsets(await this.#coordinator(), this.#dispatcher, request)
   }
 
   producer (options?: ProducerOptions): Producer {

@@ -1,0 +1,217 @@
+/**
+ * Consumer-group administration in library mode (Broker.listGroups/describeGroup/deleteGroup/
+ * resetGroupOffsets): the coordinator's answers joined with the dispatcher's topic table, so a
+ * description carries each partition's high watermark and the group's lag. Runs on the
+ * broker's thread; nothing here is on a hot path.
+ */
+import { MillraceError, invalidOption } from '../../errors.js'
+import { KafkaCode } from '../../protocol/error-codes.js'
+import { LogStatus } from '../../log/errors.js'
+import { LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST } from '../../partition/frames.js'
+import { CONSUMER_PROTOCOL_TYPE, decodeAssignment } from '../../protocol/consumer-protocol.js'
+import type { CoordinatorApi } from '../../coordinator/coordinator-api.js'
+import type { Dispatcher } from '../../dispatcher/dispatcher.js'
+import type { PartitionState } from '../../dispatcher/topic-table.js'
+import { statusError } from '../status-error.js'
+import { kafkaError } from './group-member.js'
+
+const DESCRIBE_GROUPS_VERSION = 5
+const LIST_GROUPS_VERSION = 4
+const DELETE_GROUPS_VERSION = 2
+const OFFSET_FETCH_VERSION = 7
+const OFFSET_COMMIT_VERSION = 8
+
+export interface GroupListing {
+  groupId: string
+  /** 'consumer' for consumer groups; '' for groups that only hold committed offsets. */
+  protocolType: string
+  /** Kafka's names: 'Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'. */
+  state: string
+}
+
+export interface GroupMemberDescription {
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  clientHost: string
+  /** Decoded from the consumer protocol; empty for other protocol types. */
+  assignment: Array<{ topic: string, partitions: number[] }>
+}
+
+export interface GroupPartitionOffset {
+  topic: string
+  partition: number
+  /** The next offset the group reads; null when the partition is assigned but nothing is committed. */
+  committedOffset: bigint | null
+  /** null when the topic no longer exists. */
+  highWatermark: bigint | null
+  /** highWatermark − committedOffset; null when either is unknown. */
+  lag: bigint | null
+  metadata: string | null
+}
+
+export interface GroupDescription {
+  groupId: string
+  state: string
+  protocolType: string
+  /** The assignor the group chose (Kafka's protocol name); '' while no generation is running. */
+  protocol: string
+  members: GroupMemberDescription[]
+  offsets: GroupPartitionOffset[]
+}
+
+export interface ResetOffsetsRequest {
+  groupId: string
+  topic: string
+  /** 'earliest', 'latest' or an offset (clamped to the log's start and high watermark, as Kafka's tool does). */
+  to: 'earliest' | 'latest' | bigint | number
+  /** Default: every partition of the topic. */
+  partitions?: number[]
+}
+
+export interface ResetOffsetsResult {
+  topic: string
+  partition: number
+  previousOffset: bigint | null
+  newOffset: bigint
+}
+
+/** Groups that hold committed offsets but no live generation, the only ones whose offsets may be reset. */
+const INACTIVE_STATES = new Set(['Empty', 'Dead'])
+
+function checkGroupId (groupId: unknown, where: string): asserts groupId is string {
+  if (typeof groupId !== 'string' || groupId === '') throw invalidOption(where, 'takes a non-empty group id')
+}
+
+export async function listGroups (c: CoordinatorApi): Promise<GroupListing[]> {
+  const res = await c.listGroups({ statesFilter: [], typesFilter: [] }, LIST_GROUPS_VERSION)
+  if (res.errorCode !== KafkaCode.NONE) throw kafkaError('listing groups', res.errorCode)
+  return res.groups
+    .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '' }))
+    .sort((a, b) => a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0)
+}
+
+async function describeRaw (c: CoordinatorApi, groupId: string): Promise<{ state: string, protocolType: string, protocol: string, members: GroupMemberDescription[] }> {
+  const res = await c.describeGroups({ groups: [groupId], includeAuthorizedOperations: false }, DESCRIBE_GROUPS_VERSION)
+  const g = res.groups.find((x) => x.groupId === groupId) ?? res.groups[0]
+  if (g === undefined) throw kafkaError(`describing group '${groupId}'`, KafkaCode.UNKNOWN_SERVER_ERROR)
+  if (g.errorCode !== KafkaCode.NONE) throw kafkaError(`describing group '${groupId}'`, g.errorCode)
+  const members = g.members.map((m): GroupMemberDescription => ({
+    memberId: m.memberId,
+    groupInstanceId: m.groupInstanceId ?? null,
+    clientId: m.clientId,
+    clientHost: m.clientHost,
+    assignment: g.protocolType === CONSUMER_PROTOCOL_TYPE ? safeAssignment(m.memberAssignment) : []
+  }))
+  return { state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, members }
+}
+
+/** A member's assignment bytes are whatever its client sent; bad bytes show as no partitions. */
+function safeAssignment (bytes: Buffer): Array<{ topic: string, partitions: number[] }> {
+  try {
+    return decodeAssignment(bytes).assignedPartitions
+  } catch {
+    return []
+  }
+}
+
+async function committedOffsets (c: CoordinatorApi, groupId: string, topics: Array<{ name: string, partitionIndexes: number[] }> | null): Promise<Map<string, { topic: string, partition: number, offset: number, metadata: string | null }>> {
+  const res = await c.offsetFetch({ groupId, topics, requireStable: false }, OFFSET_FETCH_VERSION)
+  if ((res.errorCode ?? KafkaCode.NONE) !== KafkaCode.NONE) throw kafkaError(`fetching committed offsets of group '${groupId}'`, res.errorCode!)
+  const out = new Map<string, { topic: string, partition: number, offset: number, metadata: string | null }>()
+  for (const t of res.topics ?? []) {
+    for (const p of t.partitions) {
+      if (p.errorCode !== KafkaCode.NONE || p.committedOffset < 0) continue
+      out.set(`${t.name}\0${p.partitionIndex}`, { topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata })
+    }
+  }
+  return out
+}
+
+export async function describeGroup (c: CoordinatorApi, dispatcher: Dispatcher, groupId: string): Promise<GroupDescription> {
+  checkGroupId(groupId, 'describeGroup()')
+  const [group, committed] = await Promise.all([describeRaw(c, groupId), committedOffsets(c, groupId, null)])
+  if (group.state === 'Dead' && committed.size === 0) throw kafkaError(`describing group '${groupId}'`, KafkaCode.GROUP_ID_NOT_FOUND)
+  const rows = new Map(committed)
+  for (const m of group.members) {
+    for (const tp of m.assignment) {
+      for (const partition of tp.partitions) {
+        const key = `${tp.topic}\0${partition}`
+        if (!rows.has(key)) rows.set(key, { topic: tp.topic, partition, offset: -1, metadata: null })
+      }
+    }
+  }
+  const sorted = [...rows.values()].sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition)
+  const offsets = await Promise.all(sorted.map(async (row): Promise<GroupPartitionOffset> => {
+    const p = dispatcher.partition(row.topic, row.partition)
+    if (p !== undefined) await dispatcher.describePartition(p).catch(() => null)
+    const highWatermark = p === undefined ? null : BigInt(p.highWatermark)
+    const committedOffset = row.offset >= 0 ? BigInt(row.offset) : null
+    const lag = highWatermark === null || committedOffset === null ? null : (highWatermark > committedOffset ? highWatermark - committedOffset : 0n)
+    return { topic: row.topic, partition: row.partition, committedOffset, highWatermark, lag, metadata: row.metadata }
+  }))
+  return { groupId, state: group.state, protocolType: group.protocolType, protocol: group.protocol, members: group.members, offsets }
+}
+
+export async function deleteGroup (c: CoordinatorApi, groupId: string): Promise<void> {
+  checkGroupId(groupId, 'deleteGroup()')
+  const res = await c.deleteGroups({ groupsNames: [groupId] }, DELETE_GROUPS_VERSION)
+  const result = res.results.find((r) => r.groupId === groupId) ?? res.results[0]
+  const code = result?.errorCode ?? KafkaCode.UNKNOWN_SERVER_ERROR
+  if (code !== KafkaCode.NONE) throw kafkaError(`deleting group '${groupId}'`, code)
+}
+
+export async function resetGroupOffsets (c: CoordinatorApi, dispatcher: Dispatcher, request: ResetOffsetsRequest): Promise<ResetOffsetsResult[]> {
+  if (request === null || typeof request !== 'object') throw invalidOption('resetGroupOffsets()', 'takes { groupId, topic, to, partitions }')
+  const { groupId, topic, to } = request
+  checkGroupId(groupId, 'resetGroupOffsets()')
+  const t = dispatcher.topic(topic)
+  if (t === undefined) throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
+  let target: 'earliest' | 'latest' | number
+  if (to === 'earliest' || to === 'latest') target = to
+  else if ((typeof to === 'bigint' && to >= 0n && to <= BigInt(Number.MAX_SAFE_INTEGER)) || (typeof to === 'number' && Number.isSafeInteger(to) && to >= 0)) target = Number(to)
+  else throw invalidOption('resetGroupOffsets() to', "must be 'earliest', 'latest' or a non-negative offset")
+  const indexes = request.partitions ?? t.partitions.map((p) => p.partition)
+  if (!Array.isArray(indexes) || indexes.length === 0) throw invalidOption('resetGroupOffsets() partitions', 'must be a non-empty array of partition numbers')
+  const partitions: PartitionState[] = []
+  for (const i of indexes) {
+    const p = Number.isInteger(i) ? t.partitions[i] : undefined
+    if (p === undefined) throw new MillraceError('MR_ERR_UNKNOWN_PARTITION', `partition ${String(i)} does not exist: topic '${topic}' has ${t.partitions.length} partitions`)
+    partitions.push(p)
+  }
+  const group = await describeRaw(c, groupId)
+  if (!INACTIVE_STATES.has(group.state)) {
+    throw new MillraceError('MR_ERR_KAFKA', `offsets of group '${groupId}' can only be reset while it has no active members; its state is ${group.state}`, { kafkaCode: KafkaCode.NON_EMPTY_GROUP })
+  }
+  const previous = await committedOffsets(c, groupId, [{ name: topic, partitionIndexes: partitions.map((p) => p.partition) }])
+  const results = await Promise.all(partitions.map(async (p): Promise<ResetOffsetsResult> => {
+    const newOffset = await targetOffset(dispatcher, p, target)
+    const before = previous.get(`${topic}\0${p.partition}`)
+    return { topic, partition: p.partition, previousOffset: before === undefined ? null : BigInt(before.offset), newOffset: BigInt(newOffset) }
+  }))
+  // Generation -1 and no member id: an admin commit, which Kafka accepts only for a group without members.
+  const res = await c.offsetCommit({
+    groupId,
+    generationIdOrMemberEpoch: -1,
+    memberId: '',
+    groupInstanceId: null,
+    retentionTimeMs: -1,
+    topics: [{ name: topic, partitions: results.map((r) => ({ partitionIndex: r.partition, committedOffset: Number(r.newOffset), committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null })) }]
+  }, OFFSET_COMMIT_VERSION)
+  for (const rt of res.topics) {
+    for (const rp of rt.partitions) {
+      if (rp.errorCode !== KafkaCode.NONE) throw kafkaError(`resetting the offset of ${rt.name}-${rp.partitionIndex} for group '${groupId}'`, rp.errorCode)
+    }
+  }
+  return results
+}
+
+async function targetOffset (dispatcher: Dispatcher, p: PartitionState, target: 'earliest' | 'latest' | number): Promise<number> {
+  if (typeof target === 'number') {
+    await dispatcher.describePartition(p)
+    return Math.min(Math.max(target, p.logStartOffset), p.highWatermark)
+  }
+  const answer = await dispatcher.listOffset(p, target === 'earliest' ? LIST_OFFSET_EARLIEST : LIST_OFFSET_LATEST)
+  if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `list offsets of ${p.topic}-${p.partition}`)
+  return answer.a
+}
