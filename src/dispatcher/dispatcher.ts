@@ -16,6 +16,8 @@ import type { DiscoveredPartition, PartitionOffsets, PartitionSpec } from '../pa
 import { JobPool } from './job-pool.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
+import { CoordinatorLink } from './coordinator-link.js'
+import { OFFSETS_TOPIC } from '../coordinator/coordinator-log.js'
 
 const faultChannel = channel('millrace:partition:fault')
 const restartChannel = channel('millrace:partition:restart')
@@ -35,6 +37,8 @@ export class Dispatcher {
   readonly #links: WorkerLink[] = []
   #jobs: JobPool | null = null
   readonly #waiters = new Map<number, Set<Waiter>>()
+  #coordinatorLink: CoordinatorLink | null = null
+  #coordinatorStarting: Promise<CoordinatorLink> | null = null
   #closed = false
 
   private constructor (config: BrokerConfig) {
@@ -151,6 +155,7 @@ export class Dispatcher {
   validateNewTopic (name: string, partitions: number, overrides: Record<string, string>): void {
     const nameProblem = topicNameProblem(name)
     if (nameProblem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', `topic name ${nameProblem}`)
+    if (name === OFFSETS_TOPIC) throw new MillraceError('MR_ERR_TOPIC_EXISTS', `topic '${name}' is the coordinator's internal topic`)
     if (this.topics.has(name)) throw new MillraceError('MR_ERR_TOPIC_EXISTS', `topic '${name}' already exists`)
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
       throw new MillraceError('MR_ERR_INVALID_OPTION', `partitions must be an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC}`)
@@ -170,6 +175,7 @@ export class Dispatcher {
       this.topics.removeTopic(name)
       throw new MillraceError('MR_ERR_STORAGE', `could not create topic '${name}': ${(err as Error).message}`, { cause: err })
     }
+    this.#topicsChanged()
     return topic
   }
 
@@ -188,12 +194,14 @@ export class Dispatcher {
       throw new MillraceError('MR_ERR_INVALID_OPTION', `topic '${name}' has ${topic.partitions.length} partitions; the new count must be an integer above that and at most ${MAX_PARTITIONS_PER_TOPIC}`)
     }
     await this.#addPartitions(topic, total)
+    this.#topicsChanged()
   }
 
   async deleteTopic (name: string): Promise<void> {
     this.#assertOpen()
     const topic = this.#requireTopic(name)
     this.topics.removeTopic(name)
+    this.#topicsChanged()
     await this.#dropPartitions(topic)
   }
 
@@ -233,6 +241,56 @@ export class Dispatcher {
 
   #assertOpen (): void {
     if (this.#closed) throw new MillraceError('MR_ERR_CLOSED', 'the broker is closed')
+  }
+
+  // --- coordinator
+
+  /**
+   * The coordinator actor (groups, committed offsets, producer ids), started on first use and
+   * started again if its thread died.
+   */
+  coordinator (): Promise<CoordinatorLink> {
+    if (this.#closed) return Promise.reject(new MillraceError('MR_ERR_CLOSED', 'the broker is closed'))
+    const link = this.#coordinatorLink
+    if (link !== null && link.alive) return Promise.resolve(link)
+    this.#coordinatorStarting ??= this.#startCoordinator().finally(() => { this.#coordinatorStarting = null })
+    return this.#coordinatorStarting
+  }
+
+  async #startCoordinator (): Promise<CoordinatorLink> {
+    const c = this.config
+    const link = await CoordinatorLink.start({
+      dataDir: c.dataDir,
+      initialRebalanceDelayMs: c.groupInitialRebalanceDelayMs,
+      minSessionTimeoutMs: c.groupMinSessionTimeoutMs,
+      maxSessionTimeoutMs: c.groupMaxSessionTimeoutMs,
+      offsetsRetentionMs: c.offsetsRetentionMinutes * 60_000,
+      offsetMetadataMaxBytes: c.offsetMetadataMaxBytes
+    })
+    try {
+      await link.setTopics(this.#topicCounts())
+    } catch (err) {
+      await link.close().catch(() => {})
+      throw err
+    }
+    if (this.#closed) {
+      await link.close()
+      throw new MillraceError('MR_ERR_CLOSED', 'the broker is closed')
+    }
+    this.#coordinatorLink = link
+    return link
+  }
+
+  #topicCounts (): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const t of this.topics.all()) counts[t.name] = t.partitions.length
+    return counts
+  }
+
+  /** Tells a running coordinator about topic changes (messages to it keep their order). */
+  #topicsChanged (): void {
+    const link = this.#coordinatorLink
+    if (link !== null && link.alive) void link.setTopics(this.#topicCounts()).catch(() => {})
   }
 
   // --- data plane
@@ -324,6 +382,8 @@ export class Dispatcher {
     if (this.#closed) return
     this.#closed = true
     for (const set of this.#waiters.values()) for (const waiter of [...set]) waiter.resolve()
+    await this.#coordinatorStarting?.catch(() => {})
+    await this.#coordinatorLink?.close().catch(() => {})
     await Promise.allSettled(this.#links.map((link) => link.close()))
     await this.#jobs?.close()
   }

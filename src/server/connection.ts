@@ -61,6 +61,7 @@ export class Connection {
   readonly #queue: Slot[] = []
   readonly #localHost: string
   readonly #localPort: number
+  readonly #remoteHost: string
   readonly #stopWaiting: Promise<void>
   readonly closed: Promise<void>
   #stop!: () => void
@@ -74,6 +75,7 @@ export class Connection {
     this.#splitter = new FrameSplitter(options.config.maxRequestBytes)
     this.#localHost = normaliseHost(socket.localAddress ?? options.config.host)
     this.#localPort = socket.localPort ?? 0
+    this.#remoteHost = normaliseHost(socket.remoteAddress ?? '')
     const stopped = new Promise<void>((resolve) => { this.#stop = resolve })
     this.#stopWaiting = Promise.race([stopped, options.serverStopping])
     this.closed = new Promise((resolve) => socket.once('close', () => { this.#destroyed = true; this.#stop(); resolve() }))
@@ -176,6 +178,7 @@ export class Connection {
       clientId: header.clientId,
       localHost: this.#localHost,
       localPort: this.#localPort,
+      remoteHost: this.#remoteHost,
       stopWaiting: this.#stopWaiting
     }
     const silent = route.silent?.(request) === true

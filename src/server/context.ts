@@ -18,6 +18,8 @@ export interface RequestContext {
   /** The socket's local address and port: what the client reached. */
   readonly localHost: string
   readonly localPort: number
+  /** The client's address (DescribeGroups reports it per member). */
+  readonly remoteHost: string
   /** Settles when a long-poll should give up waiting and answer now. */
   readonly stopWaiting: Promise<void>
 }

@@ -17,6 +17,16 @@ import { handleCreatePartitions } from './handlers/create-partitions.js'
 import { handleDeleteRecords } from './handlers/delete-records.js'
 import { handleDescribeConfigs } from './handlers/describe-configs.js'
 import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alter-configs.js'
+import { handleFindCoordinator } from './handlers/find-coordinator.js'
+import { handleJoinGroup } from './handlers/join-group.js'
+import { handleSyncGroup } from './handlers/sync-group.js'
+import { handleHeartbeat } from './handlers/heartbeat.js'
+import { handleLeaveGroup } from './handlers/leave-group.js'
+import { handleOffsetCommit } from './handlers/offset-commit.js'
+import { handleOffsetFetch } from './handlers/offset-fetch.js'
+import { handleDescribeGroups } from './handlers/describe-groups.js'
+import { handleListGroups } from './handlers/list-groups.js'
+import { handleDeleteGroups } from './handlers/delete-groups.js'
 
 export interface Route {
   readonly codec: ApiCodec
@@ -34,6 +44,15 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.Fetch, handleFetch],
   [ApiKey.ListOffsets, handleListOffsets],
   [ApiKey.Metadata, handleMetadata],
+  [ApiKey.OffsetCommit, handleOffsetCommit],
+  [ApiKey.OffsetFetch, handleOffsetFetch],
+  [ApiKey.FindCoordinator, handleFindCoordinator],
+  [ApiKey.JoinGroup, handleJoinGroup],
+  [ApiKey.Heartbeat, handleHeartbeat],
+  [ApiKey.LeaveGroup, handleLeaveGroup],
+  [ApiKey.SyncGroup, handleSyncGroup],
+  [ApiKey.DescribeGroups, handleDescribeGroups],
+  [ApiKey.ListGroups, handleListGroups],
   [ApiKey.ApiVersions, (_ctx, req) => handleApiVersions(SERVED_APIS, req)],
   [ApiKey.CreateTopics, handleCreateTopics],
   [ApiKey.DeleteTopics, handleDeleteTopics],
@@ -41,6 +60,7 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.DescribeConfigs, handleDescribeConfigs],
   [ApiKey.AlterConfigs, handleAlterConfigs],
   [ApiKey.CreatePartitions, handleCreatePartitions],
+  [ApiKey.DeleteGroups, handleDeleteGroups],
   [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs]
 ]
 

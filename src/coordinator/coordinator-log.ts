@@ -1,0 +1,93 @@
+/**
+ * CoordinatorLog: the coordinator's own compacted log (`__consumer_offsets-0` in the data dir,
+ * or in memory). Every committed offset and every group's membership is a keyed record here;
+ * the newest record per key is the state, so replaying the log at start rebuilds it, and
+ * compaction keeps the log from growing with every commit.
+ *
+ * Thread: the coordinator actor's. It is the only writer of these files, as a partition actor
+ * is of its own.
+ */
+import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { PartitionLog } from '../log/partition-log.js'
+import { logConfigFromTopicConfig } from '../log/config.js'
+import { LogStatus } from '../log/errors.js'
+import { BatchBuilder, forEachBatch, forEachRecord } from '../protocol/record-batch.js'
+import { baseOffsetOf, lastOffsetDeltaOf } from '../protocol/batch-header.js'
+
+/** The directory name Kafka uses; discovery never takes it for a user topic. */
+export const OFFSETS_TOPIC = '__consumer_offsets'
+export const OFFSETS_DIR = `${OFFSETS_TOPIC}-0`
+
+/** Kafka's offsets.topic.segment.bytes: small segments so compaction can reach old commits. */
+const OFFSETS_SEGMENT_BYTES = '104857600'
+/** Bytes read per step while replaying the log at start. */
+const REPLAY_READ_BYTES = 1 << 20
+
+export type CoordinatorRecord = readonly [key: Buffer, value: Buffer | null]
+
+export class CoordinatorLog {
+  readonly #log: PartitionLog
+  readonly #builder = new BatchBuilder()
+
+  private constructor (log: PartitionLog) {
+    this.#log = log
+  }
+
+  /** Opens (and recovers) the log; `overrides` are topic configs for tests (segment.bytes…). */
+  static open (dataDir: string | null, overrides: Record<string, string> = {}): CoordinatorLog {
+    const config = logConfigFromTopicConfig({ 'cleanup.policy': 'compact', 'segment.bytes': OFFSETS_SEGMENT_BYTES, ...overrides })
+    let dir: string | null = null
+    if (dataDir !== null) {
+      dir = join(dataDir, OFFSETS_DIR)
+      mkdirSync(dir, { recursive: true })
+    }
+    const log = PartitionLog.open({ dir, config })
+    log.setHighWatermark(log.logEndOffset)
+    return new CoordinatorLog(log)
+  }
+
+  /** The engine log, for the cleaner. */
+  get log (): PartitionLog { return this.#log }
+
+  /** Calls `visit` for every record from the start of the log, in offset order. */
+  replay (visit: (key: Buffer, value: Buffer | null, timestamp: number) => void): void {
+    const log = this.#log
+    let offset = log.logStartOffset
+    while (offset < log.logEndOffset) {
+      const { status, bytes } = log.readBytes(offset, REPLAY_READ_BYTES, log.logEndOffset)
+      if (status !== LogStatus.Ok) throw new Error(`cannot read the coordinator log at offset ${offset}: status ${LogStatus[status]}`)
+      if (bytes.length === 0) break
+      let next = offset
+      forEachBatch(bytes, (at) => {
+        forEachRecord(bytes, at, (_offset, timestamp, key, value) => {
+          if (key !== null) visit(key, value, timestamp)
+        })
+        // The header, not the records, says where the batch ends: compaction leaves gaps.
+        next = baseOffsetOf(bytes, at) + lastOffsetDeltaOf(bytes, at) + 1
+      })
+      if (next <= offset) break
+      offset = next
+    }
+  }
+
+  /** Appends records as one batch; they land together or not at all. */
+  write (records: readonly CoordinatorRecord[], now: number): LogStatus {
+    if (records.length === 0) return LogStatus.Ok
+    const builder = this.#builder
+    builder.reset()
+    for (const [key, value] of records) builder.append(now, key, value)
+    const result = this.#log.append(builder.build(), 0)
+    if (result.status === LogStatus.Ok) this.#log.setHighWatermark(this.#log.logEndOffset)
+    return result.status
+  }
+
+  /** Runs the log's flush.ms / retention duties; called from the coordinator's timer. */
+  tick (now: number): void {
+    this.#log.maybeFlush(now)
+  }
+
+  close (): void {
+    this.#log.close()
+  }
+}

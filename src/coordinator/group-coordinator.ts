@@ -1,0 +1,788 @@
+/**
+ * GroupCoordinator: consumer groups of the classic protocol and their committed offsets.
+ *
+ * Thread: the coordinator actor's (workers/coordinator.ts), never the dispatcher's, so group
+ * state machines stay off the produce/fetch path. Everything here is plain single-threaded
+ * code with timers, testable on one thread with a fake clock.
+ *
+ * The broker picks the protocol all members share and relays the leader's assignment; it never
+ * runs an assignor. State changes that must survive a restart (commits, a completed rebalance,
+ * a group becoming empty or deleted) are written to the coordinator log before they are
+ * answered.
+ */
+import { randomUUID } from 'node:crypto'
+import { KafkaCode } from '../protocol/error-codes.js'
+import { LogStatus } from '../log/errors.js'
+import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/apis/join-group.js'
+import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/apis/sync-group.js'
+import type { HeartbeatRequest, HeartbeatResponse } from '../protocol/apis/heartbeat.js'
+import type { LeaveGroupRequest, LeaveGroupResponse, MemberResponse } from '../protocol/apis/leave-group.js'
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/apis/offset-commit.js'
+import type { OffsetFetchRequest, OffsetFetchResponse, OffsetFetchResponsePartitions } from '../protocol/apis/offset-fetch.js'
+import type { DescribeGroupsRequest, DescribeGroupsResponse, DescribedGroup } from '../protocol/apis/describe-groups.js'
+import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
+import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
+import type { ClientIdentity, CoordinatorApi } from './coordinator-api.js'
+import { Group, GroupState, Member } from './group.js'
+import type { CoordinatorLog, CoordinatorRecord } from './coordinator-log.js'
+import {
+  decodeGroupValue, decodeKey, decodeOffsetValue, groupKey, groupValue, offsetKey, offsetValue,
+  type CommittedOffset, type StoredGroup
+} from './offsets-records.js'
+
+/** Kafka's offsets.retention.check.interval.ms. */
+const OFFSETS_RETENTION_CHECK_INTERVAL_MS = 600_000
+/** Kafka's authorizedOperations value for "not asked". */
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648
+
+export interface GroupCoordinatorOptions {
+  log: CoordinatorLog
+  initialRebalanceDelayMs: number
+  minSessionTimeoutMs: number
+  maxSessionTimeoutMs: number
+  offsetsRetentionMs: number
+  offsetMetadataMaxBytes: number
+  /** Producer ids for InitProducerId; without it InitProducerId answers COORDINATOR_NOT_AVAILABLE. */
+  producerIds?: { initProducerId (req: InitProducerIdRequest, version: number): InitProducerIdResponse }
+  now?: () => number
+}
+
+type PartitionOffsets = Map<number, CommittedOffset>
+/** groupId → topic → partition → committed offset. */
+type GroupOffsets = Map<string, PartitionOffsets>
+
+export class GroupCoordinator implements CoordinatorApi {
+  readonly #log: CoordinatorLog
+  readonly #options: GroupCoordinatorOptions
+  readonly #now: () => number
+  readonly #groups = new Map<string, Group>()
+  readonly #offsets = new Map<string, GroupOffsets>()
+  #topics = new Map<string, number>()
+  #expiryTimer: NodeJS.Timeout | null = null
+  #closed = false
+
+  private constructor (options: GroupCoordinatorOptions) {
+    this.#options = options
+    this.#log = options.log
+    this.#now = options.now ?? Date.now
+  }
+
+  /** Rebuilds groups and offsets from the log, then starts the expiry timer. */
+  static load (options: GroupCoordinatorOptions): GroupCoordinator {
+    const coordinator = new GroupCoordinator(options)
+    coordinator.#replay()
+    coordinator.#expiryTimer = setInterval(() => coordinator.expireOffsets(), OFFSETS_RETENTION_CHECK_INTERVAL_MS)
+    coordinator.#expiryTimer.unref()
+    return coordinator
+  }
+
+  #replay (): void {
+    const stored = new Map<string, StoredGroup>()
+    this.#log.replay((key, value) => {
+      const k = decodeKey(key)
+      if (k === null) return
+      if (k.type === 'group') {
+        if (value === null) stored.delete(k.groupId)
+        else stored.set(k.groupId, decodeGroupValue(value))
+        return
+      }
+      if (value === null) this.#forgetOffset(k.groupId, k.topic, k.partition)
+      else this.#remember(k.groupId, k.topic, k.partition, decodeOffsetValue(value))
+    })
+    const now = this.#now()
+    for (const [groupId, g] of stored) {
+      const group = this.#groupOrCreate(groupId)
+      group.generationId = g.generationId
+      group.protocolType = g.protocolType.length > 0 ? g.protocolType : null
+      group.stateTimestamp = g.stateTimestamp >= 0 ? g.stateTimestamp : now
+      if (g.members.length === 0 || g.protocolName === null) continue
+      group.protocolName = g.protocolName
+      for (const m of g.members) {
+        const member = new Member({ ...m, protocolType: g.protocolType, protocols: [{ name: g.protocolName, metadata: m.subscription }] })
+        member.assignment = m.assignment
+        group.add(member)
+        this.#scheduleSession(group, member)
+      }
+      if (g.leaderId !== null && group.members.has(g.leaderId)) group.leaderId = g.leaderId
+      group.state = GroupState.Stable
+    }
+    // Groups known only by their offsets (standalone commits) exist as empty groups, as in Kafka.
+    for (const groupId of this.#offsets.keys()) this.#groupOrCreate(groupId)
+  }
+
+  // --- membership
+
+  joinGroup (req: JoinGroupRequest, version: number, client: ClientIdentity): Promise<JoinGroupResponse> {
+    return new Promise((resolve) => { this.#join(req, version, client, resolve) })
+  }
+
+  #join (req: JoinGroupRequest, version: number, client: ClientIdentity, respond: (res: JoinGroupResponse) => void): void {
+    const fail = (code: number): void => { respond(joinError(version, code, req.memberId)) }
+    if (this.#closed) return fail(KafkaCode.NOT_COORDINATOR)
+    if (req.groupId.length === 0) return fail(KafkaCode.INVALID_GROUP_ID)
+    if (req.sessionTimeoutMs < this.#options.minSessionTimeoutMs || req.sessionTimeoutMs > this.#options.maxSessionTimeoutMs) {
+      return fail(KafkaCode.INVALID_SESSION_TIMEOUT)
+    }
+    let group = this.#groups.get(req.groupId)
+    if (group === undefined) {
+      if (req.memberId !== '') return fail(KafkaCode.UNKNOWN_MEMBER_ID)
+      group = this.#groupOrCreate(req.groupId)
+    }
+    if (group.is(GroupState.Dead)) return fail(KafkaCode.COORDINATOR_NOT_AVAILABLE)
+    if (!group.supports(req.protocolType, req.protocols)) return fail(KafkaCode.INCONSISTENT_GROUP_PROTOCOL)
+    if (req.memberId === '') this.#joinNewMember(group, req, version, client, respond)
+    else this.#joinKnownMember(group, req, version, client, respond)
+  }
+
+  #joinNewMember (group: Group, req: JoinGroupRequest, version: number, client: ClientIdentity, respond: (res: JoinGroupResponse) => void): void {
+    const memberId = `${client.clientId}-${randomUUID()}`
+    const instanceId = req.groupInstanceId ?? null
+    if (instanceId !== null) {
+      const existing = group.staticMember(instanceId)
+      if (existing !== undefined) return this.#replaceStaticMember(group, existing, memberId, req, version, respond)
+      return this.#addMemberAndRebalance(group, memberId, req, version, client, respond)
+    }
+    if (version >= 4) {
+      // KIP-394: a new member first learns its id and must come back with it; until then the
+      // rebalance waits for it, and a member that never returns is forgotten after its session.
+      const timer = setTimeout(() => {
+        group.pendingMembers.delete(memberId)
+        this.#tryCompleteJoin(group)
+      }, req.sessionTimeoutMs)
+      timer.unref()
+      group.pendingMembers.set(memberId, timer)
+      return respond(joinError(version, KafkaCode.MEMBER_ID_REQUIRED, memberId))
+    }
+    this.#addMemberAndRebalance(group, memberId, req, version, client, respond)
+  }
+
+  #joinKnownMember (group: Group, req: JoinGroupRequest, version: number, client: ClientIdentity, respond: (res: JoinGroupResponse) => void): void {
+    const pending = group.pendingMembers.get(req.memberId)
+    if (pending !== undefined) {
+      clearTimeout(pending)
+      group.pendingMembers.delete(req.memberId)
+      return this.#addMemberAndRebalance(group, req.memberId, req, version, client, respond)
+    }
+    if (isFenced(group, req.groupInstanceId, req.memberId)) return respond(joinError(version, KafkaCode.FENCED_INSTANCE_ID, req.memberId))
+    const member = group.members.get(req.memberId)
+    if (member === undefined || group.is(GroupState.Empty)) return respond(joinError(version, KafkaCode.UNKNOWN_MEMBER_ID, req.memberId))
+    const unchanged = member.sameProtocols(req.protocols)
+    switch (group.state) {
+      case GroupState.PreparingRebalance:
+        return this.#updateMemberAndRebalance(group, member, req, version, respond)
+      case GroupState.CompletingRebalance:
+        // A retried join of the rebalance that just completed: answer it again.
+        if (unchanged) return respond(this.#joinAnswer(group, member, version, member.memberId === group.leaderId))
+        return this.#updateMemberAndRebalance(group, member, req, version, respond)
+      case GroupState.Stable:
+        // Followers rejoining with nothing changed get the current generation; the leader's
+        // rejoin (or a changed subscription) starts a rebalance so it can assign again.
+        if (unchanged && member.memberId !== group.leaderId) return respond(this.#joinAnswer(group, member, version, false))
+        return this.#updateMemberAndRebalance(group, member, req, version, respond)
+      default:
+        return respond(joinError(version, KafkaCode.UNKNOWN_MEMBER_ID, req.memberId))
+    }
+  }
+
+  /** A restarted static member takes over its old place; a stable group does not rebalance. */
+  #replaceStaticMember (group: Group, member: Member, newMemberId: string, req: JoinGroupRequest, version: number, respond: (res: JoinGroupResponse) => void): void {
+    const oldMemberId = member.memberId
+    if (member.awaitingJoin !== null) { member.awaitingJoin(joinError(member.joinVersion, KafkaCode.FENCED_INSTANCE_ID, oldMemberId)); member.awaitingJoin = null }
+    if (member.awaitingSync !== null) { member.awaitingSync(syncError(KafkaCode.FENCED_INSTANCE_ID)); member.awaitingSync = null }
+    group.replaceMemberId(member, newMemberId)
+    member.sessionTimeoutMs = req.sessionTimeoutMs
+    member.rebalanceTimeoutMs = rebalanceTimeoutOf(req)
+    const unchanged = member.sameProtocols(req.protocols)
+    if (group.is(GroupState.Stable) && unchanged) {
+      const isLeader = member.memberId === group.leaderId
+      this.#persistGroup(group)
+      this.#scheduleSession(group, member)
+      const answer = this.#joinAnswer(group, member, version, isLeader)
+      // The leader keeps the current assignment: from v9 it is told to skip assigning.
+      if (isLeader && version >= 9) answer.skipAssignment = true
+      return respond(answer)
+    }
+    this.#updateMemberAndRebalance(group, member, req, version, respond)
+  }
+
+  #addMemberAndRebalance (group: Group, memberId: string, req: JoinGroupRequest, version: number, client: ClientIdentity, respond: (res: JoinGroupResponse) => void): void {
+    const member = new Member({
+      memberId,
+      groupInstanceId: req.groupInstanceId ?? null,
+      clientId: client.clientId,
+      clientHost: client.clientHost,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: rebalanceTimeoutOf(req),
+      protocolType: req.protocolType,
+      protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata }))
+    })
+    member.awaitingJoin = respond
+    member.joinVersion = version
+    group.add(member)
+    if (group.inInitialDelay) group.newMemberAdded = true
+    this.#maybePrepareRebalance(group)
+    this.#tryCompleteJoin(group)
+  }
+
+  #updateMemberAndRebalance (group: Group, member: Member, req: JoinGroupRequest, version: number, respond: (res: JoinGroupResponse) => void): void {
+    member.protocols = req.protocols.map((p) => ({ name: p.name, metadata: p.metadata }))
+    member.sessionTimeoutMs = req.sessionTimeoutMs
+    member.rebalanceTimeoutMs = rebalanceTimeoutOf(req)
+    // A second join from the same member replaces the first; the first learns it was superseded.
+    if (member.awaitingJoin !== null) member.awaitingJoin(joinError(member.joinVersion, KafkaCode.UNKNOWN_MEMBER_ID, member.memberId))
+    member.awaitingJoin = respond
+    member.joinVersion = version
+    this.#maybePrepareRebalance(group)
+    this.#tryCompleteJoin(group)
+  }
+
+  #maybePrepareRebalance (group: Group): void {
+    if (group.is(GroupState.Stable) || group.is(GroupState.CompletingRebalance) || group.is(GroupState.Empty)) this.#prepareRebalance(group)
+  }
+
+  #prepareRebalance (group: Group): void {
+    if (group.is(GroupState.CompletingRebalance)) this.#failSyncs(group, KafkaCode.REBALANCE_IN_PROGRESS)
+    const initial = group.is(GroupState.Empty)
+    group.transition(GroupState.PreparingRebalance, this.#now())
+    if (group.joinTimer !== null) clearTimeout(group.joinTimer)
+    const delayMs = this.#options.initialRebalanceDelayMs
+    if (initial && delayMs > 0) {
+      // Kafka's initial delay: wait for more members of a starting fleet, one delay at a time,
+      // never longer than the rebalance timeout in all.
+      group.inInitialDelay = true
+      group.newMemberAdded = false
+      group.initialDelayRemainingMs = Math.max(group.rebalanceTimeoutMs() - delayMs, 0)
+      group.joinTimer = setTimeout(() => this.#onInitialDelay(group), delayMs)
+    } else {
+      group.inInitialDelay = false
+      group.joinTimer = setTimeout(() => this.#completeJoin(group), group.rebalanceTimeoutMs())
+    }
+    group.joinTimer.unref()
+  }
+
+  #onInitialDelay (group: Group): void {
+    const delayMs = this.#options.initialRebalanceDelayMs
+    if (group.newMemberAdded && group.initialDelayRemainingMs > 0) {
+      const next = Math.min(delayMs, group.initialDelayRemainingMs)
+      group.initialDelayRemainingMs -= next
+      group.newMemberAdded = false
+      group.joinTimer = setTimeout(() => this.#onInitialDelay(group), next)
+      group.joinTimer.unref()
+      return
+    }
+    group.inInitialDelay = false
+    this.#completeJoin(group)
+  }
+
+  #tryCompleteJoin (group: Group): void {
+    if (group.is(GroupState.PreparingRebalance) && !group.inInitialDelay && group.allMembersJoined()) this.#completeJoin(group)
+  }
+
+  #completeJoin (group: Group): void {
+    if (group.joinTimer !== null) { clearTimeout(group.joinTimer); group.joinTimer = null }
+    group.inInitialDelay = false
+    if (!group.is(GroupState.PreparingRebalance)) return
+    const now = this.#now()
+    // Members that did not rejoin within the rebalance timeout are out of the new generation.
+    for (const member of [...group.members.values()]) {
+      if (member.awaitingJoin === null) this.#dropMember(group, member, KafkaCode.UNKNOWN_MEMBER_ID)
+    }
+    for (const timer of group.pendingMembers.values()) clearTimeout(timer)
+    group.pendingMembers.clear()
+    group.generationId++
+    if (group.size === 0) {
+      group.protocolName = null
+      group.leaderId = null
+      group.transition(GroupState.Empty, now)
+      this.#persistGroup(group)
+      return
+    }
+    group.protocolName = group.selectProtocol()
+    if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value ?? null
+    group.transition(GroupState.CompletingRebalance, now)
+    for (const member of group.members.values()) {
+      const respond = member.awaitingJoin
+      if (respond === null) continue
+      member.awaitingJoin = null
+      respond(this.#joinAnswer(group, member, member.joinVersion, member.memberId === group.leaderId))
+      this.#scheduleSession(group, member)
+    }
+  }
+
+  #joinAnswer (group: Group, member: Member, version: number, withMembers: boolean): JoinGroupResponse {
+    return {
+      throttleTimeMs: 0,
+      errorCode: KafkaCode.NONE,
+      generationId: group.generationId,
+      protocolType: group.protocolType,
+      protocolName: group.protocolName ?? (version >= 7 ? null : ''),
+      leader: group.leaderId ?? '',
+      skipAssignment: false,
+      memberId: member.memberId,
+      members: withMembers
+        ? [...group.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: asBuffer(m.metadataFor(group.protocolName)) }))
+        : []
+    }
+  }
+
+  syncGroup (req: SyncGroupRequest, _version: number): Promise<SyncGroupResponse> {
+    return new Promise((resolve) => { this.#sync(req, resolve) })
+  }
+
+  #sync (req: SyncGroupRequest, respond: (res: SyncGroupResponse) => void): void {
+    const fail = (code: number): void => { respond(syncError(code)) }
+    if (this.#closed) return fail(KafkaCode.NOT_COORDINATOR)
+    if (req.groupId.length === 0) return fail(KafkaCode.INVALID_GROUP_ID)
+    const group = this.#groups.get(req.groupId)
+    if (group === undefined) return fail(KafkaCode.UNKNOWN_MEMBER_ID)
+    if (group.is(GroupState.Dead)) return fail(KafkaCode.COORDINATOR_NOT_AVAILABLE)
+    if (isFenced(group, req.groupInstanceId, req.memberId)) return fail(KafkaCode.FENCED_INSTANCE_ID)
+    const member = group.members.get(req.memberId)
+    if (member === undefined) return fail(KafkaCode.UNKNOWN_MEMBER_ID)
+    if (req.generationId !== group.generationId) return fail(KafkaCode.ILLEGAL_GENERATION)
+    if ((req.protocolType != null && req.protocolType !== group.protocolType) || (req.protocolName != null && req.protocolName !== group.protocolName)) {
+      return fail(KafkaCode.INCONSISTENT_GROUP_PROTOCOL)
+    }
+    switch (group.state) {
+      case GroupState.Empty: return fail(KafkaCode.UNKNOWN_MEMBER_ID)
+      case GroupState.PreparingRebalance: return fail(KafkaCode.REBALANCE_IN_PROGRESS)
+      case GroupState.Stable:
+        this.#scheduleSession(group, member)
+        return respond(this.#syncAnswer(group, member))
+      case GroupState.CompletingRebalance: {
+        if (member.awaitingSync !== null) member.awaitingSync(syncError(KafkaCode.REBALANCE_IN_PROGRESS))
+        member.awaitingSync = respond
+        this.#scheduleSession(group, member)
+        if (member.memberId !== group.leaderId) return
+        const given = new Map(req.assignments.map((a) => [a.memberId, a.assignment]))
+        for (const m of group.members.values()) m.assignment = given.get(m.memberId) ?? new Uint8Array(0)
+        if (!this.#persistGroup(group)) {
+          this.#failSyncs(group, KafkaCode.COORDINATOR_NOT_AVAILABLE)
+          this.#prepareRebalance(group)
+          return
+        }
+        group.transition(GroupState.Stable, this.#now())
+        for (const m of group.members.values()) {
+          if (m.awaitingSync === null) continue
+          const waiter = m.awaitingSync
+          m.awaitingSync = null
+          waiter(this.#syncAnswer(group, m))
+        }
+      }
+    }
+  }
+
+  #syncAnswer (group: Group, member: Member): SyncGroupResponse {
+    return { throttleTimeMs: 0, errorCode: KafkaCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: asBuffer(member.assignment) }
+  }
+
+  #failSyncs (group: Group, code: number): void {
+    for (const m of group.members.values()) {
+      if (m.awaitingSync === null) continue
+      const waiter = m.awaitingSync
+      m.awaitingSync = null
+      waiter(syncError(code))
+    }
+  }
+
+  async heartbeat (req: HeartbeatRequest, _version: number): Promise<HeartbeatResponse> {
+    return { throttleTimeMs: 0, errorCode: this.#heartbeat(req) }
+  }
+
+  #heartbeat (req: HeartbeatRequest): number {
+    if (this.#closed) return KafkaCode.NOT_COORDINATOR
+    if (req.groupId.length === 0) return KafkaCode.INVALID_GROUP_ID
+    const group = this.#groups.get(req.groupId)
+    if (group === undefined) return KafkaCode.UNKNOWN_MEMBER_ID
+    if (group.is(GroupState.Dead)) return KafkaCode.COORDINATOR_NOT_AVAILABLE
+    if (isFenced(group, req.groupInstanceId, req.memberId)) return KafkaCode.FENCED_INSTANCE_ID
+    const member = group.members.get(req.memberId)
+    if (member === undefined || group.is(GroupState.Empty)) return KafkaCode.UNKNOWN_MEMBER_ID
+    if (req.generationId !== group.generationId) return KafkaCode.ILLEGAL_GENERATION
+    this.#scheduleSession(group, member)
+    return group.is(GroupState.PreparingRebalance) ? KafkaCode.REBALANCE_IN_PROGRESS : KafkaCode.NONE
+  }
+
+  async leaveGroup (req: LeaveGroupRequest, version: number): Promise<LeaveGroupResponse> {
+    const leaving = version >= 3 ? (req.members ?? []) : [{ memberId: req.memberId ?? '', groupInstanceId: null }]
+    const group = this.#groups.get(req.groupId)
+    const results: MemberResponse[] = leaving.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : group === undefined ? KafkaCode.UNKNOWN_MEMBER_ID : this.#leave(group, m.memberId, m.groupInstanceId)
+    }))
+    if (version >= 3) return { throttleTimeMs: 0, errorCode: req.groupId.length === 0 ? KafkaCode.INVALID_GROUP_ID : KafkaCode.NONE, members: req.groupId.length === 0 ? [] : results }
+    return { throttleTimeMs: 0, errorCode: req.groupId.length === 0 ? KafkaCode.INVALID_GROUP_ID : results[0].errorCode }
+  }
+
+  #leave (group: Group, memberId: string, groupInstanceId: string | null): number {
+    if (group.is(GroupState.Dead)) return KafkaCode.COORDINATOR_NOT_AVAILABLE
+    if (groupInstanceId !== null) {
+      const member = group.staticMember(groupInstanceId)
+      if (member === undefined) return KafkaCode.UNKNOWN_MEMBER_ID
+      if (memberId !== '' && memberId !== member.memberId) return KafkaCode.FENCED_INSTANCE_ID
+      this.#removeMemberAndUpdateGroup(group, member)
+      return KafkaCode.NONE
+    }
+    const pending = group.pendingMembers.get(memberId)
+    if (pending !== undefined) {
+      clearTimeout(pending)
+      group.pendingMembers.delete(memberId)
+      this.#tryCompleteJoin(group)
+      return KafkaCode.NONE
+    }
+    const member = group.members.get(memberId)
+    if (member === undefined) return KafkaCode.UNKNOWN_MEMBER_ID
+    this.#removeMemberAndUpdateGroup(group, member)
+    return KafkaCode.NONE
+  }
+
+  #scheduleSession (group: Group, member: Member): void {
+    if (member.sessionTimer !== null) clearTimeout(member.sessionTimer)
+    member.sessionTimer = setTimeout(() => this.#onSessionExpired(group, member), member.sessionTimeoutMs)
+    member.sessionTimer.unref()
+  }
+
+  #onSessionExpired (group: Group, member: Member): void {
+    member.sessionTimer = null
+    if (group.members.get(member.memberId) !== member) return
+    // A member parked in a join or sync is alive: the rebalance timeout decides its fate.
+    if (member.awaitingJoin !== null || member.awaitingSync !== null) return this.#scheduleSession(group, member)
+    this.#removeMemberAndUpdateGroup(group, member)
+  }
+
+  /** Takes a member out and answers anything it had parked; the caller decides about rebalancing. */
+  #dropMember (group: Group, member: Member, code: number): void {
+    if (member.sessionTimer !== null) { clearTimeout(member.sessionTimer); member.sessionTimer = null }
+    if (member.awaitingJoin !== null) { member.awaitingJoin(joinError(member.joinVersion, code, member.memberId)); member.awaitingJoin = null }
+    if (member.awaitingSync !== null) { member.awaitingSync(syncError(code)); member.awaitingSync = null }
+    group.remove(member.memberId)
+  }
+
+  #removeMemberAndUpdateGroup (group: Group, member: Member): void {
+    this.#dropMember(group, member, KafkaCode.UNKNOWN_MEMBER_ID)
+    switch (group.state) {
+      case GroupState.Stable:
+      case GroupState.CompletingRebalance:
+        return this.#prepareRebalance(group)
+      case GroupState.PreparingRebalance:
+        return this.#tryCompleteJoin(group)
+    }
+  }
+
+  // --- offsets
+
+  async offsetCommit (req: OffsetCommitRequest, version: number): Promise<OffsetCommitResponse> {
+    const now = this.#now()
+    const groupError = this.#commitError(req, version)
+    const records: CoordinatorRecord[] = []
+    const accepted: Array<{ topic: string, partition: number, committed: CommittedOffset }> = []
+    const topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        let errorCode = groupError
+        if (errorCode === KafkaCode.NONE) errorCode = this.#partitionProblem(t.name, p.partitionIndex)
+        if (errorCode === KafkaCode.NONE && p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > this.#options.offsetMetadataMaxBytes) {
+          errorCode = KafkaCode.OFFSET_METADATA_TOO_LARGE
+        }
+        if (errorCode === KafkaCode.NONE) {
+          const committed = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata ?? '', commitTimestamp: now }
+          records.push([offsetKey(req.groupId, t.name, p.partitionIndex), offsetValue(committed)])
+          accepted.push({ topic: t.name, partition: p.partitionIndex, committed })
+        }
+        return { partitionIndex: p.partitionIndex, errorCode }
+      })
+    }))
+    if (records.length > 0) {
+      if (this.#log.write(records, now) !== LogStatus.Ok) {
+        // Nothing was stored: the client retries (Kafka answers a failed offsets write the same way).
+        for (const t of topics) for (const p of t.partitions) if (p.errorCode === KafkaCode.NONE) p.errorCode = KafkaCode.COORDINATOR_NOT_AVAILABLE
+      } else {
+        this.#groupOrCreate(req.groupId)
+        for (const a of accepted) this.#remember(req.groupId, a.topic, a.partition, a.committed)
+      }
+    }
+    return { throttleTimeMs: 0, topics }
+  }
+
+  /** Whether this member may commit now (Kafka's generation fencing); NONE when it may. */
+  #commitError (req: OffsetCommitRequest, version: number): number {
+    if (this.#closed) return KafkaCode.NOT_COORDINATOR
+    const generationId = version >= 1 ? (req.generationIdOrMemberEpoch ?? -1) : -1
+    const memberId = req.memberId ?? ''
+    const group = this.#groups.get(req.groupId)
+    if (group === undefined) return generationId < 0 ? KafkaCode.NONE : KafkaCode.ILLEGAL_GENERATION
+    if (group.is(GroupState.Dead)) return KafkaCode.COORDINATOR_NOT_AVAILABLE
+    if (isFenced(group, req.groupInstanceId, memberId)) return KafkaCode.FENCED_INSTANCE_ID
+    // A commit without a generation comes from a consumer that manages its own partitions: fine
+    // while no member of the group owns them.
+    if (generationId < 0 && group.is(GroupState.Empty)) return KafkaCode.NONE
+    if (group.is(GroupState.CompletingRebalance)) return KafkaCode.REBALANCE_IN_PROGRESS
+    const member = group.members.get(memberId)
+    if (member === undefined) return KafkaCode.UNKNOWN_MEMBER_ID
+    if (generationId !== group.generationId) return KafkaCode.ILLEGAL_GENERATION
+    this.#scheduleSession(group, member)
+    return KafkaCode.NONE
+  }
+
+  #partitionProblem (topic: string, partition: number): number {
+    const count = this.#topics.get(topic)
+    return count === undefined || !Number.isInteger(partition) || partition < 0 || partition >= count ? KafkaCode.UNKNOWN_TOPIC_OR_PARTITION : KafkaCode.NONE
+  }
+
+  async offsetFetch (req: OffsetFetchRequest, version: number): Promise<OffsetFetchResponse> {
+    if (version >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: (req.groups ?? []).map((g) => {
+          const topics = this.#fetchOffsets(g.groupId, g.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null)
+          return { groupId: g.groupId, errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : KafkaCode.NONE, topics }
+        })
+      }
+    }
+    const topics = this.#fetchOffsets(req.groupId ?? '', req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null)
+    return { throttleTimeMs: 0, errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : KafkaCode.NONE, topics }
+  }
+
+  /** The committed offsets asked for (-1 where none), or every one the group has when `asked` is null. */
+  #fetchOffsets (groupId: string, asked: Array<{ name: string, partitions: number[] }> | null): Array<{ name: string, partitions: OffsetFetchResponsePartitions[] }> {
+    const offsets = this.#offsets.get(groupId)
+    const entry = (partition: number, c: CommittedOffset | undefined): OffsetFetchResponsePartitions => ({
+      partitionIndex: partition,
+      committedOffset: c?.offset ?? -1,
+      committedLeaderEpoch: c?.leaderEpoch ?? -1,
+      metadata: c?.metadata ?? '',
+      errorCode: KafkaCode.NONE
+    })
+    if (asked === null) {
+      return [...(offsets ?? new Map<string, PartitionOffsets>())].map(([name, partitions]) => ({
+        name,
+        partitions: [...partitions].sort((a, b) => a[0] - b[0]).map(([p, c]) => entry(p, c))
+      }))
+    }
+    return asked.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => entry(p, offsets?.get(t.name)?.get(p))) }))
+  }
+
+  #remember (groupId: string, topic: string, partition: number, committed: CommittedOffset): void {
+    let group = this.#offsets.get(groupId)
+    if (group === undefined) { group = new Map(); this.#offsets.set(groupId, group) }
+    let partitions = group.get(topic)
+    if (partitions === undefined) { partitions = new Map(); group.set(topic, partitions) }
+    partitions.set(partition, committed)
+  }
+
+  #forgetOffset (groupId: string, topic: string, partition: number): void {
+    const group = this.#offsets.get(groupId)
+    const partitions = group?.get(topic)
+    if (group === undefined || partitions === undefined) return
+    partitions.delete(partition)
+    if (partitions.size === 0) group.delete(topic)
+    if (group.size === 0) this.#offsets.delete(groupId)
+  }
+
+  /** Writes tombstones for `doomed` offsets and forgets them; false when the log refused. */
+  #deleteOffsets (doomed: Array<{ groupId: string, topic: string, partition: number }>): boolean {
+    if (doomed.length === 0) return true
+    const records: CoordinatorRecord[] = doomed.map((d) => [offsetKey(d.groupId, d.topic, d.partition), null])
+    if (this.#log.write(records, this.#now()) !== LogStatus.Ok) return false
+    for (const d of doomed) this.#forgetOffset(d.groupId, d.topic, d.partition)
+    return true
+  }
+
+  async setTopics (topics: Record<string, number>): Promise<void> {
+    this.#topics = new Map(Object.entries(topics))
+    // Offsets of deleted topics (or partitions) go, as Kafka removes them on topic deletion.
+    const doomed: Array<{ groupId: string, topic: string, partition: number }> = []
+    for (const [groupId, offsets] of this.#offsets) {
+      for (const [topic, partitions] of offsets) {
+        for (const partition of partitions.keys()) {
+          if (this.#partitionProblem(topic, partition) !== KafkaCode.NONE) doomed.push({ groupId, topic, partition })
+        }
+      }
+    }
+    this.#deleteOffsets(doomed)
+  }
+
+  /**
+   * Kafka's offsets.retention.minutes: an empty group's offsets go once it has been empty that
+   * long (offsets committed without a group protocol count from their own commit time), and a
+   * group left with nothing goes too.
+   */
+  expireOffsets (now = this.#now()): void {
+    const retentionMs = this.#options.offsetsRetentionMs
+    const doomed: Array<{ groupId: string, topic: string, partition: number }> = []
+    for (const [groupId, offsets] of this.#offsets) {
+      const group = this.#groups.get(groupId)
+      if (group !== undefined && !group.is(GroupState.Empty)) continue
+      const groupExpired = group !== undefined && group.protocolType !== null && group.stateTimestamp + retentionMs <= now
+      for (const [topic, partitions] of offsets) {
+        for (const [partition, c] of partitions) {
+          if (groupExpired || c.commitTimestamp + retentionMs <= now) doomed.push({ groupId, topic, partition })
+        }
+      }
+    }
+    if (!this.#deleteOffsets(doomed)) return
+    for (const [groupId, group] of [...this.#groups]) {
+      if (group.is(GroupState.Empty) && !this.#offsets.has(groupId) && group.stateTimestamp + retentionMs <= now) this.#removeGroup(group)
+    }
+  }
+
+  // --- administration
+
+  async describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse> {
+    return { throttleTimeMs: 0, groups: req.groups.map((groupId) => this.#describe(groupId, version)) }
+  }
+
+  #describe (groupId: string, version: number): DescribedGroup {
+    const authorizedOperations = version >= 3 ? AUTHORIZED_OPERATIONS_OMITTED : undefined
+    const group = this.#groups.get(groupId)
+    if (this.#closed) return { errorCode: KafkaCode.NOT_COORDINATOR, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations }
+    if (group === undefined) return { errorCode: KafkaCode.NONE, groupId, groupState: GroupState.Dead, protocolType: '', protocolData: '', members: [], authorizedOperations }
+    // As Kafka: member metadata and assignments only for a stable group, whose protocol is settled.
+    const stable = group.is(GroupState.Stable)
+    return {
+      errorCode: KafkaCode.NONE,
+      groupId,
+      groupState: group.state,
+      protocolType: group.protocolType ?? '',
+      protocolData: stable ? (group.protocolName ?? '') : '',
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        memberMetadata: asBuffer(stable ? m.metadataFor(group.protocolName) : new Uint8Array(0)),
+        memberAssignment: asBuffer(stable ? m.assignment : new Uint8Array(0))
+      })),
+      authorizedOperations
+    }
+  }
+
+  async listGroups (req: ListGroupsRequest, _version: number): Promise<ListGroupsResponse> {
+    if (this.#closed) return { throttleTimeMs: 0, errorCode: KafkaCode.NOT_COORDINATOR, groups: [] }
+    const states = req.statesFilter !== undefined && req.statesFilter.length > 0 ? new Set(req.statesFilter.map((s) => s.toLowerCase())) : null
+    const types = req.typesFilter !== undefined && req.typesFilter.length > 0 ? new Set(req.typesFilter.map((s) => s.toLowerCase())) : null
+    const groups = [...this.#groups.values()]
+      .filter((g) => !g.is(GroupState.Dead) && (states === null || states.has(g.state.toLowerCase())) && (types === null || types.has('classic')))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic' }))
+    return { throttleTimeMs: 0, errorCode: KafkaCode.NONE, groups }
+  }
+
+  async deleteGroups (req: DeleteGroupsRequest, _version: number): Promise<DeleteGroupsResponse> {
+    return { throttleTimeMs: 0, results: req.groupsNames.map((groupId) => ({ groupId, errorCode: this.#delete(groupId) })) }
+  }
+
+  #delete (groupId: string): number {
+    if (this.#closed) return KafkaCode.NOT_COORDINATOR
+    const group = this.#groups.get(groupId)
+    if (group === undefined || group.is(GroupState.Dead)) return KafkaCode.GROUP_ID_NOT_FOUND
+    if (!group.is(GroupState.Empty)) return KafkaCode.NON_EMPTY_GROUP
+    const doomed: Array<{ groupId: string, topic: string, partition: number }> = []
+    for (const [topic, partitions] of this.#offsets.get(groupId) ?? []) for (const partition of partitions.keys()) doomed.push({ groupId, topic, partition })
+    if (!this.#deleteOffsets(doomed)) return KafkaCode.COORDINATOR_NOT_AVAILABLE
+    return this.#removeGroup(group) ? KafkaCode.NONE : KafkaCode.COORDINATOR_NOT_AVAILABLE
+  }
+
+  #removeGroup (group: Group): boolean {
+    if (this.#log.write([[groupKey(group.groupId), null]], this.#now()) !== LogStatus.Ok) return false
+    group.transition(GroupState.Dead, this.#now())
+    this.#groups.delete(group.groupId)
+    return true
+  }
+
+  // --- producer ids
+
+  async initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse> {
+    const producerIds = this.#options.producerIds
+    if (this.#closed || producerIds === undefined) return { throttleTimeMs: 0, errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 }
+    return producerIds.initProducerId(req, version)
+  }
+
+  // --- state
+
+  #groupOrCreate (groupId: string): Group {
+    let group = this.#groups.get(groupId)
+    if (group === undefined) {
+      group = new Group(groupId, this.#now())
+      this.#groups.set(groupId, group)
+    }
+    return group
+  }
+
+  /** Writes the group's membership (after a rebalance completes, or when it empties). */
+  #persistGroup (group: Group): boolean {
+    const stored: StoredGroup = {
+      protocolType: group.protocolType ?? '',
+      generationId: group.generationId,
+      protocolName: group.protocolName,
+      leaderId: group.leaderId,
+      stateTimestamp: group.stateTimestamp,
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: m.metadataFor(group.protocolName),
+        assignment: m.assignment
+      }))
+    }
+    return this.#log.write([[groupKey(group.groupId), groupValue(stored)]], this.#now()) === LogStatus.Ok
+  }
+
+  /** Stops the timers and answers every parked request so clients look for the coordinator again. */
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#expiryTimer !== null) clearInterval(this.#expiryTimer)
+    for (const group of this.#groups.values()) {
+      if (group.joinTimer !== null) clearTimeout(group.joinTimer)
+      for (const timer of group.pendingMembers.values()) clearTimeout(timer)
+      for (const member of group.members.values()) {
+        if (member.sessionTimer !== null) clearTimeout(member.sessionTimer)
+        if (member.awaitingJoin !== null) member.awaitingJoin(joinError(member.joinVersion, KafkaCode.NOT_COORDINATOR, member.memberId))
+        if (member.awaitingSync !== null) member.awaitingSync(syncError(KafkaCode.NOT_COORDINATOR))
+        member.awaitingJoin = null
+        member.awaitingSync = null
+      }
+    }
+    this.#log.close()
+  }
+}
+
+function rebalanceTimeoutOf (req: JoinGroupRequest): number {
+  // v0 has no rebalance timeout: the session timeout serves for both, as in Kafka.
+  return req.rebalanceTimeoutMs !== undefined && req.rebalanceTimeoutMs >= 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs
+}
+
+/** A static member id used with another member id than the one that holds it now. */
+function isFenced (group: Group, groupInstanceId: string | null | undefined, memberId: string): boolean {
+  if (groupInstanceId === null || groupInstanceId === undefined) return false
+  const holder = group.staticMembers.get(groupInstanceId)
+  return holder !== undefined && holder !== memberId
+}
+
+function joinError (version: number, errorCode: number, memberId: string): JoinGroupResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode,
+    generationId: -1,
+    protocolType: null,
+    protocolName: version >= 7 ? null : '',
+    leader: '',
+    skipAssignment: false,
+    memberId,
+    members: []
+  }
+}
+
+function syncError (errorCode: number): SyncGroupResponse {
+  return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) }
+}
+
+/** Codecs take Buffers; metadata that crossed a thread arrives as a plain Uint8Array. */
+function asBuffer (bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}

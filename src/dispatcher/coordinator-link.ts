@@ -1,0 +1,98 @@
+/**
+ * CoordinatorLink: the dispatcher's end of the coordinator actor: its thread and its comlink
+ * proxy. Started on first use (a broker that never sees a group or an idempotent producer never
+ * pays for the thread). If the thread dies, calls in flight fail, and the next call starts a
+ * new actor, which rebuilds its state from the coordinator log.
+ *
+ * Thread: the dispatcher's.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads'
+import { remoteOn, type Remote } from '../control/comlink.js'
+import type { GroupCoordinator } from '../coordinator/group-coordinator.js'
+import type { CoordinatorSettings } from '../coordinator/coordinator-actor.js'
+import type { ClientIdentity, CoordinatorApi } from '../coordinator/coordinator-api.js'
+import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/apis/join-group.js'
+import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/apis/sync-group.js'
+import type { HeartbeatRequest, HeartbeatResponse } from '../protocol/apis/heartbeat.js'
+import type { LeaveGroupRequest, LeaveGroupResponse } from '../protocol/apis/leave-group.js'
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/apis/offset-commit.js'
+import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/apis/offset-fetch.js'
+import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
+import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
+import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
+
+const WORKER_URL = new URL('../../workers/coordinator.js', import.meta.url)
+
+export type CoordinatorRemote = Remote<GroupCoordinator>
+
+export class CoordinatorLink implements CoordinatorApi {
+  readonly remote: CoordinatorRemote
+  readonly exited: Promise<void>
+  readonly #worker: Worker
+  #alive = true
+  #fault: Error | null = null
+
+  private constructor (settings: CoordinatorSettings) {
+    const { port1, port2 } = new MessageChannel()
+    this.#worker = new Worker(WORKER_URL, {
+      name: 'millrace-coordinator',
+      workerData: { ...settings, controlPort: port2 },
+      transferList: [port2]
+    })
+    this.remote = remoteOn<GroupCoordinator>(port1)
+    this.#worker.on('error', (err) => { this.#fault ??= err })
+    this.exited = new Promise((resolve) => {
+      this.#worker.once('exit', () => {
+        this.#alive = false
+        port1.close()
+        resolve()
+      })
+    })
+  }
+
+  static start (settings: CoordinatorSettings): Promise<CoordinatorLink> {
+    const link = new CoordinatorLink(settings)
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err)
+      link.#worker.once('error', onError)
+      link.#worker.once('online', () => { link.#worker.off('error', onError); resolve(link) })
+    })
+  }
+
+  get alive (): boolean { return this.#alive }
+
+  /** Calls the actor, failing fast if its thread dies meanwhile (comlink alone would hang). */
+  async call<T> (fn: (coordinator: CoordinatorRemote) => Promise<T>): Promise<T> {
+    if (!this.#alive) throw this.#deadError()
+    return await Promise.race([fn(this.remote), this.exited.then(() => { throw this.#deadError() })])
+  }
+
+  #deadError (): Error {
+    return new Error('the coordinator thread is not running', { cause: this.#fault ?? undefined })
+  }
+
+  joinGroup (req: JoinGroupRequest, version: number, client: ClientIdentity): Promise<JoinGroupResponse> { return this.call((c) => c.joinGroup(req, version, client)) }
+  syncGroup (req: SyncGroupRequest, version: number): Promise<SyncGroupResponse> { return this.call((c) => c.syncGroup(req, version)) }
+  heartbeat (req: HeartbeatRequest, version: number): Promise<HeartbeatResponse> { return this.call((c) => c.heartbeat(req, version)) }
+  leaveGroup (req: LeaveGroupRequest, version: number): Promise<LeaveGroupResponse> { return this.call((c) => c.leaveGroup(req, version)) }
+  offsetCommit (req: OffsetCommitRequest, version: number): Promise<OffsetCommitResponse> { return this.call((c) => c.offsetCommit(req, version)) }
+  offsetFetch (req: OffsetFetchRequest, version: number): Promise<OffsetFetchResponse> { return this.call((c) => c.offsetFetch(req, version)) }
+  describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse> { return this.call((c) => c.describeGroups(req, version)) }
+  listGroups (req: ListGroupsRequest, version: number): Promise<ListGroupsResponse> { return this.call((c) => c.listGroups(req, version)) }
+  deleteGroups (req: DeleteGroupsRequest, version: number): Promise<DeleteGroupsResponse> { return this.call((c) => c.deleteGroups(req, version)) }
+  initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse> { return this.call((c) => c.initProducerId(req, version)) }
+  setTopics (topics: Record<string, number>): Promise<void> { return this.call((c) => c.setTopics(topics)) }
+  /** Test hook: runs the offsets retention check now. */
+  expireOffsets (now?: number): Promise<void> { return this.call((c) => c.expireOffsets(now)) }
+
+  async close (): Promise<void> {
+    if (!this.#alive) return
+    try {
+      await this.call((c) => c.close())
+    } finally {
+      await this.#worker.terminate()
+      await this.exited
+    }
+  }
+}
