@@ -1,13 +1,14 @@
 /**
  * The coordinator actor: what runs on the coordinator's thread. It opens the coordinator log,
- * rebuilds groups and offsets from it, and offers the GroupCoordinator to the dispatcher over
- * comlink. Requests are few and small (joins, commits), so an RPC per request is cheap here,
+ * rebuilds groups and offsets from it, reserves producer ids, and offers the GroupCoordinator
+ * to the dispatcher over comlink. Requests are few and small (joins, commits), so an RPC per request is cheap here,
  * unlike the data plane.
  */
 import type { MessagePort } from 'node:worker_threads'
 import { exposeOn } from '../control/comlink.js'
 import { CoordinatorLog } from './coordinator-log.js'
 import { GroupCoordinator } from './group-coordinator.js'
+import { ProducerIds } from './producer-ids.js'
 
 export interface CoordinatorSettings {
   dataDir: string | null
@@ -28,7 +29,8 @@ export function startCoordinatorActor (port: MessagePort, settings: CoordinatorS
     minSessionTimeoutMs: settings.minSessionTimeoutMs,
     maxSessionTimeoutMs: settings.maxSessionTimeoutMs,
     offsetsRetentionMs: settings.offsetsRetentionMs,
-    offsetMetadataMaxBytes: settings.offsetMetadataMaxBytes
+    offsetMetadataMaxBytes: settings.offsetMetadataMaxBytes,
+    producerIds: ProducerIds.open(settings.dataDir)
   })
   // Calls that arrived while the log was replaying wait in the port and are served now.
   exposeOn(port, coordinator)
