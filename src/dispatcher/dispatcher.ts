@@ -16,6 +16,7 @@ import type { DiscoveredPartition, PartitionOffsets, PartitionSpec } from '../pa
 import { JobPool } from './job-pool.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
+import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import { CoordinatorLink } from './coordinator-link.js'
 import { OFFSETS_TOPIC } from '../coordinator/coordinator-log.js'
 
@@ -37,12 +38,18 @@ export class Dispatcher {
   readonly #links: WorkerLink[] = []
   #jobs: JobPool | null = null
   readonly #waiters = new Map<number, Set<Waiter>>()
+  readonly #cleaner: LogCleaner
   #coordinatorLink: CoordinatorLink | null = null
   #coordinatorStarting: Promise<CoordinatorLink> | null = null
   #closed = false
 
   private constructor (config: BrokerConfig) {
     this.config = config
+    this.#cleaner = new LogCleaner({
+      intervalMs: config.cleanerIntervalMs,
+      runJob: (plan) => this.#jobs!.clean(plan),
+      partitions: () => this.#compactedPartitions()
+    })
   }
 
   static async start (config: BrokerConfig): Promise<Dispatcher> {
@@ -63,9 +70,36 @@ export class Dispatcher {
       : JobPool.create(this.config.jobThreads).then((jobs) => { this.#jobs = jobs; return jobs.discover(dataDir) })
     const links = Promise.all(Array.from({ length: this.config.workers }, (_, index) => this.#spawn(index)))
     const [found] = await Promise.all([discovery, links.then((l) => { this.#links.push(...l) })])
-    if (found === null) return
-    for (const dir of found.pendingDeletes) void this.#jobs!.deleteDir(dir).catch(() => {})
-    await this.#restore(found.partitions)
+    if (found !== null) {
+      for (const dir of found.pendingDeletes) void this.#jobs!.deleteDir(dir).catch(() => {})
+      await this.#restore(found.partitions)
+    }
+    this.#cleaner.start()
+  }
+
+  // --- log cleaner
+
+  /** Adds a compacted log that is not a topic partition (the coordinator's offsets log) to the cleaner's passes. */
+  registerCleanable (source: Cleanable): () => void { return this.#cleaner.register(source) }
+
+  /** Test hook: one full cleaner pass now; resolves when it is done. */
+  cleanNow (): Promise<CleanPassReport> { return this.#cleaner.cleanNow() }
+
+  * #compactedPartitions (): Iterable<Cleanable> {
+    for (const topic of this.topics.all()) {
+      const policy = topic.overrides['cleanup.policy'] ?? this.config.topicDefaults['cleanup.policy'] ?? 'delete'
+      if (!policy.includes('compact')) continue
+      for (const p of topic.partitions) {
+        if (p === undefined || !p.online) continue
+        const link = (): WorkerLink => this.#links[p.worker]
+        yield {
+          name: `${topic.name}-${p.partition}`,
+          planClean: (now) => link().call((c) => c.planClean(p.id, now)),
+          cleanInline: (plan) => link().call((c) => c.cleanInline(p.id, plan)),
+          commitClean: (result) => link().call((c) => c.commitClean(p.id, result))
+        }
+      }
+    }
   }
 
   #spawn (index: number): Promise<WorkerLink> {
@@ -382,6 +416,7 @@ export class Dispatcher {
     if (this.#closed) return
     this.#closed = true
     for (const set of this.#waiters.values()) for (const waiter of [...set]) waiter.resolve()
+    await this.#cleaner.stop()
     await this.#coordinatorStarting?.catch(() => {})
     await this.#coordinatorLink?.close().catch(() => {})
     await Promise.allSettled(this.#links.map((link) => link.close()))

@@ -5,6 +5,7 @@
 import type { Piscina } from 'piscina'
 import type { DiscoverResult, JobTask } from '../jobs/tasks.js'
 import type { RecoveryReport } from '../log/recovery.js'
+import type { CleanPlan, CleanResult } from '../log/compaction.js'
 
 const JOB_URL = new URL('../../workers/job.js', import.meta.url)
 const IDLE_TIMEOUT_MS = 2000
@@ -29,6 +30,11 @@ export class JobPool {
   /** Recovers the partition in `dir` if it was not closed cleanly; resolves with what recovery found, or null. */
   recover (dir: string, topicDefaults: Record<string, string>, overrides: Record<string, string>): Promise<RecoveryReport | null> {
     return this.#pool.run({ type: 'recover', dir, topicDefaults, overrides }) as Promise<RecoveryReport | null>
+  }
+
+  /** Cleans a partition's closed segments into `.cleaned` files (compaction.ts); the owner commits them. */
+  clean (plan: CleanPlan): Promise<CleanResult> {
+    return this.#pool.run({ type: 'clean', plan }) as Promise<CleanResult>
   }
 
   deleteDir (dir: string): Promise<void> {

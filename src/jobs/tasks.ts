@@ -6,6 +6,8 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PartitionLog } from '../log/partition-log.js'
 import type { RecoveryReport } from '../log/recovery.js'
+import type { CleanPlan } from '../log/compaction.js'
+import { runClean } from './clean.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import type { DiscoveredPartition } from '../partition/partition-spec.js'
 import { readPartitionMetadata, readTopicConfig } from '../partition/partition-files.js'
@@ -14,6 +16,7 @@ export type JobTask =
   | { type: 'discover', dataDir: string }
   | { type: 'recover', dir: string, topicDefaults: Record<string, string>, overrides: Record<string, string> }
   | { type: 'delete-dir', dir: string }
+  | { type: 'clean', plan: CleanPlan }
 
 export interface DiscoverResult { partitions: DiscoveredPartition[], pendingDeletes: string[] }
 
@@ -54,5 +57,6 @@ export default function runJob (task: JobTask): unknown {
     case 'discover': return discover(task.dataDir)
     case 'recover': return recover(task.dir, logConfigFromTopicConfig({ ...task.topicDefaults, ...task.overrides }))
     case 'delete-dir': rmSync(task.dir, { recursive: true, force: true }); return null
+    case 'clean': return runClean(task.plan)
   }
 }

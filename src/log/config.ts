@@ -29,6 +29,14 @@ export interface LogConfig {
   readonly segmentIndexBytes: number
   readonly messageTimestampType: TimestampType
   readonly cleanupPolicy: readonly CleanupPolicy[]
+  /** How long the cleaner keeps a tombstone after it first passed it. */
+  readonly deleteRetentionMs: number
+  /** Clean only when dirty bytes / cleanable bytes reach this (0 to 1). */
+  readonly minCleanableDirtyRatio: number
+  /** A segment whose newest record is younger than this is not cleaned yet. */
+  readonly minCompactionLagMs: number
+  /** A dirty record older than this forces a clean whatever the dirty ratio. */
+  readonly maxCompactionLagMs: number
 }
 
 /** Kafka's LONG defaults (Long.MAX_VALUE) map to the largest safe integer. */
@@ -45,7 +53,11 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   indexIntervalBytes: 4096,
   segmentIndexBytes: 10485760,
   messageTimestampType: 'CreateTime',
-  cleanupPolicy: Object.freeze(['delete'] as CleanupPolicy[])
+  cleanupPolicy: Object.freeze(['delete'] as CleanupPolicy[]),
+  deleteRetentionMs: 86400000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: NEVER
 })
 
 const INT32_MAX = 2147483647
@@ -66,6 +78,15 @@ function parseTimestampType (value: string): TimestampType {
   const text = value.trim()
   if (text === 'CreateTime' || text === 'LogAppendTime') return text
   throw invalidOption('message.timestamp.type', "must be 'CreateTime' or 'LogAppendTime'")
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+
+function parseRatio (key: string, value: string): number {
+  const text = value.trim()
+  const n = Number(text)
+  if (!DECIMAL.test(text) || n < 0 || n > 1) throw invalidOption(key, 'must be a number from 0 to 1')
+  return n
 }
 
 function parseCleanupPolicy (value: string): readonly CleanupPolicy[] {
@@ -96,6 +117,12 @@ export function logConfigFromTopicConfig (map: Readonly<Record<string, string>>,
   }
   const timestampType = get('message.timestamp.type')
   const cleanupPolicy = get('cleanup.policy')
+  const ratio = get('min.cleanable.dirty.ratio')
+  const minCompactionLagMs = int('min.compaction.lag.ms', base.minCompactionLagMs, 0, NEVER)
+  const maxCompactionLagMs = int('max.compaction.lag.ms', base.maxCompactionLagMs, 1, NEVER)
+  if (minCompactionLagMs > maxCompactionLagMs) {
+    throw invalidOption('min.compaction.lag.ms', `must not be greater than max.compaction.lag.ms (${minCompactionLagMs} > ${maxCompactionLagMs})`)
+  }
   return Object.freeze({
     segmentBytes: int('segment.bytes', base.segmentBytes, 14, INT32_MAX),
     segmentMs: int('segment.ms', base.segmentMs, 1, NEVER),
@@ -107,6 +134,10 @@ export function logConfigFromTopicConfig (map: Readonly<Record<string, string>>,
     indexIntervalBytes: int('index.interval.bytes', base.indexIntervalBytes, 0, INT32_MAX),
     segmentIndexBytes: int('segment.index.bytes', base.segmentIndexBytes, 4, INT32_MAX),
     messageTimestampType: timestampType === undefined ? base.messageTimestampType : parseTimestampType(timestampType),
-    cleanupPolicy: cleanupPolicy === undefined ? base.cleanupPolicy : parseCleanupPolicy(cleanupPolicy)
+    cleanupPolicy: cleanupPolicy === undefined ? base.cleanupPolicy : parseCleanupPolicy(cleanupPolicy),
+    deleteRetentionMs: int('delete.retention.ms', base.deleteRetentionMs, 0, NEVER),
+    minCleanableDirtyRatio: ratio === undefined ? base.minCleanableDirtyRatio : parseRatio('min.cleanable.dirty.ratio', ratio),
+    minCompactionLagMs,
+    maxCompactionLagMs
   })
 }

@@ -27,9 +27,14 @@ import {
   LeaderEpochCache, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, readOffsetCheckpoint, writeOffsetCheckpoint,
   type EpochEntry
 } from './checkpoint.js'
+import {
+  cleanedFilesPresent, cleanSegments, discardCleaned, finishPendingSwap, planClean, readCleanerCheckpoint, swapSteps,
+  writeCleanerCheckpoint, writeSwapManifest, type CleanPlan, type CleanResult
+} from './compaction.js'
 import type { LogConfig } from './config.js'
 import { LogStatus } from './errors.js'
 import { DUPLICATE_BATCH, ProducerStateTable } from './producer-state.js'
+import { everyRecordHasKey } from './record-keys.js'
 import { recoverStore, type RecoveryReport } from './recovery.js'
 import { expiredSegmentCount } from './retention.js'
 import { found, INT32_MAX, type IndexSettings, parseSegmentBase, Segment, SHORT_HEADER_BYTES } from './segment.js'
@@ -69,7 +74,7 @@ export interface LogRead {
   status: LogStatus
   /** Bytes of whole batches, 0 when there is nothing to return. */
   length: number
-  /** The first returned batch's base offset (≤ the requested offset), -1 when empty. */
+  /** The first returned batch's base offset (≤ the requested offset, or above it when compaction removed that offset), -1 when empty. */
   firstOffset: number
   /** Byte position in the segment file. */
   position: number
@@ -166,6 +171,7 @@ export class PartitionLog {
     const now = options.now ?? Date.now
     const settings: IndexSettings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes }
     let recovery: RecoveryReport | null = null
+    finishPendingSwap(store)
     let loaded = load(store, settings, now())
     if (loaded === null) {
       recovery = recoverStore(store, config)
@@ -215,6 +221,8 @@ export class PartitionLog {
     if (this.#closed) return this.#appendFailure(LogStatus.Closed)
     const length = records.length
     const config = this.#config
+    // Kafka refuses records without a key on a compacted topic: the cleaner could not keep them.
+    const keysRequired = config.cleanupPolicy.includes('compact')
     let position = 0
     let count = 0
     let maxTimestamp = -1
@@ -226,6 +234,7 @@ export class PartitionLog {
       if (check !== BatchCheck.Ok) return this.#appendFailure(checkStatus(check))
       if ((attributesOf(records, position) & ATTR_CONTROL) !== 0) return this.#appendFailure(LogStatus.InvalidRecord)
       if (producerIdOf(records, position) >= 0 && baseSequenceOf(records, position) < 0) return this.#appendFailure(LogStatus.InvalidRecord)
+      if (keysRequired && !everyRecordHasKey(records, position)) return this.#appendFailure(LogStatus.InvalidRecord)
       count += lastOffsetDeltaOf(records, position) + 1
       const timestamp = maxTimestampOf(records, position)
       if (timestamp > maxTimestamp) maxTimestamp = timestamp
@@ -605,6 +614,75 @@ export class PartitionLog {
       }
     }
     return deleted
+  }
+
+  // --- compaction (see compaction.ts)
+
+  /** The closed segments to clean now, or null when there is nothing to do. */
+  planClean (now: number): CleanPlan | null {
+    if (this.#closed) return null
+    return planClean({
+      dir: this.#store.path,
+      segments: this.#segments,
+      config: this.#config,
+      now,
+      highWatermark: this.#highWatermark,
+      logStartOffset: this.#logStartOffset,
+      checkpoint: readCleanerCheckpoint(this.#store)
+    })
+  }
+
+  /** Runs a plan over this log's own files: for a log in memory, which has no job to run it. */
+  cleanInline (plan: CleanPlan): CleanResult {
+    return cleanSegments(this.#store, plan)
+  }
+
+  /**
+   * Swaps a clean's files in, if the planned segments are still the log's first closed ones
+   * (retention or DeleteRecords may have removed some since): Ok when swapped, NotFound when the
+   * result was stale and discarded. Persists the cleaner checkpoint after the swap.
+   */
+  commitClean (result: CleanResult): LogStatus {
+    if (this.#closed) return LogStatus.Closed
+    const planned = result.segments
+    const segments = this.#segments
+    const fresh = planned.length > 0 && planned.length < segments.length &&
+      planned.every((p, i) => segments[i].baseOffset === p.baseOffset && segments[i].size === p.size) &&
+      segments[planned.length].baseOffset === result.endOffset
+    try {
+      if (!fresh || !cleanedFilesPresent(this.#store, result)) {
+        discardCleaned(this.#store)
+        return LogStatus.NotFound
+      }
+      writeSwapManifest(this.#store, result.groups)
+    } catch {
+      return LogStatus.StorageError
+    }
+    for (let i = 0; i < planned.length; i++) segments[i].close()
+    const replaced: Segment[] = []
+    try {
+      for (const step of swapSteps(this.#store, result.groups.map(g => g.replaces))) step()
+      for (let g = 0; g < result.groups.length; g++) {
+        const segment = Segment.open(this.#store, result.groups[g].baseOffset, this.#settings)
+        segment.nextOffset = g + 1 < result.groups.length ? result.groups[g + 1].baseOffset : result.endOffset
+        replaced.push(segment)
+      }
+    } catch {
+      // The manifest stays: the next open finishes the swap. Until then these segments read as StorageError.
+      for (const segment of replaced) segment.close()
+      return LogStatus.StorageError
+    }
+    let removedBytes = 0
+    for (let i = 0; i < planned.length; i++) removedBytes += segments[i].size
+    segments.splice(0, planned.length, ...replaced)
+    for (const segment of replaced) removedBytes -= segment.size
+    this.#totalBytes -= removedBytes
+    try {
+      writeCleanerCheckpoint(this.#store, { firstDirtyOffset: result.endOffset, earliestHorizon: result.earliestHorizon })
+    } catch {
+      // The next pass cleans the same range again.
+    }
+    return LogStatus.Ok
   }
 
   // --- lifecycle

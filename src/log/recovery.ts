@@ -4,14 +4,21 @@
  * when the recovery point is behind the end of the log.
  *
  * From the segment holding the recovery point to the end, every batch is validated (complete,
- * magic 2, counts, CRC-32C, offsets contiguous with the previous batch). The first torn or
+ * magic 2, counts, CRC-32C, offsets above the previous batch's: a compacted segment keeps the
+ * gaps of the batches the cleaner dropped, and a cleaned batch may hold fewer records than its
+ * offset range). A swap of cleaned segments left half done is finished first. The first torn or
  * corrupt batch ends the log: its segment is cut there and every later segment is deleted, so
  * a validated record is never lost and a damaged one is never served. Those segments' indexes
  * are rebuilt from what was validated. Segments below the recovery point are trusted, but their
  * index files are checked and rebuilt (with the same validation) when missing or damaged.
  * Finally everything is fsynced and the recovery point is moved to the recovered end.
  */
-import { BATCH_LOG_OVERHEAD, BatchCheck, batchSizeAt, baseOffsetOf, checkBatch, lastOffsetDeltaOf, maxTimestampOf } from '../protocol/batch-header.js'
+import {
+  BATCH_LOG_OVERHEAD, BatchCheck, batchSizeAt, baseOffsetOf, checkBatch, CRC_START, kCrc, lastOffsetDeltaOf, maxTimestampOf,
+  recordCountOf
+} from '../protocol/batch-header.js'
+import { crc32c } from '../protocol/crc32c.js'
+import { finishPendingSwap } from './compaction.js'
 import type { LogConfig } from './config.js'
 import { LeaderEpochCache, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js'
 import { offsetIndexProblem } from './offset-index.js'
@@ -49,6 +56,7 @@ export function recoverPartitionDir (dir: string, config: LogConfig): RecoveryRe
 /** Recovers any store (a directory, or memory in tests). */
 export function recoverStore (store: LogStore, config: LogConfig): RecoveryReport {
   const settings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes }
+  finishPendingSwap(store)
   const bases = cleanDirectory(store)
   const storedPoint = readOffsetCheckpoint(store, RECOVERY_POINT_FILE)
   const recoveryPoint = storedPoint ?? 0
@@ -79,20 +87,22 @@ export function recoverStore (store: LogStore, config: LogConfig): RecoveryRepor
         const damaged = damagedIndexFiles(store, segment)
         if (damaged === 0) continue
         report.rebuiltIndexes += damaged
-      } else if (i > start && segment.baseOffset !== segments[i - 1].nextOffset) {
-        end = i // a gap: nothing from here on can be served in order
+      } else if (i > start && segment.baseOffset < segments[i - 1].nextOffset) {
+        end = i // overlapping offsets: nothing from here on can be served in order
         break
       } else {
         report.rebuiltIndexes += damagedIndexFiles(store, segment)
       }
       const known = segment.nextOffset
       const valid = scanner.validate(segment, report)
-      if (valid < segment.log.size || (i + 1 < segments.length && segment.nextOffset !== known)) {
+      if (valid < segment.log.size || (i + 1 < segments.length && segment.nextOffset > known)) {
         report.truncatedBytes += segment.log.size - valid
         segment.log.truncate(valid)
         segment.size = valid
         segment.log.sync()
         end = i + 1
+      } else if (i + 1 < segments.length) {
+        segment.nextOffset = known // a cleaned segment may end before the next one starts
       }
       segment.addFinalTimeEntry()
       segment.writeIndexes(true)
@@ -155,6 +165,16 @@ function damagedIndexFiles (store: LogStore, segment: Segment): number {
   return damaged
 }
 
+/** checkBatch, but accepting a cleaned batch: fewer records than its offset range holds. */
+function batchIsValid (view: Buffer, at: number, size: number): boolean {
+  const check = checkBatch(view, at)
+  if (check === BatchCheck.Ok) return true
+  if (check !== BatchCheck.BadCount) return false
+  const count = recordCountOf(view, at)
+  if (count < 1 || count > lastOffsetDeltaOf(view, at) + 1) return false
+  return crc32c(view.subarray(at + CRC_START, at + size)) === view.readUInt32BE(at + kCrc)
+}
+
 /** Validates a segment's batches chunk by chunk, rebuilding its indexes as it goes. */
 class Scanner {
   #buf = Buffer.alloc(SCAN_CHUNK_BYTES)
@@ -180,10 +200,11 @@ class Scanner {
       if (size < 0 || size > fileSize - position) break
       view = this.#window(segment, position, size)
       const at = position - this.#start
-      if (checkBatch(view, at) !== BatchCheck.Ok) break
-      if (baseOffsetOf(view, at) !== expected) break
-      const relative = expected - segment.baseOffset
-      const last = expected + lastOffsetDeltaOf(view, at)
+      if (!batchIsValid(view, at, size)) break
+      const base = baseOffsetOf(view, at)
+      if (base < expected) break
+      const relative = base - segment.baseOffset
+      const last = base + lastOffsetDeltaOf(view, at)
       if (last - segment.baseOffset > INT32_MAX) break
       segment.indexBatch(position, relative, size, maxTimestampOf(view, at))
       report.validatedBatches++

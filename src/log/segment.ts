@@ -322,8 +322,9 @@ export class Segment {
     this.resetIndexes()
     let position = 0
     let expected = this.baseOffset
-    while (this.readHeader(position, BATCH_HEADER_BYTES) && found.baseOffset === expected) {
-      this.indexBatch(position, expected - this.baseOffset, found.size, found.maxTimestamp)
+    // Offsets only increase: a compacted segment has gaps where the cleaner dropped batches.
+    while (this.readHeader(position, BATCH_HEADER_BYTES) && found.baseOffset >= expected) {
+      this.indexBatch(position, found.baseOffset - this.baseOffset, found.size, found.maxTimestamp)
       expected = found.lastOffset + 1
       position += found.size
     }

@@ -18,6 +18,7 @@ import { maxFrameBytes, RingReader, RingWriter } from '../ring/ring.js'
 import { PartitionLog } from '../log/partition-log.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogStatus } from '../log/errors.js'
+import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { PartitionOffsets, PartitionSpec } from './partition-spec.js'
 import { partitionDirName } from './partition-spec.js'
 import { writePartitionMetadata, writeTopicConfig } from './partition-files.js'
@@ -52,6 +53,12 @@ export interface PartitionControl {
   alterConfig (id: number, overrides: Record<string, string>): void
   describe (id: number): PartitionOffsets | null
   setLeaderEpoch (id: number, epoch: number): void
+  /** The partition's next clean (compaction.ts), or null when there is nothing to clean or no such partition. */
+  planClean (id: number, now: number): CleanPlan | null
+  /** Runs a plan here, for a log in memory (no job pool, no files to hand over). */
+  cleanInline (id: number, plan: CleanPlan): CleanResult
+  /** Swaps a clean's files in; false when the result was stale (and was discarded). */
+  commitClean (id: number, result: CleanResult): boolean
   flush (): void
   close (): void
   /** Test hook: makes the pump throw, as a bug would. */
@@ -331,6 +338,24 @@ export class PartitionHost implements PartitionControl {
   setLeaderEpoch (id: number, epoch: number): void {
     const actor = this.#actors.get(id)
     if (actor !== undefined) actor.leaderEpoch = epoch
+  }
+
+  planClean (id: number, now: number): CleanPlan | null {
+    return this.#actors.get(id)?.log.planClean(now) ?? null
+  }
+
+  cleanInline (id: number, plan: CleanPlan): CleanResult {
+    const actor = this.#actors.get(id)
+    if (actor === undefined) throw new Error(`partition ${id} is not hosted here`)
+    return actor.log.cleanInline(plan)
+  }
+
+  commitClean (id: number, result: CleanResult): boolean {
+    const actor = this.#actors.get(id)
+    if (actor === undefined) return false
+    const status = actor.log.commitClean(result)
+    if (status === LogStatus.StorageError) throw new Error(`partition ${actor.spec.topic}-${actor.spec.partition}: the cleaned segments could not be swapped in`)
+    return status === LogStatus.Ok
   }
 
   flush (): void {
