@@ -17,6 +17,7 @@ import { handleCreatePartitions } from './handlers/create-partitions.js'
 import { handleDeleteRecords } from './handlers/delete-records.js'
 import { handleDescribeConfigs } from './handlers/describe-configs.js'
 import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alter-configs.js'
+import { handleInitProducerId } from './handlers/init-producer-id.js'
 import { handleFindCoordinator } from './handlers/find-coordinator.js'
 import { handleJoinGroup } from './handlers/join-group.js'
 import { handleSyncGroup } from './handlers/sync-group.js'
@@ -44,6 +45,7 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.Fetch, handleFetch],
   [ApiKey.ListOffsets, handleListOffsets],
   [ApiKey.Metadata, handleMetadata],
+  [ApiKey.InitProducerId, handleInitProducerId],
   [ApiKey.OffsetCommit, handleOffsetCommit],
   [ApiKey.OffsetFetch, handleOffsetFetch],
   [ApiKey.FindCoordinator, handleFindCoordinator],
