@@ -8,7 +8,8 @@
  * fails with a clear error when its timeout passes or the socket closes.
  *
  * KafkaClient: the connection to the bootstrap broker plus, when Metadata names another broker
- * as a partition's leader, connections to those brokers (at their advertised host:port).
+ * as a partition's leader or FindCoordinator names a group's coordinator, connections to those
+ * brokers (at their advertised host:port).
  *
  * Lives on the main thread of a short-lived CLI process; nothing here is on a hot path.
  */
@@ -16,6 +17,7 @@ import { connect, type Socket } from 'node:net'
 import { ApiKey, apiByKey } from '../protocol/api-keys.js'
 import { codecByKey } from '../protocol/apis/index.js'
 import type { ApiVersionsResponse } from '../protocol/apis/api-versions.js'
+import type { FindCoordinatorResponse } from '../protocol/apis/find-coordinator.js'
 import type { ListOffsetsResponse } from '../protocol/apis/list-offsets.js'
 import type { MetadataResponse, MetadataResponseBroker, MetadataResponseTopic } from '../protocol/apis/metadata.js'
 import { errorName, KafkaCode } from '../protocol/error-codes.js'
@@ -34,6 +36,12 @@ const CLIENT_SOFTWARE_VERSION = '0.1.0'
  * codec handles.
  */
 const CLIENT_MAX_VERSION: Readonly<Partial<Record<number, number>>> = { [ApiKey.Fetch]: 12 }
+
+/** FindCoordinator key type of a consumer group. */
+const KEY_TYPE_GROUP = 0
+/** A coordinator still loading its state answers with a retriable code; ask again this often, this many times. */
+const COORDINATOR_RETRY_MS = 200
+const COORDINATOR_ATTEMPTS = 25
 
 /** Responses up to this size are accepted (a Fetch may carry many batches). */
 const MAX_RESPONSE_BYTES = 1 << 30
@@ -312,7 +320,10 @@ export class KafkaClient {
   async leader (nodeId: number): Promise<KafkaConnection> {
     const broker = this.#brokers.get(nodeId)
     if (nodeId < 0 || broker === undefined) throw new CliError(`no leader is available (leader id ${nodeId}); try again shortly`)
-    const endpoint = { host: broker.host, port: broker.port }
+    return await this.#connection({ host: broker.host, port: broker.port })
+  }
+
+  #connection (endpoint: Endpoint): Promise<KafkaConnection> {
     const address = formatEndpoint(endpoint)
     let conn = this.#connections.get(address)
     if (conn === undefined) {
@@ -320,6 +331,34 @@ export class KafkaClient {
       this.#connections.set(address, conn)
     }
     return conn
+  }
+
+  /** A connection to every broker Metadata lists (ListGroups answers only for the groups a broker coordinates). */
+  async allBrokers (): Promise<KafkaConnection[]> {
+    const res = await this.metadata([])
+    if (res.brokers.length === 0) return [this.bootstrap]
+    return await Promise.all(res.brokers.map((b) => this.#connection({ host: b.host, port: b.port })))
+  }
+
+  /**
+   * The connection to the coordinator of `groupId` (FindCoordinator), retrying while the
+   * coordinator is loading or not yet available.
+   */
+  async coordinator (groupId: string): Promise<KafkaConnection> {
+    const conn = this.bootstrap
+    for (let attempt = 1; ; attempt++) {
+      const { response, version } = await conn.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, {
+        key: groupId, keyType: KEY_TYPE_GROUP, coordinatorKeys: [groupId]
+      })
+      const found = version >= 4
+        ? response.coordinators?.[0]
+        : { errorCode: response.errorCode ?? KafkaCode.NONE, errorMessage: response.errorMessage ?? null, nodeId: response.nodeId ?? -1, host: response.host ?? '', port: response.port ?? 0 }
+      if (found === undefined) throw new CliError(`FindCoordinator for group '${groupId}' returned no coordinator`)
+      if (found.errorCode === KafkaCode.NONE) return await this.#connection({ host: found.host, port: found.port })
+      const retriable = found.errorCode === KafkaCode.COORDINATOR_NOT_AVAILABLE || found.errorCode === KafkaCode.COORDINATOR_LOAD_IN_PROGRESS || found.errorCode === KafkaCode.NOT_COORDINATOR
+      if (!retriable || attempt >= COORDINATOR_ATTEMPTS) throw new CliError(`finding the coordinator of group '${groupId}' failed: ${describeKafkaError(found.errorCode, found.errorMessage)}`)
+      await new Promise((resolve) => setTimeout(resolve, COORDINATOR_RETRY_MS))
+    }
   }
 
   /**

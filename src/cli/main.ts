@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `millrace` command. `millrace start` runs a broker until SIGINT/SIGTERM, then closes it
- * cleanly (partitions flushed and checkpointed) and exits 0. `topics`, `produce` and `consume`
+ * cleanly (partitions flushed and checkpointed) and exits 0. `topics`, `produce`, `consume` and `groups`
  * are clients that work against any Kafka broker (see ./kafka-client.ts).
  */
 import { readFileSync } from 'node:fs'
@@ -11,6 +11,7 @@ import type { BrokerOptions } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
 import { CliError, EXIT_FAILURE } from './args.js'
 import { runConsume } from './consume.js'
+import { runGroups } from './groups.js'
 import { runProduce } from './produce.js'
 import { runTopics } from './topics.js'
 
@@ -21,8 +22,9 @@ Commands:
   topics    create, list, describe, alter and delete topics on any Kafka broker
   produce   send lines from stdin as records
   consume   print records of a topic
+  groups    list, describe, delete consumer groups and reset their offsets
 
-Run 'millrace <command> --help' for the options of topics, produce and consume.
+Run 'millrace <command> --help' for the options of topics, produce, consume and groups.
 
 Options for start:
   --data DIR       data directory (default ./data)
@@ -143,6 +145,7 @@ switch (command) {
   case 'topics': await client(runTopics, rest); break
   case 'produce': await client(runProduce, rest); break
   case 'consume': await client(runConsume, rest); break
+  case 'groups': await client(runGroups, rest); break
   case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break
   default: fail(`unknown command '${command}'\n\n${USAGE}`)
 }
