@@ -150,7 +150,6 @@ export class GroupCoordinator implements CoordinatorApi {
         group.pendingMembers.delete(memberId)
         this.#tryCompleteJoin(group)
       }, req.sessionTimeoutMs)
-      timer.unref()
       group.pendingMembers.set(memberId, timer)
       return respond(joinError(version, KafkaCode.MEMBER_ID_REQUIRED, memberId))
     }
@@ -258,7 +257,6 @@ export class GroupCoordinator implements CoordinatorApi {
       group.inInitialDelay = false
       group.joinTimer = setTimeout(() => this.#completeJoin(group), group.rebalanceTimeoutMs())
     }
-    group.joinTimer.unref()
   }
 
   #onInitialDelay (group: Group): void {
@@ -268,7 +266,6 @@ export class GroupCoordinator implements CoordinatorApi {
       group.initialDelayRemainingMs -= next
       group.newMemberAdded = false
       group.joinTimer = setTimeout(() => this.#onInitialDelay(group), next)
-      group.joinTimer.unref()
       return
     }
     group.inInitialDelay = false
@@ -441,7 +438,6 @@ export class GroupCoordinator implements CoordinatorApi {
   #scheduleSession (group: Group, member: Member): void {
     if (member.sessionTimer !== null) clearTimeout(member.sessionTimer)
     member.sessionTimer = setTimeout(() => this.#onSessionExpired(group, member), member.sessionTimeoutMs)
-    member.sessionTimer.unref()
   }
 
   #onSessionExpired (group: Group, member: Member): void {

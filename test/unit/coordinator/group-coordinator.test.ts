@@ -1,0 +1,326 @@
+/**
+ * The group coordinator on one thread, its log in memory or in a temp dir: the join/sync
+ * protocol, generation fencing, session expiry, static members, commits and their persistence.
+ */
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { GroupCoordinator, type GroupCoordinatorOptions } from '../../../src/coordinator/group-coordinator.js'
+import { CoordinatorLog } from '../../../src/coordinator/coordinator-log.js'
+import { KafkaCode } from '../../../src/protocol/error-codes.js'
+import type { JoinGroupRequest, JoinGroupResponse } from '../../../src/protocol/apis/join-group.js'
+import type { OffsetCommitResponse } from '../../../src/protocol/apis/offset-commit.js'
+import { removeDir, tmpDir } from '../../helpers/tmp-dir.js'
+
+const CLIENT = { clientId: 'test', clientHost: '/127.0.0.1' }
+const V = 9
+
+function open (dataDir: string | null = null, extra: Partial<GroupCoordinatorOptions> = {}): GroupCoordinator {
+  const coordinator = GroupCoordinator.load({
+    log: CoordinatorLog.open(dataDir),
+    initialRebalanceDelayMs: 30,
+    minSessionTimeoutMs: 10,
+    maxSessionTimeoutMs: 60_000,
+    offsetsRetentionMs: 60_000,
+    offsetMetadataMaxBytes: 16,
+    ...extra
+  })
+  void coordinator.setTopics({ t: 4 })
+  return coordinator
+}
+
+function joinRequest (groupId: string, memberId = '', extra: Partial<JoinGroupRequest> = {}): JoinGroupRequest {
+  return {
+    groupId,
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 5_000,
+    memberId,
+    groupInstanceId: null,
+    protocolType: 'consumer',
+    protocols: [{ name: 'range', metadata: Buffer.from(`meta-${memberId}`) }],
+    reason: null,
+    ...extra
+  }
+}
+
+/** Joins a new member the v4+ way: MEMBER_ID_REQUIRED first, then the join proper (not awaited). */
+async function joinNew (c: GroupCoordinator, groupId: string, extra: Partial<JoinGroupRequest> = {}): Promise<{ memberId: string, joined: Promise<JoinGroupResponse> }> {
+  const first = await c.joinGroup(joinRequest(groupId, '', extra), V, CLIENT)
+  assert.is(first.errorCode, KafkaCode.MEMBER_ID_REQUIRED)
+  assert.ok(first.memberId.startsWith('test-'))
+  return { memberId: first.memberId, joined: c.joinGroup(joinRequest(groupId, first.memberId, extra), V, CLIENT) }
+}
+
+function sync (c: GroupCoordinator, groupId: string, memberId: string, generationId: number, assignments: Array<[string, string]> = []) {
+  return c.syncGroup({ groupId, generationId, memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: assignments.map(([m, a]) => ({ memberId: m, assignment: Buffer.from(a) })) }, 5)
+}
+
+function heartbeat (c: GroupCoordinator, groupId: string, memberId: string, generationId: number, groupInstanceId: string | null = null): Promise<number> {
+  return c.heartbeat({ groupId, generationId, memberId, groupInstanceId }, 4).then((r) => r.errorCode)
+}
+
+function commit (c: GroupCoordinator, groupId: string, memberId: string, generationId: number, partitions: Array<[string, number, number, string?]>): Promise<OffsetCommitResponse> {
+  const byTopic = new Map<string, Array<{ partitionIndex: number, committedOffset: number, committedLeaderEpoch: number, committedMetadata: string | null }>>()
+  for (const [topic, partition, offset, metadata] of partitions) {
+    if (!byTopic.has(topic)) byTopic.set(topic, [])
+    byTopic.get(topic)!.push({ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: 3, committedMetadata: metadata ?? null })
+  }
+  return c.offsetCommit({ groupId, generationIdOrMemberEpoch: generationId, memberId, groupInstanceId: null, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) }, 8)
+}
+
+async function fetched (c: GroupCoordinator, groupId: string): Promise<Record<string, number>> {
+  const res = await c.offsetFetch({ groups: [{ groupId, topics: null }], requireStable: false }, 8)
+  const out: Record<string, number> = {}
+  for (const t of res.groups![0].topics) for (const p of t.partitions) out[`${t.name}-${p.partitionIndex}`] = p.committedOffset
+  return out
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Two members through a full rebalance; returns their ids and the generation. */
+async function stableGroupOfTwo (c: GroupCoordinator, groupId: string): Promise<{ leader: string, follower: string, generation: number }> {
+  const a = await joinNew(c, groupId)
+  const b = await joinNew(c, groupId)
+  const [ja, jb] = await Promise.all([a.joined, b.joined])
+  assert.is(ja.errorCode, 0)
+  assert.is(jb.errorCode, 0)
+  assert.is(ja.generationId, jb.generationId)
+  const leader = ja.leader
+  const follower = leader === a.memberId ? b.memberId : a.memberId
+  const leaderJoin = leader === a.memberId ? ja : jb
+  const followerJoin = leader === a.memberId ? jb : ja
+  assert.is(leaderJoin.members.length, 2, 'the leader sees every member')
+  assert.is(followerJoin.members.length, 0, 'a follower sees none')
+  const followerSync = sync(c, groupId, follower, ja.generationId)
+  const leaderSync = await sync(c, groupId, leader, ja.generationId, [[leader, 'L'], [follower, 'F']])
+  assert.is(leaderSync.errorCode, 0)
+  assert.is(Buffer.from(leaderSync.assignment).toString(), 'L')
+  const fs = await followerSync
+  assert.is(fs.errorCode, 0)
+  assert.is(Buffer.from(fs.assignment).toString(), 'F', 'the follower gets what the leader assigned it')
+  return { leader, follower, generation: ja.generationId }
+}
+
+const groups = suite('group coordinator')
+
+groups('two members join, one is leader, the leader assigns and both are stable', async () => {
+  const c = open()
+  const { leader, follower, generation } = await stableGroupOfTwo(c, 'g')
+  assert.is(generation, 1)
+  assert.is(await heartbeat(c, 'g', leader, generation), 0)
+  assert.is(await heartbeat(c, 'g', follower, generation), 0)
+  const described = await c.describeGroups({ groups: ['g', 'nobody'], includeAuthorizedOperations: false }, 5)
+  assert.is(described.groups[0].groupState, 'Stable')
+  assert.is(described.groups[0].protocolData, 'range')
+  assert.is(described.groups[0].members.length, 2)
+  assert.is(described.groups[1].groupState, 'Dead', 'an unknown group is described as dead, as Kafka does')
+  const listed = await c.listGroups({ statesFilter: ['stable'], typesFilter: [] }, 5)
+  assert.equal(listed.groups.map((g) => g.groupId), ['g'])
+  c.close()
+})
+
+groups('bad joins: empty id, session timeout out of range, unknown member, no common protocol', async () => {
+  const c = open()
+  assert.is((await c.joinGroup(joinRequest(''), V, CLIENT)).errorCode, KafkaCode.INVALID_GROUP_ID)
+  assert.is((await c.joinGroup(joinRequest('g', '', { sessionTimeoutMs: 5 }), V, CLIENT)).errorCode, KafkaCode.INVALID_SESSION_TIMEOUT)
+  assert.is((await c.joinGroup(joinRequest('g', '', { sessionTimeoutMs: 60_001 }), V, CLIENT)).errorCode, KafkaCode.INVALID_SESSION_TIMEOUT)
+  assert.is((await c.joinGroup(joinRequest('fresh', 'made-up'), V, CLIENT)).errorCode, KafkaCode.UNKNOWN_MEMBER_ID)
+  const { leader, generation } = await stableGroupOfTwo(c, 'g')
+  const other = await c.joinGroup(joinRequest('g', '', { protocols: [{ name: 'roundrobin', metadata: Buffer.alloc(0) }] }), V, CLIENT)
+  assert.is(other.errorCode, KafkaCode.INCONSISTENT_GROUP_PROTOCOL)
+  const wrongType = await c.joinGroup(joinRequest('g', '', { protocolType: 'connect' }), V, CLIENT)
+  assert.is(wrongType.errorCode, KafkaCode.INCONSISTENT_GROUP_PROTOCOL)
+  // None of that disturbed the group.
+  assert.is(await heartbeat(c, 'g', leader, generation), 0)
+  c.close()
+})
+
+groups('protocol vote: the one every member supports and most prefer', async () => {
+  const c = open()
+  const protocols = (names: string[]) => ({ protocols: names.map((name) => ({ name, metadata: Buffer.from(name) })) })
+  const a = await joinNew(c, 'vote', protocols(['cooperative-sticky', 'range']))
+  const b = await joinNew(c, 'vote', protocols(['range', 'cooperative-sticky', 'roundrobin']))
+  const d = await joinNew(c, 'vote', protocols(['range', 'cooperative-sticky']))
+  const answers = await Promise.all([a.joined, b.joined, d.joined])
+  for (const r of answers) assert.is(r.protocolName, 'range')
+  const leader = answers.find((r) => r.members.length > 0)!
+  assert.equal(leader.members.map((m) => Buffer.from(m.metadata).toString()), ['range', 'range', 'range'], 'members metadata of the chosen protocol')
+  c.close()
+})
+
+groups('generation fencing on heartbeat, sync and commit', async () => {
+  const c = open()
+  const { leader, follower, generation } = await stableGroupOfTwo(c, 'g')
+  assert.is(await heartbeat(c, 'g', leader, generation - 1), KafkaCode.ILLEGAL_GENERATION)
+  assert.is(await heartbeat(c, 'g', 'stranger', generation), KafkaCode.UNKNOWN_MEMBER_ID)
+  assert.is(await heartbeat(c, 'nogroup', leader, generation), KafkaCode.UNKNOWN_MEMBER_ID)
+  assert.is((await sync(c, 'g', follower, generation + 1)).errorCode, KafkaCode.ILLEGAL_GENERATION)
+  const stale = await commit(c, 'g', leader, generation + 5, [['t', 0, 10]])
+  assert.is(stale.topics[0].partitions[0].errorCode, KafkaCode.ILLEGAL_GENERATION)
+  const stranger = await commit(c, 'g', 'stranger', generation, [['t', 0, 10]])
+  assert.is(stranger.topics[0].partitions[0].errorCode, KafkaCode.UNKNOWN_MEMBER_ID)
+  const noGeneration = await commit(c, 'g', '', -1, [['t', 0, 10]])
+  assert.is(noGeneration.topics[0].partitions[0].errorCode, KafkaCode.UNKNOWN_MEMBER_ID, 'a standalone commit into an active group is refused')
+  assert.equal(await fetched(c, 'g'), {}, 'nothing refused was stored')
+  const ok = await commit(c, 'g', leader, generation, [['t', 0, 10], ['t', 1, 20]])
+  assert.equal(ok.topics[0].partitions.map((p) => p.errorCode), [0, 0])
+  assert.equal(await fetched(c, 'g'), { 't-0': 10, 't-1': 20 })
+  c.close()
+})
+
+groups('a rejoin starts a rebalance: heartbeats say REBALANCE_IN_PROGRESS, commits of the old generation still count until it completes', async () => {
+  const c = open()
+  const { leader, follower, generation } = await stableGroupOfTwo(c, 'g')
+  const leaderRejoin = c.joinGroup(joinRequest('g', leader), V, CLIENT)
+  assert.is(await heartbeat(c, 'g', follower, generation), KafkaCode.REBALANCE_IN_PROGRESS)
+  const during = await commit(c, 'g', follower, generation, [['t', 2, 7]])
+  assert.is(during.topics[0].partitions[0].errorCode, 0)
+  const followerRejoin = c.joinGroup(joinRequest('g', follower), V, CLIENT)
+  const [l, f] = await Promise.all([leaderRejoin, followerRejoin])
+  assert.is(l.generationId, generation + 1)
+  assert.is(f.generationId, generation + 1)
+  const late = await commit(c, 'g', follower, generation, [['t', 2, 8]])
+  assert.is(late.topics[0].partitions[0].errorCode, KafkaCode.REBALANCE_IN_PROGRESS, 'awaiting sync: commits wait for the new assignment')
+  c.close()
+})
+
+groups('a member that stops heartbeating is removed; the rest rebalance without it', async () => {
+  const c = open()
+  const a = await joinNew(c, 'g', { sessionTimeoutMs: 150 })
+  const b = await joinNew(c, 'g', { sessionTimeoutMs: 150 })
+  const [ja] = await Promise.all([a.joined, b.joined])
+  const leader = ja.leader
+  const quiet = leader === a.memberId ? b.memberId : a.memberId
+  await Promise.all([sync(c, 'g', leader, ja.generationId, [[leader, 'x']]), sync(c, 'g', quiet, ja.generationId)])
+  // Only the leader keeps its session alive.
+  let code = 0
+  for (let i = 0; i < 8 && code === 0; i++) {
+    await sleep(60)
+    code = await heartbeat(c, 'g', leader, ja.generationId)
+  }
+  assert.is(code, KafkaCode.REBALANCE_IN_PROGRESS)
+  const rejoined = await c.joinGroup(joinRequest('g', leader, { sessionTimeoutMs: 150 }), V, CLIENT)
+  assert.is(rejoined.errorCode, 0)
+  assert.is(rejoined.generationId, ja.generationId + 1)
+  assert.equal(rejoined.members.map((m) => m.memberId), [leader])
+  assert.is(await heartbeat(c, 'g', quiet, ja.generationId), KafkaCode.UNKNOWN_MEMBER_ID)
+  c.close()
+})
+
+groups('leave: the group rebalances; the last member leaving empties it', async () => {
+  const c = open()
+  const { leader, follower, generation } = await stableGroupOfTwo(c, 'g')
+  const left = await c.leaveGroup({ groupId: 'g', members: [{ memberId: follower, groupInstanceId: null, reason: null }, { memberId: 'ghost', groupInstanceId: null, reason: null }] }, 5)
+  assert.equal(left.members!.map((m) => m.errorCode), [0, KafkaCode.UNKNOWN_MEMBER_ID])
+  assert.is(await heartbeat(c, 'g', leader, generation), KafkaCode.REBALANCE_IN_PROGRESS)
+  const j = await c.joinGroup(joinRequest('g', leader), V, CLIENT)
+  assert.is(j.generationId, generation + 1)
+  const v0 = await c.leaveGroup({ groupId: 'g', memberId: leader }, 0)
+  assert.is(v0.errorCode, 0)
+  const described = await c.describeGroups({ groups: ['g'], includeAuthorizedOperations: false }, 5)
+  assert.is(described.groups[0].groupState, 'PreparingRebalance')
+  await sleep(20)
+  c.close()
+})
+
+groups('static member: a restarted instance takes its place without a rebalance; the old id is fenced', async () => {
+  const c = open()
+  const instance = { groupInstanceId: 'worker-1' }
+  const first = await c.joinGroup(joinRequest('s', '', instance), V, CLIENT)
+  assert.is(first.errorCode, 0, 'static members skip MEMBER_ID_REQUIRED')
+  const s1 = await sync(c, 's', first.memberId, first.generationId, [[first.memberId, 'P0']])
+  assert.is(s1.errorCode, 0)
+  // The process restarts: it knows its instance id, not its old member id.
+  const again = await c.joinGroup(joinRequest('s', '', instance), V, CLIENT)
+  assert.is(again.errorCode, 0)
+  assert.is(again.generationId, first.generationId, 'no new generation')
+  assert.is.not(again.memberId, first.memberId)
+  assert.is(again.skipAssignment, true, 'the leader keeps the assignment it made')
+  const s2 = await c.syncGroup({ groupId: 's', generationId: again.generationId, memberId: again.memberId, groupInstanceId: 'worker-1', protocolType: 'consumer', protocolName: 'range', assignments: [] }, 5)
+  assert.is(Buffer.from(s2.assignment).toString(), 'P0', 'it gets its assignment back')
+  assert.is(await heartbeat(c, 's', first.memberId, first.generationId, 'worker-1'), KafkaCode.FENCED_INSTANCE_ID)
+  assert.is(await heartbeat(c, 's', again.memberId, again.generationId, 'worker-1'), 0)
+  const left = await c.leaveGroup({ groupId: 's', members: [{ memberId: first.memberId, groupInstanceId: 'worker-1', reason: null }] }, 5)
+  assert.is(left.members![0].errorCode, KafkaCode.FENCED_INSTANCE_ID, 'the old incarnation cannot remove the new one')
+  c.close()
+})
+
+groups('commits: unknown partitions, oversized metadata, standalone groups; errors are per partition', async () => {
+  const c = open()
+  const res = await commit(c, 'solo', '', -1, [['t', 0, 5, 'ok'], ['t', 4, 5], ['nope', 0, 5], ['t', 1, 6, 'x'.repeat(17)]])
+  const codes = res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode))
+  assert.equal(codes, [0, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, KafkaCode.OFFSET_METADATA_TOO_LARGE, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION])
+  assert.equal(await fetched(c, 'solo'), { 't-0': 5 })
+  const v1 = await c.offsetFetch({ groupId: 'solo', topics: [{ name: 't', partitionIndexes: [0, 3] }], requireStable: false }, 7)
+  assert.equal(v1.topics!.map((t) => t.partitions.map((p) => [p.committedOffset, p.metadata])), [[[5, 'ok'], [-1, '']]])
+  const listed = await c.listGroups({}, 3)
+  assert.equal(listed.groups.map((g) => [g.groupId, g.protocolType]), [['solo', '']])
+  c.close()
+})
+
+groups('delete: only empty groups; their offsets go with them', async () => {
+  const c = open()
+  await commit(c, 'solo', '', -1, [['t', 0, 5]])
+  const { leader } = await stableGroupOfTwo(c, 'busy')
+  const res = await c.deleteGroups({ groupsNames: ['solo', 'busy', 'never'] }, 2)
+  assert.equal(res.results.map((r) => r.errorCode), [0, KafkaCode.NON_EMPTY_GROUP, KafkaCode.GROUP_ID_NOT_FOUND])
+  assert.equal(await fetched(c, 'solo'), {})
+  assert.ok(leader.length > 0)
+  c.close()
+})
+
+groups('offsets of deleted topics are removed; empty groups expire after offsets retention', async () => {
+  let now = 1_000_000
+  const c = open(null, { now: () => now })
+  await c.setTopics({ t: 4, u: 1 })
+  await commit(c, 'a', '', -1, [['t', 0, 1], ['u', 0, 2]])
+  await c.setTopics({ t: 2 })
+  assert.equal(await fetched(c, 'a'), { 't-0': 1 })
+  now += 59_000
+  c.expireOffsets()
+  assert.equal(await fetched(c, 'a'), { 't-0': 1 }, 'not yet')
+  now += 2_000
+  c.expireOffsets()
+  assert.equal(await fetched(c, 'a'), {})
+  assert.equal((await c.listGroups({}, 3)).groups, [], 'the group went with its offsets')
+  c.close()
+})
+
+groups('offsets and membership survive a restart from the coordinator log', async () => {
+  const dir = tmpDir()
+  try {
+    let c = open(dir)
+    const { leader, follower, generation } = await stableGroupOfTwo(c, 'g')
+    await commit(c, 'g', leader, generation, [['t', 0, 100, 'm0'], ['t', 1, 200]])
+    await commit(c, 'g', follower, generation, [['t', 0, 150, 'm1']])
+    await commit(c, 'solo', '', -1, [['t', 3, 9]])
+    await c.deleteGroups({ groupsNames: ['solo'] }, 2)
+    c.close()
+    c = open(dir)
+    assert.equal(await fetched(c, 'g'), { 't-0': 150, 't-1': 200 })
+    assert.equal(await fetched(c, 'solo'), {}, 'the deletion is durable too')
+    const res = await c.offsetFetch({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }], requireStable: false }, 7)
+    assert.is(res.topics![0].partitions[0].metadata, 'm1')
+    assert.is(res.topics![0].partitions[0].committedLeaderEpoch, 3)
+    // Members are back, stable, in the same generation: a client that kept running carries on.
+    assert.is(await heartbeat(c, 'g', leader, generation), 0)
+    assert.is(await heartbeat(c, 'g', follower, generation), 0)
+    const s = await sync(c, 'g', follower, generation)
+    assert.is(Buffer.from(s.assignment).toString(), 'F')
+    c.close()
+  } finally {
+    removeDir(dir)
+  }
+})
+
+groups('InitProducerId without an allocator answers COORDINATOR_NOT_AVAILABLE; closing answers parked joins NOT_COORDINATOR', async () => {
+  const c = open()
+  const r = await c.initProducerId({ transactionalId: null, transactionTimeoutMs: 1000, producerId: -1, producerEpoch: -1 }, 4)
+  assert.is(r.errorCode, KafkaCode.COORDINATOR_NOT_AVAILABLE)
+  // A static member's join parks for the initial delay; closing must not leave it hanging.
+  const parked = c.joinGroup(joinRequest('g', '', { groupInstanceId: 'x' }), V, CLIENT)
+  c.close()
+  assert.is((await parked).errorCode, KafkaCode.NOT_COORDINATOR)
+  assert.is(await heartbeat(c, 'g', 'anyone', 1, 'x'), KafkaCode.NOT_COORDINATOR)
+})
+
+groups.run()
