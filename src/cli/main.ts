@@ -23,8 +23,9 @@ Commands:
   produce   send lines from stdin as records
   consume   print records of a topic
   groups    list, describe, delete consumer groups and reset their offsets
+  bench     measure produce, consume, latency, mixed and startup workloads
 
-Run 'millrace <command> --help' for the options of topics, produce, consume and groups.
+Run 'millrace <command> --help' for the options of topics, produce, consume, groups and bench.
 
 Options for start:
   --data DIR       data directory (default ./data)
@@ -146,6 +147,7 @@ switch (command) {
   case 'produce': await client(runProduce, rest); break
   case 'consume': await client(runConsume, rest); break
   case 'groups': await client(runGroups, rest); break
+  case 'bench': await client(async (argv) => { await (await import('../bench/run.js')).runBench(argv) }, rest); break
   case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break
   default: fail(`unknown command '${command}'\n\n${USAGE}`)
 }
