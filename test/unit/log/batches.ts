@@ -17,6 +17,8 @@ export interface BatchSpec {
   attributes?: number
   producerId?: number
   baseSequence?: number
+  /** Every record's key; null (no key) by default. Compacted topics refuse records without one. */
+  key?: string
 }
 
 function zigzagVarint (out: number[], value: number): void {
@@ -37,7 +39,12 @@ export function makeBatch (spec: BatchSpec = {}): Buffer {
     const record: number[] = [0] // attributes
     zigzagVarint(record, timestamp < 0 ? 0 : i) // timestampDelta
     zigzagVarint(record, i) // offsetDelta
-    zigzagVarint(record, -1) // null key
+    if (spec.key === undefined) {
+      zigzagVarint(record, -1) // null key
+    } else {
+      zigzagVarint(record, spec.key.length)
+      for (let c = 0; c < spec.key.length; c++) record.push(spec.key.charCodeAt(c) & 0xff)
+    }
     zigzagVarint(record, valueBytes)
     for (let b = 0; b < valueBytes; b++) record.push((i * 31 + b) & 0xff)
     zigzagVarint(record, 0) // headers

@@ -50,7 +50,11 @@ parse('reads every key the engine honours', () => {
     indexIntervalBytes: 1024,
     segmentIndexBytes: 4096,
     messageTimestampType: 'LogAppendTime',
-    cleanupPolicy: ['compact', 'delete']
+    cleanupPolicy: ['compact', 'delete'],
+    deleteRetentionMs: 86400000,
+    minCleanableDirtyRatio: 0.5,
+    minCompactionLagMs: 0,
+    maxCompactionLagMs: Number.MAX_SAFE_INTEGER
   })
   assert.ok(Object.isFrozen(config))
   assert.ok(Object.isFrozen(config.cleanupPolicy))

@@ -377,7 +377,7 @@ for (const kind of ['memory', 'file'] as Kind[]) {
 
   retention('cleanup.policy=compact keeps everything', ({ h }) => {
     const log = h.open({ 'segment.bytes': '500', 'retention.ms': '0', 'cleanup.policy': 'compact' })
-    for (let i = 0; i < 9; i++) append(log, makeBatch({ valueBytes: 150, timestamp: 1 }))
+    for (let i = 0; i < 9; i++) append(log, makeBatch({ valueBytes: 150, timestamp: 1, key: 'k' }))
     assert.is(log.applyRetention(h.clock), 0)
   })
 
