@@ -1,0 +1,237 @@
+/**
+ * Consumer groups with unmodified clients: kafkajs members share a topic's partitions, take
+ * over from a member that leaves, and resume from committed offsets after a broker restart;
+ * kcat (librdkafka) consumes and commits as a balanced consumer; static membership and bad
+ * group requests over the wire get Kafka's answers.
+ */
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { Kafka, logLevel, type Consumer } from 'kafkajs'
+import { Broker } from '../../src/index.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
+import { KafkaCode } from '../../src/protocol/error-codes.js'
+import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
+import { kcat, WireClient } from './kafka-wire.js'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until (what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+function kafkaFor (broker: Broker): Kafka {
+  return new Kafka({ clientId: 'groups-test', brokers: [broker.address!], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50 } })
+}
+
+interface Member {
+  consumer: Consumer
+  /** Partitions of the latest assignment. */
+  partitions: number[]
+  seen: Array<{ partition: number, offset: number, value: string }>
+}
+
+async function startMember (kafka: Kafka, groupId: string, topic: string, options: { autoCommit?: boolean } = {}): Promise<Member> {
+  const consumer = kafka.consumer({ groupId, heartbeatInterval: 100, maxWaitTimeInMs: 50, retry: { retries: 8, initialRetryTime: 50 } })
+  const member: Member = { consumer, partitions: [], seen: [] }
+  consumer.on(consumer.events.GROUP_JOIN, (e) => { member.partitions = [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b) })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  await consumer.run({
+    autoCommit: options.autoCommit ?? true,
+    autoCommitInterval: 100,
+    eachMessage: async ({ partition, message }) => { member.seen.push({ partition, offset: Number(message.offset), value: message.value!.toString() }) }
+  })
+  return member
+}
+
+async function produce (kafka: Kafka, topic: string, from: number, count: number): Promise<void> {
+  const producer = kafka.producer()
+  await producer.connect()
+  const messages = Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` }))
+  await producer.send({ topic, messages })
+  await producer.disconnect()
+}
+
+function values (members: Member[]): Set<string> {
+  return new Set(members.flatMap((m) => m.seen.map((s) => s.value)))
+}
+
+const groups = suite('consumer groups over the wire')
+
+groups('three kafkajs members split six partitions, read every record, and take over from one that leaves', async () => {
+  const broker = await Broker.start({ dataDir: null, port: 0, workers: 2 })
+  const kafka = kafkaFor(broker)
+  const topic = uniqueTopic('split')
+  await broker.createTopic({ topic, partitions: 6 })
+  await produce(kafka, topic, 0, 600)
+  const members = await Promise.all([0, 1, 2].map(() => startMember(kafka, 'split-group', topic)))
+  try {
+    await until('two partitions each', () => members.every((m) => m.partitions.length === 2))
+    assert.equal(members.flatMap((m) => m.partitions).sort(), [0, 1, 2, 3, 4, 5], 'each partition has exactly one owner')
+    await until('every record', () => values(members).size === 600)
+    const description = await broker.describeGroup('split-group')
+    assert.is(description.state, 'Stable')
+    assert.is(description.members.length, 3)
+
+    const [stay1, stay2, leaving] = members
+    await leaving.consumer.disconnect()
+    await until('the other two own three partitions each', () => stay1.partitions.length === 3 && stay2.partitions.length === 3)
+    assert.equal([...stay1.partitions, ...stay2.partitions].sort(), [0, 1, 2, 3, 4, 5])
+    await produce(kafka, topic, 600, 600)
+    await until('the records produced after the leave', () => values([stay1, stay2]).size >= 600 && [...values([stay1, stay2])].filter((v) => Number(v.slice(1)) >= 600).length === 600)
+  } finally {
+    await Promise.allSettled(members.map((m) => m.consumer.disconnect()))
+    await broker.close()
+  }
+})
+
+groups('commit, restart the broker: the group resumes where it committed, no record skipped', async () => {
+  const dir = tmpDir()
+  let broker = await Broker.start({ dataDir: dir, port: 0, workers: 2 })
+  const port = broker.port!
+  const topic = uniqueTopic('resume')
+  const COMMIT_EVERY = 25
+  try {
+    await broker.createTopic({ topic, partitions: 3 })
+    let kafka = kafkaFor(broker)
+    await produce(kafka, topic, 0, 300)
+    // Commits by hand every COMMIT_EVERY records of a partition, so the tail after the last commit is uncommitted.
+    const consumer = kafka.consumer({ groupId: 'resume-group', heartbeatInterval: 100, maxWaitTimeInMs: 50 })
+    const committed = new Map<number, number>()
+    let read = 0
+    await consumer.connect()
+    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        read++
+        const next = Number(message.offset) + 1
+        if (next % COMMIT_EVERY === 0) {
+          await consumer.commitOffsets([{ topic, partition, offset: String(next) }])
+          committed.set(partition, next)
+        }
+      }
+    })
+    await until('most records read', () => read >= 250)
+    await consumer.disconnect()
+    await broker.close()
+
+    broker = await Broker.start({ dataDir: dir, port, workers: 2 })
+    kafka = kafkaFor(broker)
+    const offsets = await broker.describeGroup('resume-group')
+    for (const o of offsets.offsets) assert.is(Number(o.committedOffset), committed.get(o.partition) ?? -1, `partition ${o.partition} committed offset survives the restart`)
+    const resumed = await startMember(kafka, 'resume-group', topic)
+    try {
+      await until('the rest of the records', () => new Set(resumed.seen.map((s) => `${s.partition}:${s.offset}`)).size >= 300 - [...committed.values()].reduce((a, b) => a + b, 0))
+      for (let partition = 0; partition < 3; partition++) {
+        const offsetsSeen = resumed.seen.filter((s) => s.partition === partition).map((s) => s.offset)
+        const start = committed.get(partition) ?? 0
+        assert.is(Math.min(...offsetsSeen), start, `partition ${partition} resumes exactly at its committed offset`)
+        assert.ok(start > 0, 'something was committed before the restart')
+      }
+    } finally {
+      await resumed.consumer.disconnect()
+    }
+  } finally {
+    await broker.close()
+    removeDir(dir)
+  }
+})
+
+groups('kcat (librdkafka) consumes a topic as a balanced consumer and commits what it read', async () => {
+  const broker = await Broker.start({ dataDir: null, port: 0, workers: 2 })
+  const topic = uniqueTopic('kcat-group')
+  try {
+    await broker.createTopic({ topic, partitions: 6 })
+    await produce(kafkaFor(broker), topic, 0, 600)
+    // No -o: kcat would then assign from that offset and ignore what the group committed.
+    const groupRun = (format: string): Promise<string> => kcat(['-b', broker.address!, '-G', 'kcat-group', '-X', 'auto.offset.reset=earliest', '-e', '-q', '-f', format, topic])
+    const out = await groupRun('%p %o %s\\n')
+    const lines = out.trim().split('\n')
+    assert.is(new Set(lines.map((l) => l.split(' ')[2])).size, 600, 'every record once')
+    const group = await broker.describeGroup('kcat-group')
+    assert.is(group.state, 'Empty', 'kcat left the group on exit')
+    assert.is(group.offsets.length, 6)
+    for (const o of group.offsets) assert.is(o.lag, 0n, `partition ${o.partition} committed to its end`)
+    // A second run of the same group has nothing left to read.
+    const again = await groupRun('%s\\n')
+    assert.is(again.trim(), '')
+  } finally {
+    await broker.close()
+  }
+})
+
+groups('static membership over the wire: a restarted instance keeps its generation; a duplicate instance id fences the older member', async () => {
+  const broker = await Broker.start({ dataDir: null, port: 0, workers: 1 })
+  const wire = await WireClient.connect(broker.port!)
+  try {
+    await broker.createTopic({ topic: 'static', partitions: 2 })
+    const join = (memberId: string) => wire.request(ApiKey.JoinGroup, 7, {
+      groupId: 'static-group', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 5_000, memberId, groupInstanceId: 'node-a', protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.from('sub') }]
+    })
+    const first = await join('')
+    assert.is(first.errorCode, 0)
+    const synced = await wire.request(ApiKey.SyncGroup, 5, { groupId: 'static-group', generationId: first.generationId, memberId: first.memberId, groupInstanceId: 'node-a', protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: first.memberId, assignment: Buffer.from('both') }] })
+    assert.is(synced.errorCode, 0)
+    const second = await join('')
+    assert.is(second.errorCode, 0)
+    assert.is(second.generationId, first.generationId, 'no rebalance for a known instance')
+    const fenced = await wire.request(ApiKey.Heartbeat, 4, { groupId: 'static-group', generationId: first.generationId, memberId: first.memberId, groupInstanceId: 'node-a' })
+    assert.is(fenced.errorCode, KafkaCode.FENCED_INSTANCE_ID)
+    const commit = await wire.request(ApiKey.OffsetCommit, 8, { groupId: 'static-group', generationIdOrMemberEpoch: first.generationId, memberId: first.memberId, groupInstanceId: 'node-a', topics: [{ name: 'static', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }] })
+    assert.is(commit.topics[0].partitions[0].errorCode, KafkaCode.FENCED_INSTANCE_ID)
+    const resync = await wire.request(ApiKey.SyncGroup, 5, { groupId: 'static-group', generationId: second.generationId, memberId: second.memberId, groupInstanceId: 'node-a', protocolType: 'consumer', protocolName: 'range', assignments: [] })
+    assert.is(Buffer.from(resync.assignment).toString(), 'both')
+  } finally {
+    wire.close()
+    await broker.close()
+  }
+})
+
+groups('bad group requests get Kafka error codes and leave the coordinator working', async () => {
+  const broker = await Broker.start({ dataDir: null, port: 0, workers: 1 })
+  const wire = await WireClient.connect(broker.port!)
+  try {
+    await broker.createTopic({ topic: 'real', partitions: 1 })
+    const badType = await wire.request(ApiKey.FindCoordinator, 2, { key: 'g', keyType: 5 })
+    assert.is(badType.errorCode, KafkaCode.INVALID_REQUEST)
+    const found = await wire.request(ApiKey.FindCoordinator, 4, { keyType: 1, coordinatorKeys: ['txn-1', 'txn-2'] })
+    assert.equal(found.coordinators.map((c: { errorCode: number, port: number }) => [c.errorCode, c.port]), [[0, broker.port], [0, broker.port]])
+    const hb = await wire.request(ApiKey.Heartbeat, 4, { groupId: 'nobody', generationId: 1, memberId: 'm', groupInstanceId: null })
+    assert.is(hb.errorCode, KafkaCode.UNKNOWN_MEMBER_ID)
+    const sync = await wire.request(ApiKey.SyncGroup, 3, { groupId: 'nobody', generationId: 1, memberId: 'm', groupInstanceId: null, assignments: [] })
+    assert.is(sync.errorCode, KafkaCode.UNKNOWN_MEMBER_ID)
+    const emptyId = await wire.request(ApiKey.JoinGroup, 5, { groupId: '', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] })
+    assert.is(emptyId.errorCode, KafkaCode.INVALID_GROUP_ID)
+    const shortSession = await wire.request(ApiKey.JoinGroup, 5, { groupId: 'g', sessionTimeoutMs: 1, rebalanceTimeoutMs: 10_000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] })
+    assert.is(shortSession.errorCode, KafkaCode.INVALID_SESSION_TIMEOUT)
+    const commit = await wire.request(ApiKey.OffsetCommit, 2, {
+      groupId: 'standalone', generationIdOrMemberEpoch: -1, memberId: '', retentionTimeMs: -1,
+      topics: [
+        { name: 'real', partitions: [{ partitionIndex: 0, committedOffset: 5, committedMetadata: 'ok' }, { partitionIndex: 1, committedOffset: 5, committedMetadata: null }] },
+        { name: 'missing', partitions: [{ partitionIndex: 0, committedOffset: 5, committedMetadata: null }] },
+        { name: 'real', partitions: [{ partitionIndex: 0, committedOffset: 6, committedMetadata: 'x'.repeat(5000) }] }
+      ]
+    })
+    assert.equal(commit.topics.map((t: { partitions: Array<{ errorCode: number }> }) => t.partitions.map((p) => p.errorCode)), [
+      [0, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION], [KafkaCode.UNKNOWN_TOPIC_OR_PARTITION], [KafkaCode.OFFSET_METADATA_TOO_LARGE]
+    ])
+    const fetched = await wire.request(ApiKey.OffsetFetch, 5, { groupId: 'standalone', topics: [{ name: 'real', partitionIndexes: [0] }], requireStable: false })
+    assert.is(fetched.topics[0].partitions[0].committedOffset, 5, 'the oversized commit changed nothing')
+    const deleted = await wire.request(ApiKey.DeleteGroups, 2, { groupsNames: ['standalone', 'never-was'] })
+    assert.equal(deleted.results.map((r: { errorCode: number }) => r.errorCode), [0, KafkaCode.GROUP_ID_NOT_FOUND])
+    const listed = await wire.request(ApiKey.ListGroups, 4, { statesFilter: [] })
+    assert.is(listed.errorCode, 0)
+    assert.equal(listed.groups, [])
+  } finally {
+    wire.close()
+    await broker.close()
+  }
+})
+
+groups.run()
