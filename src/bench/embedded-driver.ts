@@ -114,16 +114,24 @@ export class EmbeddedDriver implements Driver {
     })
     let got = 0
     const hist = job.histogram
+    // poll() waits until records come: a consumer whose partitions are drained returns only once closed.
+    const closeAll = (): void => { for (const c of consumers) void c.close() }
     return async () => {
-      await Promise.all(consumers.map(async (c) => {
-        while (got < job.expected.count && !job.signal.aborted) {
-          const messages = await c.poll()
-          if (hist !== undefined) for (const m of messages) if (m.value !== null) hist.record(readStamp(m.value))
-          got += messages.length
-          job.meter.consumed += messages.length
-        }
-        await c.close()
-      }))
+      job.signal.addEventListener('abort', closeAll)
+      try {
+        await Promise.all(consumers.map(async (c) => {
+          while (got < job.expected.count && !job.signal.aborted) {
+            const messages = await c.poll()
+            if (hist !== undefined) for (const m of messages) if (m.value !== null) hist.record(readStamp(m.value))
+            got += messages.length
+            job.meter.consumed += messages.length
+          }
+          closeAll()
+        }))
+      } finally {
+        job.signal.removeEventListener('abort', closeAll)
+        closeAll()
+      }
       return got
     }
   }

@@ -1,0 +1,119 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseBenchArgs } from '../../src/bench/options.js'
+import { runBenchmark } from '../../src/bench/run.js'
+import type { BenchResult } from '../../src/bench/result.js'
+import { removeDir, tmpDir } from '../helpers/tmp-dir.js'
+
+const MAIN_JS = new URL('../../src/cli/main.js', import.meta.url).pathname
+
+const bench = suite('millrace bench runs')
+let dir = ''
+bench.before(() => { dir = tmpDir('millrace-bench-test-') })
+bench.after(() => removeDir(dir))
+
+/** The stream a run writes its progress notes to; a test only keeps them. */
+function sink (): NodeJS.WriteStream & { text: string } {
+  const s = { text: '', isTTY: false, write (chunk: string) { s.text += chunk; return true } }
+  return s as unknown as NodeJS.WriteStream & { text: string }
+}
+
+function readResult (path: string): BenchResult {
+  return JSON.parse(readFileSync(path, 'utf8')) as BenchResult
+}
+
+function checkHtml (path: string, result: BenchResult): void {
+  const html = readFileSync(path, 'utf8')
+  assert.match(html, /^<!doctype html>/)
+  assert.match(html, /<canvas id="throughput">/)
+  assert.match(html, /<canvas id="latency">/)
+  // The chart library is inlined (the report opens offline) and nothing is fetched.
+  assert.ok(html.includes('Chart'), 'Chart.js bundle missing')
+  assert.not.match(html, /<script[^>]+src=/)
+  const data = /<script id="bench-data" type="application\/json">(.*?)<\/script>/s.exec(html)
+  assert.ok(data !== null, 'embedded data missing')
+  assert.equal(JSON.parse(data[1]).workload, result.workload)
+  for (const t of result.targets) assert.ok(html.includes(t.label), `${t.label} missing from the report`)
+}
+
+bench('a tiny produce run against an embedded broker writes a JSON result and an HTML report', async () => {
+  const options = parseBenchArgs(['produce', '--target', 'embedded', '--memory', '--records', '5000', '--runs', '2', '--partitions', '2',
+    '--batch-size', '16384', '--json', join(dir, 'produce.json'), '--no-progress'])
+  const out = sink()
+  const { files } = await runBenchmark(options, out)
+  assert.is(files.jsonPath, join(dir, 'produce.json'))
+  assert.is(files.htmlPath, join(dir, 'produce.html'))
+  const result = readResult(files.jsonPath)
+  assert.is(result.tool, 'millrace bench')
+  assert.is(result.workload, 'produce')
+  assert.is(result.node, process.version)
+  assert.type(result.commit, 'string')
+  assert.ok(result.machine.cpus >= 1)
+  assert.is(result.settings.records, 5000)
+  assert.is(result.settings.partitions, 2)
+  assert.is(result.targets.length, 1)
+  const t = result.targets[0]
+  assert.is(t.label, 'millrace (embedded)')
+  assert.is(t.runs.length, 2)
+  for (const r of t.runs) {
+    assert.is(r.produced, 5000)
+    assert.ok(r.produceRate! > 0)
+    assert.ok(r.loadCpuSec > 0)
+  }
+  const s = t.summary.produceRate
+  assert.ok(s.min <= s.median && s.median <= s.max)
+  assert.match(out.text, /millrace \(embedded\) run 2\/2: [\d,]+ records\/s/)
+  checkHtml(files.htmlPath, result)
+})
+
+bench('a tiny latency run records every record in the histogram', async () => {
+  const options = parseBenchArgs(['latency', '--target', 'embedded', '--memory', '--records', '600', '--rate', '2000', '--runs', '1',
+    '--out', dir, '--no-progress'])
+  const { files } = await runBenchmark(options, sink())
+  assert.match(files.jsonPath, /bench-latency-.*\.json$/)
+  assert.ok(existsSync(files.htmlPath))
+  const result = readResult(files.jsonPath)
+  const run = result.targets[0].runs[0]
+  assert.is(run.produced, 600)
+  assert.is(run.consumed, 600)
+  assert.is(run.latency!.count, 600)
+  assert.ok(run.latency!.p50 > 0 && run.latency!.p50 <= run.latency!.p99 && run.latency!.p99 <= run.latency!.max)
+  assert.is(run.latency!.distribution.at(-1)!.percentile, 100)
+  for (const key of ['p50', 'p99', 'p999', 'max']) assert.ok(key in result.targets[0].summary, `${key} missing from the summary`)
+})
+
+bench('consume and mixed runs read back every record produced', async () => {
+  for (const workload of ['consume', 'mixed']) {
+    const options = parseBenchArgs([workload, '--target', 'embedded', '--memory', '--records', '3000', '--runs', '1', '--partitions', '2',
+      '--consumers', '2', '--out', dir, '--no-progress'])
+    const { files } = await runBenchmark(options, sink())
+    const run = readResult(files.jsonPath).targets[0].runs[0]
+    assert.is(run.produced, 3000, workload)
+    assert.is(run.consumed, 3000, workload)
+    assert.ok(run.consumeRate! > 0)
+  }
+})
+
+bench('--brokers against a broker that is not there fails with a clear message', async () => {
+  const options = parseBenchArgs(['produce', '--brokers', '127.0.0.1:1', '--records', '10', '--runs', '1', '--out', dir, '--no-progress'])
+  try {
+    await runBenchmark(options, sink())
+    assert.unreachable('ran without a broker')
+  } catch (err) {
+    assert.match((err as Error).message, /cannot connect to 127\.0\.0\.1:1: ECONNREFUSED/)
+  }
+})
+
+bench('the CLI prints a usage error with exit code 2 for bad flags', async () => {
+  const child = spawn(process.execPath, [MAIN_JS, 'bench', 'produce', '--vs', 'kafka'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  assert.is(code, 2)
+  assert.match(stderr, /millrace: unknown peer 'kafka' in --vs: use nats, redis/)
+})
+
+bench.run()
