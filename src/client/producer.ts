@@ -2,6 +2,11 @@
  * Library-mode producer. Runs on the host's thread: it encodes record batches v2 itself
  * (linger and batch size, like Kafka's producers) and hands the bytes to the dispatcher,
  * which writes them into the partition worker's ring. No disk I/O here.
+ *
+ * Idempotent (`idempotent: true`): the producer gets an id from the coordinator on its first
+ * send and stamps each batch with it, its epoch and the partition's next sequence. A batch is
+ * retried only after the batches before it on its partition have settled, so retries keep
+ * their order; a retry of a batch the log already holds is answered with its first offsets.
  */
 import { MillraceError, invalidOption } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
@@ -11,6 +16,8 @@ import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import type { PartitionState } from '../dispatcher/topic-table.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 import { isRetriable, statusError } from './status-error.js'
+import { addSequence } from '../log/producer-state.js'
+import { KafkaCode } from '../protocol/error-codes.js'
 
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 
@@ -25,6 +32,8 @@ export interface ProducerOptions {
   /** Attempts after a retriable failure (a worker restarting). Default 5. */
   retries?: number
   retryBackoffMs?: number
+  /** Each batch is written once even when retried (Kafka's enable.idempotence); needs acks -1. Default false. */
+  idempotent?: boolean
 }
 
 export interface ProducerMessage {
@@ -47,6 +56,12 @@ export interface RecordMetadata {
   baseOffset: bigint
 }
 
+/** A batch of an idempotent producer on its way; the next batch of the partition may wait for it. */
+interface InFlight {
+  done: Promise<void>
+  settled: boolean
+}
+
 const CODECS: Record<CompressionName, Compression> = {
   none: Compression.None, gzip: Compression.Gzip, snappy: Compression.Snappy, lz4: Compression.Lz4, zstd: Compression.Zstd
 }
@@ -61,6 +76,9 @@ interface Share {
 interface Accumulator {
   readonly p: PartitionState
   readonly builder: BatchBuilder
+  /** The producer id generation the batch was stamped with (idempotent only; else 0). */
+  readonly generation: number
+  readonly baseSequence: number
   shares: Share[]
   /** The send() that last added a share here, so each send takes one share per batch. */
   lastSendId: number
@@ -93,6 +111,17 @@ export class Producer {
   #sendCount = 0
   #lingerTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
   #closed = false
+  readonly #idempotent: boolean
+  /** Producer id and epoch (idempotent only), -1 until the coordinator gave one. */
+  #producerId = -1
+  #producerEpoch = -1
+  /** Bumped whenever a new producer id is taken: batches stamped before go on with the old one. */
+  #generation = 0
+  #identity: Promise<void> | null = null
+  /** Next sequence per partition id, for the current producer id. */
+  readonly #sequences = new Map<number, number>()
+  /** The last batch sent to each partition: a retry waits for the batches before it. */
+  readonly #tails = new Map<number, InFlight>()
 
   constructor (dispatcher: Dispatcher, options: ProducerOptions = {}) {
     if (options === null || typeof options !== 'object') throw invalidOption('producer options', 'must be an object')
@@ -107,6 +136,34 @@ export class Producer {
     this.#compression = CODECS[compression]
     this.#retries = integerOption('producer options.retries', options.retries, 0, 5)
     this.#retryBackoffMs = integerOption('producer options.retryBackoffMs', options.retryBackoffMs, 0, 100)
+    const idempotent = options.idempotent ?? false
+    if (typeof idempotent !== 'boolean') throw invalidOption('producer options.idempotent', 'must be a boolean')
+    if (idempotent && acks !== -1) throw invalidOption('producer options.acks', 'must be -1 (all) when idempotent is true')
+    this.#idempotent = idempotent
+  }
+
+  /** Takes a producer id from the coordinator (once per generation; concurrent sends share the call). */
+  #ensureIdentity (): Promise<void> {
+    this.#identity ??= (async () => {
+      const coordinator = await this.#dispatcher.coordinator()
+      const res = await coordinator.initProducerId({ transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 }, 4)
+      if (res.errorCode !== KafkaCode.NONE) {
+        throw new MillraceError('MR_ERR_KAFKA', `could not get a producer id: Kafka error ${res.errorCode}`, { kafkaCode: res.errorCode, retriable: true })
+      }
+      this.#producerId = res.producerId
+      this.#producerEpoch = res.producerEpoch
+      this.#generation++
+      this.#sequences.clear()
+    })().catch((err: unknown) => {
+      this.#identity = null
+      throw err
+    })
+    return this.#identity
+  }
+
+  /** After a batch failed for good its partition's sequence has a gap: the next send takes a new id. */
+  #dropIdentity (generation: number): void {
+    if (generation === this.#generation) this.#identity = null
   }
 
   async send (request: SendRequest): Promise<RecordMetadata[]> {
@@ -118,6 +175,12 @@ export class Producer {
       throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', typeof name === 'string' ? `unknown topic '${name}'` : 'send request.topic must be a topic name')
     }
     if (!Array.isArray(messages) || messages.length === 0) throw invalidOption('send request.messages', 'must be a non-empty array')
+    if (this.#idempotent && this.#identity === null) {
+      await this.#ensureIdentity()
+      if (this.#closed) throw new MillraceError('MR_ERR_CLOSED', 'the producer is closed')
+    } else if (this.#idempotent) {
+      await this.#identity
+    }
     const count = topic.partitions.length
     const now = Date.now()
     // Validate and place every message before any is appended, so a bad one fails the whole send.
@@ -150,7 +213,7 @@ export class Producer {
       const p = topic.partitions[partitions[i]]
       let acc = this.#open.get(p.id)
       if (acc === undefined) {
-        acc = { p, builder: new BatchBuilder({ compression: this.#compression }), shares: [], lastSendId: 0 }
+        acc = this.#accumulator(p)
         this.#open.set(p.id, acc)
       }
       if (acc.lastSendId !== sendId) {
@@ -177,6 +240,14 @@ export class Producer {
     return out
   }
 
+  #accumulator (p: PartitionState): Accumulator {
+    if (!this.#idempotent) return { p, builder: new BatchBuilder({ compression: this.#compression }), generation: 0, baseSequence: -1, shares: [], lastSendId: 0 }
+    // One open batch per partition, sealed before the next is opened: sequences follow in order.
+    const baseSequence = this.#sequences.get(p.id) ?? 0
+    const builder = new BatchBuilder({ compression: this.#compression, producerId: this.#producerId, producerEpoch: this.#producerEpoch, baseSequence })
+    return { p, builder, generation: this.#generation, baseSequence, shares: [], lastSendId: 0 }
+  }
+
   #scheduleLinger (): void {
     if (this.#lingerTimer !== undefined || this.#open.size === 0) return
     const fire = (): void => { this.#lingerTimer = undefined; this.#sealAll() }
@@ -191,10 +262,11 @@ export class Producer {
   #seal (acc: Accumulator): void {
     this.#open.delete(acc.p.id)
     if (acc.builder.recordCount === 0) return
+    if (this.#idempotent && acc.generation === this.#generation) this.#sequences.set(acc.p.id, addSequence(acc.baseSequence, acc.builder.recordCount))
     const bytes = acc.builder.build()
     const shares = acc.shares
     if (acc.p.partition >= 0) this.#sticky.onBatchSent(acc.p.topic)
-    const sending = this.#deliver(acc.p, bytes, shares)
+    const sending = this.#idempotent ? this.#deliverInOrder(acc, bytes, shares) : this.#deliver(acc.p, bytes, shares)
     this.#inFlight.add(sending)
     void sending.finally(() => this.#inFlight.delete(sending))
   }
@@ -224,6 +296,50 @@ export class Producer {
       }
       await new Promise((resolve) => setTimeout(resolve, this.#retryBackoffMs * (attempt + 1)))
     }
+  }
+
+  /**
+   * Idempotent delivery: a failed batch is retried only once every earlier batch of its
+   * partition has settled, and OUT_OF_ORDER_SEQUENCE_NUMBER is retried while an earlier batch
+   * is still pending (this batch overtook a retry). A final failure drops the producer id.
+   */
+  async #deliverInOrder (acc: Accumulator, bytes: Buffer, shares: Share[]): Promise<void> {
+    const p = acc.p
+    const where = `produce to ${p.topic}-${p.partition}`
+    const previous = this.#tails.get(p.id) ?? null
+    const self: InFlight = { done: null as unknown as Promise<void>, settled: false }
+    let finish!: () => void
+    self.done = new Promise<void>((resolve) => { finish = resolve })
+    this.#tails.set(p.id, self)
+    try {
+      if (bytes.length > this.#dispatcher.maxAppendBytes) {
+        this.#fail(acc, shares, statusError(LogStatus.RecordTooLarge, where))
+        return
+      }
+      for (let attempt = 0; ; attempt++) {
+        const answer = await this.#dispatcher.append(p, bytes)
+        if (answer.status === LogStatus.Ok) {
+          for (const s of shares) s.settle(answer.a, null)
+          return
+        }
+        const overtaken = answer.status === LogStatus.OutOfOrderSequence && previous !== null && !previous.settled
+        if ((!isRetriable(answer.status) && !overtaken) || attempt >= this.#retries || this.#closed) {
+          this.#fail(acc, shares, statusError(answer.status, where))
+          return
+        }
+        if (previous !== null) await previous.done
+        await new Promise((resolve) => setTimeout(resolve, this.#retryBackoffMs * (attempt + 1)))
+      }
+    } finally {
+      self.settled = true
+      if (this.#tails.get(p.id) === self) this.#tails.delete(p.id)
+      finish()
+    }
+  }
+
+  #fail (acc: Accumulator, shares: Share[], err: Error): void {
+    this.#dropIdentity(acc.generation)
+    for (const s of shares) s.settle(null, err)
   }
 
   /** Sends every open batch now and waits for all batches in flight. */
