@@ -60,15 +60,45 @@ export class NatsDriver implements Driver {
     await this.#jsm.streams.delete(topic)
   }
 
+  /**
+   * Publishes with a reply subject on one inbox subscription and counts the stream's
+   * acknowledgements there: many acks in flight without a promise and a timer per message,
+   * which js.publish() costs (about 8× slower here).
+   */
   async prepareProduce (job: ProduceJob): Promise<() => Promise<ProduceOutcome>> {
-    const js = this.#js
+    const nc = this.#nc
     const o = this.#options
-    return async () => ({
-      records: await peerProduce(job, o.recordBytes, async (values) => {
-        await Promise.all(values.map(async (v) => await js.publish(job.topic, v)))
-      }, o),
-      busyMs: undefined
+    const inbox = this.#nats.createInbox()
+    let published = 0
+    let acked = 0
+    let failure: Error | null = null
+    const waiters: Array<{ until: number, resolve: () => void, reject: (err: Error) => void }> = []
+    const sub = nc.subscribe(inbox, {
+      callback: (err, m) => {
+        // An ack is {"stream":…}; an error is {"error":…}.
+        if (err !== null) failure ??= err
+        else if (m.data.length < 3 || m.data[2] !== 0x73) failure ??= new Error(`JetStream refused a message: ${new TextDecoder().decode(m.data)}`)
+        acked++
+        while (waiters.length > 0 && (acked >= waiters[0].until || failure !== null)) {
+          const w = waiters.shift()!
+          if (failure !== null) w.reject(failure); else w.resolve()
+        }
+      }
     })
+    return async () => {
+      try {
+        return {
+          records: await peerProduce(job, o.recordBytes, async (values) => {
+            for (const v of values) nc.publish(job.topic, v, { reply: inbox })
+            published += values.length
+            await new Promise<void>((resolve, reject) => waiters.push({ until: published, resolve, reject }))
+          }, o),
+          busyMs: undefined
+        }
+      } finally {
+        sub.unsubscribe()
+      }
+    }
   }
 
   async prepareConsume (job: ConsumeJob): Promise<() => Promise<number>> {
