@@ -679,6 +679,7 @@ export class PartitionLog {
     this.#totalBytes -= removedBytes
     try {
       writeCleanerCheckpoint(this.#store, { firstDirtyOffset: result.endOffset, earliestHorizon: result.earliestHorizon })
+      discardCleaned(this.#store) // leftovers of a job that outlived a restart of this log
     } catch {
       // The next pass cleans the same range again.
     }
