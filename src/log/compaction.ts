@@ -12,9 +12,11 @@
  * their base offset, lastOffsetDelta, producer fields, attributes, maxTimestamp and codec (a
  * compressed batch is re-compressed with its own codec), so offsets keep their gaps and a
  * consumer that advances by lastOffsetDelta never goes backwards. A batch left without records
- * is dropped, also when it was its producer's last (no empty batches: see the report in
- * README). Control batches are kept as they are. Records without a key cannot be compacted:
- * they are dropped and counted, as Kafka's cleaner does.
+ * is dropped, also when it was its producer's last: Kafka keeps an empty one for the
+ * producer's sequence state, but here that state lives in the producer snapshots written at
+ * every roll (producer-state.ts), and only closed segments are cleaned. Control batches are kept
+ * as they are. Records without a key cannot be compacted: they are dropped and counted, as
+ * Kafka's cleaner does.
  *
  * Tombstones follow Kafka's delete horizon: the first clean that keeps a tombstone stamps its
  * batch (attribute bit 6, baseTimestamp = plan.now + delete.retention.ms, record timestamp
@@ -544,8 +546,12 @@ export function cleanPartitionDir (plan: CleanPlan): CleanResult {
 export function cleanedFilesPresent (store: LogStore, result: CleanResult): boolean {
   for (const group of result.groups) {
     for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) if (!store.exists(cleanedName(group.baseOffset, suffix))) return false
-    const log = store.readAll(cleanedName(group.baseOffset, LOG_SUFFIX))
-    if (log === null || log.length !== group.size) return false
+    const name = cleanedName(group.baseOffset, LOG_SUFFIX)
+    if (!store.exists(name)) return false
+    const log = store.open(name)
+    const size = log.size
+    log.close()
+    if (size !== group.size) return false
   }
   return true
 }
