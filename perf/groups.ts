@@ -1,14 +1,21 @@
 /**
  * Consumer-group start-up: the time from a 3-member kafkajs group's first JoinGroup to its
- * first fetched record (and to every member's first record), against a broker started here
- * with its default settings; then the same with Kafka's 3 s group.initial.rebalance.delay.ms
- * for comparison. kafkajs runs with its own defaults apart from a short Fetch wait.
+ * first fetched record (and to every member's first record), against `millrace start` in a
+ * process of its own with its default settings; then the same with Kafka's 3 s
+ * group.initial.rebalance.delay.ms for comparison. kafkajs runs with its own defaults apart
+ * from a short Fetch wait.
  *
  *   npm run bench:groups          (RUNS=5 by default)
  */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Kafka, logLevel, type Consumer } from 'kafkajs'
-import { Broker } from '../src/index.js'
 import { formatFigure, median } from './lib/stats.js'
+
+const CLI = new URL('../src/cli/main.js', import.meta.url).pathname
 
 const RUNS = Number(process.env.RUNS ?? 5)
 const MEMBERS = 3
@@ -16,14 +23,34 @@ const PARTITIONS = 6
 
 interface Timing { firstRecordMs: number, allMembersMs: number }
 
-async function oneRun (brokerOptions: Parameters<typeof Broker.start>[0], run: number): Promise<Timing> {
-  const broker = await Broker.start({ dataDir: null, port: 0, ...brokerOptions })
+/** Starts `millrace start --memory --port 0` with extra options; resolves with its address once it is ready. */
+async function startBroker (options: Record<string, unknown>): Promise<{ child: ChildProcess, address: string }> {
+  const config = join(tmpdir(), `millrace-bench-groups-${process.pid}.json`)
+  writeFileSync(config, JSON.stringify(options))
+  const child = spawn(process.execPath, [CLI, 'start', '--memory', '--port', '0', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let output = ''
+  return await new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      output += String(chunk)
+      const match = /listening on (\S+),/.exec(output)
+      if (match !== null) resolve({ child, address: match[1] })
+    })
+    child.once('exit', () => reject(new Error(`the broker did not start: ${output}`)))
+  })
+}
+
+async function oneRun (brokerOptions: Record<string, unknown>, run: number): Promise<Timing> {
+  const { child, address } = await startBroker(brokerOptions)
   const topic = `group-start-${run}`
-  await broker.createTopic({ topic, partitions: PARTITIONS })
-  const producer = broker.producer()
-  await producer.send({ topic, messages: Array.from({ length: 600 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) })) })
-  await producer.close()
-  const kafka = new Kafka({ clientId: 'bench-groups', brokers: [broker.address!], logLevel: logLevel.NOTHING })
+  const kafka = new Kafka({ clientId: 'bench-groups', brokers: [address], logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] })
+  await admin.disconnect()
+  const producer = kafka.producer()
+  await producer.connect()
+  await producer.send({ topic, messages: Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) })
+  await producer.disconnect()
   let firstJoinSentAt = Infinity
   const firstRecordAt: number[] = []
   const consumers: Consumer[] = []
@@ -48,11 +75,12 @@ async function oneRun (brokerOptions: Parameters<typeof Broker.start>[0], run: n
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 30_000))])
   const timing = { firstRecordMs: Math.min(...firstRecordAt.filter((t) => t !== undefined)) - firstJoinSentAt, allMembersMs: Math.max(...firstRecordAt) - firstJoinSentAt }
   await Promise.all(consumers.map((c) => c.disconnect()))
-  await broker.close()
+  child.kill('SIGTERM')
+  await once(child, 'exit')
   return timing
 }
 
-async function measure (label: string, options: Parameters<typeof Broker.start>[0]): Promise<void> {
+async function measure (label: string, options: Record<string, unknown>): Promise<void> {
   const timings: Timing[] = []
   for (let run = 0; run < RUNS; run++) timings.push(await oneRun(options, run))
   const first = timings.map((t) => t.firstRecordMs)

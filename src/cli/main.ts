@@ -108,6 +108,8 @@ async function start (argv: string[]): Promise<void> {
   }
   const dataDir = broker.config.dataDir
   const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
+  // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
+  process.stdout.on('error', () => {})
   process.stdout.write(`millrace ready: listening on ${broker.address!}, ${broker.config.workers} partition workers, ${where}\n`)
   let stopping = false
   const stop = (signal: string): void => {

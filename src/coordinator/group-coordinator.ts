@@ -219,7 +219,7 @@ export class GroupCoordinator implements CoordinatorApi {
     member.awaitingJoin = respond
     member.joinVersion = version
     group.add(member)
-    if (group.inInitialDelay) group.newMemberAdded = true
+    group.lastJoinAt = this.#now()
     this.#maybePrepareRebalance(group)
     this.#tryCompleteJoin(group)
   }
@@ -247,11 +247,10 @@ export class GroupCoordinator implements CoordinatorApi {
     if (group.joinTimer !== null) clearTimeout(group.joinTimer)
     const delayMs = this.#options.initialRebalanceDelayMs
     if (initial && delayMs > 0) {
-      // Kafka's initial delay: wait for more members of a starting fleet, one delay at a time,
-      // never longer than the rebalance timeout in all.
+      // The initial delay lets a starting fleet join in one rebalance: it lasts until no new
+      // member has joined for `delayMs`, and never longer than the rebalance timeout.
       group.inInitialDelay = true
-      group.newMemberAdded = false
-      group.initialDelayRemainingMs = Math.max(group.rebalanceTimeoutMs() - delayMs, 0)
+      group.initialDelayDeadline = this.#now() + group.rebalanceTimeoutMs()
       group.joinTimer = setTimeout(() => this.#onInitialDelay(group), delayMs)
     } else {
       group.inInitialDelay = false
@@ -260,12 +259,10 @@ export class GroupCoordinator implements CoordinatorApi {
   }
 
   #onInitialDelay (group: Group): void {
-    const delayMs = this.#options.initialRebalanceDelayMs
-    if (group.newMemberAdded && group.initialDelayRemainingMs > 0) {
-      const next = Math.min(delayMs, group.initialDelayRemainingMs)
-      group.initialDelayRemainingMs -= next
-      group.newMemberAdded = false
-      group.joinTimer = setTimeout(() => this.#onInitialDelay(group), next)
+    const now = this.#now()
+    const quietUntil = Math.min(group.lastJoinAt + this.#options.initialRebalanceDelayMs, group.initialDelayDeadline)
+    if (quietUntil > now) {
+      group.joinTimer = setTimeout(() => this.#onInitialDelay(group), quietUntil - now)
       return
     }
     group.inInitialDelay = false

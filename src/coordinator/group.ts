@@ -92,11 +92,11 @@ export class Group {
   readonly staticMembers = new Map<string, string>()
   /** The timer that ends the join phase (rebalance timeout or initial delay). */
   joinTimer: NodeJS.Timeout | null = null
-  /** Remaining budget of the initial delay (Kafka extends it while members keep arriving). */
-  initialDelayRemainingMs = 0
+  /** The initial delay ends once no member has joined for that long, and never after this time. */
+  initialDelayDeadline = 0
   inInitialDelay = false
-  /** A member joined during the initial delay: wait another round for more. */
-  newMemberAdded = false
+  /** When the latest member joined (the initial delay restarts from it). */
+  lastJoinAt = 0
 
   constructor (groupId: string, now: number) {
     this.groupId = groupId
