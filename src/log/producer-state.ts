@@ -23,8 +23,8 @@
  * broker never refuses a live producer's next batch because its old batches were deleted.
  */
 import {
-  ATTR_CONTROL, BATCH_HEADER_BYTES, attributesOf, baseOffsetOf, baseSequenceOf, batchSizeAt, lastOffsetDeltaOf,
-  maxTimestampOf, producerEpochOf, producerIdOf, readInt64, writeInt64
+  ATTR_CONTROL, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, baseOffsetOf, batchSizeAt, kAttributes, kBaseOffset, kBaseSequence,
+  kBatchLength, kLastOffsetDelta, kMaxTimestamp, kProducerEpoch, kProducerId, readInt64, writeInt64
 } from '../protocol/batch-header.js'
 import { crc32c } from '../protocol/crc32c.js'
 import { LogStatus } from './errors.js'
@@ -61,6 +61,19 @@ const SLOTS = 5
 /** The sequence `delta` places after `sequence`, wrapping past INT32_MAX to 0 as Kafka does. */
 export function addSequence (sequence: number, delta: number): number {
   return sequence > INT32_MAX - delta ? delta - (INT32_MAX - sequence) - 1 : sequence + delta
+}
+
+// Header fields through one DataView per call: the append path allocates nothing per batch here.
+function viewOf (buf: Uint8Array): DataView { return new DataView(buf.buffer, buf.byteOffset, buf.byteLength) }
+function int64At (dv: DataView, at: number): number { return dv.getInt32(at) * 4294967296 + dv.getUint32(at + 4) }
+function sizeAt (dv: DataView, at: number): number { return dv.getInt32(at + kBatchLength) + BATCH_LOG_OVERHEAD }
+/** The producer id of an idempotent data batch, or -1 (no producer id, or a control batch). */
+function idempotentIdAt (dv: DataView, at: number): number {
+  const producerId = int64At(dv, at + kProducerId)
+  return producerId >= 0 && (dv.getInt16(at + kAttributes) & ATTR_CONTROL) === 0 ? producerId : -1
+}
+function lastSeqAt (dv: DataView, at: number): number {
+  return addSequence(dv.getInt32(at + kBaseSequence), dv.getInt32(at + kLastOffsetDelta))
 }
 
 function inSequence (lastSeq: number, nextSeq: number): boolean {
@@ -156,37 +169,36 @@ export class ProducerStateTable {
    * nothing: `commit` applies the batches once they are in the log.
    */
   check (records: Uint8Array): number {
+    const dv = viewOf(records)
     const length = records.length
     let position = 0
     while (position < length) {
-      const size = batchSizeAt(records, position)
-      const producerId = producerIdOf(records, position)
-      if (producerId >= 0 && (attributesOf(records, position) & ATTR_CONTROL) === 0) {
-        const status = this.#checkBatch(records, position, producerId)
+      const producerId = idempotentIdAt(dv, position)
+      if (producerId >= 0) {
+        const status = this.#checkBatch(dv, position, producerId)
         if (status !== LogStatus.Ok) return status
       }
-      position += size
+      position += sizeAt(dv, position)
     }
     return LogStatus.Ok
   }
 
-  #checkBatch (records: Uint8Array, position: number, producerId: number): number {
-    const epoch = producerEpochOf(records, position)
-    const firstSeq = baseSequenceOf(records, position)
-    const lastSeq = addSequence(firstSeq, lastOffsetDeltaOf(records, position))
+  #checkBatch (dv: DataView, position: number, producerId: number): number {
+    const epoch = dv.getInt16(position + kProducerEpoch)
+    const firstSeq = dv.getInt32(position + kBaseSequence)
+    const lastSeq = lastSeqAt(dv, position)
     const entry = this.#entries.get(producerId)
     // An earlier batch of the same producer in this append comes first (rare: Kafka clients
     // send one batch per partition; only library callers may send several).
     let knownEpoch = entry === undefined ? -1 : entry.epoch
     let knownLastSeq = entry === undefined || entry.count === 0 ? -1 : entry.lastSeq
     let known = entry !== undefined
-    for (let p = 0; p < position;) {
-      if (producerIdOf(records, p) === producerId && (attributesOf(records, p) & ATTR_CONTROL) === 0) {
+    for (let p = 0; p < position; p += sizeAt(dv, p)) {
+      if (idempotentIdAt(dv, p) === producerId) {
         known = true
-        knownEpoch = producerEpochOf(records, p)
-        knownLastSeq = addSequence(baseSequenceOf(records, p), lastOffsetDeltaOf(records, p))
+        knownEpoch = dv.getInt16(p + kProducerEpoch)
+        knownLastSeq = lastSeqAt(dv, p)
       }
-      p += batchSizeAt(records, p)
     }
     if (!known) return LogStatus.Ok
     if (epoch < knownEpoch) return LogStatus.InvalidProducerEpoch
@@ -208,22 +220,18 @@ export class ProducerStateTable {
 
   /** Records the idempotent batches of `records`, whose headers now carry their offsets. */
   commit (records: Uint8Array, nowMs: number): void {
+    const dv = viewOf(records)
     const length = records.length
-    let position = 0
-    while (position < length) {
-      const size = batchSizeAt(records, position)
-      this.#apply(records, position, nowMs)
-      position += size
-    }
+    for (let position = 0; position < length; position += sizeAt(dv, position)) this.#apply(dv, position, nowMs)
   }
 
-  #apply (buf: Uint8Array, at: number, nowMs: number): void {
-    const producerId = producerIdOf(buf, at)
-    if (producerId < 0 || (attributesOf(buf, at) & ATTR_CONTROL) !== 0) return
-    const epoch = producerEpochOf(buf, at)
-    const delta = lastOffsetDeltaOf(buf, at)
-    const firstSeq = baseSequenceOf(buf, at)
-    const firstOffset = baseOffsetOf(buf, at)
+  #apply (dv: DataView, at: number, nowMs: number): void {
+    const producerId = idempotentIdAt(dv, at)
+    if (producerId < 0) return
+    const epoch = dv.getInt16(at + kProducerEpoch)
+    const delta = dv.getInt32(at + kLastOffsetDelta)
+    const firstSeq = dv.getInt32(at + kBaseSequence)
+    const firstOffset = int64At(dv, at + kBaseOffset)
     let entry = this.#entries.get(producerId)
     if (entry === undefined) {
       entry = new ProducerEntry(epoch)
@@ -231,7 +239,7 @@ export class ProducerStateTable {
     } else if (epoch < entry.epoch) {
       return // replaying a fenced producer's batch: it never was the newest
     }
-    entry.add(epoch, firstSeq, addSequence(firstSeq, delta), firstOffset, firstOffset + delta, maxTimestampOf(buf, at), nowMs)
+    entry.add(epoch, firstSeq, addSequence(firstSeq, delta), firstOffset, firstOffset + delta, int64At(dv, at + kMaxTimestamp), nowMs)
   }
 
   /** Forgets producers that last appended `expirationMs` or more before `now`. */
@@ -340,6 +348,7 @@ export class ProducerStateTable {
 
   #replay (segments: readonly Segment[], from: number, nowMs: number): void {
     const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES)
+    const dv = viewOf(header)
     for (const segment of segments) {
       if (segment.nextOffset <= from) continue
       let position = 0
@@ -351,7 +360,7 @@ export class ProducerStateTable {
         if (segment.log.read(header, 0, BATCH_HEADER_BYTES, position) < BATCH_HEADER_BYTES) break
         const size = batchSizeAt(header, 0)
         if (size < 0) break
-        if (baseOffsetOf(header, 0) >= from) this.#apply(header, 0, nowMs)
+        if (baseOffsetOf(header, 0) >= from) this.#apply(dv, 0, nowMs)
         position += size
       }
     }
