@@ -12,6 +12,9 @@
  *   library  an in-process broker (fresh temp data dir) and its library producer: sends of
  *            5,000 records of 99 bytes, 8 sends in flight, acks -1; with or without
  *            `idempotent: true`
+ *   log      the broker's own share, without clients or threads: PartitionLog.append in memory
+ *            of batches of 100 records (each batch copied into a fresh buffer first, as the
+ *            ring hands it over), with and without a producer id and sequences
  *
  * Wall time from the client's start to its last acknowledgement; record counts are checked
  * against the partitions' high watermarks. Asserts nothing about time.
@@ -22,6 +25,10 @@ import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Broker } from '../src/broker.js'
+import { logConfigFromTopicConfig } from '../src/log/config.js'
+import { LogStatus } from '../src/log/errors.js'
+import { PartitionLog } from '../src/log/partition-log.js'
+import { BatchBuilder } from '../src/protocol/record-batch.js'
 import { ApiKey } from '../src/protocol/api-keys.js'
 import type { ListOffsetsResponse } from '../src/protocol/apis/list-offsets.js'
 import { WireClient } from '../test/integration/kafka-wire.js'
@@ -134,6 +141,31 @@ async function libraryRun (idempotent: boolean): Promise<number> {
   }
 }
 
+const LOG_BATCH_RECORDS = 100
+
+function logRun (idempotent: boolean): number {
+  const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({}) })
+  const value = Buffer.alloc(VALUE_BYTES, 0x61)
+  const batches = RECORDS / LOG_BATCH_RECORDS
+  // One template per sequence slot would be a batch per record count; patching the sequence
+  // would need a new CRC. Prebuild every batch instead, outside the timed loop.
+  const built: Buffer[] = []
+  for (let b = 0; b < batches; b++) {
+    const builder = new BatchBuilder(idempotent ? { producerId: 7, producerEpoch: 0, baseSequence: b * LOG_BATCH_RECORDS } : {})
+    for (let i = 0; i < LOG_BATCH_RECORDS; i++) builder.append(1_700_000_000_000, null, value)
+    built.push(builder.build())
+  }
+  const t0 = performance.now()
+  for (let b = 0; b < batches; b++) {
+    const r = log.append(Buffer.from(built[b]), 0)
+    if (r.status !== LogStatus.Ok) throw new Error(`append failed with status ${r.status}`)
+  }
+  const seconds = (performance.now() - t0) / 1000
+  if (log.logEndOffset !== RECORDS) throw new Error(`log holds ${log.logEndOffset} records, expected ${RECORDS}`)
+  log.close()
+  return RECORDS / seconds
+}
+
 function report (name: string, off: number[], on: number[], offLabel = 'not idempotent'): void {
   const mOff = median(off)
   const mOn = median(on)
@@ -156,6 +188,12 @@ async function main (): Promise<void> {
   writeSync(fd, chunk)
   closeSync(fd)
   try {
+    const logOff: number[] = []
+    const logOn: number[] = []
+    for (let run = 0; run < RUNS; run++) {
+      if (run % 2 === 0) { logOff.push(logRun(false)); logOn.push(logRun(true)) } else { logOn.push(logRun(true)); logOff.push(logRun(false)) }
+    }
+    report('log append in memory', logOff, logOn)
     const broker = await startBrokerProcess()
     const figures: Record<KcatMode, number[]> = { off: [], on: [], window: [] }
     const order: KcatMode[] = ['off', 'on', 'window']
