@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs'
 import { PartitionLog } from '../src/log/partition-log.js'
 import { logConfigFromTopicConfig } from '../src/log/config.js'
-import { cleanPartitionDir } from '../src/log/compaction.js'
+import { cleanPartitionDir } from '../src/log/segment-cleaner.js'
 import { BatchBuilder, Compression } from '../src/protocol/record-batch.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -27,10 +27,9 @@ import {
   LeaderEpochCache, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, readOffsetCheckpoint, writeOffsetCheckpoint,
   type EpochEntry
 } from './checkpoint.js'
-import {
-  cleanedFilesPresent, cleanSegments, discardCleaned, finishPendingSwap, planClean, readCleanerCheckpoint, swapSteps,
-  writeCleanerCheckpoint, writeSwapManifest, type CleanPlan, type CleanResult
-} from './compaction.js'
+import { cleanedFilesPresent, discardCleaned, finishPendingSwap, swapSteps, writeSwapManifest } from './clean-swap.js'
+import { planClean, readCleanerCheckpoint, writeCleanerCheckpoint, type CleanPlan, type CleanResult } from './compaction.js'
+import { cleanSegments } from './segment-cleaner.js'
 import type { LogConfig } from './config.js'
 import { LogStatus } from './errors.js'
 import { DUPLICATE_BATCH, ProducerStateTable } from './producer-state.js'

@@ -18,7 +18,7 @@ import {
   recordCountOf
 } from '../protocol/batch-header.js'
 import { crc32c } from '../protocol/crc32c.js'
-import { finishPendingSwap } from './compaction.js'
+import { finishPendingSwap } from './clean-swap.js'
 import type { LogConfig } from './config.js'
 import { LeaderEpochCache, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js'
 import { offsetIndexProblem } from './offset-index.js'

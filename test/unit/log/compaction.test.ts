@@ -5,9 +5,9 @@ import { PartitionLog } from '../../../src/log/partition-log.js'
 import { logConfigFromTopicConfig } from '../../../src/log/config.js'
 import { LogStatus } from '../../../src/log/errors.js'
 import { DiskStore, MemoryStore, type LogStore } from '../../../src/log/store.js'
-import {
-  cleanPartitionDir, CLEANED_SUFFIX, readCleanerCheckpoint, swapSteps, SWAP_MANIFEST_FILE, writeSwapManifest, type CleanResult
-} from '../../../src/log/compaction.js'
+import { readCleanerCheckpoint, type CleanResult } from '../../../src/log/compaction.js'
+import { cleanPartitionDir, CLEANED_SUFFIX } from '../../../src/log/segment-cleaner.js'
+import { swapSteps, SWAP_MANIFEST_FILE, writeSwapManifest } from '../../../src/log/clean-swap.js'
 import { RECOVERY_POINT_FILE } from '../../../src/log/checkpoint.js'
 import { ATTR_DELETE_HORIZON } from '../../../src/protocol/batch-header.js'
 import { BatchBuilder, Compression, decodeBatches, type DecodedBatch } from '../../../src/protocol/record-batch.js'
