@@ -4,7 +4,8 @@
  * Thread: whichever thread owns the partition directory (a partition worker); exactly one
  * owner per directory, and every call is synchronous (sync fs calls, no promises), so a call
  * finishes before the owner waits on its ring. It knows nothing of threads or Kafka's network
- * protocol: it takes and serves record batches v2 as bytes and never decodes records.
+ * protocol: it takes and serves record batches v2 as bytes and never decodes records, except
+ * the keys of an append to a compacted topic (each record must have one) and in compaction.
  *
  * Lifecycle: `PartitionLog.open` (recovers the directory first when its recovery point is
  * behind the end of the log) → append / read / … → `close()` (flush, checkpoints) or `delete()`.
