@@ -86,6 +86,12 @@ export class CoordinatorLink implements CoordinatorApi {
   /** Test hook: runs the offsets retention check now. */
   expireOffsets (now?: number): Promise<void> { return this.call((c) => c.expireOffsets(now)) }
 
+  /** Stops the thread at once, without a clean close (tests: a coordinator that dies). */
+  async kill (): Promise<void> {
+    await this.#worker.terminate()
+    await this.exited
+  }
+
   async close (): Promise<void> {
     if (!this.#alive) return
     try {

@@ -4,6 +4,8 @@
  * kcat (librdkafka) consumes and commits as a balanced consumer; static membership and bad
  * group requests over the wire get Kafka's answers.
  */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Kafka, logLevel, type Consumer } from 'kafkajs'
@@ -235,3 +237,100 @@ groups('bad group requests get Kafka error codes and leave the coordinator worki
 })
 
 groups.run()
+
+const durability = suite('committed offsets: crashes')
+
+durability('a coordinator thread that dies is started again with every committed offset', async () => {
+  const dir = tmpDir()
+  const broker = await Broker.start({ dataDir: dir, port: 0, workers: 1 })
+  const wire = await WireClient.connect(broker.port!)
+  try {
+    await broker.createTopic({ topic: 'kept', partitions: 2 })
+    const commit = await wire.request(ApiKey.OffsetCommit, 8, { groupId: 'survivor', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, topics: [{ name: 'kept', partitions: [{ partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: -1, committedMetadata: 'm' }, { partitionIndex: 1, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }] })
+    assert.equal(commit.topics[0].partitions.map((p: { errorCode: number }) => p.errorCode), [0, 0])
+    await (await broker.dispatcher.coordinator()).kill()
+    const fetched = await wire.request(ApiKey.OffsetFetch, 8, { groups: [{ groupId: 'survivor', topics: null }], requireStable: false })
+    assert.is(fetched.groups[0].errorCode, 0)
+    assert.equal(fetched.groups[0].topics[0].partitions.map((p: { committedOffset: number }) => p.committedOffset), [42, 7])
+  } finally {
+    wire.close()
+    await broker.close()
+    removeDir(dir)
+  }
+})
+
+durability('offsets committed before a SIGKILL of the broker process are there after the restart', async () => {
+  const dir = tmpDir()
+  const cli = new URL('../../src/cli/main.js', import.meta.url).pathname
+  const child = spawn(process.execPath, [cli, 'start', '--data', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      let out = ''
+      child.stdout!.on('data', (chunk) => {
+        out += String(chunk)
+        const m = /listening on (\S+),/.exec(out)
+        if (m !== null) resolve(m[1])
+      })
+      child.once('exit', () => reject(new Error(`broker exited: ${out}`)))
+    })
+    const kafka = new Kafka({ clientId: 'crash-test', brokers: [address], logLevel: logLevel.NOTHING })
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic: 'crashy', numPartitions: 3 }] })
+    await admin.setOffsets({ groupId: 'before-crash', topic: 'crashy', partitions: [{ partition: 0, offset: '11' }, { partition: 2, offset: '33' }] })
+    await admin.disconnect()
+    child.kill('SIGKILL')
+    await once(child, 'exit')
+    const broker = await Broker.start({ dataDir: dir, workers: 1 })
+    try {
+      const group = await broker.describeGroup('before-crash')
+      // kafkajs sets offsets through a short-lived group member, which may commit other partitions too.
+      assert.equal(group.offsets.filter((o) => o.partition !== 1).map((o) => [o.partition, Number(o.committedOffset)]), [[0, 11], [2, 33]])
+    } finally {
+      await broker.close()
+    }
+  } finally {
+    child.kill('SIGKILL')
+    removeDir(dir)
+  }
+})
+
+durability.run()
+
+const admin = suite('kafkajs admin and groups')
+
+admin('kafkajs admin lists, describes, reads, resets and deletes groups', async () => {
+  const broker = await Broker.start({ dataDir: null, port: 0, workers: 1 })
+  const kafka = kafkaFor(broker)
+  const client = kafka.admin()
+  const topic = uniqueTopic('admin')
+  await client.connect()
+  try {
+    await broker.createTopic({ topic, partitions: 2 })
+    await produce(kafka, topic, 0, 40)
+    const member = await startMember(kafka, 'admin-group', topic)
+    await until('all records read', () => member.seen.length === 40)
+    await sleep(300) // one auto-commit interval and then some
+    const listed = await client.listGroups()
+    assert.equal(listed.groups.map((g) => [g.groupId, g.protocolType]), [['admin-group', 'consumer']])
+    const described = await client.describeGroups(['admin-group'])
+    assert.is(described.groups[0].state, 'Stable')
+    assert.is(described.groups[0].members.length, 1)
+    const refused = await client.deleteGroups(['admin-group']).then(() => null, (err: { groups?: Array<{ errorCode: number }> }) => err)
+    assert.is(refused?.groups?.[0].errorCode, KafkaCode.NON_EMPTY_GROUP, 'a group with members cannot be deleted')
+    await member.consumer.disconnect()
+    const offsets = await client.fetchOffsets({ groupId: 'admin-group', topics: [topic] })
+    assert.is(offsets[0].partitions.reduce((sum, p) => sum + Number(p.offset), 0), 40, 'the offsets it committed add up to every record')
+    await client.resetOffsets({ groupId: 'admin-group', topic, earliest: true })
+    const reset = await client.fetchOffsets({ groupId: 'admin-group', topics: [topic] })
+    // kafkajs stores Kafka's "earliest" sentinel (-2) and resolves it when a consumer starts; the broker keeps it as given.
+    assert.equal(reset[0].partitions.map((p) => p.offset), ['-2', '-2'])
+    await client.deleteGroups(['admin-group'])
+    assert.equal((await client.listGroups()).groups, [])
+  } finally {
+    await client.disconnect()
+    await broker.close()
+  }
+})
+
+admin.run()
