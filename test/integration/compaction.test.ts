@@ -172,24 +172,36 @@ compaction('bad compaction configs are refused with the key named', async (ctx) 
   }
 })
 
-compaction('compact,delete: the cleaner compacts and retention still deletes old segments', async (ctx) => {
+compaction('compact,delete: retention deletes old segments and the cleaner compacts the rest', async (ctx) => {
   const topic = uniqueTopic('compact-delete')
   await ctx.broker.createTopic({ topic, partitions: 1, config: { ...COMPACTED, 'cleanup.policy': 'compact,delete', 'retention.ms': '60000' } })
+  // Four rounds an hour old, one segment each (600-byte batches, 1024-byte segments).
   const old = String(Date.now() - 3_600_000)
   for (let round = 0; round < 4; round++) {
-    await ctx.producer.send({ topic, messages: Array.from({ length: 10 }, (_, k) => ({ key: `k${k}`, value: `old-${round}-${'q'.repeat(30)}`, timestamp: old })) })
+    await ctx.producer.send({ topic, messages: Array.from({ length: 10 }, (_, k) => ({ key: `o${k}`, value: `old-${round}-${'q'.repeat(30)}`, timestamp: old })) })
   }
-  await ctx.producer.send({ topic, messages: [{ key: 'fresh', value: FILLER }] })
-  await ctx.broker.dispatcher.cleanNow()
+  // A batch larger than a segment starts the fresh data in a segment of its own.
+  await ctx.producer.send({ topic, messages: [{ key: 'fresh-start', value: FILLER }] })
   const deadline = Date.now() + 10_000
   let offsets = await highWatermarkOf(ctx.kafka, topic)
-  while (offsets.low === 0) {
-    if (Date.now() > deadline) throw new Error('retention did not delete the old segments')
+  while (offsets.low < 40) {
+    if (Date.now() > deadline) throw new Error(`retention did not delete the old segments: log start offset ${offsets.low}`)
     await sleep(50)
     offsets = await highWatermarkOf(ctx.kafka, topic)
   }
-  assert.is(offsets.low, 40, 'every closed segment was past retention.ms')
-  assert.equal((await kcatAll(ctx.broker, topic)).map((s) => s.key), ['fresh'])
+  assert.is(offsets.low, 40, 'every segment of old records went, none of the fresh ones')
+
+  const writes: Array<[string, string | null, number]> = [['fresh-start', FILLER, 40]]
+  for (let round = 0; round < 4; round++) {
+    const messages = Array.from({ length: 5 }, (_, k) => ({ key: `f${k}`, value: `fresh-${k}-${round}-${'s'.repeat(60)}` }))
+    const [res] = await ctx.producer.send({ topic, messages })
+    messages.forEach((m, i) => writes.push([m.key, m.value, Number(res.baseOffset) + i]))
+  }
+  await ctx.producer.send({ topic, messages: [{ key: 'filler', value: FILLER }] })
+  const report = await ctx.broker.dispatcher.cleanNow()
+  assert.ok(report.results.some((r) => r.records >= 20 && r.keptRecords === 6), JSON.stringify(report))
+  assert.equal(withoutFiller(await kcatAll(ctx.broker, topic)), latestView(writes))
+  assert.is((await highWatermarkOf(ctx.kafka, topic)).low, 40)
 })
 
 compaction.run()
