@@ -44,6 +44,8 @@ export interface BrokerOptions {
   offsetMetadataMaxBytes?: number
   /** Kafka's log.cleaner.backoff.ms: how often compacted logs are checked for cleaning. */
   cleanerIntervalMs?: number
+  /** Kafka's offsets.topic.segment.bytes: segment size of the coordinator's offsets log (compaction cleans closed segments). */
+  offsetsTopicSegmentBytes?: number
 }
 
 export interface BrokerConfig {
@@ -67,6 +69,7 @@ export interface BrokerConfig {
   readonly offsetsRetentionMinutes: number
   readonly offsetMetadataMaxBytes: number
   readonly cleanerIntervalMs: number
+  readonly offsetsTopicSegmentBytes: number
 }
 
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024
@@ -77,7 +80,7 @@ const KNOWN_OPTIONS = new Set([
   'dataDir', 'workers', 'ringBytes', 'port', 'host', 'advertisedHost', 'advertisedPort', 'autoCreateTopics',
   'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections',
   'groupInitialRebalanceDelayMs', 'groupMinSessionTimeoutMs', 'groupMaxSessionTimeoutMs', 'offsetsRetentionMinutes',
-  'offsetMetadataMaxBytes', 'cleanerIntervalMs'
+  'offsetMetadataMaxBytes', 'cleanerIntervalMs', 'offsetsTopicSegmentBytes'
 ])
 
 function integer (path: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -141,7 +144,8 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
     groupMaxSessionTimeoutMs,
     offsetsRetentionMinutes: integer('options.offsetsRetentionMinutes', optional(options.offsetsRetentionMinutes, 10_080), 1),
     offsetMetadataMaxBytes: integer('options.offsetMetadataMaxBytes', optional(options.offsetMetadataMaxBytes, 4096), 0),
-    cleanerIntervalMs: integer('options.cleanerIntervalMs', optional(options.cleanerIntervalMs, 15_000), 10)
+    cleanerIntervalMs: integer('options.cleanerIntervalMs', optional(options.cleanerIntervalMs, 15_000), 10),
+    offsetsTopicSegmentBytes: integer('options.offsetsTopicSegmentBytes', optional(options.offsetsTopicSegmentBytes, 104_857_600), 1024, 1_073_741_824)
   })
 }
 

@@ -14,12 +14,13 @@ import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogStatus } from '../log/errors.js'
 import { BatchBuilder, forEachBatch, forEachRecord } from '../protocol/record-batch.js'
 import { baseOffsetOf, lastOffsetDeltaOf } from '../protocol/batch-header.js'
+import type { CleanPlan, CleanResult } from '../log/compaction.js'
 
 /** The directory name Kafka uses; discovery never takes it for a user topic. */
 export const OFFSETS_TOPIC = '__consumer_offsets'
 export const OFFSETS_DIR = `${OFFSETS_TOPIC}-0`
 
-/** Kafka's offsets.topic.segment.bytes: small segments so compaction can reach old commits. */
+/** Kafka's offsets.topic.segment.bytes default: small segments so compaction can reach old commits. */
 const OFFSETS_SEGMENT_BYTES = '104857600'
 /** Bytes read per step while replaying the log at start. */
 const REPLAY_READ_BYTES = 1 << 20
@@ -82,9 +83,13 @@ export class CoordinatorLog {
     return result.status
   }
 
-  /** Runs the log's flush.ms / retention duties; called from the coordinator's timer. */
-  tick (now: number): void {
-    this.#log.maybeFlush(now)
+  // Compaction: the dispatcher's log cleaner drives these, as for a compacted topic partition.
+  planClean (now: number): CleanPlan | null { return this.#log.planClean(now) }
+  cleanInline (plan: CleanPlan): CleanResult { return this.#log.cleanInline(plan) }
+  commitClean (result: CleanResult): boolean {
+    const status = this.#log.commitClean(result)
+    if (status === LogStatus.StorageError) throw new Error(`${OFFSETS_DIR}: the cleaned segments could not be swapped in`)
+    return status === LogStatus.Ok
   }
 
   close (): void {

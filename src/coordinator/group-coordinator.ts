@@ -26,6 +26,7 @@ import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/
 import type { ClientIdentity, CoordinatorApi } from './coordinator-api.js'
 import { Group, GroupState, Member } from './group.js'
 import type { CoordinatorLog, CoordinatorRecord } from './coordinator-log.js'
+import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import {
   decodeGroupValue, decodeKey, decodeOffsetValue, groupKey, groupValue, offsetKey, offsetValue,
   type CommittedOffset, type StoredGroup
@@ -691,6 +692,12 @@ export class GroupCoordinator implements CoordinatorApi {
     if (this.#closed || producerIds === undefined) return { throttleTimeMs: 0, errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 }
     return producerIds.initProducerId(req, version)
   }
+
+  // --- the coordinator log's compaction, driven by the dispatcher's log cleaner
+
+  async planClean (now: number): Promise<CleanPlan | null> { return this.#closed ? null : this.#log.planClean(now) }
+  async cleanInline (plan: CleanPlan): Promise<CleanResult> { return this.#log.cleanInline(plan) }
+  async commitClean (result: CleanResult): Promise<boolean> { return this.#closed ? false : this.#log.commitClean(result) }
 
   // --- state
 

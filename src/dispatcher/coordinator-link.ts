@@ -21,6 +21,7 @@ import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
+import type { CleanPlan, CleanResult } from '../log/compaction.js'
 
 const WORKER_URL = new URL('../../workers/coordinator.js', import.meta.url)
 
@@ -83,6 +84,9 @@ export class CoordinatorLink implements CoordinatorApi {
   deleteGroups (req: DeleteGroupsRequest, version: number): Promise<DeleteGroupsResponse> { return this.call((c) => c.deleteGroups(req, version)) }
   initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse> { return this.call((c) => c.initProducerId(req, version)) }
   setTopics (topics: Record<string, number>): Promise<void> { return this.call((c) => c.setTopics(topics)) }
+  planClean (now: number): Promise<CleanPlan | null> { return this.call((c) => c.planClean(now)) }
+  cleanInline (plan: CleanPlan): Promise<CleanResult> { return this.call((c) => c.cleanInline(plan)) }
+  commitClean (result: CleanResult): Promise<boolean> { return this.call((c) => c.commitClean(result)) }
   /** Test hook: runs the offsets retention check now. */
   expireOffsets (now?: number): Promise<void> { return this.call((c) => c.expireOffsets(now)) }
 

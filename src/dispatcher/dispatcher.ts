@@ -18,7 +18,7 @@ import { TopicTable, type PartitionState, type TopicState } from './topic-table.
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import { CoordinatorLink } from './coordinator-link.js'
-import { OFFSETS_TOPIC } from '../coordinator/coordinator-log.js'
+import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/coordinator-log.js'
 
 const faultChannel = channel('millrace:partition:fault')
 const restartChannel = channel('millrace:partition:restart')
@@ -49,6 +49,18 @@ export class Dispatcher {
       intervalMs: config.cleanerIntervalMs,
       runJob: (plan) => this.#jobs!.clean(plan),
       partitions: () => this.#compactedPartitions()
+    })
+    // The coordinator's offsets log is compacted like a topic, whichever actor holds it now.
+    const running = (): CoordinatorLink | null => this.#coordinatorLink?.alive === true ? this.#coordinatorLink : null
+    this.#cleaner.register({
+      name: OFFSETS_DIR,
+      planClean: async (now) => await running()?.planClean(now) ?? null,
+      cleanInline: async (plan) => {
+        const link = running()
+        if (link === null) throw new Error('the coordinator is not running')
+        return await link.cleanInline(plan)
+      },
+      commitClean: async (result) => await running()?.commitClean(result) ?? false
     })
   }
 
@@ -299,7 +311,8 @@ export class Dispatcher {
       minSessionTimeoutMs: c.groupMinSessionTimeoutMs,
       maxSessionTimeoutMs: c.groupMaxSessionTimeoutMs,
       offsetsRetentionMs: c.offsetsRetentionMinutes * 60_000,
-      offsetMetadataMaxBytes: c.offsetMetadataMaxBytes
+      offsetMetadataMaxBytes: c.offsetMetadataMaxBytes,
+      logOverrides: { 'segment.bytes': String(c.offsetsTopicSegmentBytes) }
     })
     try {
       await link.setTopics(this.#topicCounts())

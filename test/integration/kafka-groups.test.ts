@@ -334,3 +334,34 @@ admin('kafkajs admin lists, describes, reads, resets and deletes groups', async 
 })
 
 admin.run()
+
+const compaction = suite('the offsets log is compacted')
+
+compaction('repeated commits are compacted by the log cleaner and still rebuild the same offsets', async () => {
+  const dir = tmpDir()
+  const broker = await Broker.start({ dataDir: dir, port: 0, workers: 1, offsetsTopicSegmentBytes: 4096, cleanerIntervalMs: 3_600_000 })
+  const wire = await WireClient.connect(broker.port!)
+  try {
+    await broker.createTopic({ topic: 'busy', partitions: 4 })
+    for (let round = 1; round <= 200; round++) {
+      const res = await wire.request(ApiKey.OffsetCommit, 8, {
+        groupId: 'committer', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+        topics: [{ name: 'busy', partitions: [0, 1, 2, 3].map((p) => ({ partitionIndex: p, committedOffset: round * 10 + p, committedLeaderEpoch: -1, committedMetadata: null })) }]
+      })
+      assert.equal(res.topics[0].partitions.map((p: { errorCode: number }) => p.errorCode), [0, 0, 0, 0])
+    }
+    const report = await broker.dispatcher.cleanNow()
+    assert.ok(report.results.some((r) => r.segments.length > 1), 'the offsets log had closed segments to clean')
+    assert.is(report.failed, 0)
+    // A new coordinator thread rebuilds its state from the cleaned log.
+    await (await broker.dispatcher.coordinator()).kill()
+    const fetched = await wire.request(ApiKey.OffsetFetch, 8, { groups: [{ groupId: 'committer', topics: null }], requireStable: false })
+    assert.equal(fetched.groups[0].topics[0].partitions.map((p: { committedOffset: number }) => p.committedOffset), [2000, 2001, 2002, 2003])
+  } finally {
+    wire.close()
+    await broker.close()
+    removeDir(dir)
+  }
+})
+
+compaction.run()
