@@ -122,7 +122,7 @@ export class Broker {
 
   /** Coordinator actor, reached through the dispatcher. */
   #coordinator (): Promise<CoordinatorApi> {
-    return (this.#dispatcher as unknown as { coordinator (): Promise<CoordinatorApi> }).coordinator()
+    return this.#dispatcher.coordinator()
   }
 
   /** Every consumer group the coordinator knows, by id. */

@@ -90,6 +90,14 @@ export interface ConsumerMessage {
   timestamp: number
 }
 
+interface FetchRound {
+  messages: ConsumerMessage[]
+  /** The position the fetch started from. */
+  from: number
+  /** The position after the last batch read. */
+  next: number
+}
+
 interface Position {
   readonly p: PartitionState
   /** Next offset to read, or a symbolic start not yet resolved. */
@@ -174,7 +182,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   }
 
   #coordinator (): Promise<CoordinatorApi> {
-    return (this.#dispatcher as unknown as { coordinator (): Promise<CoordinatorApi> }).coordinator()
+    return this.#dispatcher.coordinator()
   }
 
   /** Before a rebalance: commit what was read (auto-commit), then drop the positions. */
@@ -307,10 +315,16 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       }
       const positions = this.#positions
       const rounds = await Promise.all(positions.map((pos) => this.#fetchOne(pos)))
-      // A rebalance during the fetch gave these partitions away: what was read is not ours to return.
+      // A rebalance during the fetch gave these partitions away: what was read is not ours to
+      // return, and positions move only here, so a commit never covers records not returned.
       if (this.#positions !== positions) continue
       const out: ConsumerMessage[] = []
-      for (const messages of rounds) for (const m of messages) out.push(m)
+      for (let i = 0; i < rounds.length; i++) {
+        const round = rounds[i]
+        if (round === null) continue
+        if (positions[i].offset === round.from) positions[i].offset = round.next // unless seek() moved it meanwhile
+        for (const m of round.messages) out.push(m)
+      }
       if (out.length > 0 || this.#maxWaitMs === 0) return out
       await this.#dispatcher.waitForData(positions.map((pos) => pos.p), this.#maxWaitMs)
     }
@@ -325,15 +339,16 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     return answer.a
   }
 
-  async #fetchOne (pos: Position): Promise<ConsumerMessage[]> {
+  /** One partition's fetch: its messages and the position after them, or null when nothing was read. */
+  async #fetchOne (pos: Position): Promise<FetchRound | null> {
     const p = pos.p
     const offset = await this.#resolve(pos)
     const answer = await this.#dispatcher.fetch(p, offset, this.#maxPartitionBytes)
     if (answer.status === LogStatus.OffsetOutOfRange && this.#reset !== 'none') {
-      pos.offset = this.#reset
-      return []
+      if (pos.offset === offset) pos.offset = this.#reset
+      return null
     }
-    if (isRetriable(answer.status)) return [] // the worker restarts; the next round retries
+    if (isRetriable(answer.status)) return null // the worker restarts; the next round retries
     if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `fetch ${p.topic}-${p.partition} at offset ${offset}`)
     const bytes = answer.bytes!
     const out: ConsumerMessage[] = []
@@ -350,8 +365,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       next = Math.max(next, baseOffsetOf(bytes, at) + lastOffsetDeltaOf(bytes, at) + 1)
       at += size
     }
-    if (pos.offset === offset) pos.offset = next
-    return out
+    return { messages: out, from: offset, next }
   }
 
   /** Commits positions (auto-commit), leaves the group and stops polling. */

@@ -91,7 +91,8 @@ export function encodeSubscription (s: Partial<ConsumerSubscription> & { topics:
   return w.toBuffer()
 }
 
-export function decodeSubscription (bytes: Buffer): ConsumerSubscription {
+export function decodeSubscription (data: Uint8Array): ConsumerSubscription {
+  const bytes = asBuffer(data)
   const r = new Reader(bytes)
   const version = r.int16()
   if (version < 0) throw new RangeError(`consumer protocol version ${version} is negative`)
@@ -115,7 +116,8 @@ export function encodeAssignment (a: Partial<ConsumerAssignment> & { assignedPar
   return w.toBuffer()
 }
 
-export function decodeAssignment (bytes: Buffer): ConsumerAssignment {
+export function decodeAssignment (data: Uint8Array): ConsumerAssignment {
+  const bytes = asBuffer(data)
   if (bytes.length === 0) return { version: 0, assignedPartitions: [], userData: null }
   const r = new Reader(bytes)
   const version = r.int16()
@@ -123,6 +125,11 @@ export function decodeAssignment (bytes: Buffer): ConsumerAssignment {
   const assignedPartitions = readTopicPartitions(r)
   const userData = r.pos < bytes.length ? copyOrNull(r.nullableBytes()) : null
   return { version, assignedPartitions, userData }
+}
+
+/** Bytes that crossed a thread arrive as a plain Uint8Array (structured clone drops Buffer). */
+function asBuffer (data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
 }
 
 /** userData outlives the buffer it came in (a socket or ring chunk). */
