@@ -43,6 +43,11 @@ export const CLEANED_SUFFIX = '.cleaned'
 const READ_CHUNK_BYTES = 1 << 20
 /** Cleaned bytes gathered before one write. */
 const WRITE_CHUNK_BYTES = 1 << 20
+/**
+ * The furthest a delete horizon is put ahead (about 35,000 years): record timestamp deltas are
+ * taken against the horizon, and must stay exact doubles for any delete.retention.ms.
+ */
+const MAX_HORIZON_AHEAD_MS = 2 ** 50
 
 /** Calls `fn` for each whole batch of the first `size` bytes of `file`, reading in chunks. */
 function forEachStoredBatch (file: StoreFile, size: number, fn: (buf: Buffer, at: number, batchSize: number) => void): void {
@@ -252,7 +257,7 @@ class Cleaner {
     this.result.keptRecords += kept
     if (kept === 0) return null
     const stampHorizon = this.#keptTombstones > 0 && this.#horizon < 0
-    const horizon = stampHorizon ? this.plan.now + this.plan.deleteRetentionMs : this.#horizon
+    const horizon = stampHorizon ? this.plan.now + Math.min(this.plan.deleteRetentionMs, MAX_HORIZON_AHEAD_MS) : this.#horizon
     if (this.#keptTombstones > 0 && (this.result.earliestHorizon < 0 || horizon < this.result.earliestHorizon)) this.result.earliestHorizon = horizon
     if (kept === count && !stampHorizon) return buf
     return this.#rebuild(buf, at, data, stampHorizon ? horizon : -1)

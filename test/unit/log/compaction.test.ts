@@ -249,6 +249,16 @@ for (const kind of ['memory', 'file'] as Kind[]) {
     assert.is(readCleanerCheckpoint(h.store).earliestHorizon, -1)
   })
 
+  tombstones('with delete.retention.ms at Long.MAX a tombstone stays and record timestamps stay exact', ({ h }) => {
+    const log = h.open({ ...COMPACT, 'delete.retention.ms': '9223372036854775807' })
+    produce(h, [['a', null], ['b', 'kept']])
+    roll(h)
+    cleanPass(h)
+    cleanPass(h, h.clock + 365 * 86_400_000 * 1000) // a thousand years on
+    const view = consume(log).records.filter(r => !r.key.startsWith('zz'))
+    assert.equal(view.map(r => [r.key, r.value, r.timestamp]), [['a', null, T0], ['b', 'kept', T0]])
+  })
+
   tombstones('a tombstone that is superseded by a later value is dropped at once', ({ h }) => {
     const log = h.open()
     produce(h, [['a', '1']])
