@@ -206,6 +206,43 @@ compaction('compact,delete: retention deletes old segments and the cleaner compa
 
 compaction.run()
 
+const restart = suite('compacted topics across a restart')
+
+restart('a restarted broker serves the cleaned log (recovery accepts its gaps) and cleans it again', async () => {
+  const dir = tmpDir()
+  let broker = await Broker.start({ dataDir: dir, port: 0, workers: 1 })
+  try {
+    const topic = uniqueTopic('compact-restart')
+    await broker.createTopic({ topic, partitions: 1, config: COMPACTED })
+    const writes: Array<[string, string | null, number]> = []
+    const write = async (round: number): Promise<void> => {
+      const producer = kafkaFor(broker).producer({ allowAutoTopicCreation: false })
+      await producer.connect()
+      const messages = Array.from({ length: 8 }, (_, k) => ({ key: `r${k}`, value: `rv${k}-${round}-${'t'.repeat(40)}` }))
+      const [res] = await producer.send({ topic, messages })
+      messages.forEach((m, i) => writes.push([m.key, m.value, Number(res.baseOffset) + i]))
+      await producer.send({ topic, messages: [{ key: 'filler', value: FILLER }] })
+      await producer.disconnect()
+    }
+    for (let round = 0; round < 4; round++) await write(round)
+    await broker.dispatcher.cleanNow()
+    const before = withoutFiller(await kcatAll(broker, topic))
+    assert.equal(before, latestView(writes))
+    await broker.close()
+
+    broker = await Broker.start({ dataDir: dir, port: 0, workers: 1 })
+    assert.equal(withoutFiller(await kcatAll(broker, topic)), before)
+    await write(4)
+    await broker.dispatcher.cleanNow()
+    assert.equal(withoutFiller(await kcatAll(broker, topic)), latestView(writes))
+  } finally {
+    await broker.close()
+    removeDir(dir)
+  }
+})
+
+restart.run()
+
 const memory = suite('compacted topics in memory')
 
 memory('a broker without a data dir compacts on the partition worker', async () => {
