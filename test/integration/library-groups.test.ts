@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { Broker, MillraceError, type Consumer, type ConsumerMessage } from '../../src/index.js'
 import { KafkaCode } from '../../src/protocol/error-codes.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
+import { kcat } from './kafka-wire.js'
 
 /** Fast heartbeats so rebalances settle in a fraction of a second; 6 s is the broker's minimum session. */
 const GROUP_OPTIONS = { heartbeatIntervalMs: 50, sessionTimeoutMs: 6000, rebalanceTimeoutMs: 5000, autoOffsetReset: 'earliest', maxWaitMs: 100 } as const
@@ -218,6 +219,29 @@ groups('a library consumer and a kafkajs consumer share one group', async ({ bro
     await pumpOurs.closeAndWait()
     await theirs.disconnect()
   }
+})
+
+groups('a kcat (librdkafka) member and a library member continue from each other\'s commits', async ({ broker }) => {
+  const topic = uniqueTopic('kcat-group')
+  const groupId = uniqueTopic('group-kcat')
+  await broker.createTopic({ topic, partitions: 2 })
+  await produce(broker, topic, 2, 5, 'k')
+  // auto.offset.reset rather than -o beginning: kcat applies -o to every assignment, over the committed offsets.
+  const kcatArgs = ['-b', broker.address!, '-G', groupId, '-X', 'auto.offset.reset=earliest', '-e', '-f', '%p:%o\n', '-X', 'client.id=kcat-member', topic]
+  const first = (await kcat(kcatArgs)).trim().split('\n').sort()
+  assert.equal(first, ['0:0', '0:1', '0:2', '0:3', '0:4', '1:0', '1:1', '1:2', '1:3', '1:4'])
+  // kcat commits on close: the library member starts where it stopped.
+  assert.equal((await broker.describeGroup(groupId)).offsets.map((o) => o.committedOffset), [5n, 5n])
+  await produce(broker, topic, 2, 2, 'l')
+  const ours = broker.consumer({ groupId, ...GROUP_OPTIONS })
+  ours.subscribe({ topics: [topic] })
+  const got: ConsumerMessage[] = []
+  await until('the two new records of each partition', async () => { got.push(...await ours.poll()); return got.length >= 4 })
+  assert.equal(got.map((m) => `${m.partition}:${m.offset}`).sort(), ['0:5', '0:6', '1:5', '1:6'])
+  await ours.close()
+  await produce(broker, topic, 2, 1, 'm')
+  const second = (await kcat(kcatArgs)).trim().split('\n').sort()
+  assert.equal(second, ['0:7', '1:7'])
 })
 
 groups.run()
