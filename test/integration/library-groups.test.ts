@@ -221,6 +221,25 @@ groups('a library consumer and a kafkajs consumer share one group', async ({ bro
   }
 })
 
+groups('the leader rebalances when a subscribed topic gains partitions or appears', async ({ broker }) => {
+  const topic = uniqueTopic('grows')
+  const later = uniqueTopic('later')
+  const groupId = uniqueTopic('group-grows')
+  await broker.createTopic({ topic, partitions: 1 })
+  const c = broker.consumer({ groupId, ...GROUP_OPTIONS })
+  const got: ConsumerMessage[] = []
+  c.subscribe({ topics: [topic, later] })
+  const p = pump(c, got)
+  await until('the first partition', () => partitionsOf(c).length === 1)
+  await broker.createPartitions({ topic, count: 3 })
+  await until('three partitions', () => c.assignment().find((tp) => tp.topic === topic)?.partitions.length === 3)
+  await broker.createTopic({ topic: later, partitions: 2 })
+  await until('the new topic', () => c.assignment().find((tp) => tp.topic === later)?.partitions.length === 2)
+  await produce(broker, later, 2, 1, 'late')
+  await until('records of the new topic', () => got.filter((m) => m.topic === later).length === 2)
+  await p.closeAndWait()
+})
+
 groups('a kcat (librdkafka) member and a library member continue from each other\'s commits', async ({ broker }) => {
   const topic = uniqueTopic('kcat-group')
   const groupId = uniqueTopic('group-kcat')
