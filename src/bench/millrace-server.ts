@@ -38,7 +38,8 @@ export async function startMillraceServer (options: BenchOptions, spawnedAt = pe
   const args = [MAIN_JS, 'start', '--port', '0', '--host', '127.0.0.1', ...storage]
   const profiling = options.profile !== undefined
   const child = profiling
-    ? spawn(clinicBin(), [options.profile!, '--dest', options.outDir, '--open', 'false', '--', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_INSIGHT: '1' } })
+    // Its own process group: clinic expects Ctrl+C, which reaches clinic and the broker together.
+    ? spawn(clinicBin(), [options.profile!, '--dest', options.outDir, '--open', 'false', '--', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_INSIGHT: '1' }, detached: true })
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const cleanUp = (): void => { child.kill('SIGKILL'); if (tempDir !== undefined) removeTempDir(tempDir) }
   process.once('exit', cleanUp)
@@ -48,7 +49,7 @@ export async function startMillraceServer (options: BenchOptions, spawnedAt = pe
   let reportPath: string | undefined
   const watch = (line: string): void => {
     output += line + '\n'
-    const html = /(\S+\.clinic-[\w-]+\.html)/.exec(line) ?? /(\S+\.html)\s*$/.exec(line)
+    const html = /(?:file:\/\/)?(\S+\.clinic-[\w-]+\.html)/.exec(line)
     if (html !== null) reportPath = html[1]
   }
   errLines.on('line', watch)
@@ -71,7 +72,8 @@ export async function startMillraceServer (options: BenchOptions, spawnedAt = pe
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-        child.kill('SIGINT')
+        if (profiling) process.kill(-child.pid!, 'SIGINT')
+        else child.kill('SIGINT')
         const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
         await exited
         clearTimeout(timer)

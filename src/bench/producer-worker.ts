@@ -15,7 +15,7 @@ export type ProducerWorkerMessage =
   | { type: 'done', records: number, busyMs: number }
   | { type: 'error', message: string }
 
-const PROGRESS_INTERVAL_MS = 100
+const PROGRESS_INTERVAL_MS = 25
 
 export async function runProducerWorker (port: MessagePort, data: ProducerWorkerData): Promise<void> {
   const post = (m: ProducerWorkerMessage): void => port.postMessage(m)

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { formatNumber as fmt } from './figures.js'
+import { FIGURES, formatNumber as fmt } from './figures.js'
 import type { BenchResult } from './result.js'
 
 const require = createRequire(import.meta.url)
@@ -60,7 +60,8 @@ export function renderHtml (result: BenchResult): string {
   }).join('\n')
   const first = result.targets.find((t) => Object.keys(t.summary).length > 0)
   const heads = first === undefined ? '' : Object.values(first.summary).map((s) => `<th>${escapeHtml(s.name)} (${escapeHtml(s.unit)})</th>`).join('')
-  const ratioRows = result.ratios.map((r) => `<tr><th>vs ${escapeHtml(r.peer)}</th>${Object.entries(r.ratios).map(([k, v]) => `<td>${escapeHtml(k)}: ${v.toFixed(2)}×</td>`).join('')}</tr>`).join('\n')
+  const figureName = (key: string): string => FIGURES[result.workload].find((f) => f.key === key)?.name ?? key
+  const ratioRows = result.ratios.map((r) => `<tr><th>vs ${escapeHtml(r.peer)}</th>${Object.entries(r.ratios).map(([k, v]) => `<td>${escapeHtml(figureName(k))}: ${v.toFixed(2)}×</td>`).join('')}</tr>`).join('\n')
   const settings = Object.entries(result.settings).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`).join('')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -122,6 +122,8 @@ export async function runWorkload (opened: OpenedDriver, options: BenchOptions, 
       result.produced = outcome.records
       result.producerBusySec = outcome.busyMs === undefined ? undefined : outcome.busyMs / 1000
       expected.count = outcome.records
+      // Consumers that already have everything may be blocked waiting for more: release them.
+      if (meter.consumed >= expected.count) abort.abort()
     }
     if (consuming !== undefined) result.consumed = await Promise.race([consuming, guard.promise])
     meter.stop()
