@@ -10,6 +10,7 @@
  * share groups with one set of rules. Its loop runs in the background; the consumer waits on
  * `whenStable()`, which rejects once the loop hits an error it cannot recover from.
  */
+import { channel } from 'node:diagnostics_channel'
 import { MillraceError } from '../../errors.js'
 import { KafkaCode, errorName } from '../../protocol/error-codes.js'
 import {
@@ -27,6 +28,9 @@ const HEARTBEAT_VERSION = 4
 const LEAVE_GROUP_VERSION = 5
 const OFFSET_COMMIT_VERSION = 8
 const OFFSET_FETCH_VERSION = 7
+/** Published when this member gets the partitions of a new generation. */
+const rebalanceChannel = channel('millrace:group:rebalance')
+
 /** Pause before retrying a request the coordinator could not take yet (loading, not available). */
 const RETRY_BACKOFF_MS = 100
 
@@ -199,6 +203,9 @@ export class GroupMember {
       if (sync.errorCode !== KafkaCode.NONE) throw kafkaError(`syncing group '${o.groupId}'`, sync.errorCode)
       this.#assignment = decodeAssignment(sync.assignment).assignedPartitions
       await this.#hooks.assigned(this.#assignment)
+      if (rebalanceChannel.hasSubscribers) {
+        rebalanceChannel.publish({ groupId: o.groupId, memberId: this.#memberId, generationId: this.#generationId, protocol: this.#protocol, leader: this.#leader, assignment: this.#assignment })
+      }
       return
     }
   }

@@ -3,6 +3,7 @@
  * reaction to each error code, without a broker.
  */
 import { suite } from 'uvu'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import * as assert from 'uvu/assert'
 import { GroupMember, type GroupMemberHooks } from '../../../../src/client/group/group-member.js'
 import { rangeAssignor } from '../../../../src/client/group/assignors.js'
@@ -105,9 +106,14 @@ const member = suite<Ctx>('group member loop')
 member.after.each(async (ctx) => { await ctx.member?.close() })
 
 member('rejoins with the id from MEMBER_ID_REQUIRED, leads, assigns every partition, then heartbeats', async (ctx) => {
+  const published: unknown[] = []
+  const listener = (message: unknown): void => { published.push(message) }
+  subscribe('millrace:group:rebalance', listener)
   const m = start(ctx)
   m.subscribe(['t', 'missing'])
   await m.whenStable()
+  unsubscribe('millrace:group:rebalance', listener)
+  assert.equal(published, [{ groupId: 'g', memberId: 'member-1', generationId: 1, protocol: 'range', leader: true, assignment: [{ topic: 't', partitions: [0, 1, 2] }] }])
   assert.equal(ctx.coord.calls.slice(0, 3), ['join:', 'join:member-1', 'sync:1'])
   assert.equal(decodeSubscription(ctx.coord.joins[1].protocols[0].metadata).topics, ['t', 'missing'])
   assert.is(ctx.coord.joins[1].protocolType, 'consumer')
