@@ -188,38 +188,61 @@ groups('bad arguments to the group admin methods', async ({ broker }) => {
   }
 })
 
-groups('a library consumer and a kafkajs consumer share one group', async ({ broker }) => {
-  const topic = uniqueTopic('mixed')
-  const groupId = uniqueTopic('group-mixed')
-  await broker.createTopic({ topic, partitions: 4 })
-  await produce(broker, topic, 4, 5, 'm')
-  const kafka = new Kafka({ clientId: 'kafkajs-member', brokers: [broker.address!], logLevel: logLevel.NOTHING })
-  const theirs = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 100, rebalanceTimeout: 5000, maxWaitTimeInMs: 100 })
-  const gotTheirs: Array<{ partition: number, value: string }> = []
-  await theirs.connect()
-  await theirs.subscribe({ topics: [topic], fromBeginning: true })
-  let theirAssignment: number[] = []
-  theirs.on(theirs.events.GROUP_JOIN, (e) => { theirAssignment = (e.payload.memberAssignment[topic] ?? []).slice().sort() })
-  await theirs.run({ eachMessage: async ({ partition, message }) => { gotTheirs.push({ partition, value: message.value!.toString() }) } })
-  const ours = broker.consumer({ groupId, clientId: 'library-member', ...GROUP_OPTIONS })
-  const gotOurs: ConsumerMessage[] = []
-  ours.subscribe({ topics: [topic] })
-  const pumpOurs = pump(ours, gotOurs)
-  try {
-    await until('both members hold partitions', () => partitionsOf(ours).length === 2 && theirAssignment.length === 2, 30_000)
-    assert.equal([...partitionsOf(ours), ...theirAssignment].sort(), [0, 1, 2, 3])
-    const d = await broker.describeGroup(groupId)
-    assert.is(d.protocol, 'RoundRobinAssigner')
-    assert.equal(d.members.map((m) => m.clientId).sort(), ['kafkajs-member', 'library-member'])
-    await produce(broker, topic, 4, 3, 'n')
-    await until('every new record reaches its partition owner', () => gotOurs.filter((m) => m.value!.toString().startsWith('n')).length + gotTheirs.filter((m) => m.value.startsWith('n')).length === 12, 30_000)
-    assert.ok(gotOurs.filter((m) => m.value!.toString().startsWith('n')).every((m) => partitionsOf(ours).includes(m.partition)))
-    assert.ok(gotTheirs.filter((m) => m.value.startsWith('n')).every((m) => theirAssignment.includes(m.partition)))
-  } finally {
-    await pumpOurs.closeAndWait()
-    await theirs.disconnect()
-  }
-})
+// Whoever joins first leads: kafkajs runs its own assigner over our subscription, or we run ours and kafkajs reads our assignment.
+for (const libraryFirst of [false, true]) {
+  groups(`a library consumer and a kafkajs consumer share one group (${libraryFirst ? 'library' : 'kafkajs'} leads)`, async ({ broker }) => {
+    const topic = uniqueTopic('mixed')
+    const groupId = uniqueTopic('group-mixed')
+    await broker.createTopic({ topic, partitions: 4 })
+    await produce(broker, topic, 4, 5, 'm')
+    const kafka = new Kafka({ clientId: 'kafkajs-member', brokers: [broker.address!], logLevel: logLevel.NOTHING })
+    const theirs = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 100, rebalanceTimeout: 5000, maxWaitTimeInMs: 100 })
+    const gotTheirs: Array<{ partition: number, value: string }> = []
+    let theirAssignment: number[] = []
+    let theirLeader = false
+    const startTheirs = async (): Promise<void> => {
+      await theirs.connect()
+      await theirs.subscribe({ topics: [topic], fromBeginning: true })
+      theirs.on(theirs.events.GROUP_JOIN, (e) => {
+        theirAssignment = (e.payload.memberAssignment[topic] ?? []).slice().sort()
+        theirLeader = e.payload.isLeader
+      })
+      await theirs.run({ eachMessage: async ({ partition, message }) => { gotTheirs.push({ partition, value: message.value!.toString() }) } })
+    }
+    const ours = broker.consumer({ groupId, clientId: 'library-member', ...GROUP_OPTIONS })
+    const gotOurs: ConsumerMessage[] = []
+    let pumpOurs: ReturnType<typeof pump> | null = null
+    const startOurs = (): void => {
+      ours.subscribe({ topics: [topic] })
+      pumpOurs = pump(ours, gotOurs)
+    }
+    try {
+      if (libraryFirst) {
+        startOurs()
+        await until('the library member alone', () => partitionsOf(ours).length === 4)
+        await startTheirs()
+      } else {
+        await startTheirs()
+        await until('the kafkajs member alone', () => theirAssignment.length === 4)
+        startOurs()
+      }
+      await until('both members hold partitions', () => partitionsOf(ours).length === 2 && theirAssignment.length === 2, 30_000)
+      assert.equal([...partitionsOf(ours), ...theirAssignment].sort(), [0, 1, 2, 3])
+      assert.is(theirLeader, !libraryFirst)
+      const d = await broker.describeGroup(groupId)
+      assert.is(d.protocol, 'RoundRobinAssigner')
+      assert.equal(d.members.map((m) => m.clientId).sort(), ['kafkajs-member', 'library-member'])
+      await produce(broker, topic, 4, 3, 'n')
+      await until('every new record reaches its partition owner', () => gotOurs.filter((m) => m.value!.toString().startsWith('n')).length + gotTheirs.filter((m) => m.value.startsWith('n')).length === 12, 30_000)
+      assert.ok(gotOurs.filter((m) => m.value!.toString().startsWith('n')).every((m) => partitionsOf(ours).includes(m.partition)))
+      assert.ok(gotTheirs.filter((m) => m.value.startsWith('n')).every((m) => theirAssignment.includes(m.partition)))
+    } finally {
+      if (pumpOurs !== null) await (pumpOurs as ReturnType<typeof pump>).closeAndWait()
+      else await ours.close()
+      await theirs.disconnect()
+    }
+  })
+}
 
 groups('the leader rebalances when a subscribed topic gains partitions or appears', async ({ broker }) => {
   const topic = uniqueTopic('grows')
