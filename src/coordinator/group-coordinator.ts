@@ -256,6 +256,8 @@ export class GroupCoordinator implements CoordinatorApi {
     } else {
       group.inInitialDelay = false
       group.joinTimer = setTimeout(() => this.#completeJoin(group), group.rebalanceTimeoutMs())
+      // Everyone may be in already (or nobody left): then the rebalance completes now.
+      this.#tryCompleteJoin(group)
     }
   }
 

@@ -217,8 +217,8 @@ groups('leave: the group rebalances; the last member leaving empties it', async 
   const v0 = await c.leaveGroup({ groupId: 'g', memberId: leader }, 0)
   assert.is(v0.errorCode, 0)
   const described = await c.describeGroups({ groups: ['g'], includeAuthorizedOperations: false }, 5)
-  assert.is(described.groups[0].groupState, 'PreparingRebalance')
-  await sleep(20)
+  assert.is(described.groups[0].groupState, 'Empty', 'the last member gone, the group is empty at once')
+  assert.is(described.groups[0].members.length, 0)
   c.close()
 })
 
