@@ -298,6 +298,12 @@ export class GroupCoordinator implements CoordinatorApi {
     group.protocolName = group.selectProtocol()
     if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value ?? null
     group.transition(GroupState.CompletingRebalance, now)
+    // A leader that never sends its assignment must not hold the group forever.
+    const generation = group.generationId
+    group.joinTimer = setTimeout(() => {
+      group.joinTimer = null
+      if (group.is(GroupState.CompletingRebalance) && group.generationId === generation) this.#prepareRebalance(group)
+    }, group.rebalanceTimeoutMs())
     for (const member of group.members.values()) {
       const respond = member.awaitingJoin
       if (respond === null) continue
@@ -360,6 +366,7 @@ export class GroupCoordinator implements CoordinatorApi {
           return
         }
         group.transition(GroupState.Stable, this.#now())
+        if (group.joinTimer !== null) { clearTimeout(group.joinTimer); group.joinTimer = null }
         for (const m of group.members.values()) {
           if (m.awaitingSync === null) continue
           const waiter = m.awaitingSync

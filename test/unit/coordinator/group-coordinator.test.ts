@@ -206,6 +206,19 @@ groups('a member that stops heartbeating is removed; the rest rebalance without 
   c.close()
 })
 
+groups('a leader that never syncs: after the rebalance timeout the group rebalances again', async () => {
+  const c = open()
+  const timeouts = { rebalanceTimeoutMs: 120 }
+  const a = await joinNew(c, 'slow', timeouts)
+  const b = await joinNew(c, 'slow', timeouts)
+  const [ja, jb] = await Promise.all([a.joined, b.joined])
+  const follower = ja.leader === a.memberId ? b.memberId : a.memberId
+  const parked = sync(c, 'slow', follower, ja.generationId)
+  assert.is((await parked).errorCode, KafkaCode.REBALANCE_IN_PROGRESS, 'the parked follower is told to rejoin')
+  assert.is(await heartbeat(c, 'slow', follower, jb.generationId), KafkaCode.REBALANCE_IN_PROGRESS)
+  c.close()
+})
+
 groups('leave: the group rebalances; the last member leaving empties it', async () => {
   const c = open()
   const { leader, follower, generation } = await stableGroupOfTwo(c, 'g')
