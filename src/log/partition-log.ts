@@ -121,6 +121,8 @@ export class PartitionLog {
   #lastCheckpointMs: number
   /** The log end offset at the last fsync of the active segment. */
   #syncedOffset: number
+  #deferSync = false
+  #syncOwed = false
   #unflushedMessages: number
   #lastFlushMs: number
   #totalBytes: number
@@ -281,7 +283,9 @@ export class PartitionLog {
     this.#unflushedMessages += count
 
     let synced = false
-    if (this.#unflushedMessages >= config.flushMessages) {
+    if (this.#unflushedMessages >= config.flushMessages && this.#deferSync) {
+      this.#syncOwed = true
+    } else if (this.#unflushedMessages >= config.flushMessages) {
       try {
         this.#syncForAcks()
       } catch {
@@ -341,6 +345,22 @@ export class PartitionLog {
     if (!this.#dirDirty) return
     this.#store.syncDir()
     this.#dirDirty = false
+  }
+
+  /**
+   * Group commit: with `deferSync` set, an append that reaches flush.messages leaves its fsync
+   * owed, and the owner pays it once for a whole burst of appends with `syncOwed()` before it
+   * acknowledges any of them. One fsync then covers every producer whose batch came in the burst.
+   */
+  set deferSync (on: boolean) { this.#deferSync = on }
+  get owesSync (): boolean { return this.#syncOwed }
+
+  /** Pays a deferred fsync; throws when it fails (the appends it covers must not be acknowledged). */
+  syncOwed (): void {
+    if (!this.#syncOwed) return
+    this.#syncOwed = false
+    this.#syncForAcks()
+    this.#lastFlushMs = this.#now()
   }
 
   /** fsyncs every segment with unsynced bytes (rolled ones first), log data only for the active one. */

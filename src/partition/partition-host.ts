@@ -87,6 +87,8 @@ class PartitionActor {
 export class PartitionHost implements PartitionControl {
   readonly #options: PartitionHostOptions
   readonly #actors = new Map<number, PartitionActor>()
+  /** Logs whose appends in the current burst wait for one fsync (group commit). */
+  readonly #owingSync = new Set<PartitionLog>()
   readonly #requests: RingReader
   readonly #responses: RingWriter
   readonly #in: DataView
@@ -161,13 +163,24 @@ export class PartitionHost implements PartitionControl {
       handled++
       // Answers are published in bursts (one store and at most one wake-up per burst), but
       // never held back long while requests keep coming.
-      if ((handled & (PUBLISH_EVERY_FRAMES - 1)) === 0) this.#responses.flush()
+      if ((handled & (PUBLISH_EVERY_FRAMES - 1)) === 0) this.#publish()
     }
     if (handled > 0) {
-      this.#responses.flush()
+      this.#publish()
       reader.release()
     }
     return handled
+  }
+
+  /**
+   * Publishes the answers staged so far, after the one fsync that the burst's appends to
+   * flush.messages topics owe (group commit). A failed fsync throws out of the pump: the worker
+   * dies with its answers unpublished, and the dispatcher restarts it.
+   */
+  #publish (): void {
+    for (const log of this.#owingSync) log.syncOwed()
+    this.#owingSync.clear()
+    this.#responses.flush()
   }
 
   /** Reserves a response frame, waiting (bounded, repeatedly) while the dispatcher catches up. */
@@ -177,6 +190,9 @@ export class PartitionHost implements PartitionControl {
       const at = writer.reserve(bytes)
       if (at >= 0) return at
       if (this.#closed) return -1
+      // Waiting publishes what is staged: pay the burst's fsync first.
+      for (const log of this.#owingSync) log.syncOwed()
+      this.#owingSync.clear()
       writer.waitForSpaceSync(bytes, WAIT_MS)
     }
   }
@@ -208,6 +224,7 @@ export class PartitionHost implements PartitionControl {
     const epoch = this.#in.getInt32(at + kArg, true)
     const log = actor.log
     const result = log.append(payload, epoch >= 0 ? epoch : actor.leaderEpoch)
+    if (log.owesSync) this.#owingSync.add(log)
     // One replica: the high watermark follows the log end offset as soon as the append is done.
     if (result.status === LogStatus.Ok) log.setHighWatermark(log.logEndOffset)
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
@@ -298,6 +315,7 @@ export class PartitionHost implements PartitionControl {
       writeTopicConfig(dir, spec.overrides)
     }
     const log = PartitionLog.open({ dir, config })
+    log.deferSync = true
     log.setHighWatermark(log.logEndOffset)
     const actor = new PartitionActor(spec, dir, log)
     this.#actors.set(spec.id, actor)

@@ -513,6 +513,27 @@ faults('a failed fsync under flush.messages=1 rolls the append back', () => {
   assert.is(again.baseOffset, 1)
 })
 
+faults('group commit: deferred appends owe one fsync, paid by syncOwed; a failed one throws', () => {
+  const store = new MemoryStore()
+  const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({ 'flush.messages': '1' }), store })
+  log.deferSync = true
+  const first = log.append(makeBatch(), 0)
+  const second = log.append(makeBatch(), 0)
+  assert.equal([first.synced, second.synced], [false, false], 'nothing synced inside the burst')
+  assert.ok(log.owesSync)
+  // A fault queued now hits the burst's single fsync, not an append.
+  store.injectFault({ op: 'sync' })
+  assert.throws(() => log.syncOwed(), /injected fault/)
+  assert.not.ok(log.owesSync, 'the owner decides what happens to a burst whose fsync failed')
+  const third = log.append(makeBatch(), 0)
+  assert.is(third.baseOffset, 2)
+  log.syncOwed()
+  assert.not.ok(log.owesSync)
+  log.syncOwed()
+  assert.is(log.maybeFlush(Date.now()), LogStatus.Ok)
+  log.close()
+})
+
 faults('a roll that cannot create its files fails the append and nothing else', () => {
   const store = new MemoryStore()
   const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({ 'segment.bytes': '200' }), store })
