@@ -43,10 +43,10 @@ export async function createKafkaTopic (client: KafkaClient, topic: string, part
     throw new Error(`cannot create topic '${topic}': ${result === undefined ? 'empty response' : describeKafkaError(result.errorCode, result.errorMessage)}`)
   }
   // A broker may answer before every partition has a leader: wait until Metadata shows them.
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 1000; i++) {
     const info = await client.topic(topic).catch(() => undefined)
     if (info !== undefined && info.partitions.length === partitions && info.partitions.every((p) => p.leaderId >= 0)) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 5))
   }
   throw new Error(`topic '${topic}' has no leader for every partition after 5 s`)
 }
@@ -120,7 +120,7 @@ export async function runKafkaProducer (client: KafkaClient, spec: ProduceSpec, 
   const quota = spec.quota ?? Infinity
   const state = { sent: 0, acked: 0 }
   const lanes = await Promise.all([...byLeader].map(async ([leaderId, partitions]) => ({ conn: await client.leader(leaderId), partitions })))
-  const laneShare = (lane: number): number => Math.ceil(quota / lanes.length) - (lane < lanes.length - 1 ? 0 : Math.ceil(quota / lanes.length) * lanes.length - quota)
+  const laneShare = (lane: number): number => quota === Infinity ? Infinity : Math.floor(quota / lanes.length) + (lane < quota % lanes.length ? 1 : 0)
   if (spec.rate === undefined) {
     await Promise.all(lanes.map(async (lane, i) => await flatOut(lane.conn, topic, lane.partitions, laneShare(i), deadline, spec, build, state, onAcked)))
   } else {

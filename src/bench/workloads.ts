@@ -80,8 +80,8 @@ export async function runWorkload (opened: OpenedDriver, options: BenchOptions, 
   const topic = topicName(options.workload, run)
   const partitions = options.partitions
   const meter = new Meter(onSample)
-  const cpu0 = ownCpuSec()
-  const broker0 = driver.pid === undefined ? undefined : processSnapshot(driver.pid)
+  let cpu0 = ownCpuSec()
+  let broker0 = driver.pid === undefined ? undefined : processSnapshot(driver.pid)
   const abort = new AbortController()
   const guard = stallGuard(meter, () => meter.produced + meter.consumed, abort)
   let t0 = 0
@@ -110,6 +110,11 @@ export async function runWorkload (opened: OpenedDriver, options: BenchOptions, 
     const histogram = options.workload === 'latency' ? new LatencyHistogram() : undefined
     const consume = consumes ? await driver.prepareConsume({ topic, partitions, expected, signal: abort.signal, histogram, meter }) : undefined
     const produce = produces ? await driver.prepareProduce(produceJob) : undefined
+    // CPU is counted from here: filling the topic for a consume run is not part of the figure.
+    if (options.workload !== 'startup') {
+      cpu0 = ownCpuSec()
+      broker0 = driver.pid === undefined ? undefined : processSnapshot(driver.pid)
+    }
     t0 = performance.now()
     meter.start()
     let produceSeconds = 0

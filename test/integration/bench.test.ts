@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Broker } from '../../src/broker.js'
 import { parseBenchArgs } from '../../src/bench/options.js'
 import { runBenchmark } from '../../src/bench/run.js'
 import type { BenchResult } from '../../src/bench/result.js'
@@ -94,6 +95,38 @@ bench('consume and mixed runs read back every record produced', async () => {
     assert.is(run.produced, 3000, workload)
     assert.is(run.consumed, 3000, workload)
     assert.ok(run.consumeRate! > 0)
+  }
+})
+
+bench('over TCP (--brokers): timed produce, mixed with producer threads, latency and consume', async () => {
+  const broker = await Broker.start({ dataDir: null, port: 0 })
+  try {
+    const brokers = broker.address!
+    const timed = parseBenchArgs(['produce', '--brokers', brokers, '--duration', '0.3', '--batch-size', '8192', '--runs', '1', '--out', dir, '--no-progress'])
+    const produced = readResult((await runBenchmark(timed, sink())).files.jsonPath).targets[0]
+    assert.is(produced.label, `kafka at ${brokers}`)
+    assert.ok(produced.runs[0].produced > 0)
+    assert.ok(produced.runs[0].seconds >= 0.3)
+    assert.ok(produced.runs[0].producerBusySec! > 0)
+
+    const mixed = parseBenchArgs(['mixed', '--brokers', brokers, '--records', '4001', '--partitions', '3', '--producers', '2', '--consumers', '2',
+      '--batch-size', '4096', '--runs', '1', '--out', dir, '--no-progress'])
+    const m = readResult((await runBenchmark(mixed, sink())).files.jsonPath).targets[0].runs[0]
+    assert.is(m.produced, 4001)
+    assert.is(m.consumed, 4001)
+
+    const latency = parseBenchArgs(['latency', '--brokers', brokers, '--records', '300', '--rate', '3000', '--runs', '1', '--out', dir, '--no-progress'])
+    const l = readResult((await runBenchmark(latency, sink())).files.jsonPath).targets[0].runs[0]
+    assert.is(l.latency!.count, 300)
+    assert.ok(l.latency!.p50 > 0)
+
+    const consume = parseBenchArgs(['consume', '--brokers', brokers, '--records', '2500', '--compression', 'lz4', '--runs', '1', '--out', dir, '--no-progress'])
+    const c = readResult((await runBenchmark(consume, sink())).files.jsonPath).targets[0].runs[0]
+    assert.is(c.consumed, 2500)
+    // The topics a run creates are deleted after it.
+    assert.equal(broker.listTopics().filter((t) => t.startsWith('bench-')), [])
+  } finally {
+    await broker.close()
   }
 })
 
