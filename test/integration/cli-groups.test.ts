@@ -5,29 +5,9 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { Broker, type Consumer } from '../../src/index.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
-/** Backstop so a hung CLI fails the test instead of hanging the suite. */
-const CHILD_KILL_MS = 60_000
-
-interface Run { code: number | null, stdout: string, stderr: string }
-
-function millrace (args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_KILL_MS)
-    child.once('error', reject)
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
-  })
-}
+import { millrace, type CliRun as Run } from '../helpers/cli.js'
 
 function ok (run: Run, what: string): string {
   assert.is(run.code, 0, `${what}: exit ${run.code}, stderr: ${run.stderr}`)

@@ -5,33 +5,12 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { Broker } from '../../src/index.js'
 import { partitionForKey } from '../../src/client/partitioner.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
+import { millrace, type CliRun as Run } from '../helpers/cli.js'
 import { kcat } from './kafka-wire.js'
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
-/** Backstop so a hung CLI fails the test instead of hanging the suite. */
-const CHILD_KILL_MS = 60_000
-
-interface Run { code: number | null, stdout: string, stderr: string }
-
-function millrace (args: string[], input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_KILL_MS)
-    child.once('error', reject)
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
-    child.stdin.end(input)
-  })
-}
 
 /** A port nothing listens on: bound once by the OS, then released. */
 function freePort (): Promise<number> {
