@@ -51,7 +51,8 @@ export class EmbeddedDriver implements Driver {
 
   #producer (): Producer {
     const o = this.#options
-    return this.#broker.producer({ acks: o.acks as 0 | 1 | -1, batchSize: o.batchBytes, lingerMs: o.lingerMs, compression: COMPRESSION_NAMES[o.compression] })
+    // No linger in the producer: each send already carries a full batch, or at a rate what one tick gathered.
+    return this.#broker.producer({ acks: o.acks as 0 | 1 | -1, batchSize: o.batchBytes, lingerMs: 0, compression: COMPRESSION_NAMES[o.compression] })
   }
 
   async prepareProduce (job: ProduceJob): Promise<() => Promise<ProduceOutcome>> {
