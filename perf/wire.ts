@@ -219,6 +219,36 @@ async function kafkajsProduce (broker: BrokerProcess, topic: string): Promise<Sa
   }
 }
 
+/** A kafkajs group consumer (one member, a fresh group) reading the topic from the beginning; eachBatch counts records. */
+async function kafkajsConsume (broker: BrokerProcess, topic: string): Promise<Sample> {
+  let count = 0
+  const sample = await measure(broker, async () => {
+    const cpu0 = process.cpuUsage()
+    const consumer = kafkaFor(broker.port).consumer({ groupId: `bench-wire-${Date.now()}`, maxWaitTimeInMs: 100 })
+    let finished!: () => void
+    const all = new Promise<void>((resolve) => { finished = resolve })
+    try {
+      await consumer.connect()
+      await consumer.subscribe({ topics: [topic], fromBeginning: true })
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          count += batch.messages.length
+          if (count >= RECORDS) finished()
+        }
+      })
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([all, new Promise((resolve) => { timer = setTimeout(resolve, CLIENT_TIMEOUT_MS) })])
+      clearTimeout(timer)
+    } finally {
+      await consumer.disconnect()
+    }
+    const cpu = process.cpuUsage(cpu0)
+    return (cpu.user + cpu.system) / 1e6
+  })
+  check('kafkajs consume count', count)
+  return sample
+}
+
 /** Fetch v11 from offset 0 to the high watermark of every partition, one request in flight, 1 MiB per partition. */
 async function nodeFetchLoop (broker: BrokerProcess, topic: string): Promise<Sample> {
   let count = 0
@@ -313,11 +343,11 @@ async function main (): Promise<void> {
   print(`kcat produce: ${kcatProduceArgs(0, 'T').join(' ').replace('127.0.0.1:0', '127.0.0.1:PORT')} < <file of ${RECORDS} lines of ${VALUE_BYTES} chars>`)
   print(`kcat consume: ${kcatConsumeArgs(0, 'T').join(' ').replace('127.0.0.1:0', '127.0.0.1:PORT').replace('\\n', "'\\n'")}  (counts lines)`)
   print(`kafkajs produce: producer.send() of ${KAFKAJS_SEND} messages, ${KAFKAJS_IN_FLIGHT} in flight, acks=1, no compression`)
-  print('kafkajs consume: not measured (its consumer needs consumer groups, not served yet); a Node raw Fetch loop instead')
+  print('kafkajs consume: a group consumer (one member, fresh group) from the beginning, eachBatch counting; and a Node raw Fetch loop')
   print('goals (native client): produce ≥ 1,000,000 records/s, consume ≥ 2,000,000 records/s')
   print()
 
-  const samples = { kcatProduce: [] as Sample[], kcatConsume: [] as Sample[], kafkajsProduce: [] as Sample[], nodeFetch: [] as Sample[] }
+  const samples = { kcatProduce: [] as Sample[], kcatConsume: [] as Sample[], kafkajsProduce: [] as Sample[], kafkajsConsume: [] as Sample[], nodeFetch: [] as Sample[] }
   try {
     for (let run = 0; run < RUNS; run++) {
       const broker = await startBroker()
@@ -328,6 +358,7 @@ async function main (): Promise<void> {
         samples.kcatConsume.push(await kcatConsume(broker, 'kcat'))
         samples.kafkajsProduce.push(await kafkajsProduce(broker, 'kafkajs'))
         check('kafkajs produce high watermark', await highWatermark(broker.port, 'kafkajs'))
+        samples.kafkajsConsume.push(await kafkajsConsume(broker, 'kafkajs'))
         samples.nodeFetch.push(await nodeFetchLoop(broker, 'kafkajs'))
       } finally {
         await stopBroker(broker)
@@ -340,6 +371,7 @@ async function main (): Promise<void> {
   report('kcat produce (acks=1)', samples.kcatProduce)
   report('kcat consume (-e, from the beginning)', samples.kcatConsume)
   report('kafkajs produce (acks=1)', samples.kafkajsProduce)
+  report('kafkajs consume (group, eachBatch)', samples.kafkajsConsume)
   report('Node raw Fetch loop (project codec, 1 in flight)', samples.nodeFetch)
   print()
   print('Record counts checked: consumer counts and high watermarks (ListOffsets) equal the records sent.')
