@@ -18,7 +18,7 @@ import { buildResult, summaryTable, targetResult, type BenchResult, type TargetR
 import { renderHtml } from './report-html.js'
 import { runWorkload, type OpenedDriver, type RunResult } from './workloads.js'
 
-interface Target {
+export interface Target {
   label: string
   kind: 'millrace' | 'peer'
   open: () => Promise<OpenedDriver & { close: () => Promise<string | undefined> }>
@@ -86,12 +86,12 @@ function millraceTarget (options: BenchOptions): Target {
 }
 
 /** The peers' targets, and a message for each one that cannot run here. */
-async function peerTargets (options: BenchOptions): Promise<{ targets: Target[], skipped: string[] }> {
+export async function peerTargets (options: BenchOptions, find: (name: string) => string | undefined = findBinary): Promise<{ targets: Target[], skipped: string[] }> {
   const targets: Target[] = []
   const skipped: string[] = []
   for (const name of options.vs) {
     const need = PEER_INSTALL[name]
-    const binary = findBinary(need.binary)
+    const binary = find(need.binary)
     if (binary === undefined) { skipped.push(`${name}: ${need.binary} is not installed (install it with '${need.install}')`); continue }
     try {
       await import(need.module)
