@@ -314,6 +314,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         throw new MillraceError('MR_ERR_INVALID_OPTION', 'the consumer has no assigned partitions; call assign() or subscribe() first')
       }
       const positions = this.#positions
+      const watched = positions.map((pos) => pos.p)
+      const seen = this.#dispatcher.appendCounts(watched)
       const rounds = await Promise.all(positions.map((pos) => this.#fetchOne(pos)))
       // A rebalance during the fetch gave these partitions away: what was read is not ours to
       // return, and positions move only here, so a commit never covers records not returned.
@@ -326,7 +328,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         for (const m of round.messages) out.push(m)
       }
       if (out.length > 0 || this.#maxWaitMs === 0) return out
-      await this.#dispatcher.waitForData(positions.map((pos) => pos.p), this.#maxWaitMs)
+      await this.#dispatcher.waitForData(watched, this.#maxWaitMs, seen)
     }
   }
 

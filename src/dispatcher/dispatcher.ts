@@ -348,7 +348,10 @@ export class Dispatcher {
   async append (p: PartitionState, batches: Uint8Array): Promise<PartitionAnswer> {
     const answer = p.online ? await this.#links[p.worker].append(p.id, p.leaderEpoch, batches) : offline()
     this.#observe(p, answer)
-    if (answer.status === LogStatus.Ok) this.#wake(p.id)
+    if (answer.status === LogStatus.Ok) {
+      p.appends++
+      this.#wake(p.id)
+    }
     return answer
   }
 
@@ -377,12 +380,19 @@ export class Dispatcher {
     p.logEndOffset = answer.logEndOffset
   }
 
+  /** What a long-poll saw before it read: pass it to `waitForData`. */
+  appendCounts (partitions: readonly PartitionState[]): number[] {
+    return partitions.map((p) => p.appends)
+  }
+
   /**
    * Resolves when an append lands on one of `partitions`, or after `maxWaitMs`: the wait of a
-   * Fetch long-poll. The caller re-reads afterwards.
+   * Fetch long-poll. The caller re-reads afterwards. `seen` (from `appendCounts` before the
+   * read) closes the window between the read and this call: an append in it ends the wait at once.
    */
-  waitForData (partitions: readonly PartitionState[], maxWaitMs: number): Promise<void> {
+  waitForData (partitions: readonly PartitionState[], maxWaitMs: number, seen?: readonly number[]): Promise<void> {
     if (maxWaitMs <= 0 || this.#closed) return Promise.resolve()
+    if (seen !== undefined && partitions.some((p, i) => p.appends !== seen[i])) return Promise.resolve()
     return new Promise((resolve) => {
       const ids = partitions.map((p) => p.id)
       const waiter: Waiter = { resolve: () => {}, timer: undefined as unknown as NodeJS.Timeout, ids }

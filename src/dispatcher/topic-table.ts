@@ -16,6 +16,8 @@ export interface PartitionState {
   logEndOffset: number
   /** False while its worker restarts and recovers it. */
   online: boolean
+  /** Counts successful appends: a long-poll compares it to what it saw before reading. */
+  appends: number
 }
 
 export interface TopicState {
@@ -58,7 +60,8 @@ export class TopicTable {
       logStartOffset: 0,
       highWatermark: 0,
       logEndOffset: 0,
-      online: false
+      online: false,
+      appends: 0
     }
     topic.partitions[partition] = state
     this.#byId.set(state.id, state)

@@ -76,8 +76,10 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
   const deadline = Date.now() + Math.max(0, req.maxWaitMs)
   const maxBytes = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER
 
+  const watched = groups.flatMap((g) => g.wanted.map((w) => w.p)).filter((p): p is PartitionState => p !== undefined)
   let results: PartitionData[][]
   for (;;) {
+    const seen = dispatcher.appendCounts(watched)
     results = await Promise.all(groups.map((g) => Promise.all(g.wanted.map((w) =>
       readOne(dispatcher, w, isolation, Math.max(0, Math.min(w.request.partitionMaxBytes, maxBytes)), unknownCode)))))
     const flat = results.flat()
@@ -87,8 +89,7 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
     if (total >= req.minBytes || anyError || remaining <= 0 || flat.length === 0) break
     let stop = false
     const stopped = ctx.stopWaiting.then(() => { stop = true })
-    const partitions = groups.flatMap((g) => g.wanted.map((w) => w.p!))
-    await Promise.race([dispatcher.waitForData(partitions, remaining), stopped])
+    await Promise.race([dispatcher.waitForData(watched, remaining, seen), stopped])
     if (stop) break
   }
 
