@@ -9,7 +9,7 @@ import { invalidOption } from '../errors.js'
 export interface BrokerOptions {
   /** Where partition directories live; `null` keeps everything in memory. Default './data'. */
   dataDir?: string | null
-  /** Partition worker threads. Default: one per core. */
+  /** Partition worker threads. Default: one per core but one (at least one). */
   workers?: number
   /** Bytes of each dispatcher↔worker ring (one per direction), a power of two. */
   ringBytes?: number
@@ -119,7 +119,8 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
   for (const [key, value] of Object.entries(topicDefaults)) {
     if (typeof value !== 'string') throw invalidOption(`options.topicDefaults['${key}']`, 'must be a string')
   }
-  const workers = integer('options.workers', optional(options.workers, availableParallelism()), 1, 256)
+  // The dispatcher (sockets, framing, routing) keeps a core of its own: one worker per remaining core.
+  const workers = integer('options.workers', optional(options.workers, Math.max(1, availableParallelism() - 1)), 1, 256)
   const groupMinSessionTimeoutMs = integer('options.groupMinSessionTimeoutMs', optional(options.groupMinSessionTimeoutMs, 6_000), 1)
   const groupMaxSessionTimeoutMs = integer('options.groupMaxSessionTimeoutMs', optional(options.groupMaxSessionTimeoutMs, 1_800_000), 1)
   if (groupMaxSessionTimeoutMs < groupMinSessionTimeoutMs) throw invalidOption('options.groupMaxSessionTimeoutMs', 'must not be below options.groupMinSessionTimeoutMs')

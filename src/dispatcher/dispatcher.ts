@@ -7,6 +7,8 @@
  * and deletions run in the job pool. Its state (topic table, waiters) is touched only here.
  */
 import { channel } from 'node:diagnostics_channel'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { BrokerConfig } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
@@ -79,7 +81,12 @@ export class Dispatcher {
     const dataDir = this.config.dataDir
     const discovery = dataDir === null
       ? null
-      : JobPool.create(this.config.jobThreads).then((jobs) => { this.#jobs = jobs; return jobs.discover(dataDir) })
+      : hasEntries(dataDir).then(async (found) => {
+        // A new or empty data dir has nothing to discover or recover: the pool starts when a job needs it.
+        const jobs = await JobPool.create(this.config.jobThreads)
+        this.#jobs = jobs
+        return found ? await jobs.discover(dataDir) : { partitions: [], pendingDeletes: [] }
+      })
     const links = Promise.all(Array.from({ length: this.config.workers }, (_, index) => this.#spawn(index)))
     const [found] = await Promise.all([discovery, links.then((l) => { this.#links.push(...l) })])
     if (found !== null) {
@@ -87,6 +94,9 @@ export class Dispatcher {
       await this.#restore(found.partitions)
     }
     this.#cleaner.start()
+    // Groups were used here before: rebuild the coordinator's state now, as Kafka loads its
+    // offsets topic at start, rather than on the first group request.
+    if (dataDir !== null && await hasEntries(join(dataDir, OFFSETS_DIR))) void this.coordinator().catch(() => {})
   }
 
   // --- log cleaner
@@ -449,4 +459,13 @@ export class Dispatcher {
 
 function offline (): PartitionAnswer {
   return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null }
+}
+
+/** Whether `dir` holds anything (an async readdir: the dispatcher's thread never blocks on the disk). */
+async function hasEntries (dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length > 0
+  } catch {
+    return false
+  }
 }

@@ -61,9 +61,6 @@ export class KafkaServer {
       return
     }
     this.counters.accepted++
-    // Most Kafka clients use a group soon after they connect: have the coordinator thread
-    // (started on first use) warm by the time their JoinGroup arrives.
-    if (this.counters.accepted === 1) void this.#dispatcher.coordinator().catch(() => {})
     const connection = new Connection(socket, {
       dispatcher: this.#dispatcher,
       config: this.#config,

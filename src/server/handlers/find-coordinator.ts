@@ -11,6 +11,9 @@ const KEY_TYPE_GROUP = 0
 const KEY_TYPE_TRANSACTION = 1
 
 export function handleFindCoordinator (ctx: RequestContext, req: FindCoordinatorRequest): FindCoordinatorResponse {
+  // The client's JoinGroup (or InitProducerId) follows: start the coordinator thread now, so it
+  // is loading while the client connects to it.
+  void ctx.dispatcher.coordinator().catch(() => {})
   const { host, port } = advertisedAddress(ctx)
   const keyType = req.keyType ?? KEY_TYPE_GROUP
   const find = (key: string): Coordinator => {
