@@ -19,11 +19,10 @@
  * Wall time from the client's start to its last acknowledgement; record counts are checked
  * against the partitions' high watermarks. Asserts nothing about time.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { Broker } from '../src/broker.js'
 import { logConfigFromTopicConfig } from '../src/log/config.js'
 import { LogStatus } from '../src/log/errors.js'
@@ -33,6 +32,7 @@ import { ApiKey } from '../src/protocol/api-keys.js'
 import type { ListOffsetsResponse } from '../src/protocol/apis/list-offsets.js'
 import { WireClient } from '../test/integration/kafka-wire.js'
 import { removeDir, tmpDir } from '../test/helpers/tmp-dir.js'
+import { startBrokerProcess, stopBrokerProcess, type BrokerProcess } from './lib/broker-process.js'
 import { formatFigure, median } from './lib/stats.js'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000)
@@ -40,38 +40,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const VALUE_BYTES = 99
 const LIB_SEND = 5_000
 const LIB_IN_FLIGHT = 8
-const MAIN_JS = new URL('../src/cli/main.js', import.meta.url).pathname
-
-interface BrokerProcess { child: ChildProcess, port: number, dataDir: string }
-
-async function startBrokerProcess (): Promise<BrokerProcess> {
-  const dataDir = tmpDir('millrace-bench-idem-')
-  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const cleanUp = (): void => { child.kill('SIGKILL'); removeDir(dataDir) }
-  process.once('exit', cleanUp)
-  child.once('exit', () => process.off('exit', cleanUp))
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    lines.on('line', (line) => {
-      const m = /listening on \S+:(\d+)/.exec(line)
-      if (m !== null) resolve(Number(m[1]))
-    })
-    child.once('exit', (code) => reject(new Error(`broker exited with ${String(code)} before it was ready`)))
-  })
-  child.stdout!.resume()
-  return { child, port, dataDir }
-}
-
-async function stopBrokerProcess (b: BrokerProcess): Promise<void> {
-  if (b.child.exitCode === null) {
-    const exited = new Promise<void>((resolve) => b.child.once('exit', () => resolve()))
-    b.child.kill('SIGTERM')
-    const timer = setTimeout(() => b.child.kill('SIGKILL'), 10_000)
-    await exited
-    clearTimeout(timer)
-  }
-  removeDir(b.dataDir)
-}
 
 function kcat (args: string[], stdinPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -194,7 +162,7 @@ async function main (): Promise<void> {
       if (run % 2 === 0) { logOff.push(logRun(false)); logOn.push(logRun(true)) } else { logOn.push(logRun(true)); logOff.push(logRun(false)) }
     }
     report('log append in memory', logOff, logOn)
-    const broker = await startBrokerProcess()
+    const broker = await startBrokerProcess('millrace-bench-idem-')
     const figures: Record<KcatMode, number[]> = { off: [], on: [], window: [] }
     const order: KcatMode[] = ['off', 'on', 'window']
     try {

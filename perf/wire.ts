@@ -19,16 +19,16 @@
  * Environment: BENCH_RECORDS (default 1,000,000), BENCH_PARTITIONS (default 1),
  * BENCH_RUNS (default 3).
  */
-import { spawn, execSync, type ChildProcess } from 'node:child_process'
+import { spawn, execSync } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { ApiKey } from '../src/protocol/api-keys.js'
 import type { FetchResponse } from '../src/protocol/apis/fetch.js'
 import { WireClient } from '../test/integration/kafka-wire.js'
 import { removeDir, tmpDir } from '../test/helpers/tmp-dir.js'
+import { startBrokerProcess, stopBrokerProcess, type BrokerProcess } from './lib/broker-process.js'
 import { formatFigure, median } from './lib/stats.js'
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000)
@@ -42,45 +42,10 @@ const CLIENT_TIMEOUT_MS = 300_000
 /** The project root (this file runs from dist/perf/). */
 const ROOT = new URL('../../', import.meta.url).pathname
 const TICKS_PER_SECOND = Number(safeExec('getconf CLK_TCK') || 100)
-const MAIN_JS = new URL('../src/cli/main.js', import.meta.url).pathname
 const TIME_BIN = '/usr/bin/time'
 
 function safeExec (cmd: string): string {
   try { return execSync(cmd, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() } catch { return '' }
-}
-
-// ---------- the broker child process ----------
-
-interface BrokerProcess { child: ChildProcess, pid: number, port: number, dataDir: string }
-
-async function startBroker (): Promise<BrokerProcess> {
-  const dataDir = tmpDir('millrace-bench-wire-')
-  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  // If this process dies early (a client error), take the broker and its data dir with it.
-  const cleanUp = (): void => { child.kill('SIGKILL'); removeDir(dataDir) }
-  process.once('exit', cleanUp)
-  child.once('exit', () => process.off('exit', cleanUp))
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    lines.on('line', (line) => {
-      const m = /listening on \S+:(\d+)/.exec(line)
-      if (m !== null) resolve(Number(m[1]))
-    })
-    child.once('exit', (code) => reject(new Error(`broker exited with ${String(code)} before it was ready`)))
-  })
-  child.stdout!.resume()
-  return { child, pid: child.pid!, port, dataDir }
-}
-
-async function stopBroker (b: BrokerProcess): Promise<void> {
-  if (b.child.exitCode === null) {
-    const exited = new Promise<void>((resolve) => b.child.once('exit', () => resolve()))
-    b.child.kill('SIGTERM')
-    const timer = setTimeout(() => b.child.kill('SIGKILL'), 10_000)
-    await exited
-    clearTimeout(timer)
-  }
-  removeDir(b.dataDir)
 }
 
 /** utime + stime in seconds of a /proc stat file (fields after the command name in parentheses). */
@@ -350,7 +315,7 @@ async function main (): Promise<void> {
   const samples = { kcatProduce: [] as Sample[], kcatConsume: [] as Sample[], kafkajsProduce: [] as Sample[], kafkajsConsume: [] as Sample[], nodeFetch: [] as Sample[] }
   try {
     for (let run = 0; run < RUNS; run++) {
-      const broker = await startBroker()
+      const broker = await startBrokerProcess('millrace-bench-wire-')
       try {
         await createTopics(broker.port, ['kcat', 'kafkajs'])
         samples.kcatProduce.push(await kcatProduce(broker, 'kcat', linesFile))
@@ -361,7 +326,7 @@ async function main (): Promise<void> {
         samples.kafkajsConsume.push(await kafkajsConsume(broker, 'kafkajs'))
         samples.nodeFetch.push(await nodeFetchLoop(broker, 'kafkajs'))
       } finally {
-        await stopBroker(broker)
+        await stopBrokerProcess(broker)
       }
       process.stderr.write(`run ${run + 1}/${RUNS} done\n`)
     }
