@@ -69,9 +69,10 @@ export class KafkaDriver implements Driver {
     const count = Math.min(this.#options.consumers, job.partitions)
     const clients = await Promise.all(Array.from({ length: count }, async () => await connectKafka(this.#endpoint)))
     return async () => {
+      const readByAll = { count: 0 }
       try {
         const counts = await Promise.all(clients.map(async (client, i) => await runKafkaConsumer(client, {
-          topic: job.topic, partitions: partitionsOf(i, count, job.partitions), expected: job.expected, signal: job.signal, histogram: job.histogram
+          topic: job.topic, partitions: partitionsOf(i, count, job.partitions), expected: job.expected, readByAll, signal: job.signal, histogram: job.histogram
         }, (n) => { job.meter.consumed += n })))
         return counts.reduce((a, b) => a + b, 0)
       } finally {
@@ -85,7 +86,7 @@ export class KafkaDriver implements Driver {
     const spec = this.#spec({ topic, partitions: 1, records: 1, durationMs: undefined, rate: undefined, stamp: false }, 0, 1)
     // acks=0 would leave nothing to wait for: the round trip needs the record stored.
     await runKafkaProducer(this.#admin, { ...spec, inFlight: 1, acks: o.acks === 0 ? 1 : o.acks }, () => {})
-    await runKafkaConsumer(this.#admin, { topic, partitions: [0], expected: { count: 1 }, signal: new AbortController().signal, histogram: undefined }, () => {})
+    await runKafkaConsumer(this.#admin, { topic, partitions: [0], expected: { count: 1 }, readByAll: { count: 0 }, signal: new AbortController().signal, histogram: undefined }, () => {})
   }
 
   async close (): Promise<void> {

@@ -232,12 +232,14 @@ export interface ConsumeSpec {
   partitions: number[]
   /** Stop once this many records were read; the producer side may raise it while running. */
   expected: { count: number }
+  /** Records read so far by every consumer of the run, this one included: the stop condition is on the total. */
+  readByAll: { count: number }
   signal: AbortSignal
   /** Latency runs: decode every record and record now − its send time. */
   histogram: LatencyHistogram | undefined
 }
 
-/** Reads the partitions from offset 0 until `expected.count` records or the signal. */
+/** Reads the partitions from offset 0 until the run's consumers together read `expected.count` records, or the signal. */
 export async function runKafkaConsumer (client: KafkaClient, spec: ConsumeSpec, onRecords: (n: number) => void): Promise<number> {
   const topic = await client.topic(spec.topic)
   const byLeader = new Map<number, number[]>()
@@ -253,7 +255,7 @@ export async function runKafkaConsumer (client: KafkaClient, spec: ConsumeSpec, 
     : (_o: number, _t: number, _k: Buffer | null, value: Buffer | null) => { if (value !== null) hist.record(readStamp(value)) }
   await Promise.all([...byLeader].map(async ([leaderId, partitions]) => {
     const conn = await client.leader(leaderId)
-    while (got < spec.expected.count && !spec.signal.aborted) {
+    while (spec.readByAll.count < spec.expected.count && !spec.signal.aborted) {
       const { response } = await conn.request<FetchResponse>(ApiKey.Fetch, {
         replicaId: -1,
         maxWaitMs: FETCH_WAIT_MS,
@@ -290,7 +292,7 @@ export async function runKafkaConsumer (client: KafkaClient, spec: ConsumeSpec, 
             at += size
           }
           offsets.set(p.partitionIndex, next)
-          if (n > 0) { got += n; onRecords(n) }
+          if (n > 0) { got += n; spec.readByAll.count += n; onRecords(n) }
         }
       }
     }

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { Broker } from '../../src/broker.js'
 import { parseBenchArgs } from '../../src/bench/options.js'
 import { runBenchmark } from '../../src/bench/run.js'
+import { connectKafka, runKafkaConsumer } from '../../src/bench/kafka-load.js'
 import type { BenchResult } from '../../src/bench/result.js'
 import { removeDir, tmpDir } from '../helpers/tmp-dir.js'
 
@@ -126,6 +127,33 @@ bench('over TCP (--brokers): timed produce, mixed with producer threads, latency
     // The topics a run creates are deleted after it.
     assert.equal(broker.listTopics().filter((t) => t.startsWith('bench-')), [])
   } finally {
+    await broker.close()
+  }
+})
+
+bench('consumers over TCP stop when together they read the expected count, however the partitions split it', async () => {
+  const broker = await Broker.start({ dataDir: null, port: 0 })
+  const clients: Array<Awaited<ReturnType<typeof connectKafka>>> = []
+  try {
+    await broker.createTopic({ topic: 'split', partitions: 2 })
+    const producer = broker.producer()
+    await producer.send({ topic: 'split', messages: Array.from({ length: 10 }, (_, i) => ({ value: `a${i}`, partition: 0 })) })
+    await producer.send({ topic: 'split', messages: Array.from({ length: 5 }, (_, i) => ({ value: `b${i}`, partition: 1 })) })
+    const [host, port] = broker.address!.split(':')
+    for (let i = 0; i < 2; i++) clients.push(await connectKafka({ host, port: Number(port) }))
+    const readByAll = { count: 0 }
+    const never = new AbortController().signal
+    const reading = Promise.all([0, 1].map(async (partition) => await runKafkaConsumer(clients[partition], {
+      topic: 'split', partitions: [partition], expected: { count: 15 }, readByAll, signal: never, histogram: undefined
+    }, () => {})))
+    let timer: NodeJS.Timeout | undefined
+    const stuck = new Promise<'stuck'>((resolve) => { timer = setTimeout(() => resolve('stuck'), 10_000) })
+    const counts = await Promise.race([reading, stuck])
+    clearTimeout(timer)
+    assert.equal(counts, [10, 5], 'each consumer returns its own count once the total is reached')
+    assert.is(readByAll.count, 15)
+  } finally {
+    for (const c of clients) c.close()
     await broker.close()
   }
 })
