@@ -15,10 +15,8 @@ import { LogStatus } from '../log/errors.js'
 import { BatchBuilder, forEachBatch, forEachRecord } from '../protocol/record-batch.js'
 import { baseOffsetOf, lastOffsetDeltaOf } from '../protocol/batch-header.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
+import { OFFSETS_DIR } from './offsets-topic.js'
 
-/** The directory name Kafka uses; discovery never takes it for a user topic. */
-export const OFFSETS_TOPIC = '__consumer_offsets'
-export const OFFSETS_DIR = `${OFFSETS_TOPIC}-0`
 
 /** Kafka's offsets.topic.segment.bytes default: small segments so compaction can reach old commits. */
 const OFFSETS_SEGMENT_BYTES = '104857600'

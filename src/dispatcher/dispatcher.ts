@@ -18,9 +18,10 @@ import type { DiscoveredPartition, PartitionOffsets, PartitionSpec } from '../pa
 import { JobPool } from './job-pool.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
+import { releaseEarlyWorkers } from './early-workers.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import { CoordinatorLink } from './coordinator-link.js'
-import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/coordinator-log.js'
+import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
 
 const faultChannel = channel('millrace:partition:fault')
 const restartChannel = channel('millrace:partition:restart')
@@ -89,6 +90,7 @@ export class Dispatcher {
       })
     const links = Promise.all(Array.from({ length: this.config.workers }, (_, index) => this.#spawn(index)))
     const [found] = await Promise.all([discovery, links.then((l) => { this.#links.push(...l) })])
+    releaseEarlyWorkers()
     if (found !== null) {
       for (const dir of found.pendingDeletes) void this.#jobs!.deleteDir(dir).catch(() => {})
       await this.#restore(found.partitions)

@@ -9,6 +9,7 @@
  * `onExit` tells the owner, which restarts the worker and reopens its partitions.
  */
 import { MessageChannel, Worker } from 'node:worker_threads'
+import { claimEarlyWorker, PARTITION_WORKER_URL } from './early-workers.js'
 import { remoteOn, type Remote } from '../control/comlink.js'
 import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter } from '../ring/ring.js'
 import type { PartitionControl } from '../partition/partition-host.js'
@@ -18,7 +19,6 @@ import {
   REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
 } from '../partition/frames.js'
 
-const WORKER_URL = new URL('../../workers/partition-worker.js', import.meta.url)
 /** Backstop for a missed notify: the response loop re-checks the ring at least this often. */
 const RESPONSE_WAIT_MS = 1000
 
@@ -84,6 +84,8 @@ export class WorkerLink {
   #closing = false
   #fault: Error | null = null
   readonly exited: Promise<void>
+  /** Settles when the thread runs; rejects if it failed first. */
+  readonly #online: Promise<void>
 
   private constructor (options: WorkerLinkOptions) {
     this.index = options.index
@@ -98,18 +100,28 @@ export class WorkerLink {
     this.#out = new DataView(outBytes.buffer, outBytes.byteOffset, outBytes.byteLength)
     this.#in = new DataView(inBytes.buffer, inBytes.byteOffset, inBytes.byteLength)
     const { port1, port2 } = new MessageChannel()
-    this.#worker = new Worker(WORKER_URL, {
-      name: `millrace-partition-${options.index}`,
-      workerData: {
-        controlPort: port2,
-        dataDir: options.dataDir,
-        requestRing,
-        responseRing,
-        topicDefaults: options.topicDefaults,
-        retentionCheckIntervalMs: options.retentionCheckIntervalMs
-      },
-      transferList: [port2]
-    })
+    const settings = {
+      controlPort: port2,
+      dataDir: options.dataDir,
+      requestRing,
+      responseRing,
+      topicDefaults: options.topicDefaults,
+      retentionCheckIntervalMs: options.retentionCheckIntervalMs
+    }
+    const early = claimEarlyWorker()
+    if (early === undefined) {
+      this.#worker = new Worker(PARTITION_WORKER_URL, { name: `millrace-partition-${options.index}`, workerData: settings, transferList: [port2] })
+      const worker = this.#worker
+      this.#online = new Promise((resolve, reject) => {
+        worker.once('online', resolve)
+        worker.once('error', reject)
+      })
+    } else {
+      this.#worker = early.worker
+      this.#worker.postMessage(settings, [port2])
+      this.#online = early.online
+    }
+    this.#online.catch(() => {})
     this.control = remoteOn<PartitionControl>(port1)
     this.#worker.on('error', (err) => { this.#fault ??= err })
     this.exited = new Promise((resolve) => {
@@ -122,13 +134,10 @@ export class WorkerLink {
     void this.#responseLoop()
   }
 
-  static start (options: WorkerLinkOptions): Promise<WorkerLink> {
+  static async start (options: WorkerLinkOptions): Promise<WorkerLink> {
     const link = new WorkerLink(options)
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err)
-      link.#worker.once('error', onError)
-      link.#worker.once('online', () => { link.#worker.off('error', onError); resolve(link) })
-    })
+    await link.#online
+    return link
   }
 
   get alive (): boolean { return this.#alive }

@@ -1,0 +1,150 @@
+/**
+ * The `millrace` command. `millrace start` runs a broker until SIGINT/SIGTERM, then closes it
+ * cleanly (partitions flushed and checkpointed) and exits 0. `topics`, `produce`, `consume` and `groups`
+ * are clients that work against any Kafka broker (see ./kafka-client.ts).
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { Broker } from '../broker.js'
+import type { BrokerOptions } from '../config/broker-config.js'
+import { MillraceError } from '../errors.js'
+import { CliError, EXIT_FAILURE } from './args.js'
+
+const USAGE = `Usage: millrace <command> [options]
+
+Commands:
+  start     run a broker until interrupted
+  topics    create, list, describe, alter and delete topics on any Kafka broker
+  produce   send lines from stdin as records
+  consume   print records of a topic
+  groups    list, describe, delete consumer groups and reset their offsets
+  bench     measure produce, consume, latency, mixed and startup workloads
+
+Run 'millrace <command> --help' for the options of topics, produce, consume, groups and bench.
+
+Options for start:
+  --data DIR       data directory (default ./data)
+  --memory         keep everything in memory (no data directory)
+  --workers N      partition worker threads (default: one per core but one)
+  --port N         Kafka listener port (default 9092; 0 picks a free port)
+  --host HOST      address to listen on (default 127.0.0.1)
+  --advertised-host HOST   host put in Metadata (default: the address the client reached)
+  --advertised-port N      port put in Metadata (default: the port the client reached)
+  --config FILE    JSON file of broker options (flags override it)
+  -h, --help       show this help
+`
+
+function fail (message: string): never {
+  process.stderr.write(`millrace: ${message}\n`)
+  process.exit(2)
+}
+
+/** Kafka's usual port. */
+const DEFAULT_PORT = 9092
+
+function readConfigFile (path: string): BrokerOptions {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    fail(`--config ${path}: ${(err as Error).message}`)
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail(`--config ${path}: must hold a JSON object of broker options`)
+  return parsed as BrokerOptions
+}
+
+function integerFlag (name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n)) fail(`--${name} must be an integer, got '${value}'`)
+  return n
+}
+
+async function start (argv: string[]): Promise<void> {
+  let values
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string' },
+        memory: { type: 'boolean' },
+        workers: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'advertised-host': { type: 'string' },
+        'advertised-port': { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' }
+      },
+      strict: true
+    }))
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`)
+  }
+  if (values.help === true) { process.stdout.write(USAGE); return }
+  if (values.memory === true && values.data !== undefined) fail('--memory and --data cannot be used together')
+  const options: BrokerOptions = values.config === undefined ? {} : readConfigFile(values.config)
+  if (values.memory === true) options.dataDir = null
+  else if (values.data !== undefined) options.dataDir = values.data
+  const flags: BrokerOptions = {
+    workers: integerFlag('workers', values.workers),
+    port: integerFlag('port', values.port),
+    host: values.host,
+    advertisedHost: values['advertised-host'],
+    advertisedPort: integerFlag('advertised-port', values['advertised-port'])
+  }
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as Record<string, unknown>)[key] = value
+  options.port ??= DEFAULT_PORT
+  let broker: Broker
+  try {
+    broker = await Broker.start(options)
+  } catch (err) {
+    fail(err instanceof MillraceError ? err.message : `could not start: ${(err as Error).message}`)
+  }
+  const dataDir = broker.config.dataDir
+  const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
+  // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
+  process.stdout.on('error', () => {})
+  process.stdout.write(`millrace ready: listening on ${broker.address!}, ${broker.config.workers} partition workers, ${where}\n`)
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    process.stdout.write(`millrace: ${signal}, shutting down\n`)
+    broker.close().then(() => process.exit(0), (err: Error) => {
+      process.stderr.write(`millrace: shutdown failed: ${err.message}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+/** Runs a client command; its errors become one line on stderr and a non-zero exit code. */
+async function client (run: (argv: string[]) => Promise<void>, argv: string[]): Promise<void> {
+  // A reader that went away (`millrace consume ... | head`) ends the command quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    process.stderr.write(`millrace: cannot write output: ${err.message}\n`)
+    process.exit(EXIT_FAILURE)
+  })
+  try {
+    await run(argv)
+  } catch (err) {
+    const exitCode = err instanceof CliError ? err.exitCode : EXIT_FAILURE
+    process.stderr.write(`millrace: ${(err as Error).message}\n`)
+    process.exitCode = exitCode
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2)
+switch (command) {
+  case 'start': await start(rest); break
+  case 'topics': await client(async (argv) => { await (await import('./topics.js')).runTopics(argv) }, rest); break
+  case 'produce': await client(async (argv) => { await (await import('./produce.js')).runProduce(argv) }, rest); break
+  case 'consume': await client(async (argv) => { await (await import('./consume.js')).runConsume(argv) }, rest); break
+  case 'groups': await client(async (argv) => { await (await import('./groups.js')).runGroups(argv) }, rest); break
+  case 'bench': await client(async (argv) => { await (await import('../bench/run.js')).runBench(argv) }, rest); break
+  case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break
+  default: fail(`unknown command '${command}'\n\n${USAGE}`)
+}
