@@ -5,6 +5,10 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Broker } from '../../src/index.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
+import type { FetchResponse } from '../../src/protocol/apis/fetch.js'
+import { KafkaCode } from '../../src/protocol/error-codes.js'
+import { WireClient } from './kafka-wire.js'
 
 const poll = suite('long-poll wake-ups')
 
@@ -35,6 +39,43 @@ poll('an append between the read and the wait ends the wait at once', async () =
     assert.is(await race(waiting), 'woken')
     await appended
   } finally {
+    await broker.close()
+  }
+})
+
+poll('a caught-up Fetch is answered from the high watermark the dispatcher saw, then reads what the next append brings', async () => {
+  const broker = await Broker.start({ dataDir: null, workers: 1, port: 0 })
+  const client = await WireClient.connect(broker.port!)
+  const fetchAt = async (offset: number, maxWaitMs: number): Promise<FetchResponse['responses'][number]['partitions'][number]> => {
+    const res = await client.request<FetchResponse>(ApiKey.Fetch, 11, {
+      replicaId: -1, maxWaitMs, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 1, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: 'tail', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [], rackId: ''
+    })
+    return res.responses[0].partitions[0]
+  }
+  try {
+    await broker.createTopic({ topic: 'tail', partitions: 1 })
+    await broker.producer().send({ topic: 'tail', messages: Array.from({ length: 5 }, (_, i) => ({ value: `v${i}`, partition: 0 })) })
+    await broker.dispatcher.deleteRecords(broker.dispatcher.partition('tail', 0)!, 2)
+    const caughtUp = await fetchAt(5, 0)
+    assert.is(caughtUp.errorCode, KafkaCode.NONE)
+    assert.is((caughtUp.records as Buffer).length, 0)
+    assert.is(Number(caughtUp.highWatermark), 5)
+    assert.is(Number(caughtUp.lastStableOffset), 5)
+    assert.is(Number(caughtUp.logStartOffset), 2)
+    assert.equal(caughtUp.abortedTransactions, [], 'read_committed answers carry an (empty) aborted list')
+    assert.is((await fetchAt(6, 0)).errorCode, KafkaCode.OFFSET_OUT_OF_RANGE, 'past the end still goes to the log')
+    const parked = fetchAt(5, 5_000)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await broker.producer().send({ topic: 'tail', messages: [{ value: 'v5', partition: 0 }] })
+    const woken = await parked
+    assert.is(woken.errorCode, KafkaCode.NONE)
+    assert.is(Number(woken.highWatermark), 6)
+    assert.ok((woken.records as Buffer).length > 0, 'the parked fetch returns the new batch')
+    assert.is(Number((woken.records as Buffer).readBigInt64BE(0)), 5, 'starting at offset 5')
+  } finally {
+    client.close()
     await broker.close()
   }
 })
