@@ -19,12 +19,15 @@ import { JobPool } from './job-pool.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
 import { releaseEarlyWorkers } from './early-workers.js'
+import { appendedTail } from './appended-tail.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import { CoordinatorLink } from './coordinator-link.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
 
 const faultChannel = channel('millrace:partition:fault')
 const restartChannel = channel('millrace:partition:restart')
+/** The bytes of an empty read. */
+const NO_BYTES = Buffer.alloc(0)
 
 /** Most partitions one broker hosts; a guard against a typo creating millions of directories. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000
@@ -175,6 +178,7 @@ export class Dispatcher {
   }
 
   #update (p: PartitionState, offsets: PartitionOffsets): void {
+    p.tail = null
     p.logStartOffset = offsets.logStartOffset
     p.highWatermark = offsets.highWatermark
     p.logEndOffset = offsets.logEndOffset
@@ -358,19 +362,51 @@ export class Dispatcher {
   get maxAppendBytes (): number { return this.#links[0]?.maxRequestPayload ?? 0 }
 
   async append (p: PartitionState, batches: Uint8Array): Promise<PartitionAnswer> {
-    const answer = p.online ? await this.#links[p.worker].append(p.id, p.leaderEpoch, batches) : offline()
+    const epoch = p.leaderEpoch
+    const answer = p.online ? await this.#links[p.worker].append(p.id, epoch, batches) : offline()
+    const previousEnd = p.highWatermark
     this.#observe(p, answer)
     if (answer.status === LogStatus.Ok) {
       p.appends++
+      p.tail = null
+      // Long-polls are waiting: keep the batches for them. Only a fresh append (an idempotent
+      // duplicate answers with older offsets) and only without LogAppendTime (answer.b ≥ 0),
+      // whose stamp and CRC the worker rewrites.
+      if (this.#hasWaiters(p.id) && answer.a === previousEnd && answer.b < 0) {
+        const tail = appendedTail(batches, answer.a, epoch)
+        if (tail !== null && tail.endOffset === answer.highWatermark) {
+          p.tail = tail
+          // The woken polls read it in this turn of the event loop; after that it is only memory.
+          setImmediate(() => { if (p.tail === tail) p.tail = null })
+        }
+      }
       this.#wake(p.id)
     }
     return answer
   }
 
   async fetch (p: PartitionState, offset: number, maxBytes: number, isolation = 0): Promise<PartitionAnswer> {
+    const known = p.online ? this.#answerFromView(p, offset, maxBytes) : null
+    if (known !== null) return known
     const answer = p.online ? await this.#links[p.worker].fetch(p.id, offset, maxBytes, isolation) : offline()
     this.#observe(p, answer)
     return answer
+  }
+
+  /**
+   * The reads the dispatcher answers without the partition's worker. The high watermark here is
+   * the one in the worker's last answer (answers arrive in order, and it only grows), so a
+   * consumer that is caught up gets an empty answer at once, and a long-poll woken by an
+   * append gets the appended batches it asked for. Anything else goes to the worker.
+   */
+  #answerFromView (p: PartitionState, offset: number, maxBytes: number): PartitionAnswer | null {
+    const hw = p.highWatermark
+    if (offset === hw) return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes: NO_BYTES }
+    const tail = p.tail
+    if (tail !== null && offset === tail.baseOffset && tail.endOffset === hw && offset >= p.logStartOffset && tail.bytes.length <= maxBytes) {
+      return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes: tail.bytes }
+    }
+    return null
   }
 
   async listOffset (p: PartitionState, timestamp: number): Promise<PartitionAnswer> {
@@ -421,6 +457,11 @@ export class Dispatcher {
         set.add(waiter)
       }
     })
+  }
+
+  #hasWaiters (id: number): boolean {
+    const set = this.#waiters.get(id)
+    return set !== undefined && set.size > 0
   }
 
   #wake (id: number): void {

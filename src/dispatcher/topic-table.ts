@@ -3,6 +3,7 @@
  * hosts each partition, and the offsets last reported by its actor. Plain data, one thread.
  */
 import { randomBytes } from 'node:crypto'
+import type { AppendedTail } from './appended-tail.js'
 
 export interface PartitionState {
   readonly topic: string
@@ -18,6 +19,8 @@ export interface PartitionState {
   online: boolean
   /** Counts successful appends: a long-poll compares it to what it saw before reading. */
   appends: number
+  /** The last append's batches while the long-polls it woke read them (./appended-tail.ts). */
+  tail: AppendedTail | null
 }
 
 export interface TopicState {
@@ -61,7 +64,8 @@ export class TopicTable {
       highWatermark: 0,
       logEndOffset: 0,
       online: false,
-      appends: 0
+      appends: 0,
+      tail: null
     }
     topic.partitions[partition] = state
     this.#byId.set(state.id, state)

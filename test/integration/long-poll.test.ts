@@ -74,8 +74,28 @@ poll('a caught-up Fetch is answered from the high watermark the dispatcher saw, 
     assert.is(Number(woken.highWatermark), 6)
     assert.ok((woken.records as Buffer).length > 0, 'the parked fetch returns the new batch')
     assert.is(Number((woken.records as Buffer).readBigInt64BE(0)), 5, 'starting at offset 5')
+    const again = await fetchAt(5, 0)
+    assert.ok((again.records as Buffer).equals(woken.records as Buffer), 'the woken poll got the bytes the log holds')
   } finally {
     client.close()
+    await broker.close()
+  }
+})
+
+poll('a long-poll on a LogAppendTime topic gets the broker\'s timestamp', async () => {
+  const broker = await Broker.start({ dataDir: null, workers: 1 })
+  try {
+    await broker.createTopic({ topic: 'stamped', partitions: 1, config: { 'message.timestamp.type': 'LogAppendTime' } })
+    const consumer = broker.consumer({ maxWaitMs: 5_000 })
+    consumer.assign([{ topic: 'stamped', partition: 0, offset: 0n }])
+    const polled = consumer.poll()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const before = Date.now()
+    await broker.producer().send({ topic: 'stamped', messages: [{ value: 'v', timestamp: 1000 }] })
+    const [m] = await polled
+    await consumer.close()
+    assert.ok(Number(m.timestamp) >= before, `timestamp ${m.timestamp} is the broker's, not the producer's 1000`)
+  } finally {
     await broker.close()
   }
 })

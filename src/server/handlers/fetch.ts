@@ -40,11 +40,6 @@ function errorData (index: number, errorCode: number, p?: PartitionState): Parti
 async function readOne (dispatcher: Dispatcher, w: Wanted, isolation: number, maxBytes: number, unknownCode: number): Promise<PartitionData> {
   const index = w.request.partition
   if (w.p === undefined) return errorData(index, unknownCode)
-  // A consumer that is caught up asks for the next offset to be written. The dispatcher saw
-  // the high watermark in the last answer of the partition's worker (answers arrive in order
-  // and it only grows), so there is nothing to read yet: answer without a round trip to the
-  // worker. A long-poll parks and reads once an append wakes it.
-  if (w.p.online && w.request.fetchOffset === w.p.highWatermark) return caughtUp(index, w.p, isolation)
   let answer
   try {
     answer = await dispatcher.fetch(w.p, w.request.fetchOffset, maxBytes, isolation)
@@ -61,19 +56,6 @@ async function readOne (dispatcher: Dispatcher, w: Wanted, isolation: number, ma
     abortedTransactions: isolation === READ_COMMITTED ? [] : null,
     preferredReadReplica: -1,
     records: answer.bytes ?? EMPTY
-  }
-}
-
-function caughtUp (index: number, p: PartitionState, isolation: number): PartitionData {
-  return {
-    partitionIndex: index,
-    errorCode: KafkaCode.NONE,
-    highWatermark: p.highWatermark,
-    lastStableOffset: p.highWatermark,
-    logStartOffset: p.logStartOffset,
-    abortedTransactions: isolation === READ_COMMITTED ? [] : null,
-    preferredReadReplica: -1,
-    records: EMPTY
   }
 }
 
