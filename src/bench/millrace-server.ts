@@ -61,7 +61,7 @@ export async function startMillraceServer (options: BenchOptions, spawnedAt = pe
       const m = /listening on \S+:(\d+)/.exec(line)
       if (m !== null) { readyMs = performance.now() - spawnedAt; clearTimeout(timer); resolve(Number(m[1])) }
     })
-    child.once('error', (err) => { clearTimeout(timer); reject(new MillraceError('MR_ERR_INVALID_OPTION', profiling ? `cannot run clinic (${err.message}): install it with 'npm install -g clinic'` : `cannot start the Millrace server: ${err.message}`)) })
+    child.once('error', (err) => { clearTimeout(timer); reject(new MillraceError('MR_ERR_INVALID_OPTION', profiling ? `cannot run clinic (${err.message}): run 'npm ci' in the project (clinic is a dev dependency) or 'npm install -g clinic'` : `cannot start the Millrace server: ${err.message}`)) })
     child.once('exit', (code) => { clearTimeout(timer); reject(new MillraceError('MR_ERR_INVALID_OPTION', `the Millrace server exited with ${String(code)} before it was ready:\n${output}`)) })
   })
   const server: ServerProcess = {
