@@ -33,11 +33,14 @@ export interface TopicState {
 
 export class TopicTable {
   readonly #topics = new Map<string, TopicState>()
+  /** By topic id (hex): Fetch v13+ and DeleteTopics name topics by id. */
+  readonly #byTopicId = new Map<string, TopicState>()
   readonly #byId = new Map<number, PartitionState>()
   #nextPartitionId = 1
 
   get size (): number { return this.#topics.size }
   get (name: string): TopicState | undefined { return this.#topics.get(name) }
+  byTopicId (topicId: string): TopicState | undefined { return this.#byTopicId.get(topicId) }
   has (name: string): boolean { return this.#topics.has(name) }
   all (): IterableIterator<TopicState> { return this.#topics.values() }
   partitionById (id: number): PartitionState | undefined { return this.#byId.get(id) }
@@ -50,6 +53,7 @@ export class TopicTable {
   addTopic (name: string, topicId: string, overrides: Record<string, string>): TopicState {
     const topic: TopicState = { name, topicId, overrides, partitions: [] }
     this.#topics.set(name, topic)
+    this.#byTopicId.set(topicId, topic)
     return topic
   }
 
@@ -77,6 +81,7 @@ export class TopicTable {
     if (topic === undefined) return
     for (const p of topic.partitions) this.#byId.delete(p.id)
     this.#topics.delete(name)
+    this.#byTopicId.delete(topic.topicId)
   }
 
   /** Picks the worker hosting the fewest partitions, so topics spread evenly. */

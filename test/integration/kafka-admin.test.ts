@@ -15,6 +15,7 @@ import type { DescribeConfigsResponse } from '../../src/protocol/apis/describe-c
 import type { DeleteTopicsResponse } from '../../src/protocol/apis/delete-topics.js'
 import type { MetadataResponse } from '../../src/protocol/apis/metadata.js'
 import type { ListOffsetsResponse } from '../../src/protocol/apis/list-offsets.js'
+import type { FetchResponse } from '../../src/protocol/apis/fetch.js'
 import { fetchRecords, kcat, WireClient } from './kafka-wire.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
@@ -107,6 +108,24 @@ admin('CreateTopics answers each topic on its own', async (ctx) => {
   const dry = await ctx.wire.request<CreateTopicsResponse>(ApiKey.CreateTopics, 3, { timeoutMs: 1000, validateOnly: true, topics: [topic('dry-run', 3, 1)] })
   assert.is(dry.topics[0].errorCode, KafkaCode.NONE)
   assert.is(ctx.broker.dispatcher.topic('dry-run'), undefined)
+})
+
+admin('Fetch v13 names topics by id: a known id reads, an unknown one answers UNKNOWN_TOPIC_ID', async (ctx) => {
+  await ctx.broker.createTopic({ topic: 'fetch-by-id', partitions: 1 })
+  await ctx.broker.producer().send({ topic: 'fetch-by-id', messages: [{ value: 'hello', partition: 0 }] })
+  const id = Buffer.from(ctx.broker.dispatcher.topic('fetch-by-id')!.topicId, 'hex')
+  const fetch = async (topicId: Buffer): Promise<FetchResponse> => await ctx.wire.request<FetchResponse>(ApiKey.Fetch, 13, {
+    replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+    topics: [{ topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+    forgottenTopicsData: [], rackId: ''
+  })
+  const known = (await fetch(id)).responses[0]
+  assert.ok(known.topicId!.equals(id))
+  assert.is(known.partitions[0].errorCode, KafkaCode.NONE)
+  assert.is(Number(known.partitions[0].highWatermark), 1)
+  assert.ok((known.partitions[0].records as Buffer).length > 0)
+  const unknown = (await fetch(Buffer.alloc(16, 9))).responses[0]
+  assert.is(unknown.partitions[0].errorCode, KafkaCode.UNKNOWN_TOPIC_ID)
 })
 
 admin('Metadata with topic ids, DeleteTopics by id, unknown topics', async (ctx) => {

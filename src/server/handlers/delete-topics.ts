@@ -18,7 +18,7 @@ export async function handleDeleteTopics (ctx: RequestContext, req: DeleteTopics
     let name = w.name
     if (byId) {
       const hex = w.topicId.toString('hex')
-      name = [...dispatcher.topics.all()].find((t) => t.topicId === hex)?.name ?? null
+      name = dispatcher.topics.byTopicId(hex)?.name ?? null
       if (name === null) return { name: null, topicId: w.topicId, errorCode: KafkaCode.UNKNOWN_TOPIC_ID, errorMessage: 'unknown topic id' }
     }
     const topic = dispatcher.topic(name!)

@@ -66,9 +66,8 @@ function byteLength (d: PartitionData): number {
 export async function handleFetch (ctx: RequestContext, req: FetchRequest): Promise<FetchResponse> {
   const { dispatcher, apiVersion } = ctx
   const byId = apiVersion >= TOPIC_IDS_FROM_VERSION
-  const idIndex = byId ? new Map([...dispatcher.topics.all()].map((t) => [t.topicId, t])) : null
   const groups = req.topics.map((t) => {
-    const topic = byId ? idIndex!.get(t.topicId!.toString('hex')) : dispatcher.topic(t.topic!)
+    const topic = byId ? dispatcher.topics.byTopicId(t.topicId!.toString('hex')) : dispatcher.topic(t.topic!)
     return { request: t, wanted: t.partitions.map((fp): Wanted => ({ topic, request: fp, p: topic?.partitions[fp.partition] })) }
   })
   const unknownCode = byId ? KafkaCode.UNKNOWN_TOPIC_ID : KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
