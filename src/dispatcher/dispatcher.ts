@@ -459,6 +459,9 @@ export class Dispatcher {
     })
   }
 
+  /** Test hook: how many long-polls are parked on `p`. */
+  parkedPolls (p: PartitionState): number { return this.#waiters.get(p.id)?.size ?? 0 }
+
   #hasWaiters (id: number): boolean {
     const set = this.#waiters.get(id)
     return set !== undefined && set.size > 0

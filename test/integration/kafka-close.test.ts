@@ -22,7 +22,8 @@ test('close() answers a parked Fetch, then closes connections and the listener',
   })
   // Let the Fetch reach the broker and park before closing (requests not yet read when close()
   // starts are not served).
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  const quiet = broker.dispatcher.partition('quiet', 0)!
+  while (broker.dispatcher.parkedPolls(quiet) === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   const closing = broker.close()
   const res = await parked
   assert.is(res.responses[0].partitions[0].errorCode, 0)

@@ -18,6 +18,12 @@ const race = (wait: Promise<void>): Promise<'woken' | 'still waiting'> => {
   return Promise.race([wait.then(() => 'woken' as const), guard]).finally(() => clearTimeout(timer))
 }
 
+/** Resolves once a long-poll waits on partition 0 of `topic`: the append that follows wakes it. */
+async function parkedOn (broker: Broker, topic: string): Promise<void> {
+  const p = broker.dispatcher.partition(topic, 0)!
+  while (broker.dispatcher.parkedPolls(p) === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
 poll('an append between the read and the wait ends the wait at once', async () => {
   const broker = await Broker.start({ dataDir: null, workers: 1 })
   try {
@@ -67,7 +73,7 @@ poll('a caught-up Fetch is answered from the high watermark the dispatcher saw, 
     assert.equal(caughtUp.abortedTransactions, [], 'read_committed answers carry an (empty) aborted list')
     assert.is((await fetchAt(6, 0)).errorCode, KafkaCode.OFFSET_OUT_OF_RANGE, 'past the end still goes to the log')
     const parked = fetchAt(5, 5_000)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await parkedOn(broker, 'tail')
     await broker.producer().send({ topic: 'tail', messages: [{ value: 'v5', partition: 0 }] })
     const woken = await parked
     assert.is(woken.errorCode, KafkaCode.NONE)
@@ -89,7 +95,7 @@ poll('a long-poll on a LogAppendTime topic gets the broker\'s timestamp', async 
     const consumer = broker.consumer({ maxWaitMs: 5_000 })
     consumer.assign([{ topic: 'stamped', partition: 0, offset: 0n }])
     const polled = consumer.poll()
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await parkedOn(broker, 'stamped')
     const before = Date.now()
     await broker.producer().send({ topic: 'stamped', messages: [{ value: 'v', timestamp: 1000 }] })
     const [m] = await polled
