@@ -41,6 +41,7 @@ export async function startMillraceServer (options: BenchOptions, spawnedAt = pe
     // Its own process group: clinic expects Ctrl+C, which reaches clinic and the broker together.
     ? spawn(clinicBin(), [options.profile!, '--dest', options.outDir, '--open', 'false', '--', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_INSIGHT: '1' }, detached: true })
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
   const cleanUp = (): void => { child.kill('SIGKILL'); if (tempDir !== undefined) removeTempDir(tempDir) }
   process.once('exit', cleanUp)
   let output = ''
@@ -70,14 +71,15 @@ export async function startMillraceServer (options: BenchOptions, spawnedAt = pe
     readyMs,
     reportPath: undefined,
     stop: async () => {
+      let timer: NodeJS.Timeout | undefined
       if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
         if (profiling) process.kill(-child.pid!, 'SIGINT')
         else child.kill('SIGINT')
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-        await exited
-        clearTimeout(timer)
+        timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
       }
+      // clinic prints the report's path as its last line: wait for its output, not just its exit.
+      await closed
+      clearTimeout(timer)
       process.off('exit', cleanUp)
       if (tempDir !== undefined) removeTempDir(tempDir)
       server.reportPath = reportPath

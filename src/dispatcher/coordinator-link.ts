@@ -22,6 +22,7 @@ import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/lis
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
+import { threadOptions } from './thread-options.js'
 
 const WORKER_URL = new URL('../../workers/coordinator.js', import.meta.url)
 
@@ -38,6 +39,7 @@ export class CoordinatorLink implements CoordinatorApi {
     const { port1, port2 } = new MessageChannel()
     this.#worker = new Worker(WORKER_URL, {
       name: 'millrace-coordinator',
+      ...threadOptions(),
       workerData: { ...settings, controlPort: port2 },
       transferList: [port2]
     })

@@ -4,13 +4,15 @@
  * A partition worker needs ~70 ms to boot a Node thread and load its modules, and `millrace
  * start` needs about as long to load the dispatcher's: done one after the other they are most
  * of the cold start. The CLI entry spawns the workers first (this module imports nothing but
- * node:worker_threads), so both run at once on different cores; WorkerLink then claims a
- * waiting thread and posts it the settings it would otherwise get as workerData.
+ * node:worker_threads and ./thread-options.ts), so both run at once on different cores;
+ * WorkerLink then claims a waiting thread and posts it the settings it would otherwise get as
+ * workerData.
  *
  * Unclaimed threads are unref'd (they never keep the process alive) and are terminated once
  * the broker has all its workers (`releaseEarlyWorkers`).
  */
 import { Worker } from 'node:worker_threads'
+import { threadOptions } from './thread-options.js'
 
 export const PARTITION_WORKER_URL = new URL('../../workers/partition-worker.js', import.meta.url)
 
@@ -31,7 +33,7 @@ const waiting: Waiting[] = []
 
 export function spawnEarlyWorkers (count: number): void {
   for (let i = 0; i < count; i++) {
-    const worker = new Worker(PARTITION_WORKER_URL, { name: `millrace-partition-${i}`, workerData: { awaitSettings: true } satisfies AwaitSettings })
+    const worker = new Worker(PARTITION_WORKER_URL, { name: `millrace-partition-${i}`, ...threadOptions(), workerData: { awaitSettings: true } satisfies AwaitSettings })
     worker.unref()
     const entry: Waiting = {
       worker,

@@ -3,6 +3,7 @@
  * start on first use and leave when idle, so a broker with nothing to recover pays nothing.
  */
 import type { Piscina } from 'piscina'
+import { threadOptions } from './thread-options.js'
 import type { DiscoverResult, JobTask } from '../jobs/tasks.js'
 import type { RecoveryReport } from '../log/recovery.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
@@ -20,7 +21,7 @@ export class JobPool {
   /** Loads piscina on demand: an in-memory broker never needs it. */
   static async create (threads: number): Promise<JobPool> {
     const { Piscina } = await import('piscina')
-    return new JobPool(new Piscina({ filename: JOB_URL.href, maxThreads: threads, minThreads: 0, idleTimeout: IDLE_TIMEOUT_MS }))
+    return new JobPool(new Piscina({ filename: JOB_URL.href, maxThreads: threads, minThreads: 0, idleTimeout: IDLE_TIMEOUT_MS, ...threadOptions() }))
   }
 
   discover (dataDir: string): Promise<DiscoverResult> {

@@ -10,6 +10,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads'
 import { claimEarlyWorker, PARTITION_WORKER_URL } from './early-workers.js'
+import { threadOptions } from './thread-options.js'
 import { remoteOn, type Remote } from '../control/comlink.js'
 import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter } from '../ring/ring.js'
 import type { PartitionControl } from '../partition/partition-host.js'
@@ -110,7 +111,7 @@ export class WorkerLink {
     }
     const early = claimEarlyWorker()
     if (early === undefined) {
-      this.#worker = new Worker(PARTITION_WORKER_URL, { name: `millrace-partition-${options.index}`, workerData: settings, transferList: [port2] })
+      this.#worker = new Worker(PARTITION_WORKER_URL, { name: `millrace-partition-${options.index}`, ...threadOptions(), workerData: settings, transferList: [port2] })
       const worker = this.#worker
       this.#online = new Promise((resolve, reject) => {
         worker.once('online', resolve)

@@ -5,17 +5,18 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { removeDir, tmpDir } from '../helpers/tmp-dir.js'
 import { kcat } from './kafka-wire.js'
+import { millrace } from '../helpers/cli.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 const cli = suite('millrace start with a Kafka listener')
 
-function start (args: string[]): { child: ChildProcess, ready: Promise<string>, exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [MAIN, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+function start (args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess, ready: Promise<string>, exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [MAIN, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   const ready = new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -61,6 +62,27 @@ cli('--advertised-host and --advertised-port go into Metadata', async () => {
   assert.match(listing, 'broker 1 at kafka.example:19092')
   child.kill('SIGINT')
   assert.is(await exit, 0)
+})
+
+cli('a module NODE_OPTIONS preloads runs on the main thread only, not in the broker\'s worker threads', async () => {
+  const dir = tmpDir()
+  try {
+    const log = join(dir, 'preload.log')
+    const preload = join(dir, 'preload.cjs')
+    writeFileSync(preload, `require('node:fs').appendFileSync(${JSON.stringify(log)}, require('node:worker_threads').isMainThread ? 'main\\n' : 'worker\\n')`)
+    const { child, ready, exit } = start(['--data', join(dir, 'data'), '--port', '0', '--workers', '2'], { ...process.env, NODE_OPTIONS: `--require ${preload}` })
+    const port = Number(/:(\d+),/.exec(await ready)![1])
+    // Threads of every kind: partition workers, the job pool (a topic's directory is deleted
+    // there) and the coordinator (started by FindCoordinator).
+    await kcat(['-b', `127.0.0.1:${port}`, '-P', '-t', 'preloaded'], 'one\ntwo\n')
+    await kcat(['-b', `127.0.0.1:${port}`, '-G', 'preload-group', '-o', 'beginning', '-e', '-q', 'preloaded'])
+    assert.is((await millrace(['topics', 'delete', 'preloaded', '-b', `127.0.0.1:${port}`])).code, 0)
+    child.kill('SIGTERM')
+    assert.is(await exit, 0)
+    assert.equal(readFileSync(log, 'utf8').split('\n').filter((l) => l !== ''), ['main'])
+  } finally {
+    removeDir(dir)
+  }
 })
 
 cli.run()
