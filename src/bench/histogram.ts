@@ -46,10 +46,14 @@ export class LatencyHistogram {
 
   get count (): number { return this.#h.totalCount }
 
-  /** The value at `percentile` (0–100) in microseconds; 0 when nothing was recorded. */
+  /**
+   * The value at `percentile` (0–100) in microseconds; 0 when nothing was recorded. HDR answers
+   * with the top of the value's bucket, which can pass the largest value recorded (4,097 µs
+   * reads back as 4,099): capped there, so no percentile is ever above the max.
+   */
   percentile (percentile: number): number {
     if (this.#h.totalCount === 0) return 0
-    return this.#h.getValueAtPercentile(percentile)
+    return Math.min(this.#h.getValueAtPercentile(percentile), this.#h.maxValue)
   }
 
   summary (): LatencySummary {

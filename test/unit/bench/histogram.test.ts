@@ -80,6 +80,19 @@ histogram('distribution rises with the percentile and ends at the max', () => {
   close(d[d.length - 1].us, 10_000)
 })
 
+histogram('no percentile is above the largest value recorded (HDR buckets round up)', () => {
+  for (const top of [2049, 4097, 8193, 12_345, 40_001, 1_000_003]) {
+    const h = new LatencyHistogram()
+    for (let i = 0; i < 50; i++) h.record(top - 1)
+    h.record(top)
+    const s = h.summary()
+    assert.is(s.max, top)
+    for (const key of ['p50', 'p90', 'p99', 'p999'] as const) assert.ok(s[key] <= s.max, `${key} ${s[key]} > max ${s.max} for ${top}`)
+    assert.is(h.percentile(100), top)
+    assert.ok(s.p50 >= (top - 1) * 0.999, 'still within HDR precision')
+  }
+})
+
 histogram.run()
 
 const figures = suite('bench figures')
