@@ -106,9 +106,6 @@ export class Dispatcher {
 
   // --- log cleaner
 
-  /** Adds a compacted log that is not a topic partition (the coordinator's offsets log) to the cleaner's passes. */
-  registerCleanable (source: Cleanable): () => void { return this.#cleaner.register(source) }
-
   /** Test hook: one full cleaner pass now; resolves when it is done. */
   cleanNow (): Promise<CleanPassReport> { return this.#cleaner.cleanNow() }
 
@@ -372,7 +369,7 @@ export class Dispatcher {
       // Long-polls are waiting: keep the batches for them. Only a fresh append (an idempotent
       // duplicate answers with older offsets) and only without LogAppendTime (answer.b ≥ 0),
       // whose stamp and CRC the worker rewrites.
-      if (this.#hasWaiters(p.id) && answer.a === previousEnd && answer.b < 0) {
+      if (this.parkedPolls(p) > 0 && answer.a === previousEnd && answer.b < 0) {
         const tail = appendedTail(batches, answer.a, epoch)
         if (tail !== null && tail.endOffset === answer.highWatermark) {
           p.tail = tail
@@ -401,12 +398,12 @@ export class Dispatcher {
    */
   #answerFromView (p: PartitionState, offset: number, maxBytes: number): PartitionAnswer | null {
     const hw = p.highWatermark
-    if (offset === hw) return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes: NO_BYTES }
     const tail = p.tail
-    if (tail !== null && offset === tail.baseOffset && tail.endOffset === hw && offset >= p.logStartOffset && tail.bytes.length <= maxBytes) {
-      return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes: tail.bytes }
-    }
-    return null
+    const bytes = offset === hw
+      ? NO_BYTES
+      : tail !== null && offset === tail.baseOffset && tail.endOffset === hw && offset >= p.logStartOffset && tail.bytes.length <= maxBytes ? tail.bytes : null
+    if (bytes === null) return null
+    return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes }
   }
 
   async listOffset (p: PartitionState, timestamp: number): Promise<PartitionAnswer> {
@@ -459,13 +456,8 @@ export class Dispatcher {
     })
   }
 
-  /** Test hook: how many long-polls are parked on `p`. */
+  /** How many long-polls are parked on `p` (tests wait on it too). */
   parkedPolls (p: PartitionState): number { return this.#waiters.get(p.id)?.size ?? 0 }
-
-  #hasWaiters (id: number): boolean {
-    const set = this.#waiters.get(id)
-    return set !== undefined && set.size > 0
-  }
 
   #wake (id: number): void {
     const set = this.#waiters.get(id)

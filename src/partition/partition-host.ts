@@ -178,9 +178,13 @@ export class PartitionHost implements PartitionControl {
    * dies with its answers unpublished, and the dispatcher restarts it.
    */
   #publish (): void {
+    this.#payOwedSyncs()
+    this.#responses.flush()
+  }
+
+  #payOwedSyncs (): void {
     for (const log of this.#owingSync) log.syncOwed()
     this.#owingSync.clear()
-    this.#responses.flush()
   }
 
   /** Reserves a response frame, waiting (bounded, repeatedly) while the dispatcher catches up. */
@@ -191,8 +195,7 @@ export class PartitionHost implements PartitionControl {
       if (at >= 0) return at
       if (this.#closed) return -1
       // Waiting publishes what is staged: pay the burst's fsync first.
-      for (const log of this.#owingSync) log.syncOwed()
-      this.#owingSync.clear()
+      this.#payOwedSyncs()
       writer.waitForSpaceSync(bytes, WAIT_MS)
     }
   }
