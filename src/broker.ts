@@ -9,6 +9,7 @@ import { Producer, type ProducerOptions } from './client/producer.js'
 import { Consumer, type ConsumerOptions } from './client/consumer.js'
 import type { KafkaServer } from './server/server.js'
 import type { CoordinatorApi } from './coordinator/coordinator-api.js'
+import { silentLogger, type Logger } from './logger.js'
 import { describeGroup, deleteGroup, listGroups, resetGroupOffsets, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult } from './client/group/group-admin.js'
 
 export interface CreateTopicRequest {
@@ -42,9 +43,11 @@ export class Broker {
    * Starts a broker: recovers the data dir (if any), starts the partition workers, and when
    * `port` is set (0 = any free port) opens the Kafka listener.
    */
-  static async start (options: BrokerOptions = {}): Promise<Broker> {
-    const config = resolveBrokerConfig(options)
-    const dispatcher = await Dispatcher.start(config)
+  static async start (options: BrokerOptions & { logger?: Logger } = {}): Promise<Broker> {
+    // The logger is not a setting: it stays on this thread, out of the frozen config workers get.
+    const { logger = silentLogger, ...settings } = options ?? {}
+    const config = resolveBrokerConfig(settings)
+    const dispatcher = await Dispatcher.start(config, logger)
     const broker = new Broker(config, dispatcher)
     if (config.port !== undefined) {
       try {

@@ -31,6 +31,8 @@ Options for start:
   --advertised-host HOST   host put in Metadata (default: the address the client reached)
   --advertised-port N      port put in Metadata (default: the port the client reached)
   --config FILE    JSON file of broker options (flags override it)
+  --log-level L    fatal, error, warn, info (default), debug or trace
+  --log-format F   json (default when stderr is not a terminal) or pretty; logs go to stderr
   -h, --help       show this help
 `
 
@@ -74,6 +76,8 @@ async function start (argv: string[]): Promise<void> {
         'advertised-host': { type: 'string' },
         'advertised-port': { type: 'string' },
         config: { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       },
       strict: true
@@ -95,23 +99,34 @@ async function start (argv: string[]): Promise<void> {
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as Record<string, unknown>)[key] = value
   options.port ??= DEFAULT_PORT
+  const level = values['log-level'] ?? 'info'
+  const format = values['log-format']
+  const { createLogOutput, isLogFormat, isLogLevel } = await import('../log-output.js')
+  if (!isLogLevel(level)) fail(`--log-level must be one of fatal, error, warn, info, debug, trace; got '${level}'`)
+  if (format !== undefined && !isLogFormat(format)) fail(`--log-format must be json or pretty; got '${format}'`)
+  const logger = await createLogOutput({ level, format })
   let broker: Broker
   try {
-    broker = await Broker.start(options)
+    broker = await Broker.start({ ...options, logger })
   } catch (err) {
-    fail(err instanceof MillraceError ? err.message : `could not start: ${(err as Error).message}`)
+    const message = err instanceof MillraceError ? err.message : `could not start: ${(err as Error).message}`
+    logger.fatal({ err }, message)
+    fail(message)
   }
   const dataDir = broker.config.dataDir
   const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
   // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
   process.stdout.on('error', () => {})
   process.stdout.write(`millrace ready: listening on ${broker.address!}, ${broker.config.workers} partition workers, ${where}\n`)
+  logger.info({ address: broker.address, workers: broker.config.workers, dataDir }, 'broker ready')
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
     process.stdout.write(`millrace: ${signal}, shutting down\n`)
+    logger.info({ signal }, 'shutting down')
     broker.close().then(() => process.exit(0), (err: Error) => {
+      logger.error({ err }, 'shutdown failed')
       process.stderr.write(`millrace: shutdown failed: ${err.message}\n`)
       process.exit(1)
     })

@@ -23,6 +23,7 @@ import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import { threadOptions } from './thread-options.js'
+import { relayWorkerLogs, type Logger } from '../logger.js'
 
 const WORKER_URL = new URL('../../workers/coordinator.js', import.meta.url)
 
@@ -33,9 +34,10 @@ export class CoordinatorLink implements CoordinatorApi {
   readonly exited: Promise<void>
   readonly #worker: Worker
   #alive = true
+  #closing = false
   #fault: Error | null = null
 
-  private constructor (settings: CoordinatorSettings) {
+  private constructor (settings: CoordinatorSettings, logger: Logger) {
     const { port1, port2 } = new MessageChannel()
     this.#worker = new Worker(WORKER_URL, {
       name: 'millrace-coordinator',
@@ -44,9 +46,11 @@ export class CoordinatorLink implements CoordinatorApi {
       transferList: [port2]
     })
     this.remote = remoteOn<GroupCoordinator>(port1)
+    relayWorkerLogs(this.#worker, logger)
     this.#worker.on('error', (err) => { this.#fault ??= err })
     this.exited = new Promise((resolve) => {
-      this.#worker.once('exit', () => {
+      this.#worker.once('exit', (code) => {
+        if (!this.#closing) logger.error({ exitCode: code, err: this.#fault ?? undefined }, 'coordinator thread died; the next group request starts it again')
         this.#alive = false
         port1.close()
         resolve()
@@ -54,8 +58,8 @@ export class CoordinatorLink implements CoordinatorApi {
     })
   }
 
-  static start (settings: CoordinatorSettings): Promise<CoordinatorLink> {
-    const link = new CoordinatorLink(settings)
+  static start (settings: CoordinatorSettings, logger: Logger): Promise<CoordinatorLink> {
+    const link = new CoordinatorLink(settings, logger)
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err)
       link.#worker.once('error', onError)
@@ -100,6 +104,7 @@ export class CoordinatorLink implements CoordinatorApi {
 
   async close (): Promise<void> {
     if (!this.#alive) return
+    this.#closing = true
     try {
       await this.call((c) => c.close())
     } finally {

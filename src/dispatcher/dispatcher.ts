@@ -22,6 +22,7 @@ import { releaseEarlyWorkers } from './early-workers.js'
 import { appendedTail } from './appended-tail.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import { CoordinatorLink } from './coordinator-link.js'
+import { silentLogger, type Logger } from '../logger.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
 
 const faultChannel = channel('millrace:partition:fault')
@@ -40,6 +41,8 @@ interface Waiter {
 
 export class Dispatcher {
   readonly config: BrokerConfig
+  readonly logger: Logger
+  readonly #workerLog: Logger
   readonly topics = new TopicTable()
   readonly #links: WorkerLink[] = []
   #jobs: JobPool | null = null
@@ -49,8 +52,10 @@ export class Dispatcher {
   #coordinatorStarting: Promise<CoordinatorLink> | null = null
   #closed = false
 
-  private constructor (config: BrokerConfig) {
+  private constructor (config: BrokerConfig, logger: Logger) {
     this.config = config
+    this.logger = logger
+    this.#workerLog = logger.child({ subsystem: 'partition' })
     this.#cleaner = new LogCleaner({
       intervalMs: config.cleanerIntervalMs,
       runJob: (plan) => this.#jobs!.clean(plan),
@@ -70,8 +75,8 @@ export class Dispatcher {
     })
   }
 
-  static async start (config: BrokerConfig): Promise<Dispatcher> {
-    const dispatcher = new Dispatcher(config)
+  static async start (config: BrokerConfig, logger: Logger = silentLogger): Promise<Dispatcher> {
+    const dispatcher = new Dispatcher(config, logger)
     try {
       await dispatcher.#start()
     } catch (err) {
@@ -133,6 +138,7 @@ export class Dispatcher {
       dataDir: this.config.dataDir,
       topicDefaults: this.config.topicDefaults,
       retentionCheckIntervalMs: this.config.retentionCheckIntervalMs,
+      logger: this.#workerLog,
       onExit: (link, cause) => { void this.#restartWorker(link, cause) }
     })
   }
@@ -186,6 +192,7 @@ export class Dispatcher {
     for (const p of hosted) p.online = false
     if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause, partitions: hosted.length })
     if (this.#closed) return
+    this.#workerLog.error({ worker: dead.index, err: cause, partitions: hosted.length }, 'partition worker died; restarting it and recovering its partitions')
     try {
       const link = await this.#spawn(dead.index)
       if (this.#closed) { await link.close(); return }
@@ -197,8 +204,10 @@ export class Dispatcher {
         await this.#recoverAndOpen(topic, p)
       }))
       if (restartChannel.hasSubscribers) restartChannel.publish({ worker: dead.index, partitions: hosted.length })
+      this.#workerLog.info({ worker: dead.index, partitions: hosted.length }, 'partition worker restarted; its partitions are online again')
     } catch (err) {
       if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause: err, partitions: hosted.length })
+      this.#workerLog.error({ worker: dead.index, err, partitions: hosted.length }, 'partition worker restart failed; its partitions stay offline')
     }
   }
 
@@ -326,7 +335,7 @@ export class Dispatcher {
       offsetsRetentionMs: c.offsetsRetentionMinutes * 60_000,
       offsetMetadataMaxBytes: c.offsetMetadataMaxBytes,
       logOverrides: { 'segment.bytes': String(c.offsetsTopicSegmentBytes) }
-    })
+    }, this.logger.child({ subsystem: 'coordinator' }))
     try {
       await link.setTopics(this.#topicCounts())
     } catch (err) {

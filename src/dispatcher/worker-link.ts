@@ -15,6 +15,7 @@ import { remoteOn, type Remote } from '../control/comlink.js'
 import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter } from '../ring/ring.js'
 import type { PartitionControl } from '../partition/partition-host.js'
 import { LogStatus } from '../log/errors.js'
+import { relayWorkerLogs, type Logger } from '../logger.js'
 import {
   FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
   REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
@@ -56,6 +57,8 @@ export interface WorkerLinkOptions {
   dataDir: string | null
   topicDefaults: Readonly<Record<string, string>>
   retentionCheckIntervalMs: number
+  /** Where the worker's own log records (recovery, faults it saw) go. */
+  logger: Logger
   onExit: (link: WorkerLink, cause: Error) => void
 }
 
@@ -123,6 +126,7 @@ export class WorkerLink {
       this.#online = early.online
     }
     this.#online.catch(() => {})
+    relayWorkerLogs(this.#worker, options.logger.child({ worker: options.index }))
     this.control = remoteOn<PartitionControl>(port1)
     this.#worker.on('error', (err) => { this.#fault ??= err })
     this.exited = new Promise((resolve) => {

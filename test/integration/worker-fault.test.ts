@@ -4,6 +4,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { Broker } from '../../src/index.js'
 import { collect } from '../helpers/collect.js'
 import { removeDir, tmpDir } from '../helpers/tmp-dir.js'
+import { CaptureLogger } from '../helpers/capture-logger.js'
 
 const fault = suite('a partition worker dies mid-stream')
 
@@ -12,7 +13,8 @@ fault('the fault is reported with its cause, the worker restarts, and the broker
   const faults: Array<{ cause: Error }> = []
   const onFault = (message: unknown): void => { faults.push(message as { cause: Error }) }
   subscribe('millrace:partition:fault', onFault)
-  const broker = await Broker.start({ dataDir: dir, workers: 2 })
+  const log = new CaptureLogger()
+  const broker = await Broker.start({ dataDir: dir, workers: 2, logger: log.logger })
   try {
     await broker.createTopic({ topic: 'f', partitions: 2 })
     const producer = broker.producer({ acks: -1, retries: 20, retryBackoffMs: 20 })
@@ -31,6 +33,11 @@ fault('the fault is reported with its cause, the worker restarts, and the broker
 
     assert.ok(faults.length >= 1, 'a fault event was published')
     assert.match(String(faults[0].cause?.message), /crash requested/)
+    const died = log.find('partition worker died', 'error')
+    assert.is(died.length, 1, 'the fault is logged once')
+    assert.is(died[0]!.fields.subsystem, 'partition')
+    assert.match(String((died[0]!.fields.err as Error).message), /crash requested/)
+    assert.is(log.find('partition worker restarted', 'info').length, 1, 'the restart is logged')
 
     const consumer = broker.consumer({ maxWaitMs: 20 })
     consumer.assign([{ topic: 'f', partition: 0, offset: 0n }])
