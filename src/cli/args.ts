@@ -44,10 +44,31 @@ export const COMMON_HELP = `  -b, --bootstrap HOST:PORT   broker to connect to (
 type StrictConfig<T extends ParseArgsOptions> = { args: string[], options: T, strict: true, allowPositionals: true }
 export type ParsedFlags<T extends ParseArgsOptions> = ReturnType<typeof parseArgs<StrictConfig<T>>>
 
+/**
+ * Joins a string flag and a following negative number (`--partitions -3` → `--partitions=-3`):
+ * parseArgs takes `-3` for an option and reports an "ambiguous" argument, where the range check
+ * of the flag's own parser says what is wrong.
+ */
+export function joinNegativeValues (argv: readonly string[], options: ParseArgsOptions): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const next = argv[i + 1]
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`)
+      i++
+    } else {
+      out.push(arg)
+    }
+  }
+  return out
+}
+
 /** parseArgs in strict mode, turning its errors into usage errors that name the command. */
 export function parseFlags<T extends ParseArgsOptions> (argv: string[], options: T, command: string): ParsedFlags<T> {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
+    return parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: true })
   } catch (err) {
     // Node appends a long hint about '--' to unknown options; the first sentence says it all.
     const message = (err as Error).message

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { Broker } from '../broker.js'
 import type { BrokerOptions } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
-import { CliError, EXIT_FAILURE } from './args.js'
+import { CliError, EXIT_FAILURE, joinNegativeValues } from './args.js'
 
 const USAGE = `Usage: millrace <command> [options]
 
@@ -20,9 +20,14 @@ Commands:
   groups    list, describe, delete consumer groups and reset their offsets
   bench     measure produce, consume, latency, mixed and startup workloads
 
-Run 'millrace <command> --help' for the options of topics, produce, consume, groups and bench.
+Run 'millrace <command> --help' for the options of each command; 'millrace --version' prints the version.
+`
 
-Options for start:
+const START_USAGE = `Usage: millrace start [options]
+
+Runs a Kafka-compatible broker until SIGINT or SIGTERM.
+
+Options:
   --data DIR       data directory (default ./data)
   --memory         keep everything in memory (no data directory)
   --workers N      partition worker threads (default: one per core but one)
@@ -39,6 +44,12 @@ Options for start:
 function fail (message: string): never {
   process.stderr.write(`millrace: ${message}\n`)
   process.exit(2)
+}
+
+/** The version in the package's own package.json (dist/src/cli → the package root). */
+function packageVersion (): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
 }
 
 /** Kafka's usual port. */
@@ -62,30 +73,28 @@ function integerFlag (name: string, value: string | undefined): number | undefin
   return n
 }
 
+const START_OPTIONS = {
+  data: { type: 'string' },
+  memory: { type: 'boolean' },
+  workers: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'advertised-host': { type: 'string' },
+  'advertised-port': { type: 'string' },
+  config: { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
 async function start (argv: string[]): Promise<void> {
   let values
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string' },
-        memory: { type: 'boolean' },
-        workers: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'advertised-host': { type: 'string' },
-        'advertised-port': { type: 'string' },
-        config: { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      },
-      strict: true
-    }))
+    ({ values } = parseArgs({ args: joinNegativeValues(argv, START_OPTIONS), options: START_OPTIONS, strict: true }))
   } catch (err) {
-    fail(`${(err as Error).message}\n\n${USAGE}`)
+    fail(`${(err as Error).message}\n\n${START_USAGE}`)
   }
-  if (values.help === true) { process.stdout.write(USAGE); return }
+  if (values.help === true) { process.stdout.write(START_USAGE); return }
   if (values.memory === true && values.data !== undefined) fail('--memory and --data cannot be used together')
   const options: BrokerOptions = values.config === undefined ? {} : readConfigFile(values.config)
   if (values.memory === true) options.dataDir = null
@@ -110,7 +119,8 @@ async function start (argv: string[]): Promise<void> {
     broker = await Broker.start({ ...options, logger })
   } catch (err) {
     const message = err instanceof MillraceError ? err.message : `could not start: ${(err as Error).message}`
-    logger.fatal({ err }, message)
+    // A refused option is the operator's to fix: its message says everything, a stack would not help.
+    logger.fatal(err instanceof MillraceError ? { code: err.code } : { err }, message)
     fail(message)
   }
   const dataDir = broker.config.dataDir
@@ -160,6 +170,7 @@ switch (command) {
   case 'consume': await client(async (argv) => { await (await import('./consume.js')).runConsume(argv) }, rest); break
   case 'groups': await client(async (argv) => { await (await import('./groups.js')).runGroups(argv) }, rest); break
   case 'bench': await client(async (argv) => { await (await import('../bench/run.js')).runBench(argv) }, rest); break
+  case '-V': case '--version': case 'version': process.stdout.write(`millrace ${packageVersion()}\n`); break
   case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break
   default: fail(`unknown command '${command}'\n\n${USAGE}`)
 }

@@ -52,6 +52,27 @@ cli('help text of every command exits 0', async () => {
   for (const command of ['topics', 'produce', 'consume']) assert.match(top.stdout, command)
 })
 
+cli('--version prints the package version; start --help lists start\'s own flags', async () => {
+  const version = await millrace(['--version'])
+  assert.is(version.code, 0)
+  assert.match(version.stdout, /^millrace \d+\.\d+\.\d+\n$/)
+  const startHelp = await millrace(['start', '--help'])
+  assert.is(startHelp.code, 0)
+  assert.ok(startHelp.stdout.startsWith('Usage: millrace start'), startHelp.stdout)
+  for (const flag of ['--data', '--memory', '--port', '--log-level', '--log-format']) assert.match(startHelp.stdout, flag)
+  assert.not.match(startHelp.stdout, 'Commands:', 'the command list belongs to the top-level help')
+})
+
+cli('a negative number gets the flag\'s own range message, not the parser\'s', async ({ b }) => {
+  const topics = await millrace(['topics', 'create', uniqueTopic('cli-negative'), '--partitions', '-3', ...b])
+  assert.is(topics.code, 2)
+  assert.match(topics.stderr, "--partitions must be an integer from 1 to 2147483647, got '-3'")
+  const start = await millrace(['start', '--memory', '--port', '0', '--workers', '-3'])
+  assert.is(start.code, 2)
+  assert.match(start.stderr, 'options.workers must be an integer from 1 to 256')
+  assert.not.match(start.stdout, 'millrace ready')
+})
+
 cli('topics create, list, describe, alter, delete', async ({ b }) => {
   const topic = uniqueTopic('cli-admin')
   assert.match(ok(await millrace(['topics', 'create', topic, '--partitions', '3', '--config', 'retention.ms=3600000', ...b]), 'create'), `created topic ${topic}`)
