@@ -1,0 +1,94 @@
+/**
+ * The ledger of a fault run and its checker. A driver records every acknowledgement (value →
+ * partition and offset) and every definite refusal; the checker reads the partitions back and
+ * says what was lost, duplicated, misplaced or wrongly made visible.
+ *
+ * Each check also runs a negative control: the same read-back checked against the ledger plus one
+ * forged acknowledgement (a value never sent, at an offset that holds another value). A checker
+ * that does not count that one as lost cannot see a loss, and the run fails.
+ */
+
+export interface Ack { partition: number, offset: number }
+
+export interface ReadBackRecord { partition: number, offset: number, value: string }
+
+export interface CheckResult {
+  acked: number
+  /** Acked values not found at their acked offset (and nowhere else). */
+  lost: number
+  /** Acked values found, but at another offset than acknowledged. */
+  misplaced: number
+  /** Values read back more than once. */
+  duplicates: number
+  /** Values whose request was refused with a definite error that were read back anyway. */
+  phantoms: number
+  /** Offsets read back twice in one partition (must be impossible). */
+  doubleOffsets: number
+  /** Lost acked records of a partition that lie below a surviving acked record (loss that is not a tail). */
+  lostBelowSurvivor: number
+  /** The negative control saw its forged loss. */
+  controlSawLoss: boolean
+}
+
+export class Ledger {
+  readonly acks = new Map<string, Ack>()
+  readonly refused = new Set<string>()
+  sent = 0
+
+  ack (value: string, partition: number, offset: number): void {
+    this.acks.set(value, { partition, offset })
+  }
+
+  refuse (value: string): void {
+    this.refused.add(value)
+  }
+
+  /** The same ledger with one forged acknowledgement, for the negative control. */
+  withForgedAck (readBack: readonly ReadBackRecord[]): Ledger {
+    const forged = new Ledger()
+    for (const [v, a] of this.acks) forged.acks.set(v, a)
+    const victim = readBack[0]
+    forged.ack('forged-never-sent', victim?.partition ?? 0, victim?.offset ?? 0)
+    return forged
+  }
+}
+
+function tally (ledger: Ledger, readBack: readonly ReadBackRecord[]): Omit<CheckResult, 'controlSawLoss'> {
+  const seen = new Map<string, ReadBackRecord[]>()
+  const atOffset = new Map<string, string>()
+  let doubleOffsets = 0
+  for (const r of readBack) {
+    const list = seen.get(r.value)
+    if (list === undefined) seen.set(r.value, [r])
+    else list.push(r)
+    const key = `${r.partition}:${r.offset}`
+    if (atOffset.has(key)) doubleOffsets++
+    else atOffset.set(key, r.value)
+  }
+  let lost = 0
+  let misplaced = 0
+  const survivorMax = new Map<number, number>()
+  const lostOffsets: Ack[] = []
+  for (const [value, ack] of ledger.acks) {
+    if (atOffset.get(`${ack.partition}:${ack.offset}`) === value) {
+      survivorMax.set(ack.partition, Math.max(survivorMax.get(ack.partition) ?? -1, ack.offset))
+    } else if (seen.has(value)) {
+      misplaced++
+    } else {
+      lost++
+      lostOffsets.push(ack)
+    }
+  }
+  const lostBelowSurvivor = lostOffsets.filter((a) => a.offset < (survivorMax.get(a.partition) ?? -1)).length
+  let duplicates = 0
+  for (const list of seen.values()) if (list.length > 1) duplicates += list.length - 1
+  let phantoms = 0
+  for (const value of ledger.refused) if (seen.has(value)) phantoms++
+  return { acked: ledger.acks.size, lost, misplaced, duplicates, phantoms, doubleOffsets, lostBelowSurvivor }
+}
+
+export function check (ledger: Ledger, readBack: readonly ReadBackRecord[]): CheckResult {
+  const result = tally(ledger, readBack)
+  const control = tally(ledger.withForgedAck(readBack), readBack)
+  return { ...result, controlSawLoss: control.lost === result.lost + 1 }
+}

@@ -1,0 +1,46 @@
+/**
+ * The fault suite's quick cases (perf/faults): real clients through SIGKILL loops, power loss,
+ * a worker crash, disk full, a second broker on the data dir and TCP faults, each checked by the
+ * ledger with its negative control. `npm run faults` runs the same cases at full size.
+ */
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { diskFull, powerLoss, sigkillLoop, tcpFaults, twoBrokers, workerCrash, type CaseResult } from '../../perf/faults/cases.js'
+import { problemsOf, type Expectation } from '../../perf/faults/verdict.js'
+
+const SEED = 20261203
+const faults = suite('fault suite, quick cases')
+
+function holds (r: CaseResult, expect?: Expectation): void {
+  assert.equal(problemsOf(r, expect), [], `${r.fault}: acked ${r.acked}, lost ${r.lost}, duplicates ${r.duplicates}`)
+}
+
+faults('SIGKILL loop: nothing acked is lost, no duplicates', async () => {
+  holds(await sigkillLoop({ seed: SEED, quick: true, flushEachBatch: false }))
+})
+
+faults('power loss with an fsync per batch loses nothing acked', async () => {
+  holds(await powerLoss({ seed: SEED, quick: true, flushEachBatch: true }))
+})
+
+faults('power loss without fsync loses at most each partition\'s unsynced tail', async () => {
+  holds(await powerLoss({ seed: SEED, quick: true, flushEachBatch: false }), { tailLossAllowed: true })
+})
+
+faults('a partition worker crash loses nothing acked', async () => {
+  holds(await workerCrash({ seed: SEED, quick: true }))
+})
+
+faults('disk full: nothing acked is lost, ENOSPC is logged, the broker takes records again', async () => {
+  holds(await diskFull({ seed: SEED, quick: true }))
+})
+
+faults('a second broker on the same data dir refuses to start', async () => {
+  holds(await twoBrokers({ seed: SEED, quick: true }))
+})
+
+faults('TCP stalls and cuts: nothing lost, nothing written twice', async () => {
+  holds(await tcpFaults({ seed: SEED, quick: true }))
+})
+
+faults.run()
