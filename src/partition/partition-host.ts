@@ -22,6 +22,7 @@ import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { PartitionOffsets, PartitionSpec } from './partition-spec.js'
 import { partitionDirName } from './partition-spec.js'
 import { writePartitionMetadata, writeTopicConfig } from './partition-files.js'
+import { LogRateLimiter, workerLogger } from '../logger.js'
 import {
   FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
   LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
@@ -86,6 +87,8 @@ class PartitionActor {
 
 export class PartitionHost implements PartitionControl {
   readonly #options: PartitionHostOptions
+  readonly #logger = workerLogger({ subsystem: 'partition' })
+  readonly #tickFailures = new LogRateLimiter(60_000)
   readonly #actors = new Map<number, PartitionActor>()
   /** Logs whose appends in the current burst wait for one fsync (group commit). */
   readonly #owingSync = new Set<PartitionLog>()
@@ -295,11 +298,22 @@ export class PartitionHost implements PartitionControl {
     for (const actor of this.#actors.values()) {
       try {
         actor.log.maybeFlush(now)
-        if (retentionDue) actor.log.applyRetention(now)
-      } catch {
-        // A failing disk surfaces on the next append or fetch as StorageError.
+        if (retentionDue) this.#applyRetention(actor, now)
+      } catch (err) {
+        // The client meets a failing disk on its next append or fetch (StorageError); the operator here.
+        const tp = `${actor.spec.topic}-${actor.spec.partition}`
+        const heldBack = this.#tickFailures.admit(tp, now)
+        if (heldBack !== null) this.#logger.error({ partition: tp, err, heldBack }, 'background flush or retention failed')
       }
     }
+  }
+
+  #applyRetention (actor: PartitionActor, now: number): void {
+    const before = actor.log.logStartOffset
+    const deleted = actor.log.applyRetention(now)
+    if (deleted === 0) return
+    const tp = `${actor.spec.topic}-${actor.spec.partition}`
+    this.#logger.info({ partition: tp, segments: deleted, logStartOffset: actor.log.logStartOffset, previousLogStartOffset: before }, 'retention deleted segments')
   }
 
   // --- control plane
