@@ -59,7 +59,8 @@ export class Dispatcher {
     this.#cleaner = new LogCleaner({
       intervalMs: config.cleanerIntervalMs,
       runJob: (plan) => this.#jobs!.clean(plan),
-      partitions: () => this.#compactedPartitions()
+      partitions: () => this.#compactedPartitions(),
+      logger: logger.child({ subsystem: 'cleaner' })
     })
     // The coordinator's offsets log is compacted like a topic, whichever actor holds it now.
     const running = (): CoordinatorLink | null => this.#coordinatorLink?.alive === true ? this.#coordinatorLink : null

@@ -10,6 +10,7 @@
  */
 import { channel } from 'node:diagnostics_channel'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
+import type { Logger } from '../logger.js'
 
 const cleanedChannel = channel('millrace:log-cleaner:cleaned')
 const errorChannel = channel('millrace:log-cleaner:error')
@@ -41,6 +42,7 @@ export interface LogCleanerOptions {
   runJob: ((plan: CleanPlan) => Promise<CleanResult>) | null
   /** The partitions of compacted topics, read at the start of each pass. */
   partitions: () => Iterable<Cleanable>
+  logger: Logger
 }
 
 export class LogCleaner {
@@ -82,6 +84,13 @@ export class LogCleaner {
     await this.#running?.catch(() => {})
   }
 
+  #logCleaned (partition: string | undefined, r: CleanResult): void {
+    const fields = { partition, segments: r.segments.length, records: r.records, keptRecords: r.keptRecords, droppedTombstones: r.droppedTombstones, readBytes: r.readBytes, writtenBytes: r.writtenBytes }
+    this.#options.logger.info(fields, 'compacted segments replaced')
+    if (r.unreadableBatches > 0) this.#options.logger.warn({ partition, unreadableBatches: r.unreadableBatches }, 'cleaning kept batches it could not read as they were')
+    if (r.droppedNullKeys > 0) this.#options.logger.warn({ partition, droppedNullKeys: r.droppedNullKeys }, 'cleaning dropped records without a key (written before the topic was compacted)')
+  }
+
   async #pass (): Promise<CleanPassReport> {
     const report: CleanPassReport = { cleaned: 0, skipped: 0, failed: 0, results: [] }
     const sources = [...this.#options.partitions(), ...this.#registered]
@@ -93,10 +102,12 @@ export class LogCleaner {
         report.cleaned++
         report.results.push(result)
         if (cleanedChannel.hasSubscribers) cleanedChannel.publish({ name: source.name, result })
+        this.#logCleaned(source.name, result)
       } catch (err) {
         // A log deleted or a worker restarted mid-clean: its next pass starts over.
         report.failed++
         if (errorChannel.hasSubscribers) errorChannel.publish({ name: source.name, error: err })
+        this.#options.logger.warn({ partition: source.name, err }, 'cleaning failed; the next pass starts over')
       }
     }
     return report

@@ -11,8 +11,9 @@ import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs'
 import { Broker } from '../../src/index.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { kcat } from './kafka-wire.js'
+import { CaptureLogger } from '../helpers/capture-logger.js'
 
-interface Ctx { dir: string, broker: Broker, kafka: Kafka, producer: Producer }
+interface Ctx { dir: string, broker: Broker, kafka: Kafka, producer: Producer, log: CaptureLogger }
 const compaction = suite<Ctx>('compacted topics over TCP')
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -84,7 +85,8 @@ function withoutFiller (seen: Seen[]): Seen[] { return seen.filter((s) => s.key 
 
 compaction.before(async (ctx) => {
   ctx.dir = tmpDir()
-  ctx.broker = await Broker.start({ dataDir: ctx.dir, port: 0, workers: 1, retentionCheckIntervalMs: 100 })
+  ctx.log = new CaptureLogger()
+  ctx.broker = await Broker.start({ dataDir: ctx.dir, port: 0, workers: 1, retentionCheckIntervalMs: 100, logger: ctx.log.logger })
   ctx.kafka = kafkaFor(ctx.broker)
   ctx.producer = ctx.kafka.producer({ allowAutoTopicCreation: false })
   await ctx.producer.connect()
@@ -118,6 +120,10 @@ compaction('kafkajs: values and tombstones clean to the latest value per key; to
   const result = first.results.find((r) => r.records === 80)
   assert.ok(result !== undefined, `a pass cleaned the topic: ${JSON.stringify(first)}`)
   assert.is(result.keptRecords, 10)
+  const logged = ctx.log.find('compacted segments replaced', 'info').find((l) => l.fields.partition === `${topic}-0`)
+  assert.ok(logged !== undefined, 'the clean is logged')
+  assert.is(logged.fields.records, 80)
+  assert.is(logged.fields.keptRecords, 10)
   let seen = withoutFiller(await consumeAll(ctx.kafka, topic, high))
   const withTombstones = [...latestView(writes), ...['k7', 'k8'].map((k) => ({ offset: writes.findLastIndex((w) => w[0] === k), key: k, value: null }))]
   assert.equal(seen, withTombstones.sort((a, b) => a.offset - b.offset), 'tombstones stay until their horizon')

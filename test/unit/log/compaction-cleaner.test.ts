@@ -1,6 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LogCleaner, type Cleanable } from '../../../src/dispatcher/log-cleaner.js'
+import { silentLogger } from '../../../src/logger.js'
 import { CoordinatorLog } from '../../../src/coordinator/coordinator-log.js'
 import { LogStatus } from '../../../src/log/errors.js'
 import type { PartitionLog } from '../../../src/log/partition-log.js'
@@ -58,7 +59,7 @@ for (const where of ['memory', 'disk'] as const) {
       offsets.write([[Buffer.from('zz-roll'), Buffer.alloc(2100)]], now)
       offsets.write([[Buffer.from('zz-roll'), Buffer.from('end')]], now)
       const before = offsets.log.size
-      const cleanerPass = new LogCleaner({ intervalMs: 60_000, runJob: null, partitions: () => [] })
+      const cleanerPass = new LogCleaner({ intervalMs: 60_000, runJob: null, partitions: () => [], logger: silentLogger })
       const source = cleanableOf(offsets.log, '__consumer_offsets-0')
       const unregister = cleanerPass.register(source)
       const report = await cleanerPass.cleanNow()
@@ -85,7 +86,7 @@ cleaner('a failing source is counted and the pass goes on; after stop nothing is
   try {
     commitRounds(offsets, 10, Date.now())
     offsets.write([[Buffer.from('zz-roll'), Buffer.alloc(2100)]], Date.now())
-    const pass = new LogCleaner({ intervalMs: 60_000, runJob: null, partitions: () => [] })
+    const pass = new LogCleaner({ intervalMs: 60_000, runJob: null, partitions: () => [], logger: silentLogger })
     const broken: Cleanable = { name: 'broken', planClean: async () => { throw new Error('worker gone') }, commitClean: async () => {} }
     const good = cleanableOf(offsets.log, 'offsets')
     pass.register(broken)
