@@ -13,8 +13,9 @@
  * only the damaged bytes go, with a log line each. Bytes after the last valid batch of a segment
  * are left for recovery, which truncates a torn tail as for any log.
  *
- * The rewrite is crash-safe: the recovery point is moved back to the segment first (so the next
- * open rescans it and rebuilds its indexes), then the segment is replaced atomically.
+ * The repair is crash-safe: the recovery point is moved back to the segment first (so the next
+ * open rescans it and rebuilds its indexes), then the valid batches after the damage move to
+ * segments of their own (`splitAround`) and the damaged segment is cut where the damage starts.
  *
  * Thread: the coordinator actor's, before CoordinatorLog opens the directory.
  */
@@ -22,7 +23,7 @@ import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, baseOffsetOf, kBatchLength, kMa
 import { finishPendingSwap } from '../log/clean-swap.js'
 import { RECOVERY_POINT_FILE, readOffsetCheckpoint, writeOffsetCheckpoint } from '../log/checkpoint.js'
 import { batchIsValid } from '../log/recovery.js'
-import { parseSegmentBase } from '../log/segment.js'
+import { LOG_SUFFIX, parseSegmentBase, segmentFileName } from '../log/segment.js'
 import type { LogStore } from '../log/store.js'
 import type { Logger } from '../logger.js'
 
@@ -50,7 +51,7 @@ export function salvageCoordinatorLog (store: LogStore, logger: Logger): Damaged
     if (found.length === 0) continue
     const recoveryPoint = readOffsetCheckpoint(store, RECOVERY_POINT_FILE)
     if (recoveryPoint === null || recoveryPoint > base) writeOffsetCheckpoint(store, RECOVERY_POINT_FILE, base)
-    store.writeAtomic(name, without(bytes, found))
+    splitAround(store, name, bytes, found)
     for (const range of found) {
       logger.error({ ...range, dir: store.path },
         'coordinator log: cut out a damaged batch (CRC or header invalid); offsets and groups stored in it are lost, every other record is loaded')
@@ -98,13 +99,29 @@ function nextValidBatch (bytes: Buffer, from: number, expected: number): number 
   return -1
 }
 
-function without (bytes: Buffer, ranges: readonly DamagedRange[]): Buffer {
-  const kept: Buffer[] = []
-  let at = 0
-  for (const range of ranges) {
-    kept.push(bytes.subarray(at, range.position))
-    at = range.position + range.bytes
+/**
+ * Moves each run of valid batches after a damaged range into a segment of its own, named by its
+ * first offset, and cuts the segment before the first damage. A segment holds no gap then (the
+ * active one must not); gaps between segments are what compaction leaves too. Each step can be
+ * run again: a crash before the cut leaves the damage in place, and the next start does it all
+ * again, writing the same files.
+ */
+function splitAround (store: LogStore, name: string, bytes: Buffer, damaged: readonly DamagedRange[]): void {
+  let keepsName = false
+  for (let i = 0; i < damaged.length; i++) {
+    const start = damaged[i].position + damaged[i].bytes
+    const end = i + 1 < damaged.length ? damaged[i + 1].position : bytes.length
+    const target = segmentFileName(baseOffsetOf(bytes, start), LOG_SUFFIX)
+    // Bytes that are not a batch before the segment's first one: the run takes the segment's place.
+    keepsName ||= target === name
+    store.writeAtomic(target, bytes.subarray(start, end))
   }
-  kept.push(bytes.subarray(at))
-  return Buffer.concat(kept)
+  if (keepsName) return
+  const file = store.open(name)
+  try {
+    file.truncate(damaged[0].position)
+    file.sync()
+  } finally {
+    file.close()
+  }
 }
