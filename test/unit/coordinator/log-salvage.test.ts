@@ -4,14 +4,15 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { GroupCoordinator } from '../../../src/coordinator/group-coordinator.js'
 import { CoordinatorLog } from '../../../src/coordinator/coordinator-log.js'
 import { OFFSETS_DIR } from '../../../src/coordinator/offsets-topic.js'
-import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, kBatchLength } from '../../../src/protocol/batch-header.js'
+import { kBatchLength } from '../../../src/protocol/batch-header.js'
 import { RECOVERY_POINT_FILE } from '../../../src/log/checkpoint.js'
 import { CaptureLogger } from '../../helpers/capture-logger.js'
+import { damageCoordinatorBatchOf } from '../../helpers/damage.js'
 import { removeDir, tmpDir } from '../../helpers/tmp-dir.js'
 
 const GROUPS = ['g-0', 'g-1', 'g-2', 'g-3', 'g-4']
@@ -48,28 +49,6 @@ async function commitAll (dir: string): Promise<void> {
   c.close()
 }
 
-/** Where in a batch of `size` bytes to flip a byte: by default in the middle of its records. */
-type Spot = (size: number) => number
-const inRecords: Spot = (size) => BATCH_HEADER_BYTES + Math.floor((size - BATCH_HEADER_BYTES) / 2)
-
-/** Flips a byte of the batch that holds `groupId`'s commit. */
-function damageBatchOf (dir: string, groupId: string, spot = inRecords): void {
-  const segment = join(dir, OFFSETS_DIR, readdirSync(join(dir, OFFSETS_DIR)).filter((n) => n.endsWith('.log')).sort()[0])
-  const bytes = readFileSync(segment)
-  const key = bytes.indexOf(Buffer.from(groupId))
-  assert.ok(key > 0, `${groupId} is in the log`)
-  let at = 0
-  for (;;) {
-    const size = bytes.readInt32BE(at + kBatchLength) + BATCH_LOG_OVERHEAD
-    if (key < at + size) {
-      bytes[at + spot(size)] ^= 0xff
-      writeFileSync(segment, bytes)
-      return
-    }
-    at += size
-  }
-}
-
 async function assertLoadedAroundDamage (dir: string, logger: CaptureLogger): Promise<GroupCoordinator> {
   const { c } = open(dir, logger)
   assert.is(await fetched(c, GROUPS[0]), 2000)
@@ -95,7 +74,7 @@ salvage('after a clean stop: cut out and logged; every other group loads, new co
   const dir = tmpDir('millrace-salvage-')
   try {
     await commitAll(dir)
-    damageBatchOf(dir, DAMAGED)
+    damageCoordinatorBatchOf(dir, DAMAGED)
     const logger = new CaptureLogger()
     const c = await assertLoadedAroundDamage(dir, logger)
     c.close()
@@ -117,7 +96,7 @@ salvage('after a crash: recovery keeps the commits after the damage (offsets nev
     await commitAll(dir)
     // A crash before any flush: the recovery point on disk is still at the start of the log.
     writeFileSync(join(dir, OFFSETS_DIR, RECOVERY_POINT_FILE), '0\n0\n')
-    damageBatchOf(dir, DAMAGED)
+    damageCoordinatorBatchOf(dir, DAMAGED)
     const logger = new CaptureLogger()
     const c = await assertLoadedAroundDamage(dir, logger)
     c.close()
@@ -130,7 +109,7 @@ salvage('a damaged length field: the next whole batch is found and loading goes 
   const dir = tmpDir('millrace-salvage-')
   try {
     await commitAll(dir)
-    damageBatchOf(dir, DAMAGED, () => kBatchLength + 3)
+    damageCoordinatorBatchOf(dir, DAMAGED, () => kBatchLength + 3)
     const c = await assertLoadedAroundDamage(dir, new CaptureLogger())
     c.close()
   } finally {
