@@ -11,7 +11,8 @@
  * after it is damage, not a torn tail, and the batches after it were acknowledged. So, as Kafka's
  * group loader keeps loading past what it cannot use, every batch that validates is kept and
  * only the damaged bytes go, with a log line each. Bytes after the last valid batch of a segment
- * are left for recovery, which truncates a torn tail as for any log.
+ * (a torn write, or damage at the end) are cut too, as recovery would cut a torn tail, but
+ * without deleting the segments after it.
  *
  * The repair is crash-safe: the recovery point is moved back to the segment first (so the next
  * open rescans it and rebuilds its indexes), then the valid batches after the damage move to
@@ -35,6 +36,7 @@ export interface DamagedRange {
   bytes: number
   /** Offsets lost with it: from the last good batch before to the next good batch after. */
   firstOffset: number
+  /** -1 when no valid batch follows in the segment: a torn (or damaged) end. */
   lastOffset: number
 }
 
@@ -53,15 +55,19 @@ export function salvageCoordinatorLog (store: LogStore, logger: Logger): Damaged
     if (recoveryPoint === null || recoveryPoint > base) writeOffsetCheckpoint(store, RECOVERY_POINT_FILE, base)
     splitAround(store, name, bytes, found)
     for (const range of found) {
-      logger.error({ ...range, dir: store.path },
-        'coordinator log: cut out a damaged batch (CRC or header invalid); offsets and groups stored in it are lost, every other record is loaded')
+      if (range.lastOffset < 0) {
+        logger.warn({ ...range, dir: store.path }, 'coordinator log: cut a torn or damaged end of a segment; commits in it are lost, every other record is loaded')
+      } else {
+        logger.error({ ...range, dir: store.path },
+          'coordinator log: cut out a damaged batch (CRC or header invalid); offsets and groups stored in it are lost, every other record is loaded')
+      }
     }
     damaged.push(...found)
   }
   return damaged
 }
 
-/** The damaged byte ranges of one segment, each followed by a valid batch. */
+/** The damaged byte ranges of one segment, each followed by a valid batch or by the end of the segment. */
 function damagedRanges (bytes: Buffer, baseOffset: number, segment: string): DamagedRange[] {
   const ranges: DamagedRange[] = []
   let position = 0
@@ -74,7 +80,10 @@ function damagedRanges (bytes: Buffer, baseOffset: number, segment: string): Dam
       continue
     }
     const next = nextValidBatch(bytes, position + 1, expected)
-    if (next < 0) break // a torn tail: recovery truncates it
+    if (next < 0) {
+      ranges.push({ segment, position, bytes: bytes.length - position, firstOffset: expected, lastOffset: -1 })
+      break
+    }
     ranges.push({ segment, position, bytes: next - position, firstOffset: expected, lastOffset: baseOffsetOf(bytes, next) - 1 })
     position = next
   }
@@ -111,6 +120,7 @@ function splitAround (store: LogStore, name: string, bytes: Buffer, damaged: rea
   for (let i = 0; i < damaged.length; i++) {
     const start = damaged[i].position + damaged[i].bytes
     const end = i + 1 < damaged.length ? damaged[i + 1].position : bytes.length
+    if (start === end) continue // the damage ran to the end of the segment
     const target = segmentFileName(baseOffsetOf(bytes, start), LOG_SUFFIX)
     // Bytes that are not a batch before the segment's first one: the run takes the segment's place.
     keepsName ||= target === name

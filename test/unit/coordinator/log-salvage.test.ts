@@ -4,7 +4,7 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { GroupCoordinator } from '../../../src/coordinator/group-coordinator.js'
 import { CoordinatorLog } from '../../../src/coordinator/coordinator-log.js'
@@ -117,21 +117,41 @@ salvage('a damaged length field: the next whole batch is found and loading goes 
   }
 })
 
-salvage('a torn tail (no whole batch after it) is left to recovery, which cuts it as for any log', async () => {
+salvage('a torn or damaged end of a segment is cut and logged, and the segments after it are kept', async () => {
   const dir = tmpDir('millrace-salvage-')
   try {
-    await commitAll(dir)
-    const segment = join(dir, OFFSETS_DIR, '00000000000000000000.log')
-    const bytes = readFileSync(segment)
-    writeFileSync(segment, bytes.subarray(0, bytes.length - 10))
+    // Small segments: each commit rolls a segment of its own.
+    const small = { 'segment.bytes': '200' }
+    const log = CoordinatorLog.open(dir, small)
+    const c = GroupCoordinator.load({
+      log, initialRebalanceDelayMs: 30, minSessionTimeoutMs: 10, maxSessionTimeoutMs: 60_000, offsetsRetentionMs: 60_000, offsetMetadataMaxBytes: 16
+    })
+    void c.setTopics({ t: 2 })
+    for (const [i, g] of GROUPS.entries()) assert.is(await commit(c, g, 1000 + i), 0)
+    c.close()
+    const names = readdirSync(join(dir, OFFSETS_DIR)).filter((n) => n.endsWith('.log')).sort()
+    assert.ok(names.length >= 3, `several segments: ${names.join(', ')}`)
+    // The end of the second segment is damaged (its last bytes flipped, as a torn write leaves them).
+    const second = join(dir, OFFSETS_DIR, names[1])
+    const bytes = readFileSync(second)
+    for (let i = bytes.length - 8; i < bytes.length; i++) bytes[i] ^= 0xff
+    writeFileSync(second, bytes)
     writeFileSync(join(dir, OFFSETS_DIR, RECOVERY_POINT_FILE), '0\n0\n')
     const logger = new CaptureLogger()
-    const { c, log } = open(dir, logger)
-    assert.is(logger.find('damaged').length, 0)
-    assert.ok(log.log.recovery !== null && log.log.recovery.truncatedBytes > 0, 'recovery cut the torn batch')
-    assert.is(await fetched(c, GROUPS[0]), 1000, 'the last commit was torn; the one before it stands')
-    assert.is(await fetched(c, GROUPS[4]), 1004)
-    c.close()
+    const log2 = CoordinatorLog.open(dir, small, logger.logger)
+    const reopened = GroupCoordinator.load({
+      log: log2, initialRebalanceDelayMs: 30, minSessionTimeoutMs: 10, maxSessionTimeoutMs: 60_000, offsetsRetentionMs: 60_000, offsetMetadataMaxBytes: 16
+    })
+    const lines = logger.find('cut a torn or damaged end', 'warn')
+    assert.is(lines.length, 1)
+    assert.is(lines[0].fields.segment, names[1])
+    const lost = GROUPS.filter((_, i) => i === lines[0].fields.firstOffset)
+    assert.is(lost.length, 1, 'one commit was in the damaged end')
+    for (const [i, g] of GROUPS.entries()) {
+      assert.is(await fetched(reopened, g), g === lost[0] ? undefined : 1000 + i, `${g}`)
+    }
+    assert.is(log2.log.recovery?.deletedSegments, 0, 'no later segment was dropped')
+    reopened.close()
   } finally {
     removeDir(dir)
   }
