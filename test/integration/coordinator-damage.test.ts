@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { Broker } from '../../src/index.js'
 import { COORDINATOR_DIR, PRODUCER_ID_FILE } from '../../src/coordinator/producer-ids.js'
-import { decodeBatches, type DecodedBatch } from '../../src/protocol/record-batch.js'
+import { BatchBuilder, decodeBatches, type DecodedBatch } from '../../src/protocol/record-batch.js'
+import { LogStatus } from '../../src/log/errors.js'
 import { CaptureLogger } from '../helpers/capture-logger.js'
 import { damageCoordinatorBatchOf } from '../helpers/damage.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
@@ -67,17 +68,28 @@ async function logged (ctx: Ctx, text: string): Promise<CaptureLogger['lines']> 
   return ctx.logger.find(text)
 }
 
+/** An idempotent producer's id far above the allocator's first block: only the partition's producer state knows it. */
+const HIGH_PRODUCER_ID = 7654
+
+/** Appends one record as producer HIGH_PRODUCER_ID (as if its id came from a block file since lost). */
+async function appendAsHighProducer (broker: Broker, topic: string): Promise<void> {
+  const builder = new BatchBuilder({ producerId: HIGH_PRODUCER_ID, producerEpoch: 0, baseSequence: 0 })
+  builder.append(Date.now(), null, Buffer.from('high'))
+  const answer = await broker.dispatcher.append(broker.dispatcher.partition(topic, 0)!, builder.build())
+  assert.is(answer.status, LogStatus.Ok)
+}
+
 /**
- * One record from an idempotent producer, then the block file goes (`damageFile`), then a new
- * library producer, kcat and kafkajs each send one record: each must be stored, under an id
- * no producer had before.
+ * Records from two idempotent producers (one with a high id), then the block file goes
+ * (`damageFile`), then a new library producer, kcat and kafkajs each send one record: each
+ * must be stored, under an id no producer had before, found in the partition's producer state.
  */
 async function newProducersAfter (ctx: Ctx, damageFile: (file: string) => void): Promise<void> {
   let broker = await start(ctx)
   const topic = uniqueTopic('pid-lost')
   await broker.createTopic({ topic, partitions: 1 })
   await sendOne(broker, topic, 'before')
-  const [old] = await batchesOf(broker, topic)
+  await appendAsHighProducer(broker, topic)
   await broker.close()
   damageFile(join(ctx.dir, COORDINATOR_DIR, PRODUCER_ID_FILE))
 
@@ -93,10 +105,11 @@ async function newProducersAfter (ctx: Ctx, damageFile: (file: string) => void):
     await producer.disconnect()
   }
   const batches = await batchesOf(broker, topic)
-  assert.equal(batches.flatMap((b) => b.records.map((r) => r.value!.toString())), ['before', 'library', 'kcat', 'kafkajs'], 'every first record is stored')
+  assert.equal(batches.flatMap((b) => b.records.map((r) => r.value!.toString())), ['before', 'high', 'library', 'kcat', 'kafkajs'], 'every first record is stored')
   const ids = batches.map((b) => b.producerId)
-  assert.is(new Set(ids).size, 4, `four producers, four ids: ${ids.join(', ')}`)
-  for (const id of ids.slice(1)) assert.ok(id > old.producerId, `id ${id} is above the one used before (${old.producerId})`)
+  assert.is(ids[1], HIGH_PRODUCER_ID)
+  assert.is(new Set(ids).size, 5, `five producers, five ids: ${ids.join(', ')}`)
+  for (const id of ids.slice(2)) assert.ok(id > HIGH_PRODUCER_ID, `id ${id} is above every id in the log (${HIGH_PRODUCER_ID})`)
 }
 
 damage('a lost producer id block file: new idempotent producers get unused ids and their first records are stored', async (ctx) => {
