@@ -6,8 +6,10 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { Kafka, logLevel } from 'kafkajs'
 import { Broker } from '../../src/index.js'
 import { COORDINATOR_DIR, PRODUCER_ID_FILE } from '../../src/coordinator/producer-ids.js'
@@ -16,7 +18,13 @@ import { LogStatus } from '../../src/log/errors.js'
 import { CaptureLogger } from '../helpers/capture-logger.js'
 import { damageCoordinatorBatchOf } from '../helpers/damage.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
-import { kcat } from './kafka-wire.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
+import { KafkaCode } from '../../src/protocol/error-codes.js'
+import type { CreateTopicsResponse } from '../../src/protocol/apis/create-topics.js'
+import type { OffsetCommitResponse } from '../../src/protocol/apis/offset-commit.js'
+import type { OffsetFetchResponse } from '../../src/protocol/apis/offset-fetch.js'
+import type { InitProducerIdResponse } from '../../src/protocol/apis/init-producer-id.js'
+import { kcat, WireClient } from './kafka-wire.js'
 
 interface Ctx { dir: string, broker: Broker | null, logger: CaptureLogger }
 const damage = suite<Ctx>('coordinator files damaged or lost')
@@ -186,3 +194,83 @@ damage('the same after the coordinator died without closing its log: no commit a
 })
 
 damage.run()
+
+// ---
+
+const MAIN_JS = new URL('../../src/cli/main.js', import.meta.url).pathname
+
+interface Child { process: ChildProcess, port: number, stderr: () => string }
+
+async function startChild (dataDir: string): Promise<Child> {
+  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--data', dataDir, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /listening on \S+:(\d+)/.exec(line)
+      if (m !== null) resolve(Number(m[1]))
+    })
+    child.once('exit', (code) => reject(new Error(`broker exited with ${String(code)} before it was ready: ${stderr}`)))
+  })
+  return { process: child, port, stderr: () => stderr }
+}
+
+async function kill (child: Child): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return
+  const exited = new Promise((resolve) => child.process.once('exit', resolve))
+  child.process.kill('SIGKILL')
+  await exited
+}
+
+async function wireCommit (wire: WireClient, topic: string, groupId: string, offset: number): Promise<number> {
+  const res = await wire.request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+    groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+    topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }]
+  })
+  return res.topics[0].partitions[0].errorCode
+}
+
+async function wireCommitted (wire: WireClient, groupId: string): Promise<number> {
+  const res = await wire.request<OffsetFetchResponse>(ApiKey.OffsetFetch, 8, { groups: [{ groupId, topics: null }], requireStable: false })
+  return res.groups![0].topics[0]?.partitions[0]?.committedOffset ?? -1
+}
+
+const sigkill = suite('coordinator log damaged after a SIGKILL of millrace start')
+
+sigkill('no commit after the damage is lost; groups and InitProducerId work; the damage is logged', async () => {
+  const dir = tmpDir('millrace-coord-sigkill-')
+  const topic = uniqueTopic('coord-sigkill')
+  let child: Child | null = null
+  let wire: WireClient | null = null
+  try {
+    child = await startChild(dir)
+    wire = await WireClient.connect(child.port)
+    const created = await wire.request<CreateTopicsResponse>(ApiKey.CreateTopics, 5, {
+      timeoutMs: 5000, validateOnly: false, topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }]
+    })
+    assert.is(created.topics[0].errorCode, KafkaCode.NONE)
+    for (const [i, g] of GROUPS.entries()) assert.is(await wireCommit(wire, topic, g, 10 + i), KafkaCode.NONE)
+    assert.is(await wireCommit(wire, topic, GROUPS[0], 50), KafkaCode.NONE)
+    wire.close()
+    await kill(child)
+    damageCoordinatorBatchOf(dir, DAMAGED)
+
+    child = await startChild(dir)
+    wire = await WireClient.connect(child.port)
+    assert.equal(await Promise.all(GROUPS.map(async (g) => await wireCommitted(wire!, g))), [50, -1, 12, 13])
+    assert.is(await wireCommit(wire, topic, 'cg-new', 7), KafkaCode.NONE)
+    assert.is(await wireCommitted(wire, 'cg-new'), 7)
+    const pid = await wire.request<InitProducerIdResponse>(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })
+    assert.is(pid.errorCode, KafkaCode.NONE)
+    assert.ok(pid.producerId >= 0)
+    const line = child.stderr().split('\n').find((l) => l.includes('cut out a damaged batch'))
+    assert.ok(line !== undefined, `the damage is logged: ${child.stderr()}`)
+    assert.is(JSON.parse(line).segment, '00000000000000000000.log')
+  } finally {
+    wire?.close()
+    if (child !== null) await kill(child)
+    removeDir(dir)
+  }
+})
+
+sigkill.run()
