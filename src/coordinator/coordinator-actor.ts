@@ -9,6 +9,7 @@ import { exposeOn } from '../control/comlink.js'
 import { CoordinatorLog } from './coordinator-log.js'
 import { GroupCoordinator } from './group-coordinator.js'
 import { ProducerIds } from './producer-ids.js'
+import { workerLogger } from '../logger.js'
 
 export interface CoordinatorSettings {
   dataDir: string | null
@@ -17,12 +18,16 @@ export interface CoordinatorSettings {
   maxSessionTimeoutMs: number
   offsetsRetentionMs: number
   offsetMetadataMaxBytes: number
+  /** The largest producer id in the partitions' producer state, -1 for none (producer-ids.ts). */
+  largestProducerIdInLogs: number
   /** Topic configs of the coordinator log (tests shrink segment.bytes). */
   logOverrides?: Record<string, string>
 }
 
 export function startCoordinatorActor (port: MessagePort, settings: CoordinatorSettings): void {
-  const log = CoordinatorLog.open(settings.dataDir, settings.logOverrides)
+  // CoordinatorLink relays these lines to the broker's logger.
+  const logger = workerLogger({})
+  const log = CoordinatorLog.open(settings.dataDir, settings.logOverrides, logger)
   const coordinator = GroupCoordinator.load({
     log,
     initialRebalanceDelayMs: settings.initialRebalanceDelayMs,
@@ -30,7 +35,7 @@ export function startCoordinatorActor (port: MessagePort, settings: CoordinatorS
     maxSessionTimeoutMs: settings.maxSessionTimeoutMs,
     offsetsRetentionMs: settings.offsetsRetentionMs,
     offsetMetadataMaxBytes: settings.offsetMetadataMaxBytes,
-    producerIds: ProducerIds.open(settings.dataDir)
+    producerIds: ProducerIds.open(settings.dataDir, { largestIdInLogs: settings.largestProducerIdInLogs, logger })
   })
   // Calls that arrived while the log was replaying wait in the port and are served now.
   exposeOn(port, coordinator)

@@ -16,6 +16,9 @@ import { BatchBuilder, forEachBatch, forEachRecord } from '../protocol/record-ba
 import { baseOffsetOf, lastOffsetDeltaOf } from '../protocol/batch-header.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import { OFFSETS_DIR } from './offsets-topic.js'
+import { salvageCoordinatorLog } from './log-salvage.js'
+import { DiskStore } from '../log/store.js'
+import { silentLogger, type Logger } from '../logger.js'
 
 
 /** Kafka's offsets.topic.segment.bytes default: small segments so compaction can reach old commits. */
@@ -33,13 +36,17 @@ export class CoordinatorLog {
     this.#log = log
   }
 
-  /** Opens (and recovers) the log; `overrides` are topic configs for tests (segment.bytes…). */
-  static open (dataDir: string | null, overrides: Record<string, string> = {}): CoordinatorLog {
+  /**
+   * Opens (and recovers) the log, cutting damaged batches out first (log-salvage.ts) and logging
+   * each on `logger`; `overrides` are topic configs for tests (segment.bytes…).
+   */
+  static open (dataDir: string | null, overrides: Record<string, string> = {}, logger: Logger = silentLogger): CoordinatorLog {
     const config = logConfigFromTopicConfig({ 'cleanup.policy': 'compact', 'segment.bytes': OFFSETS_SEGMENT_BYTES, ...overrides })
     let dir: string | null = null
     if (dataDir !== null) {
       dir = join(dataDir, OFFSETS_DIR)
       mkdirSync(dir, { recursive: true })
+      salvageCoordinatorLog(new DiskStore(dir), logger)
     }
     const log = PartitionLog.open({ dir, config })
     log.setHighWatermark(log.logEndOffset)

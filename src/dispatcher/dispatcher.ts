@@ -50,6 +50,12 @@ export class Dispatcher {
   readonly #cleaner: LogCleaner
   #coordinatorLink: CoordinatorLink | null = null
   #coordinatorStarting: Promise<CoordinatorLink> | null = null
+  /**
+   * The largest producer id the partitions held when opened: the coordinator starts its ids
+   * above it if its block file is lost (producer-ids.ts). Every partition is open before the
+   * coordinator first starts.
+   */
+  #largestProducerId = -1
   #closed = false
 
   private constructor (config: BrokerConfig, logger: Logger) {
@@ -176,8 +182,9 @@ export class Dispatcher {
 
   async #open (topic: TopicState, p: PartitionState, create: boolean): Promise<void> {
     const link = this.#links[p.worker]
-    const offsets = await link.call((c) => c.openPartition(this.#spec(topic, p), create))
-    this.#update(p, offsets)
+    const opened = await link.call((c) => c.openPartition(this.#spec(topic, p), create))
+    this.#largestProducerId = Math.max(this.#largestProducerId, opened.largestProducerId)
+    this.#update(p, opened)
     p.online = true
   }
 
@@ -335,6 +342,7 @@ export class Dispatcher {
       maxSessionTimeoutMs: c.groupMaxSessionTimeoutMs,
       offsetsRetentionMs: c.offsetsRetentionMinutes * 60_000,
       offsetMetadataMaxBytes: c.offsetMetadataMaxBytes,
+      largestProducerIdInLogs: this.#largestProducerId,
       logOverrides: { 'segment.bytes': String(c.offsetsTopicSegmentBytes) }
     }, this.logger.child({ subsystem: 'coordinator' }))
     try {

@@ -154,6 +154,13 @@ export class ProducerStateTable {
 
   get size (): number { return this.#entries.size }
 
+  /** The largest producer id in the table, -1 when empty: ids the coordinator must never give again. */
+  get largestProducerId (): number {
+    let largest = -1
+    for (const id of this.#entries.keys()) if (id > largest) largest = id
+    return largest
+  }
+
   /** Test and tooling view of one producer: its epoch and last sequence, or null when unknown. */
   describe (producerId: number): { epoch: number, lastSeq: number, batches: number } | null {
     const e = this.#entries.get(producerId)

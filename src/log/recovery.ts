@@ -166,7 +166,7 @@ function damagedIndexFiles (store: LogStore, segment: Segment): number {
 }
 
 /** checkBatch, but accepting a cleaned batch: fewer records than its offset range holds. */
-function batchIsValid (view: Buffer, at: number, size: number): boolean {
+export function batchIsValid (view: Buffer, at: number, size: number): boolean {
   const check = checkBatch(view, at)
   if (check === BatchCheck.Ok) return true
   if (check !== BatchCheck.BadCount) return false

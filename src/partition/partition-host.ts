@@ -19,7 +19,7 @@ import { PartitionLog } from '../log/partition-log.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogStatus } from '../log/errors.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
-import type { PartitionOffsets, PartitionSpec } from './partition-spec.js'
+import type { OpenedPartition, PartitionOffsets, PartitionSpec } from './partition-spec.js'
 import { partitionDirName } from './partition-spec.js'
 import { writePartitionMetadata, writeTopicConfig } from './partition-files.js'
 import { LogRateLimiter, workerLogger } from '../logger.js'
@@ -47,7 +47,7 @@ export interface PartitionHostOptions {
 
 /** The control plane a worker offers the dispatcher (comlink). */
 export interface PartitionControl {
-  openPartition (spec: PartitionSpec, create: boolean): PartitionOffsets
+  openPartition (spec: PartitionSpec, create: boolean): OpenedPartition
   closePartition (id: number): void
   /** Closes the partition and moves its directory aside; returns that path for a deletion job (or null in memory). */
   deletePartition (id: number): string | null
@@ -322,7 +322,7 @@ export class PartitionHost implements PartitionControl {
     return this.#options.dataDir === null ? null : join(this.#options.dataDir, partitionDirName(spec.topic, spec.partition))
   }
 
-  openPartition (spec: PartitionSpec, create: boolean): PartitionOffsets {
+  openPartition (spec: PartitionSpec, create: boolean): OpenedPartition {
     if (this.#actors.has(spec.id)) throw new Error(`partition ${spec.topic}-${spec.partition} is already open`)
     const config = logConfigFromTopicConfig({ ...this.#options.topicDefaults, ...spec.overrides })
     const dir = this.#dirOf(spec)
@@ -336,7 +336,7 @@ export class PartitionHost implements PartitionControl {
     log.setHighWatermark(log.logEndOffset)
     const actor = new PartitionActor(spec, dir, log)
     this.#actors.set(spec.id, actor)
-    return actor.offsets()
+    return { ...actor.offsets(), largestProducerId: log.producers.largestProducerId }
   }
 
   closePartition (id: number): void {

@@ -19,6 +19,12 @@ export interface PartitionOffsets {
   readonly sizeBytes: number
 }
 
+/** What opening a partition found: its offsets, and what the coordinator must know of its producers. */
+export interface OpenedPartition extends PartitionOffsets {
+  /** The largest producer id in the partition's producer state, -1 for none (producer-ids.ts). */
+  readonly largestProducerId: number
+}
+
 /** What a data-dir scan found on disk for one partition (see jobs/discover.ts). */
 export interface DiscoveredPartition {
   readonly dir: string

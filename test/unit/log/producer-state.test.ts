@@ -164,6 +164,21 @@ persisted('after a crash (no close, no final snapshot), replay from the last rol
   reopened.close()
 })
 
+persisted('the largest producer id is known after a crash, from snapshots and the batch headers after them', ({ dir, config }) => {
+  const log = PartitionLog.open({ dir, config })
+  assert.is(log.producers.largestProducerId, -1, 'none yet')
+  fill(log, 31, 10)
+  assert.is(appended(log, batch(4, 0, 0)).status, LogStatus.Ok)
+  assert.is(appended(log, batch(57, 0, 0)).status, LogStatus.Ok) // after the last roll: only in a batch header
+  const image = `${dir}-image`
+  cpSync(dir, image, { recursive: true })
+  log.close()
+  const reopened = PartitionLog.open({ dir: image, config })
+  assert.ok(reopened.recovery !== null, 'the crash image went through recovery')
+  assert.is(reopened.producers.largestProducerId, 57)
+  reopened.close()
+})
+
 persisted('a tail cut by recovery drops the snapshot beyond it, and the cut batch can be sent again', ({ dir, config }) => {
   const log = PartitionLog.open({ dir, config: logConfigFromTopicConfig({}) })
   fill(log, 3, 4)
