@@ -24,6 +24,7 @@ import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.
 import { CoordinatorLink } from './coordinator-link.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
+import { LOCK_FILE } from '../data-dir/lock.js'
 
 const faultChannel = channel('millrace:partition:fault')
 const restartChannel = channel('millrace:partition:restart')
@@ -508,10 +509,13 @@ function offline (): PartitionAnswer {
   return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null }
 }
 
-/** Whether `dir` holds anything (an async readdir: the dispatcher's thread never blocks on the disk). */
+/**
+ * Whether `dir` holds anything but the data dir's lock file (an async readdir: the dispatcher's
+ * thread never blocks on the disk).
+ */
 async function hasEntries (dir: string): Promise<boolean> {
   try {
-    return (await readdir(dir)).length > 0
+    return (await readdir(dir)).some((name) => name !== LOCK_FILE)
   } catch {
     return false
   }
