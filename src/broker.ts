@@ -133,7 +133,7 @@ export class Broker {
   async describeTopic (topic: string): Promise<TopicDescription> {
     this.#assertOpen()
     const t = this.#dispatcher.topic(topic)
-    if (t === undefined) throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
+    if (t === undefined) throw this.#dispatcher.offlineTopicError(topic) ?? new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
     await Promise.all(t.partitions.map((p) => this.#dispatcher.describePartition(p)))
     return {
       topic: t.name,
