@@ -91,6 +91,10 @@ unloadable('a damaged partition.metadata: logged, files kept, topic offline, nev
     assert.is(created.kafkaCode, KafkaCode.KAFKA_STORAGE_ERROR)
     assert.match(created.message, `topic '${topic}' is offline`)
     assert.ok(capture.find(`refused a request for offline topic '${topic}'`, 'error').length >= 1)
+    const producer = broker.producer()
+    const sent = await rejection(producer.send({ topic, messages: [{ value: 'lost?' }] }))
+    await producer.close()
+    assert.is(sent.code, 'MR_ERR_STORAGE', 'a library producer is told why, not that the topic is unknown')
 
     // A producer's Metadata with auto-create gets the storage error and creates nothing.
     const md = await wire.request<MetadataResponse>(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false })
