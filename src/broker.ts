@@ -10,6 +10,8 @@ import { Consumer, type ConsumerOptions } from './client/consumer.js'
 import type { KafkaServer } from './server/server.js'
 import type { CoordinatorApi } from './coordinator/coordinator-api.js'
 import { silentLogger, type Logger } from './logger.js'
+import { prepareDataDir } from './data-dir/prepare.js'
+import { DataDirLock } from './data-dir/lock.js'
 import { describeGroup, deleteGroup, listGroups, resetGroupOffsets, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult } from './client/group/group-admin.js'
 
 export interface CreateTopicRequest {
@@ -30,25 +32,42 @@ export interface TopicDescription {
 export class Broker {
   readonly config: BrokerConfig
   readonly #dispatcher: Dispatcher
+  /** Held from start to the end of close; null for an in-memory broker. */
+  readonly #lock: DataDirLock | null
   readonly #clients = new Set<Producer | Consumer>()
   #server: KafkaServer | null = null
   #closing: Promise<void> | null = null
 
-  private constructor (config: BrokerConfig, dispatcher: Dispatcher) {
+  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null) {
     this.config = config
     this.#dispatcher = dispatcher
+    this.#lock = lock
   }
 
   /**
-   * Starts a broker: recovers the data dir (if any), starts the partition workers, and when
-   * `port` is set (0 = any free port) opens the Kafka listener.
+   * Starts a broker: creates and locks the data dir (if any), recovers it, starts the partition
+   * workers, and when `port` is set (0 = any free port) opens the Kafka listener. Throws
+   * MR_ERR_DATA_DIR_LOCKED when another broker holds the data dir and MR_ERR_DATA_DIR_UNUSABLE
+   * when it cannot be one (a file, unwritable, a virtual file system).
    */
   static async start (options: BrokerOptions & { logger?: Logger } = {}): Promise<Broker> {
     // The logger is not a setting: it stays on this thread, out of the frozen config workers get.
     const { logger = silentLogger, ...settings } = options ?? {}
     const config = resolveBrokerConfig(settings)
-    const dispatcher = await Dispatcher.start(config, logger)
-    const broker = new Broker(config, dispatcher)
+    let lock: DataDirLock | null = null
+    if (config.dataDir !== null) {
+      // Before any thread or job touches the dir; the caller reports a refusal (the CLI logs it as fatal).
+      await prepareDataDir(config.dataDir)
+      lock = await DataDirLock.acquire(config.dataDir)
+    }
+    let dispatcher: Dispatcher
+    try {
+      dispatcher = await Dispatcher.start(config, logger)
+    } catch (err) {
+      await lock?.release().catch(() => {})
+      throw err
+    }
+    const broker = new Broker(config, dispatcher, lock)
     if (config.port !== undefined) {
       try {
         // Loaded only when listening: the protocol codecs are a third of start-up time in library mode.
@@ -56,6 +75,7 @@ export class Broker {
         broker.#server = await KafkaServer.listen(dispatcher, config)
       } catch (err) {
         await dispatcher.close().catch(() => {})
+        await lock?.release().catch(() => {})
         throw new MillraceError('MR_ERR_INVALID_OPTION', `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err })
       }
     }
@@ -113,7 +133,7 @@ export class Broker {
   async describeTopic (topic: string): Promise<TopicDescription> {
     this.#assertOpen()
     const t = this.#dispatcher.topic(topic)
-    if (t === undefined) throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
+    if (t === undefined) throw this.#dispatcher.offlineTopicError(topic) ?? new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
     await Promise.all(t.partitions.map((p) => this.#dispatcher.describePartition(p)))
     return {
       topic: t.name,
@@ -181,7 +201,12 @@ export class Broker {
     this.#closing ??= (async () => {
       await this.#server?.close()
       await Promise.allSettled([...this.#clients].map((c) => c.close()))
-      await this.#dispatcher.close()
+      try {
+        await this.#dispatcher.close()
+      } finally {
+        // Only once every worker has stopped writing may another broker have the data dir.
+        await this.#lock?.release()
+      }
     })()
     return this.#closing
   }

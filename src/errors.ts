@@ -16,6 +16,8 @@ export type MillraceErrorCode =
   | 'MR_ERR_RECORD_TOO_LARGE'
   | 'MR_ERR_CORRUPT_BATCH'
   | 'MR_ERR_STORAGE'
+  | 'MR_ERR_DATA_DIR_LOCKED'
+  | 'MR_ERR_DATA_DIR_UNUSABLE'
   | 'MR_ERR_WORKER_FAULT'
   | 'MR_ERR_KAFKA'
 

@@ -9,6 +9,7 @@ import { Broker } from '../broker.js'
 import type { BrokerOptions } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
 import { CliError, EXIT_FAILURE, joinNegativeValues } from './args.js'
+import { Shutdown } from './shutdown.js'
 
 const USAGE = `Usage: millrace <command> [options]
 
@@ -114,6 +115,18 @@ async function start (argv: string[]): Promise<void> {
   if (!isLogLevel(level)) fail(`--log-level must be one of fatal, error, warn, info, debug, trace; got '${level}'`)
   if (format !== undefined && !isLogFormat(format)) fail(`--log-format must be json or pretty; got '${format}'`)
   const logger = await createLogOutput({ level, format })
+  // Signals are handled from here on, start-up included: the process always ends within a bounded time.
+  const shutdown = new Shutdown({
+    logger,
+    exit: (code) => process.exit(code),
+    writeNotice: (line) => process.stdout.write(line + '\n'),
+    writeError: (line) => process.stderr.write(line + '\n')
+  })
+  process.on('SIGINT', () => shutdown.signal('SIGINT'))
+  process.on('SIGTERM', () => shutdown.signal('SIGTERM'))
+  // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
+  process.stdout.on('error', () => {})
+  logger.info({ dataDir: options.dataDir, port: options.port }, 'starting')
   let broker: Broker
   try {
     broker = await Broker.start({ ...options, logger })
@@ -123,26 +136,13 @@ async function start (argv: string[]): Promise<void> {
     logger.fatal(err instanceof MillraceError ? { code: err.code } : { err }, message)
     fail(message)
   }
-  const dataDir = broker.config.dataDir
-  const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
-  // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
-  process.stdout.on('error', () => {})
-  process.stdout.write(`millrace ready: listening on ${broker.address!}, ${broker.config.workers} partition workers, ${where}\n`)
-  logger.info({ address: broker.address, workers: broker.config.workers, dataDir }, 'broker ready')
-  let stopping = false
-  const stop = (signal: string): void => {
-    if (stopping) return
-    stopping = true
-    process.stdout.write(`millrace: ${signal}, shutting down\n`)
-    logger.info({ signal }, 'shutting down')
-    broker.close().then(() => process.exit(0), (err: Error) => {
-      logger.error({ err }, 'shutdown failed')
-      process.stderr.write(`millrace: shutdown failed: ${err.message}\n`)
-      process.exit(1)
-    })
+  if (!shutdown.stopping) {
+    const dataDir = broker.config.dataDir
+    const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
+    process.stdout.write(`millrace ready: listening on ${broker.address!}, ${broker.config.workers} partition workers, ${where}\n`)
+    logger.info({ address: broker.address, workers: broker.config.workers, dataDir }, 'broker ready')
   }
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
+  shutdown.started(broker)
 }
 
 /** Runs a client command; its errors become one line on stderr and a non-zero exit code. */

@@ -172,7 +172,8 @@ export class Producer {
     const { topic: name, messages } = request
     const topic = this.#dispatcher.topic(name)
     if (topic === undefined) {
-      throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', typeof name === 'string' ? `unknown topic '${name}'` : 'send request.topic must be a topic name')
+      if (typeof name !== 'string') throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', 'send request.topic must be a topic name')
+      throw this.#dispatcher.offlineTopicError(name) ?? new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${name}'`)
     }
     if (!Array.isArray(messages) || messages.length === 0) throw invalidOption('send request.messages', 'must be a non-empty array')
     if (this.#idempotent && this.#identity === null) {

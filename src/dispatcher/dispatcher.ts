@@ -14,7 +14,7 @@ import { MillraceError } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
 import { topicNameProblem } from '../config/topic-name.js'
 import { topicConfigProblem } from '../config/topic-config.js'
-import type { DiscoveredPartition, PartitionOffsets, PartitionSpec } from '../partition/partition-spec.js'
+import type { DiscoveredPartition, PartitionOffsets, PartitionSpec, UnloadablePartition } from '../partition/partition-spec.js'
 import { JobPool } from './job-pool.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
@@ -22,13 +22,18 @@ import { releaseEarlyWorkers } from './early-workers.js'
 import { appendedTail } from './appended-tail.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import { CoordinatorLink } from './coordinator-link.js'
-import { silentLogger, type Logger } from '../logger.js'
+import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
+import { KafkaCode } from '../protocol/error-codes.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
+import { LOCK_FILE } from '../data-dir/lock.js'
 
 const faultChannel = channel('millrace:partition:fault')
 const restartChannel = channel('millrace:partition:restart')
 /** The bytes of an empty read. */
 const NO_BYTES = Buffer.alloc(0)
+
+/** At most one log line per offline topic per this interval for refused creates (clients retry Metadata often). */
+const OFFLINE_REFUSAL_LOG_INTERVAL_MS = 60_000
 
 /** Most partitions one broker hosts; a guard against a typo creating millions of directories. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000
@@ -56,6 +61,13 @@ export class Dispatcher {
    * coordinator first starts.
    */
   #largestProducerId = -1
+  /**
+   * Topics with a partition directory that could not be loaded at start, and why. They stay
+   * offline (none of their directories is opened or touched) until an operator repairs or
+   * moves the files and restarts, as Kafka takes a log dir offline rather than guess.
+   */
+  readonly #offlineTopics = new Map<string, string>()
+  readonly #offlineRefusals = new LogRateLimiter(OFFLINE_REFUSAL_LOG_INTERVAL_MS)
   #closed = false
 
   private constructor (config: BrokerConfig, logger: Logger) {
@@ -101,14 +113,14 @@ export class Dispatcher {
         // A new or empty data dir has nothing to discover or recover: the pool starts when a job needs it.
         const jobs = await JobPool.create(this.config.jobThreads)
         this.#jobs = jobs
-        return found ? await jobs.discover(dataDir) : { partitions: [], pendingDeletes: [] }
+        return found ? await jobs.discover(dataDir) : { partitions: [], unloadable: [], pendingDeletes: [] }
       })
     const links = Promise.all(Array.from({ length: this.config.workers }, (_, index) => this.#spawn(index)))
     const [found] = await Promise.all([discovery, links.then((l) => { this.#links.push(...l) })])
     releaseEarlyWorkers()
     if (found !== null) {
       for (const dir of found.pendingDeletes) void this.#jobs!.deleteDir(dir).catch(() => {})
-      await this.#restore(found.partitions)
+      await this.#restore(found.partitions, found.unloadable)
     }
     this.#cleaner.start()
     // Groups were used here before: rebuild the coordinator's state now, as Kafka loads its
@@ -150,8 +162,21 @@ export class Dispatcher {
     })
   }
 
-  /** Rebuilds the topic table from what a data-dir scan found, recovering partitions in parallel. */
-  async #restore (found: DiscoveredPartition[]): Promise<void> {
+  /**
+   * Rebuilds the topic table from what a data-dir scan found, recovering partitions in parallel.
+   * A topic with any unloadable directory is left out whole: serving part of it would hide the rest.
+   */
+  async #restore (found: DiscoveredPartition[], unloadable: UnloadablePartition[]): Promise<void> {
+    const refused = [...unloadable, ...topicIdConflicts(found)]
+    for (const u of refused) {
+      this.logger.error({ dir: u.dir, topic: u.topic, partition: u.partition, problem: u.problem },
+        `partition directory ${u.dir} cannot be loaded: ${u.problem}; topic '${u.topic}' stays offline and its directories are kept as they are`)
+      if (!this.#offlineTopics.has(u.topic)) this.#offlineTopics.set(u.topic, `${u.dir}: ${u.problem}`)
+    }
+    const logged = new Set(refused.map((u) => u.dir))
+    const heldBack = found.filter((d) => this.#offlineTopics.has(d.topic) && !logged.has(d.dir))
+    for (const d of heldBack) this.logger.warn({ dir: d.dir, topic: d.topic, partition: d.partition }, `partition directory ${d.dir} is not loaded: its topic '${d.topic}' is offline`)
+    found = found.filter((d) => !this.#offlineTopics.has(d.topic))
     found.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     const opened: Array<Promise<void>> = []
     for (const d of found) {
@@ -227,10 +252,28 @@ export class Dispatcher {
     return this.topics.get(topic)?.partitions[partition]
   }
 
+  /** Names of the topics left offline at start (see #offlineTopics). */
+  offlineTopics (): string[] { return [...this.#offlineTopics.keys()].sort() }
+
+  /**
+   * The error for a request that would create, or find, topic `name` while it is offline (a
+   * KAFKA_STORAGE_ERROR, logged at most once a minute per topic); null when it is not offline.
+   */
+  offlineTopicError (name: string): MillraceError | null {
+    const problem = this.#offlineTopics.get(name)
+    if (problem === undefined) return null
+    const message = `topic '${name}' is offline: partition directory ${problem}; it is not created again over that data (repair or move the directory away, then restart)`
+    const heldBack = this.#offlineRefusals.admit(name)
+    if (heldBack !== null) this.logger.error({ topic: name, refusedSinceLastLine: heldBack }, `refused a request for offline topic '${name}'`)
+    return new MillraceError('MR_ERR_STORAGE', message, { kafkaCode: KafkaCode.KAFKA_STORAGE_ERROR })
+  }
+
   /** Checks a create-topic request without creating anything; throws MillraceError. */
   validateNewTopic (name: string, partitions: number, overrides: Record<string, string>): void {
     const nameProblem = topicNameProblem(name)
     if (nameProblem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', `topic name ${nameProblem}`)
+    const offline = this.offlineTopicError(name)
+    if (offline !== null) throw offline
     if (name === OFFSETS_TOPIC) throw new MillraceError('MR_ERR_TOPIC_EXISTS', `topic '${name}' is the coordinator's internal topic`)
     if (this.topics.has(name)) throw new MillraceError('MR_ERR_TOPIC_EXISTS', `topic '${name}' already exists`)
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
@@ -247,9 +290,9 @@ export class Dispatcher {
     try {
       await this.#addPartitions(topic, partitions)
     } catch (err) {
-      await this.#dropPartitions(topic).catch(() => {})
+      await this.#dropPartitions(topic.partitions).catch(() => {})
       this.topics.removeTopic(name)
-      throw new MillraceError('MR_ERR_STORAGE', `could not create topic '${name}': ${(err as Error).message}`, { cause: err })
+      throw new MillraceError('MR_ERR_STORAGE', `could not create topic '${name}': ${(err as Error).message}`, { cause: err, kafkaCode: KafkaCode.KAFKA_STORAGE_ERROR })
     }
     this.#topicsChanged()
     return topic
@@ -269,7 +312,14 @@ export class Dispatcher {
     if (!Number.isInteger(total) || total <= topic.partitions.length || total > MAX_PARTITIONS_PER_TOPIC) {
       throw new MillraceError('MR_ERR_INVALID_OPTION', `topic '${name}' has ${topic.partitions.length} partitions; the new count must be an integer above that and at most ${MAX_PARTITIONS_PER_TOPIC}`)
     }
-    await this.#addPartitions(topic, total)
+    const before = topic.partitions.length
+    try {
+      await this.#addPartitions(topic, total)
+    } catch (err) {
+      // None of the new partitions stays: those that opened are new and empty, and go.
+      await this.#dropPartitions(this.topics.removePartitionsFrom(topic, before)).catch(() => {})
+      throw new MillraceError('MR_ERR_STORAGE', `could not add partitions to topic '${name}': ${(err as Error).message}`, { cause: err, kafkaCode: KafkaCode.KAFKA_STORAGE_ERROR })
+    }
     this.#topicsChanged()
   }
 
@@ -278,11 +328,11 @@ export class Dispatcher {
     const topic = this.#requireTopic(name)
     this.topics.removeTopic(name)
     this.#topicsChanged()
-    await this.#dropPartitions(topic)
+    await this.#dropPartitions(topic.partitions)
   }
 
-  async #dropPartitions (topic: TopicState): Promise<void> {
-    await Promise.all(topic.partitions.map(async (p) => {
+  async #dropPartitions (partitions: readonly PartitionState[]): Promise<void> {
+    await Promise.all(partitions.map(async (p) => {
       p.online = false
       this.#wake(p.id)
       const link = this.#links[p.worker]
@@ -513,14 +563,26 @@ export class Dispatcher {
   }
 }
 
+/** Directories of one topic name that disagree on its topic id: none of them can be trusted to be that topic. */
+function topicIdConflicts (found: DiscoveredPartition[]): UnloadablePartition[] {
+  const ids = new Map<string, Set<string>>()
+  for (const d of found) ids.set(d.topic, (ids.get(d.topic) ?? new Set()).add(d.topicId))
+  return found
+    .filter((d) => ids.get(d.topic)!.size > 1)
+    .map((d) => ({ dir: d.dir, topic: d.topic, partition: d.partition, problem: `its topic id ${d.topicId} differs from that of another partition of '${d.topic}' (${[...ids.get(d.topic)!].filter((id) => id !== d.topicId).join(', ')})` }))
+}
+
 function offline (): PartitionAnswer {
   return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null }
 }
 
-/** Whether `dir` holds anything (an async readdir: the dispatcher's thread never blocks on the disk). */
+/**
+ * Whether `dir` holds anything but the data dir's lock file (an async readdir: the dispatcher's
+ * thread never blocks on the disk).
+ */
 async function hasEntries (dir: string): Promise<boolean> {
   try {
-    return (await readdir(dir)).length > 0
+    return (await readdir(dir)).some((name) => name !== LOCK_FILE)
   } catch {
     return false
   }

@@ -76,6 +76,13 @@ export class TopicTable {
     return state
   }
 
+  /** Takes partitions `from` and up out of `topic` (a createPartitions that failed); returns them. */
+  removePartitionsFrom (topic: TopicState, from: number): PartitionState[] {
+    const removed = topic.partitions.splice(from)
+    for (const p of removed) if (p !== undefined) this.#byId.delete(p.id)
+    return removed
+  }
+
   removeTopic (name: string): void {
     const topic = this.#topics.get(name)
     if (topic === undefined) return

@@ -2,15 +2,16 @@
  * Background jobs, run by the piscina pool (workers/job.ts) so that neither the dispatcher
  * nor the host thread touches the disk. Each job is stateless: any pool thread may take it.
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PartitionLog } from '../log/partition-log.js'
 import type { RecoveryReport } from '../log/recovery.js'
 import type { CleanPlan } from '../log/compaction.js'
 import { runClean } from './clean.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
-import type { DiscoveredPartition } from '../partition/partition-spec.js'
-import { readPartitionMetadata, readTopicConfig } from '../partition/partition-files.js'
+import type { DiscoveredPartition, UnloadablePartition } from '../partition/partition-spec.js'
+import { holdsPartitionData, readPartitionMetadata, readTopicConfig } from '../partition/partition-files.js'
+import { OFFSETS_DIR } from '../coordinator/offsets-topic.js'
 
 export type JobTask =
   | { type: 'discover', dataDir: string }
@@ -18,26 +19,39 @@ export type JobTask =
   | { type: 'delete-dir', dir: string }
   | { type: 'clean', plan: CleanPlan }
 
-export interface DiscoverResult { partitions: DiscoveredPartition[], pendingDeletes: string[] }
+export interface DiscoverResult {
+  partitions: DiscoveredPartition[]
+  /** Partition directories whose topic cannot be told (partition.metadata missing or damaged). */
+  unloadable: UnloadablePartition[]
+  pendingDeletes: string[]
+}
 
 /** Names a partition directory `<topic>-<partition>`; topics may contain '-' themselves. */
 const PARTITION_DIR = /^(.+)-(\d+)$/
 
-/** Creates the data dir if needed and lists the partitions in it. */
+/** Lists the partitions in a data dir (which the broker has already created and locked). */
 export function discover (dataDir: string): DiscoverResult {
-  mkdirSync(dataDir, { recursive: true })
   const partitions: DiscoveredPartition[] = []
+  const unloadable: UnloadablePartition[] = []
   const pendingDeletes: string[] = []
   for (const name of readdirSync(dataDir)) {
     const dir = join(dataDir, name)
     if (name.endsWith('-delete')) { pendingDeletes.push(dir); continue }
     const match = PARTITION_DIR.exec(name)
-    if (match === null || !statSync(dir).isDirectory()) continue
+    // The coordinator's log has a partition's name but no topic: the coordinator opens it.
+    if (match === null || name === OFFSETS_DIR || !statSync(dir).isDirectory()) continue
+    const topic = match[1]
+    const partition = Number(match[2])
     const metadata = readPartitionMetadata(dir)
-    if (metadata === null) continue
-    partitions.push({ dir, topic: match[1], partition: Number(match[2]), topicId: metadata.topicId, overrides: readTopicConfig(dir) })
+    if (metadata.topicId !== null) {
+      partitions.push({ dir, topic, partition, topicId: metadata.topicId, overrides: readTopicConfig(dir) })
+    } else if (holdsPartitionData(dir)) {
+      // Never guessed and never skipped: skipping would let a new topic of this name take the
+      // directory over with a new id, behind the records already in it.
+      unloadable.push({ dir, topic, partition, problem: metadata.problem })
+    }
   }
-  return { partitions, pendingDeletes }
+  return { partitions, unloadable, pendingDeletes }
 }
 
 /**

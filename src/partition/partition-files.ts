@@ -3,7 +3,7 @@
  * format: the topic id) and `topic.config` (the topic's config overrides, JSON). They let a
  * broker rebuild its topic table from the data dir alone. Written atomically (tmp, fsync, rename).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const PARTITION_METADATA_FILE = 'partition.metadata'
@@ -27,17 +27,45 @@ export function writePartitionMetadata (dir: string, topicIdHex: string): void {
   writeFileAtomic(join(dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${encoded}\n`)
 }
 
-export function readPartitionMetadata (dir: string): { topicId: string } | null {
+/** The topic id a partition directory belongs to, or why it cannot be told. */
+export type PartitionMetadata = { topicId: string, problem: null } | { topicId: null, problem: string }
+
+/**
+ * Reads `partition.metadata`. A file that is missing, unreadable or not in Kafka's format gives
+ * a problem, never a guess: without the topic id the directory cannot be matched to its topic.
+ */
+export function readPartitionMetadata (dir: string): PartitionMetadata {
   let text: string
   try {
     text = readFileSync(join(dir, PARTITION_METADATA_FILE), 'utf8')
-  } catch {
-    return null
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    return unreadable(code === 'ENOENT' ? `${PARTITION_METADATA_FILE} is missing` : `${PARTITION_METADATA_FILE} cannot be read (${code ?? String(err)})`)
   }
+  if (!/^version:\s*0\s*$/m.test(text)) return unreadable(`${PARTITION_METADATA_FILE} has no 'version: 0' line`)
   const match = /^topic_id:\s*(\S+)\s*$/m.exec(text)
-  if (match === null) return null
+  if (match === null) return unreadable(`${PARTITION_METADATA_FILE} has no topic_id line`)
   const bytes = Buffer.from(match[1], 'base64url')
-  return bytes.length === 16 ? { topicId: bytes.toString('hex') } : null
+  if (bytes.length !== 16 || bytes.toString('base64url') !== match[1].replace(/=+$/, '')) {
+    return unreadable(`${PARTITION_METADATA_FILE} holds '${match[1].slice(0, 40)}', not a 16-byte base64url topic id`)
+  }
+  return { topicId: bytes.toString('hex'), problem: null }
+}
+
+function unreadable (problem: string): PartitionMetadata {
+  return { topicId: null, problem }
+}
+
+/**
+ * Whether a partition directory holds anything beyond the temp files of an unfinished create:
+ * such a directory is never created over, and never skipped at start.
+ */
+export function holdsPartitionData (dir: string): boolean {
+  try {
+    return readdirSync(dir).some((name) => !name.endsWith('.tmp'))
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT'
+  }
 }
 
 export function writeTopicConfig (dir: string, overrides: Readonly<Record<string, string>>): void {

@@ -21,7 +21,7 @@ import { LogStatus } from '../log/errors.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { OpenedPartition, PartitionOffsets, PartitionSpec } from './partition-spec.js'
 import { partitionDirName } from './partition-spec.js'
-import { writePartitionMetadata, writeTopicConfig } from './partition-files.js'
+import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
 import { LogRateLimiter, workerLogger } from '../logger.js'
 import {
   FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
@@ -327,6 +327,8 @@ export class PartitionHost implements PartitionControl {
     const config = logConfigFromTopicConfig({ ...this.#options.topicDefaults, ...spec.overrides })
     const dir = this.#dirOf(spec)
     if (dir !== null && create) {
+      // A new partition never takes over files already there: they belong to records someone was acknowledged.
+      if (holdsPartitionData(dir)) throw new Error(`${dir} already holds data; a new partition is not created over it`)
       mkdirSync(dir, { recursive: true })
       writePartitionMetadata(dir, spec.topicId)
       writeTopicConfig(dir, spec.overrides)

@@ -37,3 +37,11 @@ export interface DiscoveredPartition {
 export function partitionDirName (topic: string, partition: number): string {
   return `${topic}-${partition}`
 }
+
+/** A partition directory found at start that cannot be loaded: it is kept untouched and its topic stays offline. */
+export interface UnloadablePartition {
+  readonly dir: string
+  readonly topic: string
+  readonly partition: number
+  readonly problem: string
+}

@@ -3,6 +3,7 @@
  * partitions, configs), each with its own error code and message. -1 partitions or replication
  * factor means the broker default in every version (kafkajs sends -1 with v3).
  */
+import { MillraceError } from '../../errors.js'
 import type { CreatableTopicResult, CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/create-topics.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { topicNameProblem } from '../../config/topic-name.js'
@@ -47,7 +48,7 @@ export async function handleCreateTopics (ctx: RequestContext, req: CreateTopics
         topicId = topicIdBytes((await dispatcher.createTopic(t.name, partitions, overrides)).topicId)
       } catch (err) {
         if (dispatcher.topic(t.name) !== undefined) return fail(KafkaCode.TOPIC_ALREADY_EXISTS, `topic '${t.name}' already exists`)
-        return fail(KafkaCode.UNKNOWN_SERVER_ERROR, (err as Error).message)
+        return fail((err instanceof MillraceError ? err.kafkaCode : undefined) ?? KafkaCode.UNKNOWN_SERVER_ERROR, (err as Error).message)
       }
     }
     return {

@@ -49,6 +49,8 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
   const topics: MetadataResponseTopic[] = []
   if (all) {
     for (const t of dispatcher.topics.all()) topics.push(describe(t))
+    // Offline topics are shown, with their error, rather than silently missing.
+    for (const name of dispatcher.offlineTopics()) topics.push(missing(name, KafkaCode.KAFKA_STORAGE_ERROR))
   } else {
     const mayCreate = config.autoCreateTopics && (apiVersion < 4 || req.allowAutoTopicCreation !== false)
     const answers = await Promise.all(req.topics!.map(async (wanted): Promise<MetadataResponseTopic> => {
@@ -62,6 +64,7 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
       const found = dispatcher.topic(name)
       if (found !== undefined) return describe(found)
       if (topicNameProblem(name) !== null) return missing(name, KafkaCode.INVALID_TOPIC_EXCEPTION)
+      if (dispatcher.offlineTopicError(name) !== null) return missing(name, KafkaCode.KAFKA_STORAGE_ERROR)
       if (!mayCreate) return missing(name, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
       try {
         return describe(await dispatcher.createTopic(name, config.defaultPartitions))
