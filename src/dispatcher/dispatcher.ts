@@ -443,20 +443,29 @@ export class Dispatcher {
    * Resolves when an append lands on one of `partitions`, or after `maxWaitMs`: the wait of a
    * Fetch long-poll. The caller re-reads afterwards. `seen` (from `appendCounts` before the
    * read) closes the window between the read and this call: an append in it ends the wait at once.
+   * `stop` (a connection closing) ends it too; its listener is removed when the wait ends, so a
+   * long-lived signal keeps nothing of the waits it saw.
    */
-  waitForData (partitions: readonly PartitionState[], maxWaitMs: number, seen?: readonly number[]): Promise<void> {
-    if (maxWaitMs <= 0 || this.#closed) return Promise.resolve()
+  waitForData (partitions: readonly PartitionState[], maxWaitMs: number, seen?: readonly number[], stop?: AbortSignal): Promise<void> {
+    if (maxWaitMs <= 0 || this.#closed || stop?.aborted === true) return Promise.resolve()
     if (seen !== undefined && partitions.some((p, i) => p.appends !== seen[i])) return Promise.resolve()
     return new Promise((resolve) => {
       const ids = partitions.map((p) => p.id)
       const waiter: Waiter = { resolve: () => {}, timer: undefined as unknown as NodeJS.Timeout, ids }
       const done = (): void => {
         clearTimeout(waiter.timer)
-        for (const id of ids) this.#waiters.get(id)?.delete(waiter)
+        stop?.removeEventListener('abort', done)
+        for (const id of ids) {
+          const set = this.#waiters.get(id)
+          if (set === undefined) continue
+          set.delete(waiter)
+          if (set.size === 0) this.#waiters.delete(id)
+        }
         resolve()
       }
       waiter.resolve = done
       waiter.timer = setTimeout(done, maxWaitMs)
+      stop?.addEventListener('abort', done, { once: true })
       for (const id of ids) {
         let set = this.#waiters.get(id)
         if (set === undefined) { set = new Set(); this.#waiters.set(id, set) }

@@ -12,6 +12,7 @@
  * socket holds too many unsent bytes (a client that stops reading), and resumes on drain.
  */
 import type { Socket } from 'node:net'
+import { setMaxListeners } from 'node:events'
 import { FrameSizeError, FrameSplitter, encodeResponseSegments, SegmentWriter } from '../protocol/frame.js'
 import { Reader } from '../protocol/reader.js'
 import { ApiKey, isSupported } from '../protocol/api-keys.js'
@@ -50,8 +51,6 @@ export interface ConnectionOptions {
   dispatcher: Dispatcher
   config: BrokerConfig
   counters: ServerCounters
-  /** Settles when the server shuts down: long-polls answer at once. */
-  serverStopping: Promise<void>
 }
 
 export class Connection {
@@ -62,9 +61,9 @@ export class Connection {
   readonly #localHost: string
   readonly #localPort: number
   readonly #remoteHost: string
-  readonly #stopWaiting: Promise<void>
+  /** Aborted when this connection closes or shuts down: its long-polls answer at once. */
+  readonly #stopWaiting = new AbortController()
   readonly closed: Promise<void>
-  #stop!: () => void
   #ending = false
   #destroyed = false
   #paused = false
@@ -76,8 +75,8 @@ export class Connection {
     this.#localHost = normaliseHost(socket.localAddress ?? options.config.host)
     this.#localPort = socket.localPort ?? 0
     this.#remoteHost = normaliseHost(socket.remoteAddress ?? '')
-    const stopped = new Promise<void>((resolve) => { this.#stop = resolve })
-    this.#stopWaiting = Promise.race([stopped, options.serverStopping])
+    // Each parked long-poll listens on the signal, and up to MAX_INFLIGHT_REQUESTS may be parked.
+    setMaxListeners(MAX_INFLIGHT_REQUESTS, this.#stopWaiting.signal)
     this.closed = new Promise((resolve) => socket.once('close', () => { this.#destroyed = true; this.#stop(); resolve() }))
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
@@ -100,6 +99,10 @@ export class Connection {
     this.#destroyed = true
     this.#stop()
     this.#socket.destroy()
+  }
+
+  #stop (): void {
+    this.#stopWaiting.abort()
   }
 
   #end (): void {
@@ -179,7 +182,7 @@ export class Connection {
       localHost: this.#localHost,
       localPort: this.#localPort,
       remoteHost: this.#remoteHost,
-      stopWaiting: this.#stopWaiting
+      stopWaiting: this.#stopWaiting.signal
     }
     const silent = route.silent?.(request) === true
     const slot: Slot | null = silent ? null : { segments: null }

@@ -17,14 +17,11 @@ export class KafkaServer {
   readonly #dispatcher: Dispatcher
   readonly #config: BrokerConfig
   readonly #connections = new Set<Connection>()
-  readonly #stopping: Promise<void>
-  #stop!: () => void
   #closing: Promise<void> | null = null
 
   private constructor (dispatcher: Dispatcher, config: BrokerConfig) {
     this.#dispatcher = dispatcher
     this.#config = config
-    this.#stopping = new Promise((resolve) => { this.#stop = resolve })
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
   }
 
@@ -64,8 +61,7 @@ export class KafkaServer {
     const connection = new Connection(socket, {
       dispatcher: this.#dispatcher,
       config: this.#config,
-      counters: this.counters,
-      serverStopping: this.#stopping
+      counters: this.counters
     })
     this.#connections.add(connection)
     void connection.closed.then(() => this.#connections.delete(connection))
@@ -74,7 +70,7 @@ export class KafkaServer {
   close (): Promise<void> {
     this.#closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()))
-      this.#stop()
+      // Shutting a connection down ends its long-polls too.
       const all = [...this.#connections]
       const grace = setTimeout(() => { for (const c of all) c.destroy() }, CLOSE_GRACE_MS)
       await Promise.all(all.map((c) => c.shutdown()))
