@@ -1,12 +1,14 @@
 /**
- * The Kafka listener: accepts connections up to `maxConnections` (the rest are closed at once)
- * and hands each to a Connection. `close()` stops accepting, lets every connection answer what
+ * The Kafka listener: accepts connections up to `maxConnections` (the rest are closed at once,
+ * counted and logged) and hands each to a Connection. Accept errors (EMFILE …) are logged and
+ * the server keeps listening. `close()` stops accepting, lets every connection answer what
  * it already read (long-polls answer at once), then closes them.
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
-import { Connection, newCounters, type ServerCounters } from './connection.js'
+import { Connection, newCounters, normaliseHost, type ServerCounters } from './connection.js'
+import { RefusalLog } from './refusals.js'
 
 /** Longest close() waits for connections to finish their responses before cutting them. */
 const CLOSE_GRACE_MS = 5000
@@ -17,11 +19,13 @@ export class KafkaServer {
   readonly #dispatcher: Dispatcher
   readonly #config: BrokerConfig
   readonly #connections = new Set<Connection>()
+  readonly #refusals: RefusalLog
   #closing: Promise<void> | null = null
 
   private constructor (dispatcher: Dispatcher, config: BrokerConfig) {
     this.#dispatcher = dispatcher
     this.#config = config
+    this.#refusals = new RefusalLog(dispatcher.logger.child({ subsystem: 'server' }), this.counters)
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
   }
 
@@ -34,7 +38,8 @@ export class KafkaServer {
         resolve()
       })
     })
-    server.#server.on('error', () => {})
+    // After listen, errors come from accept (EMFILE, ENFILE …); the server keeps listening.
+    server.#server.on('error', (err: NodeJS.ErrnoException) => server.#refusals.acceptFailed(err))
     return server
   }
 
@@ -53,7 +58,7 @@ export class KafkaServer {
 
   #accept (socket: Socket): void {
     if (this.#closing !== null || this.#connections.size >= this.#config.maxConnections) {
-      this.counters.rejected++
+      this.#refusals.connectionRefused(normaliseHost(socket.remoteAddress ?? ''), this.#closing !== null ? 'shutting-down' : 'max-connections', this.#config.maxConnections)
       socket.destroy()
       return
     }
@@ -61,7 +66,7 @@ export class KafkaServer {
     const connection = new Connection(socket, {
       dispatcher: this.#dispatcher,
       config: this.#config,
-      counters: this.counters
+      refusals: this.#refusals
     })
     this.#connections.add(connection)
     void connection.closed.then(() => this.#connections.delete(connection))
