@@ -15,7 +15,9 @@ import { LogStatus } from '../log/errors.js'
 import { BatchBuilder, forEachBatch, forEachRecord } from '../protocol/record-batch.js'
 import { baseOffsetOf, lastOffsetDeltaOf } from '../protocol/batch-header.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
-import { OFFSETS_DIR } from './offsets-topic.js'
+import { OFFSETS_DIR, OFFSETS_TOPIC } from './offsets-topic.js'
+import { StorageFaultLog } from '../partition/storage-faults.js'
+import { workerLogger } from '../logger.js'
 
 
 /** Kafka's offsets.topic.segment.bytes default: small segments so compaction can reach old commits. */
@@ -41,7 +43,9 @@ export class CoordinatorLog {
       dir = join(dataDir, OFFSETS_DIR)
       mkdirSync(dir, { recursive: true })
     }
-    const log = PartitionLog.open({ dir, config })
+    const faults = new StorageFaultLog(workerLogger({}))
+    const where = { topic: OFFSETS_TOPIC, partition: 0, dir }
+    const log = PartitionLog.open({ dir, config, onStorageError: (op, err) => faults.report(where, op, err) })
     log.setHighWatermark(log.logEndOffset)
     return new CoordinatorLog(log)
   }

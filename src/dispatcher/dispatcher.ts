@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import type { BrokerConfig } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
+import type { StoreFault } from '../log/store.js'
 import { topicNameProblem } from '../config/topic-name.js'
 import { topicConfigProblem } from '../config/topic-config.js'
 import type { DiscoveredPartition, PartitionOffsets, PartitionSpec } from '../partition/partition-spec.js'
@@ -490,6 +491,11 @@ export class Dispatcher {
     const link = this.#links[p.worker]
     await link.crash().catch(() => {})
     await link.exited
+  }
+
+  /** Test hook: the next matching fs call of in-memory partition `p` fails (see MemoryStore.injectFault). */
+  async injectStorageFault (p: PartitionState, fault: StoreFault): Promise<void> {
+    await this.#links[p.worker].call((c) => c.injectStoreFault(p.id, fault))
   }
 
   /** Resolves when every partition is online again (after a worker restart). */

@@ -16,6 +16,9 @@ import { mkdirSync, renameSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { maxFrameBytes, RingReader, RingWriter } from '../ring/ring.js'
 import { PartitionLog } from '../log/partition-log.js'
+import { MemoryStore, type StoreFault } from '../log/store.js'
+import { workerLogger, type Logger } from '../logger.js'
+import { StorageFaultLog } from './storage-faults.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogStatus } from '../log/errors.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
@@ -63,6 +66,8 @@ export interface PartitionControl {
   close (): void
   /** Test hook: makes the pump throw, as a bug would. */
   crash (): void
+  /** Test hook: the next matching fs call of an in-memory partition fails (MemoryStore.injectFault). */
+  injectStoreFault (id: number, fault: StoreFault): void
 }
 
 class PartitionActor {
@@ -70,12 +75,15 @@ class PartitionActor {
   readonly dir: string | null
   log: PartitionLog
   leaderEpoch: number
+  /** The files of an in-memory log (tests inject faults through it); null on disk. */
+  readonly memory: MemoryStore | null
 
-  constructor (spec: PartitionSpec, dir: string | null, log: PartitionLog) {
+  constructor (spec: PartitionSpec, dir: string | null, log: PartitionLog, memory: MemoryStore | null) {
     this.spec = spec
     this.dir = dir
     this.log = log
     this.leaderEpoch = spec.leaderEpoch
+    this.memory = memory
   }
 
   offsets (): PartitionOffsets {
@@ -86,6 +94,7 @@ class PartitionActor {
 
 export class PartitionHost implements PartitionControl {
   readonly #options: PartitionHostOptions
+  readonly #storageFaults: StorageFaultLog
   readonly #actors = new Map<number, PartitionActor>()
   /** Logs whose appends in the current burst wait for one fsync (group commit). */
   readonly #owingSync = new Set<PartitionLog>()
@@ -100,8 +109,9 @@ export class PartitionHost implements PartitionControl {
   #ticker: NodeJS.Timeout | undefined
   #lastRetentionCheck = Date.now()
 
-  constructor (options: PartitionHostOptions) {
+  constructor (options: PartitionHostOptions, logger: Logger = workerLogger({})) {
     this.#options = options
+    this.#storageFaults = new StorageFaultLog(logger)
     this.#requests = new RingReader(options.requestRing)
     this.#responses = new RingWriter(options.responseRing)
     const inBytes = this.#requests.bytes
@@ -155,8 +165,9 @@ export class PartitionHost implements PartitionControl {
             case FrameType.DeleteRecords: this.#deleteRecords(actor, requestId, at); break
             default: this.#answerStatus(type, requestId, id, LogStatus.BadRequest, actor)
           }
-        } catch {
+        } catch (err) {
           // The log turns expected failures into statuses; anything thrown is a storage fault.
+          this.#storageFaults.report(this.#where(actor), 'request', err)
           this.#answerStatus(type, requestId, id, LogStatus.StorageError, actor)
         }
       }
@@ -296,8 +307,9 @@ export class PartitionHost implements PartitionControl {
       try {
         actor.log.maybeFlush(now)
         if (retentionDue) actor.log.applyRetention(now)
-      } catch {
-        // A failing disk surfaces on the next append or fetch as StorageError.
+      } catch (err) {
+        // A failing disk also surfaces on the next append or fetch as StorageError.
+        this.#storageFaults.report(this.#where(actor), 'flush', err)
       }
     }
   }
@@ -312,15 +324,23 @@ export class PartitionHost implements PartitionControl {
     if (this.#actors.has(spec.id)) throw new Error(`partition ${spec.topic}-${spec.partition} is already open`)
     const config = logConfigFromTopicConfig({ ...this.#options.topicDefaults, ...spec.overrides })
     const dir = this.#dirOf(spec)
-    if (dir !== null && create) {
-      mkdirSync(dir, { recursive: true })
-      writePartitionMetadata(dir, spec.topicId)
-      writeTopicConfig(dir, spec.overrides)
+    const where = { topic: spec.topic, partition: spec.partition, dir }
+    const memory = dir === null ? new MemoryStore() : null
+    let log: PartitionLog
+    try {
+      if (dir !== null && create) {
+        mkdirSync(dir, { recursive: true })
+        writePartitionMetadata(dir, spec.topicId)
+        writeTopicConfig(dir, spec.overrides)
+      }
+      log = PartitionLog.open({ dir, config, store: memory ?? undefined, onStorageError: (op, err) => this.#storageFaults.report(where, op, err) })
+    } catch (err) {
+      this.#storageFaults.report(where, 'open', err)
+      throw err
     }
-    const log = PartitionLog.open({ dir, config })
     log.deferSync = true
     log.setHighWatermark(log.logEndOffset)
-    const actor = new PartitionActor(spec, dir, log)
+    const actor = new PartitionActor(spec, dir, log, memory)
     this.#actors.set(spec.id, actor)
     return actor.offsets()
   }
@@ -394,5 +414,15 @@ export class PartitionHost implements PartitionControl {
 
   crash (): void {
     this.#crashRequested = true
+  }
+
+  injectStoreFault (id: number, fault: StoreFault): void {
+    const memory = this.#actors.get(id)?.memory
+    if (memory === undefined || memory === null) throw new Error(`partition ${id} is not an in-memory partition hosted here`)
+    memory.injectFault(fault)
+  }
+
+  #where (actor: PartitionActor): { topic: string, partition: number, dir: string | null } {
+    return { topic: actor.spec.topic, partition: actor.spec.partition, dir: actor.dir }
   }
 }
