@@ -1,7 +1,7 @@
 /**
  * The Kafka listener: accepts connections up to `maxConnections` (the rest are closed at once,
- * counted and logged) and hands each to a Connection. Accept errors (EMFILE …) are logged and
- * the server keeps listening. `close()` stops accepting, lets every connection answer what
+ * counted and logged) and hands each to a Connection. Accept errors are logged and the server
+ * keeps listening; a descriptor limit too low for maxConnections is logged at start. `close()` stops accepting, lets every connection answer what
  * it already read (long-polls answer at once), then closes them.
  */
 import { createServer, type Server, type Socket } from 'node:net'
@@ -9,6 +9,8 @@ import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import { Connection, newCounters, normaliseHost, type ServerCounters } from './connection.js'
 import { RefusalLog } from './refusals.js'
+import { warnIfFewDescriptors } from './descriptor-limit.js'
+import type { Logger } from '../logger.js'
 
 /** Longest close() waits for connections to finish their responses before cutting them. */
 const CLOSE_GRACE_MS = 5000
@@ -20,12 +22,14 @@ export class KafkaServer {
   readonly #config: BrokerConfig
   readonly #connections = new Set<Connection>()
   readonly #refusals: RefusalLog
+  readonly #log: Logger
   #closing: Promise<void> | null = null
 
   private constructor (dispatcher: Dispatcher, config: BrokerConfig) {
     this.#dispatcher = dispatcher
     this.#config = config
-    this.#refusals = new RefusalLog(dispatcher.logger.child({ subsystem: 'server' }), this.counters)
+    this.#log = dispatcher.logger.child({ subsystem: 'server' })
+    this.#refusals = new RefusalLog(this.#log, this.counters)
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
   }
 
@@ -38,8 +42,10 @@ export class KafkaServer {
         resolve()
       })
     })
-    // After listen, errors come from accept (EMFILE, ENFILE …); the server keeps listening.
+    // After listen, errors come from accept; the server keeps listening. (EMFILE mostly does not
+    // get here: libuv closes such connections itself, hence the start-up check below.)
     server.#server.on('error', (err: NodeJS.ErrnoException) => server.#refusals.acceptFailed(err))
+    await warnIfFewDescriptors(config.maxConnections, server.#log)
     return server
   }
 

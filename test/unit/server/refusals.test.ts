@@ -2,6 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { newCounters } from '../../../src/server/connection.js'
 import { RefusalLog, type RequestOrigin } from '../../../src/server/refusals.js'
+import { softOpenFilesLimit } from '../../../src/server/descriptor-limit.js'
 import { CaptureLogger } from '../../helpers/capture-logger.js'
 
 interface Ctx { capture: CaptureLogger, counters: ReturnType<typeof newCounters>, clock: { now: number }, refusals: RefusalLog }
@@ -70,3 +71,16 @@ refusals('frames, handler failures, connection limits and accept errors are coun
 })
 
 refusals.run()
+
+// ---
+
+const limits = suite('softOpenFilesLimit')
+
+limits('reads the soft limit from /proc/self/limits; unlimited or missing gives null', () => {
+  const text = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n'
+  assert.is(softOpenFilesLimit(text), 1024)
+  assert.is(softOpenFilesLimit(text.replace('1024', 'unlimited')), null)
+  assert.is(softOpenFilesLimit('Max processes 10 10 processes\n'), null)
+})
+
+limits.run()
