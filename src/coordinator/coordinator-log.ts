@@ -15,9 +15,10 @@ import { LogStatus } from '../log/errors.js'
 import { BatchBuilder, forEachBatch, forEachRecord } from '../protocol/record-batch.js'
 import { baseOffsetOf, lastOffsetDeltaOf } from '../protocol/batch-header.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
-import { OFFSETS_DIR } from './offsets-topic.js'
+import { OFFSETS_DIR, OFFSETS_TOPIC } from './offsets-topic.js'
 import { salvageCoordinatorLog } from './log-salvage.js'
 import { DiskStore } from '../log/store.js'
+import { StorageFaultLog } from '../partition/storage-faults.js'
 import { silentLogger, type Logger } from '../logger.js'
 
 
@@ -48,7 +49,9 @@ export class CoordinatorLog {
       mkdirSync(dir, { recursive: true })
       salvageCoordinatorLog(new DiskStore(dir), logger)
     }
-    const log = PartitionLog.open({ dir, config })
+    const faults = new StorageFaultLog(logger)
+    const where = { topic: OFFSETS_TOPIC, partition: 0, dir }
+    const log = PartitionLog.open({ dir, config, onStorageError: (op, err) => faults.report(where, op, err) })
     log.setHighWatermark(log.logEndOffset)
     return new CoordinatorLog(log)
   }

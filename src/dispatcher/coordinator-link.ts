@@ -24,6 +24,7 @@ import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import { threadOptions } from './thread-options.js'
 import { relayWorkerLogs, type Logger } from '../logger.js'
+import { CallsInFlight } from './calls-in-flight.js'
 
 const WORKER_URL = new URL('../../workers/coordinator.js', import.meta.url)
 
@@ -33,6 +34,7 @@ export class CoordinatorLink implements CoordinatorApi {
   readonly remote: CoordinatorRemote
   readonly exited: Promise<void>
   readonly #worker: Worker
+  readonly #calls = new CallsInFlight()
   #alive = true
   #closing = false
   #fault: Error | null = null
@@ -53,6 +55,7 @@ export class CoordinatorLink implements CoordinatorApi {
         if (!this.#closing) logger.error({ exitCode: code, err: this.#fault ?? undefined }, 'coordinator thread died; the next group request starts it again')
         this.#alive = false
         port1.close()
+        this.#calls.failAll(() => this.#deadError())
         resolve()
       })
     })
@@ -72,7 +75,7 @@ export class CoordinatorLink implements CoordinatorApi {
   /** Calls the actor, failing fast if its thread dies meanwhile (comlink alone would hang). */
   async call<T> (fn: (coordinator: CoordinatorRemote) => Promise<T>): Promise<T> {
     if (!this.#alive) throw this.#deadError()
-    return await Promise.race([fn(this.remote), this.exited.then(() => { throw this.#deadError() })])
+    return await this.#calls.run(fn(this.remote))
   }
 
   #deadError (): Error {

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import type { BrokerConfig } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
+import type { StoreFault } from '../log/store.js'
 import { topicNameProblem } from '../config/topic-name.js'
 import { topicConfigProblem } from '../config/topic-config.js'
 import type { DiscoveredPartition, PartitionOffsets, PartitionSpec, UnloadablePartition } from '../partition/partition-spec.js'
@@ -502,20 +503,29 @@ export class Dispatcher {
    * Resolves when an append lands on one of `partitions`, or after `maxWaitMs`: the wait of a
    * Fetch long-poll. The caller re-reads afterwards. `seen` (from `appendCounts` before the
    * read) closes the window between the read and this call: an append in it ends the wait at once.
+   * `stop` (a connection closing) ends it too; its listener is removed when the wait ends, so a
+   * long-lived signal keeps nothing of the waits it saw.
    */
-  waitForData (partitions: readonly PartitionState[], maxWaitMs: number, seen?: readonly number[]): Promise<void> {
-    if (maxWaitMs <= 0 || this.#closed) return Promise.resolve()
+  waitForData (partitions: readonly PartitionState[], maxWaitMs: number, seen?: readonly number[], stop?: AbortSignal): Promise<void> {
+    if (maxWaitMs <= 0 || this.#closed || stop?.aborted === true) return Promise.resolve()
     if (seen !== undefined && partitions.some((p, i) => p.appends !== seen[i])) return Promise.resolve()
     return new Promise((resolve) => {
       const ids = partitions.map((p) => p.id)
       const waiter: Waiter = { resolve: () => {}, timer: undefined as unknown as NodeJS.Timeout, ids }
       const done = (): void => {
         clearTimeout(waiter.timer)
-        for (const id of ids) this.#waiters.get(id)?.delete(waiter)
+        stop?.removeEventListener('abort', done)
+        for (const id of ids) {
+          const set = this.#waiters.get(id)
+          if (set === undefined) continue
+          set.delete(waiter)
+          if (set.size === 0) this.#waiters.delete(id)
+        }
         resolve()
       }
       waiter.resolve = done
       waiter.timer = setTimeout(done, maxWaitMs)
+      stop?.addEventListener('abort', done, { once: true })
       for (const id of ids) {
         let set = this.#waiters.get(id)
         if (set === undefined) { set = new Set(); this.#waiters.set(id, set) }
@@ -540,6 +550,11 @@ export class Dispatcher {
     const link = this.#links[p.worker]
     await link.crash().catch(() => {})
     await link.exited
+  }
+
+  /** Test hook: the next matching fs call of in-memory partition `p` fails (see MemoryStore.injectFault). */
+  async injectStorageFault (p: PartitionState, fault: StoreFault): Promise<void> {
+    await this.#links[p.worker].call((c) => c.injectStoreFault(p.id, fault))
   }
 
   /** Resolves when every partition is online again (after a worker restart). */

@@ -16,6 +16,7 @@ import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter } from '..
 import type { PartitionControl } from '../partition/partition-host.js'
 import { LogStatus } from '../log/errors.js'
 import { relayWorkerLogs, type Logger } from '../logger.js'
+import { CallsInFlight } from './calls-in-flight.js'
 import {
   FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
   REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
@@ -75,6 +76,7 @@ export class WorkerLink {
   readonly #out: DataView
   readonly #in: DataView
   readonly #pending = new Map<number, Pending>()
+  readonly #calls = new CallsInFlight()
   readonly #waiting: Outgoing[] = []
   readonly #options: WorkerLinkOptions
   readonly #maxRequestPayload: number
@@ -152,7 +154,7 @@ export class WorkerLink {
   /** Calls the control plane, failing fast if the worker dies meanwhile (comlink alone would hang). */
   async call<T> (fn: (control: Remote<PartitionControl>) => Promise<T>): Promise<T> {
     if (!this.#alive) throw this.#deadError()
-    return await Promise.race([fn(this.control), this.exited.then(() => { throw this.#deadError() })])
+    return await this.#calls.run(fn(this.control))
   }
 
   #deadError (): Error {
@@ -279,6 +281,7 @@ export class WorkerLink {
     for (const pending of this.#pending.values()) pending.resolve(faultAnswer())
     this.#pending.clear()
     for (const next of this.#waiting.splice(0)) next.resolve!(faultAnswer())
+    this.#calls.failAll(() => this.#deadError())
     if (!this.#closing) {
       this.#fault ??= new Error(`partition worker ${this.index} exited with code ${code}`)
       this.#options.onExit(this, this.#fault)

@@ -55,7 +55,15 @@ export interface PartitionLogOptions {
   now?: () => number
   /** Files to use instead of `dir` (tests inject faults through a MemoryStore). */
   store?: LogStore
+  /**
+   * Told of every fs error the log turns into StorageError or tolerates (a retention delete it
+   * retries later): `op` is what it was doing. The owner logs it; the log knows no logger.
+   */
+  onStorageError?: (op: StorageOp, err: unknown) => void
 }
+
+/** What the log was doing when an fs call failed. */
+export type StorageOp = 'roll' | 'append' | 'fsync' | 'flush' | 'read' | 'timestamp lookup' | 'retention' | 'delete records' | 'clean swap' | 'close' | 'delete'
 
 export interface AppendResult {
   status: LogStatus
@@ -122,6 +130,7 @@ export class PartitionLog {
   /** The log end offset at the last fsync of the active segment. */
   #syncedOffset: number
   #deferSync = false
+  #onStorageError: (op: StorageOp, err: unknown) => void = () => {}
   #syncOwed = false
   #unflushedMessages: number
   #lastFlushMs: number
@@ -180,7 +189,20 @@ export class PartitionLog {
       loaded = load(store, settings, now())
       if (loaded === null) throw new Error(`recovery left ${store.path ?? 'the in-memory log'} inconsistent`)
     }
-    return new PartitionLog(store, config, settings, now, loaded, recovery)
+    const log = new PartitionLog(store, config, settings, now, loaded, recovery)
+    if (options.onStorageError !== undefined) log.#onStorageError = options.onStorageError
+    return log
+  }
+
+  /** Where this log's files are: the directory, or null in memory. */
+  get path (): string | null { return this.#store.path }
+
+  #storageFailed (op: StorageOp, err: unknown): void {
+    try {
+      this.#onStorageError(op, err)
+    } catch {
+      // A failing reporter must not turn a StorageError answer into a thrown exception.
+    }
   }
 
   get logEndOffset (): number { return this.#logEndOffset }
@@ -254,7 +276,8 @@ export class PartitionLog {
     try {
       if (this.#shouldRoll(length, count, maxTimestamp, now)) this.#roll(now)
       if (leaderEpoch > this.#epochs.latestEpoch) this.#epochs.assign(leaderEpoch, baseOffset)
-    } catch {
+    } catch (err) {
+      this.#storageFailed('roll', err)
       return this.#appendFailure(LogStatus.StorageError)
     }
 
@@ -273,7 +296,8 @@ export class PartitionLog {
     }
     try {
       segment.appendBytes(records)
-    } catch {
+    } catch (err) {
+      this.#storageFailed('append', err)
       segment.restoreState()
       return this.#appendFailure(LogStatus.StorageError)
     }
@@ -288,7 +312,8 @@ export class PartitionLog {
     } else if (this.#unflushedMessages >= config.flushMessages) {
       try {
         this.#syncForAcks()
-      } catch {
+      } catch (err) {
+        this.#storageFailed('fsync', err)
         // Not durable, so not appended: cut it back, the producer retries.
         segment.restoreState()
         this.#logEndOffset = baseOffset
@@ -392,7 +417,8 @@ export class PartitionLog {
       this.#lastFlushMs = now
       this.#checkpoint(this.#logEndOffset, now)
       return LogStatus.Ok
-    } catch {
+    } catch (err) {
+      this.#storageFailed('flush', err)
       return LogStatus.StorageError
     }
   }
@@ -418,7 +444,8 @@ export class PartitionLog {
         this.#checkpoint(this.#syncedOffset, now)
       }
       return LogStatus.Ok
-    } catch {
+    } catch (err) {
+      this.#storageFailed('flush', err)
       return LogStatus.StorageError
     }
   }
@@ -465,7 +492,8 @@ export class PartitionLog {
         return { status: LogStatus.Ok, length: end - start, firstOffset, position: start, source: segment.log }
       }
       return noRead(LogStatus.Ok)
-    } catch {
+    } catch (err) {
+      this.#storageFailed('read', err)
       return noRead(LogStatus.StorageError)
     }
   }
@@ -488,7 +516,8 @@ export class PartitionLog {
         done += n
       }
       return LogStatus.Ok
-    } catch {
+    } catch (err) {
+      this.#storageFailed('read', err)
       return LogStatus.StorageError
     }
   }
@@ -541,7 +570,8 @@ export class PartitionLog {
         }
       }
       return { status: LogStatus.NotFound, offset: -1, timestamp: -1 }
-    } catch {
+    } catch (err) {
+      this.#storageFailed('timestamp lookup', err)
       return { status: LogStatus.StorageError, offset: -1, timestamp: -1 }
     }
   }
@@ -565,7 +595,8 @@ export class PartitionLog {
         return { status: LogStatus.Ok, offset: Math.max(found.baseOffset, from), timestamp: found.maxTimestamp }
       }
       return { status: LogStatus.NotFound, offset: -1, timestamp: -1 }
-    } catch {
+    } catch (err) {
+      this.#storageFailed('timestamp lookup', err)
       return { status: LogStatus.StorageError, offset: -1, timestamp: -1 }
     }
   }
@@ -582,7 +613,8 @@ export class PartitionLog {
     let count: number
     try {
       count = expiredSegmentCount(this.#segments, this.#config, now, this.#highWatermark, this.#totalBytes)
-    } catch {
+    } catch (err) {
+      this.#storageFailed('retention', err)
       return 0
     }
     return this.#deleteOldest(count)
@@ -599,7 +631,8 @@ export class PartitionLog {
     if (offset <= this.#logStartOffset) return LogStatus.Ok
     try {
       writeOffsetCheckpoint(this.#store, LOG_START_OFFSET_FILE, offset)
-    } catch {
+    } catch (err) {
+      this.#storageFailed('delete records', err)
       return LogStatus.StorageError
     }
     this.#logStartOffset = offset
@@ -615,7 +648,8 @@ export class PartitionLog {
       const segment = this.#segments[0]
       try {
         segment.remove()
-      } catch {
+      } catch (err) {
+        this.#storageFailed('retention', err)
         break
       }
       this.#segments.shift()
@@ -629,7 +663,8 @@ export class PartitionLog {
       try {
         this.#epochs.truncateFromStart(this.#logStartOffset)
         this.#store.syncDir()
-      } catch {
+      } catch (err) {
+        this.#storageFailed('retention', err)
         // The epoch file and the directory entries are rewritten and synced at the next change.
       }
     }
@@ -675,7 +710,8 @@ export class PartitionLog {
         return LogStatus.NotFound
       }
       writeSwapManifest(this.#store, result.groups)
-    } catch {
+    } catch (err) {
+      this.#storageFailed('clean swap', err)
       return LogStatus.StorageError
     }
     for (let i = 0; i < planned.length; i++) segments[i].close()
@@ -687,7 +723,8 @@ export class PartitionLog {
         segment.nextOffset = g + 1 < result.groups.length ? result.groups[g + 1].baseOffset : result.endOffset
         replaced.push(segment)
       }
-    } catch {
+    } catch (err) {
+      this.#storageFailed('clean swap', err)
       // The manifest stays: the next open finishes the swap. Until then these segments read as StorageError.
       for (const segment of replaced) segment.close()
       return LogStatus.StorageError
@@ -700,7 +737,8 @@ export class PartitionLog {
     try {
       writeCleanerCheckpoint(this.#store, { firstDirtyOffset: result.endOffset, earliestHorizon: result.earliestHorizon })
       discardCleaned(this.#store) // leftovers of a job that outlived a restart of this log
-    } catch {
+    } catch (err) {
+      this.#storageFailed('clean swap', err)
       // The next pass cleans the same range again.
     }
     return LogStatus.Ok
@@ -714,14 +752,16 @@ export class PartitionLog {
     let status = LogStatus.Ok
     try {
       this.#active.addFinalTimeEntry()
-    } catch {
+    } catch (err) {
+      this.#storageFailed('close', err)
       status = LogStatus.StorageError
     }
     if (status === LogStatus.Ok) status = this.flush()
     if (status === LogStatus.Ok) {
       try {
         this.#producers.writeSnapshot(this.#store, this.#logEndOffset, this.#now())
-      } catch {
+      } catch (err) {
+        this.#storageFailed('close', err)
         status = LogStatus.StorageError
       }
     }
@@ -729,7 +769,8 @@ export class PartitionLog {
     for (const segment of this.#segments) {
       try {
         segment.close()
-      } catch {
+      } catch (err) {
+        this.#storageFailed('close', err)
         status = LogStatus.StorageError
       }
     }
@@ -742,14 +783,16 @@ export class PartitionLog {
     for (const segment of this.#segments) {
       try {
         segment.close()
-      } catch {
+      } catch (err) {
+        this.#storageFailed('delete', err)
         // Deleting anyway.
       }
     }
     try {
       this.#store.destroy()
       return LogStatus.Ok
-    } catch {
+    } catch (err) {
+      this.#storageFailed('delete', err)
       return LogStatus.StorageError
     }
   }

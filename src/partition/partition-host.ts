@@ -16,13 +16,15 @@ import { mkdirSync, renameSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { maxFrameBytes, RingReader, RingWriter } from '../ring/ring.js'
 import { PartitionLog } from '../log/partition-log.js'
+import { MemoryStore, type StoreFault } from '../log/store.js'
+import { workerLogger, type Logger } from '../logger.js'
+import { StorageFaultLog } from './storage-faults.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogStatus } from '../log/errors.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { OpenedPartition, PartitionOffsets, PartitionSpec } from './partition-spec.js'
 import { partitionDirName } from './partition-spec.js'
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
-import { LogRateLimiter, workerLogger } from '../logger.js'
 import {
   FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
   LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
@@ -64,6 +66,8 @@ export interface PartitionControl {
   close (): void
   /** Test hook: makes the pump throw, as a bug would. */
   crash (): void
+  /** Test hook: the next matching fs call of an in-memory partition fails (MemoryStore.injectFault). */
+  injectStoreFault (id: number, fault: StoreFault): void
 }
 
 class PartitionActor {
@@ -71,12 +75,15 @@ class PartitionActor {
   readonly dir: string | null
   log: PartitionLog
   leaderEpoch: number
+  /** The files of an in-memory log (tests inject faults through it); null on disk. */
+  readonly memory: MemoryStore | null
 
-  constructor (spec: PartitionSpec, dir: string | null, log: PartitionLog) {
+  constructor (spec: PartitionSpec, dir: string | null, log: PartitionLog, memory: MemoryStore | null) {
     this.spec = spec
     this.dir = dir
     this.log = log
     this.leaderEpoch = spec.leaderEpoch
+    this.memory = memory
   }
 
   offsets (): PartitionOffsets {
@@ -87,8 +94,8 @@ class PartitionActor {
 
 export class PartitionHost implements PartitionControl {
   readonly #options: PartitionHostOptions
-  readonly #logger = workerLogger({ subsystem: 'partition' })
-  readonly #tickFailures = new LogRateLimiter(60_000)
+  readonly #logger: Logger
+  readonly #storageFaults: StorageFaultLog
   readonly #actors = new Map<number, PartitionActor>()
   /** Logs whose appends in the current burst wait for one fsync (group commit). */
   readonly #owingSync = new Set<PartitionLog>()
@@ -103,8 +110,10 @@ export class PartitionHost implements PartitionControl {
   #ticker: NodeJS.Timeout | undefined
   #lastRetentionCheck = Date.now()
 
-  constructor (options: PartitionHostOptions) {
+  constructor (options: PartitionHostOptions, logger: Logger = workerLogger({})) {
     this.#options = options
+    this.#logger = logger
+    this.#storageFaults = new StorageFaultLog(logger)
     this.#requests = new RingReader(options.requestRing)
     this.#responses = new RingWriter(options.responseRing)
     const inBytes = this.#requests.bytes
@@ -158,8 +167,9 @@ export class PartitionHost implements PartitionControl {
             case FrameType.DeleteRecords: this.#deleteRecords(actor, requestId, at); break
             default: this.#answerStatus(type, requestId, id, LogStatus.BadRequest, actor)
           }
-        } catch {
+        } catch (err) {
           // The log turns expected failures into statuses; anything thrown is a storage fault.
+          this.#storageFaults.report(this.#where(actor), 'request', err)
           this.#answerStatus(type, requestId, id, LogStatus.StorageError, actor)
         }
       }
@@ -300,10 +310,8 @@ export class PartitionHost implements PartitionControl {
         actor.log.maybeFlush(now)
         if (retentionDue) this.#applyRetention(actor, now)
       } catch (err) {
-        // The client meets a failing disk on its next append or fetch (StorageError); the operator here.
-        const tp = `${actor.spec.topic}-${actor.spec.partition}`
-        const heldBack = this.#tickFailures.admit(tp, now)
-        if (heldBack !== null) this.#logger.error({ partition: tp, err, heldBack }, 'background flush or retention failed')
+        // A failing disk also surfaces on the next append or fetch as StorageError.
+        this.#storageFaults.report(this.#where(actor), 'flush', err)
       }
     }
   }
@@ -326,17 +334,25 @@ export class PartitionHost implements PartitionControl {
     if (this.#actors.has(spec.id)) throw new Error(`partition ${spec.topic}-${spec.partition} is already open`)
     const config = logConfigFromTopicConfig({ ...this.#options.topicDefaults, ...spec.overrides })
     const dir = this.#dirOf(spec)
-    if (dir !== null && create) {
-      // A new partition never takes over files already there: they belong to records someone was acknowledged.
-      if (holdsPartitionData(dir)) throw new Error(`${dir} already holds data; a new partition is not created over it`)
-      mkdirSync(dir, { recursive: true })
-      writePartitionMetadata(dir, spec.topicId)
-      writeTopicConfig(dir, spec.overrides)
+    const where = { topic: spec.topic, partition: spec.partition, dir }
+    const memory = dir === null ? new MemoryStore() : null
+    let log: PartitionLog
+    try {
+      if (dir !== null && create) {
+        // A new partition never takes over files already there: they belong to records someone was acknowledged.
+        if (holdsPartitionData(dir)) throw new Error(`${dir} already holds data; a new partition is not created over it`)
+        mkdirSync(dir, { recursive: true })
+        writePartitionMetadata(dir, spec.topicId)
+        writeTopicConfig(dir, spec.overrides)
+      }
+      log = PartitionLog.open({ dir, config, store: memory ?? undefined, onStorageError: (op, err) => this.#storageFaults.report(where, op, err) })
+    } catch (err) {
+      this.#storageFaults.report(where, 'open', err)
+      throw err
     }
-    const log = PartitionLog.open({ dir, config })
     log.deferSync = true
     log.setHighWatermark(log.logEndOffset)
-    const actor = new PartitionActor(spec, dir, log)
+    const actor = new PartitionActor(spec, dir, log, memory)
     this.#actors.set(spec.id, actor)
     return { ...actor.offsets(), largestProducerId: log.producers.largestProducerId }
   }
@@ -410,5 +426,15 @@ export class PartitionHost implements PartitionControl {
 
   crash (): void {
     this.#crashRequested = true
+  }
+
+  injectStoreFault (id: number, fault: StoreFault): void {
+    const memory = this.#actors.get(id)?.memory
+    if (memory === undefined || memory === null) throw new Error(`partition ${id} is not an in-memory partition hosted here`)
+    memory.injectFault(fault)
+  }
+
+  #where (actor: PartitionActor): { topic: string, partition: number, dir: string | null } {
+    return { topic: actor.spec.topic, partition: actor.spec.partition, dir: actor.dir }
   }
 }

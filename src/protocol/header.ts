@@ -77,6 +77,20 @@ export function peekRequestHeader (r: Reader): { apiKey: number, apiVersion: num
   return { apiKey: r.buf.readInt16BE(at), apiVersion: r.buf.readInt16BE(at + 2), correlationId: r.buf.readInt32BE(at + 4) }
 }
 
+/**
+ * The client id of a request whose header may not decode in full (an API or version this broker
+ * does not serve), or null when the bytes cannot hold one. Does not move `r`. For log lines only.
+ */
+export function peekClientId (r: Reader): string | null {
+  const { apiKey, apiVersion } = peekRequestHeader(r)
+  if (requestHeaderVersion(apiKey, apiVersion) === 0) return null
+  const at = r.pos + 8
+  if (at + 2 > r.end) return null
+  const length = r.buf.readInt16BE(at)
+  if (length < 0 || at + 2 + length > r.end) return null
+  return r.buf.toString('utf8', at + 2, at + 2 + length)
+}
+
 export function encodeRequestHeader (w: Writer, header: RequestHeader, headerVersion?: RequestHeaderVersion): void {
   const hv = headerVersion ?? requestHeaderVersion(header.apiKey, header.apiVersion)
   w.int16(header.apiKey).int16(header.apiVersion).int32(header.correlationId)

@@ -6,22 +6,25 @@
  *
  * Bad framing (negative or oversized size), an unknown API key, an unsupported version of any
  * API but ApiVersions, and a body that does not decode all close the connection: the stream
- * cannot be trusted after that. Nothing a client sends may throw out of this class.
+ * cannot be trusted after that. Each refusal is counted and logged (rate-limited, refusals.ts):
+ * the client sees only a closed socket. Nothing a client sends may throw out of this class.
  *
  * Backpressure: reading pauses while too many requests wait for their turn or while the
  * socket holds too many unsent bytes (a client that stops reading), and resumes on drain.
  */
 import type { Socket } from 'node:net'
+import { setMaxListeners } from 'node:events'
 import { FrameSizeError, FrameSplitter, encodeResponseSegments, SegmentWriter } from '../protocol/frame.js'
 import { Reader } from '../protocol/reader.js'
 import { ApiKey, isSupported } from '../protocol/api-keys.js'
-import { decodeRequestHeader, peekRequestHeader, responseHeaderVersion } from '../protocol/header.js'
+import { decodeRequestHeader, peekClientId, peekRequestHeader, responseHeaderVersion } from '../protocol/header.js'
 import * as apiVersionsCodec from '../protocol/apis/api-versions.js'
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import type { RequestContext } from './context.js'
 import { routeOf, SERVED_APIS } from './router.js'
 import { unsupportedVersionResponse } from './handlers/api-versions.js'
+import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
 
 /** Requests of one connection waiting for their response before reading pauses. */
 export const MAX_INFLIGHT_REQUESTS = 128
@@ -36,10 +39,12 @@ export interface ServerCounters {
   unknownApiKeys: number
   unsupportedVersions: number
   handlerFailures: number
+  /** Connections the listener failed to accept (EMFILE …). */
+  acceptErrors: number
 }
 
 export function newCounters (): ServerCounters {
-  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0 }
+  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0, acceptErrors: 0 }
 }
 
 interface Slot {
@@ -49,9 +54,8 @@ interface Slot {
 export interface ConnectionOptions {
   dispatcher: Dispatcher
   config: BrokerConfig
-  counters: ServerCounters
-  /** Settles when the server shuts down: long-polls answer at once. */
-  serverStopping: Promise<void>
+  /** Counts and logs what this connection refuses (shared by the server's connections). */
+  refusals: RefusalLog
 }
 
 export class Connection {
@@ -62,9 +66,10 @@ export class Connection {
   readonly #localHost: string
   readonly #localPort: number
   readonly #remoteHost: string
-  readonly #stopWaiting: Promise<void>
+  readonly #remotePort: number
+  /** Aborted when this connection closes or shuts down: its long-polls answer at once. */
+  readonly #stopWaiting = new AbortController()
   readonly closed: Promise<void>
-  #stop!: () => void
   #ending = false
   #destroyed = false
   #paused = false
@@ -76,8 +81,9 @@ export class Connection {
     this.#localHost = normaliseHost(socket.localAddress ?? options.config.host)
     this.#localPort = socket.localPort ?? 0
     this.#remoteHost = normaliseHost(socket.remoteAddress ?? '')
-    const stopped = new Promise<void>((resolve) => { this.#stop = resolve })
-    this.#stopWaiting = Promise.race([stopped, options.serverStopping])
+    this.#remotePort = socket.remotePort ?? 0
+    // Each parked long-poll listens on the signal, and up to MAX_INFLIGHT_REQUESTS may be parked.
+    setMaxListeners(MAX_INFLIGHT_REQUESTS, this.#stopWaiting.signal)
     this.closed = new Promise((resolve) => socket.once('close', () => { this.#destroyed = true; this.#stop(); resolve() }))
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
@@ -102,9 +108,13 @@ export class Connection {
     this.#socket.destroy()
   }
 
+  #stop (): void {
+    this.#stopWaiting.abort()
+  }
+
   #end (): void {
     // The client half-closed: answer what was asked (long-polls at once), then close our side.
-    if (this.#splitter.pendingBytes > 0) this.#options.counters.malformedFrames++
+    if (this.#splitter.pendingBytes > 0) this.#refuse('truncated-frame', null, `${this.#splitter.pendingBytes} bytes of an unfinished frame`)
     this.#ending = true
     this.#stop()
     this.#maybeFinish()
@@ -120,8 +130,7 @@ export class Connection {
     try {
       frames = this.#splitter.push(chunk)
     } catch (err) {
-      this.#options.counters.malformedFrames++
-      if (!(err instanceof FrameSizeError)) this.#options.counters.malformedRequests++
+      this.#refuse('bad-frame-size', null, err instanceof FrameSizeError ? `size ${err.size}, at most ${err.maxBytes}` : String(err))
       this.destroy()
       return
     }
@@ -133,19 +142,18 @@ export class Connection {
   }
 
   #onFrame (frame: Buffer): void {
-    const counters = this.#options.counters
     const r = new Reader(frame)
     let peek
     try {
       peek = peekRequestHeader(r)
-    } catch {
-      counters.malformedRequests++
+    } catch (err) {
+      this.#refuse('malformed-request', null, (err as Error).message)
       this.destroy()
       return
     }
     const route = routeOf(peek.apiKey)
     if (route === undefined) {
-      counters.unknownApiKeys++
+      this.#refuse('unknown-api', r)
       this.destroy()
       return
     }
@@ -157,17 +165,19 @@ export class Connection {
         this.#complete(slot, peek.correlationId, 0, (w) => apiVersionsCodec.encodeResponse(w, 0, unsupportedVersionResponse(SERVED_APIS)))
         return
       }
-      counters.unsupportedVersions++
+      this.#refuse('unsupported-version', r)
       this.destroy()
       return
     }
+    const start = r.pos
     let header
     let request: unknown
     try {
       header = decodeRequestHeader(r)
       request = route.codec.decodeRequest(r, header.apiVersion)
-    } catch {
-      counters.malformedRequests++
+    } catch (err) {
+      r.pos = start
+      this.#refuse('malformed-request', r, (err as Error).message)
       this.destroy()
       return
     }
@@ -179,7 +189,7 @@ export class Connection {
       localHost: this.#localHost,
       localPort: this.#localPort,
       remoteHost: this.#remoteHost,
-      stopWaiting: this.#stopWaiting
+      stopWaiting: this.#stopWaiting.signal
     }
     const silent = route.silent?.(request) === true
     const slot: Slot | null = silent ? null : { segments: null }
@@ -190,30 +200,43 @@ export class Connection {
     } catch (err) {
       pending = Promise.reject(err)
     }
-    const { correlationId, apiKey, apiVersion } = header
+    const { correlationId, apiKey, apiVersion, clientId } = header
     pending.then((response) => {
       if (slot === null) {
         if (route.failed?.(response) === true) this.destroy()
         return
       }
-      this.#complete(slot, correlationId, apiVersion, (w) => route.codec.encodeResponse(w, apiVersion, response), apiKey)
-    }, () => {
-      counters.handlerFailures++
-      this.destroy()
+      this.#complete(slot, correlationId, apiVersion, (w) => route.codec.encodeResponse(w, apiVersion, response), apiKey, clientId)
+    }, (err: unknown) => {
+      this.#handlerFailed(apiKey, apiVersion, clientId, err)
     })
   }
 
-  #complete (slot: Slot, correlationId: number, apiVersion: number, body: (w: SegmentWriter) => void, apiKey: number = ApiKey.ApiVersions): void {
+  #complete (slot: Slot, correlationId: number, apiVersion: number, body: (w: SegmentWriter) => void, apiKey: number = ApiKey.ApiVersions, clientId: string | null = null): void {
     if (this.#destroyed) return
     try {
       const w = new SegmentWriter(256)
       slot.segments = encodeResponseSegments(w, correlationId, responseHeaderVersion(apiKey, apiVersion), body as (w: unknown) => void)
-    } catch {
-      this.#options.counters.handlerFailures++
-      this.destroy()
+    } catch (err) {
+      this.#handlerFailed(apiKey, apiVersion, clientId, err)
       return
     }
     this.#flush()
+  }
+
+  /** Counts and logs a refused request; `r` (at the header) names the client and API when the bytes allow. */
+  #refuse (reason: RefusalReason, r: Reader | null, detail?: string): void {
+    let origin: RequestOrigin = { remoteHost: this.#remoteHost, remotePort: this.#remotePort, clientId: null, apiKey: null, apiVersion: null }
+    if (r !== null) {
+      const peek = peekRequestHeader(r)
+      origin = { ...origin, clientId: peekClientId(r), apiKey: peek.apiKey, apiVersion: peek.apiVersion }
+    }
+    this.#options.refusals.refused(reason, origin, detail)
+  }
+
+  #handlerFailed (apiKey: number, apiVersion: number, clientId: string | null, err: unknown): void {
+    this.#options.refusals.handlerFailed({ remoteHost: this.#remoteHost, remotePort: this.#remotePort, clientId, apiKey, apiVersion }, err)
+    this.destroy()
   }
 
   #flush (): void {

@@ -1,6 +1,6 @@
 /**
  * What a handler may use while it serves one request: the dispatcher, the broker config, the
- * address the client connected to, and a promise that settles when waiting should stop (the
+ * address the client connected to, and a signal that aborts when waiting should stop (the
  * connection closed or the server is shutting down).
  */
 import type { BrokerConfig } from '../config/broker-config.js'
@@ -20,6 +20,10 @@ export interface RequestContext {
   readonly localPort: number
   /** The client's address (DescribeGroups reports it per member). */
   readonly remoteHost: string
-  /** Settles when a long-poll should give up waiting and answer now. */
-  readonly stopWaiting: Promise<void>
+  /**
+   * Aborts when a long-poll should give up waiting and answer now. A signal, not a promise: a
+   * listener added for one short wait is removed when the wait ends, whereas a `.then` on a
+   * connection-long promise stays until the connection closes.
+   */
+  readonly stopWaiting: AbortSignal
 }

@@ -1,12 +1,16 @@
 /**
- * The Kafka listener: accepts connections up to `maxConnections` (the rest are closed at once)
- * and hands each to a Connection. `close()` stops accepting, lets every connection answer what
+ * The Kafka listener: accepts connections up to `maxConnections` (the rest are closed at once,
+ * counted and logged) and hands each to a Connection. Accept errors are logged and the server
+ * keeps listening; a descriptor limit too low for maxConnections is logged at start. `close()` stops accepting, lets every connection answer what
  * it already read (long-polls answer at once), then closes them.
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
-import { Connection, newCounters, type ServerCounters } from './connection.js'
+import { Connection, newCounters, normaliseHost, type ServerCounters } from './connection.js'
+import { RefusalLog } from './refusals.js'
+import { warnIfFewDescriptors } from './descriptor-limit.js'
+import type { Logger } from '../logger.js'
 
 /** Longest close() waits for connections to finish their responses before cutting them. */
 const CLOSE_GRACE_MS = 5000
@@ -17,14 +21,15 @@ export class KafkaServer {
   readonly #dispatcher: Dispatcher
   readonly #config: BrokerConfig
   readonly #connections = new Set<Connection>()
-  readonly #stopping: Promise<void>
-  #stop!: () => void
+  readonly #refusals: RefusalLog
+  readonly #log: Logger
   #closing: Promise<void> | null = null
 
   private constructor (dispatcher: Dispatcher, config: BrokerConfig) {
     this.#dispatcher = dispatcher
     this.#config = config
-    this.#stopping = new Promise((resolve) => { this.#stop = resolve })
+    this.#log = dispatcher.logger.child({ subsystem: 'server' })
+    this.#refusals = new RefusalLog(this.#log, this.counters)
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
   }
 
@@ -37,7 +42,10 @@ export class KafkaServer {
         resolve()
       })
     })
-    server.#server.on('error', () => {})
+    // After listen, errors come from accept; the server keeps listening. (EMFILE mostly does not
+    // get here: libuv closes such connections itself, hence the start-up check below.)
+    server.#server.on('error', (err: NodeJS.ErrnoException) => server.#refusals.acceptFailed(err))
+    await warnIfFewDescriptors(config.maxConnections, server.#log)
     return server
   }
 
@@ -56,7 +64,7 @@ export class KafkaServer {
 
   #accept (socket: Socket): void {
     if (this.#closing !== null || this.#connections.size >= this.#config.maxConnections) {
-      this.counters.rejected++
+      this.#refusals.connectionRefused(normaliseHost(socket.remoteAddress ?? ''), this.#closing !== null ? 'shutting-down' : 'max-connections', this.#config.maxConnections)
       socket.destroy()
       return
     }
@@ -64,8 +72,7 @@ export class KafkaServer {
     const connection = new Connection(socket, {
       dispatcher: this.#dispatcher,
       config: this.#config,
-      counters: this.counters,
-      serverStopping: this.#stopping
+      refusals: this.#refusals
     })
     this.#connections.add(connection)
     void connection.closed.then(() => this.#connections.delete(connection))
@@ -74,7 +81,7 @@ export class KafkaServer {
   close (): Promise<void> {
     this.#closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()))
-      this.#stop()
+      // Shutting a connection down ends its long-polls too.
       const all = [...this.#connections]
       const grace = setTimeout(() => { for (const c of all) c.destroy() }, CLOSE_GRACE_MS)
       await Promise.all(all.map((c) => c.shutdown()))

@@ -86,10 +86,8 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
     const anyError = flat.some((d) => d.errorCode !== KafkaCode.NONE)
     const remaining = deadline - Date.now()
     if (total >= req.minBytes || anyError || remaining <= 0 || flat.length === 0) break
-    let stop = false
-    const stopped = ctx.stopWaiting.then(() => { stop = true })
-    await Promise.race([dispatcher.waitForData(watched, remaining, seen), stopped])
-    if (stop) break
+    await dispatcher.waitForData(watched, remaining, seen, ctx.stopWaiting)
+    if (ctx.stopWaiting.aborted) break
   }
 
   // Keep the response within maxBytes; the first partition with data always goes in.

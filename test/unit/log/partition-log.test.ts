@@ -545,6 +545,34 @@ faults('a roll that cannot create its files fails the append and nothing else', 
   assert.equal(log.segmentBaseOffsets, [0, 1])
 })
 
+faults('every fs error turned into StorageError is reported with the operation and the errno code', () => {
+  const store = new MemoryStore()
+  const reported: Array<[string, string | undefined]> = []
+  const log = PartitionLog.open({
+    dir: null,
+    config: logConfigFromTopicConfig({ 'segment.bytes': '200', 'flush.messages': '1' }),
+    store,
+    onStorageError: (op, err) => { reported.push([op, (err as NodeJS.ErrnoException).code]) }
+  })
+  store.injectFault({ op: 'write' })
+  assert.is(log.append(makeBatch({ valueBytes: 150 }), 0).status, LogStatus.StorageError)
+  store.injectFault({ op: 'sync', code: 'EIO' })
+  assert.is(log.append(makeBatch({ valueBytes: 150 }), 0).status, LogStatus.StorageError)
+  assert.is(append(log, makeBatch({ valueBytes: 150 })), 0, 'the log works again once the disk does')
+  assert.is(reported.length, 2, 'a success reports nothing')
+  // The next append needs a new segment, and its files cannot be opened.
+  store.injectFault({ op: 'open' })
+  assert.is(log.append(makeBatch({ valueBytes: 150 }), 0).status, LogStatus.StorageError)
+  assert.equal(reported, [['append', 'ENOSPC'], ['fsync', 'EIO'], ['roll', 'EMFILE']])
+})
+
+faults('a reporter that throws does not turn a StorageError answer into an exception', () => {
+  const store = new MemoryStore()
+  const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({}), store, onStorageError: () => { throw new Error('reporter bug') } })
+  store.injectFault({ op: 'write' })
+  assert.is(log.append(makeBatch(), 0).status, LogStatus.StorageError)
+})
+
 faults('dir: null gives a working log', () => {
   const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({}) })
   assert.is(append(log, makeBatch({ records: 7 })), 0)

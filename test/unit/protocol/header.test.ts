@@ -4,7 +4,7 @@ import { Reader } from '../../../src/protocol/reader.js'
 import { Writer } from '../../../src/protocol/writer.js'
 import { ApiKey } from '../../../src/protocol/api-keys.js'
 import {
-  decodeRequestHeader, decodeResponseHeader, encodeRequestHeader, encodeResponseHeader, peekRequestHeader,
+  decodeRequestHeader, decodeResponseHeader, encodeRequestHeader, encodeResponseHeader, peekClientId, peekRequestHeader,
   requestHeaderVersion, responseHeaderVersion
 } from '../../../src/protocol/header.js'
 
@@ -103,3 +103,28 @@ response('v0 is the correlation id; v1 adds an empty tag section', () => {
 })
 
 response.run()
+
+// ---
+
+const clientId = suite('peekClientId')
+
+clientId('reads the client id of an unserved API or version without moving the reader', () => {
+  const w = new Writer()
+  encodeRequestHeader(w, { apiKey: 57, apiVersion: 3, correlationId: 9, clientId: 'newer-client' })
+  w.int8(0x7f)
+  const r = new Reader(w.toBuffer())
+  assert.is(peekClientId(r), 'newer-client')
+  assert.is(r.pos, 0)
+  encodeRequestHeader(w.reset(), { apiKey: ApiKey.Metadata, apiVersion: 99, correlationId: 9, clientId: null })
+  assert.is(peekClientId(new Reader(w.toBuffer())), null)
+})
+
+clientId('a length past the end, and header v0 (ControlledShutdown v0), give null', () => {
+  const w = new Writer()
+  w.int16(ApiKey.Metadata).int16(99).int32(1).int16(200).raw(Buffer.from('short'))
+  assert.is(peekClientId(new Reader(w.toBuffer())), null)
+  w.reset().int16(7).int16(0).int32(1).int16(2).raw(Buffer.from('id'))
+  assert.is(peekClientId(new Reader(w.toBuffer())), null)
+})
+
+clientId.run()
