@@ -27,6 +27,19 @@ import type { StoreFile } from './store.js'
  */
 export const LOOKUP_INFLATE_FACTOR = 4
 
+/**
+ * The batch a lookup reads goes into one reused buffer up to this size (a lookup is synchronous
+ * and keeps nothing of the bytes); a larger batch gets a buffer of its own.
+ */
+const SCRATCH_MAX_BYTES = 2 * 1024 * 1024
+let scratch = Buffer.allocUnsafe(0)
+
+function batchBuffer (size: number): Buffer {
+  if (size > SCRATCH_MAX_BYTES) return Buffer.allocUnsafe(size)
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX_BYTES, Math.max(size, scratch.length * 2, 64 * 1024)))
+  return scratch.subarray(0, size)
+}
+
 /** What the last successful search found. */
 export const hit = { offset: -1, timestamp: -1 }
 
@@ -88,7 +101,7 @@ export function searchBatchForMaxTimestamp (file: StoreFile, position: number, s
 function search (file: StoreFile, position: number, size: number, fromOffset: number, maxMessageBytes: number,
   visit: () => boolean): LogStatus {
   if (size < BATCH_HEADER_BYTES) return LogStatus.CorruptMessage
-  const batch = Buffer.allocUnsafe(size)
+  const batch = batchBuffer(size)
   try {
     let done = 0
     while (done < size) {
