@@ -139,6 +139,7 @@ const require = createRequire(import.meta.url)
 interface ZstdBinding {
   decompress (dst: Uint8Array, src: Uint8Array): number
   getFrameContentSize (src: Uint8Array): number | null
+  findFrameCompressedSize (src: Uint8Array): number
 }
 let zstdBinding: ZstdBinding | null = null
 
@@ -161,12 +162,14 @@ function inflateCapped (codec: number, data: Buffer, limit: number): Buffer {
       zstdBinding ??= require('zstd-napi/binding') as ZstdBinding
       const declared = zstdBinding.getFrameContentSize(data)
       if (declared !== null && declared > limit) throw new InflateLimitError('zstd frame declares more than the lookup cap')
-      const out = Buffer.allocUnsafe(declared ?? limit)
-      // A destination too small for the frame makes zstd fail rather than overrun.
+      // One frame that declares its size gets exactly that; otherwise (no size, several frames) the cap.
+      const exact = declared !== null && zstdBinding.findFrameCompressedSize(data) === data.length
+      const out = Buffer.allocUnsafe(exact ? declared : limit)
+      // A destination too small for the frames makes zstd fail rather than overrun.
       try {
         return out.subarray(0, zstdBinding.decompress(out, data))
       } catch (err) {
-        if (declared === null && /too small/i.test((err as Error).message)) throw new InflateLimitError('zstd output past the lookup cap')
+        if (!exact && /too small/i.test((err as Error).message)) throw new InflateLimitError('zstd output past the lookup cap')
         throw err
       }
     }

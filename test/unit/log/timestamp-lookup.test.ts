@@ -151,3 +151,34 @@ faults('zstd past the cap is refused as well', () => {
 })
 
 faults.run()
+
+// ---
+const zstdFrames = suite('zstd batches of several frames')
+
+/** A batch whose records are zstd-compressed as `frames` separate frames, concatenated. */
+async function multiFrameZstdBatch (timestamps: number[], frames: number): Promise<Buffer> {
+  const { compress } = await import('zstd-napi')
+  const plain = batchOf(timestamps)
+  const records = plain.subarray(BATCH_HEADER_BYTES)
+  const step = Math.ceil(records.length / frames)
+  const parts: Buffer[] = []
+  for (let at = 0; at < records.length; at += step) parts.push(compress(records.subarray(at, at + step)))
+  const block = Buffer.concat(parts)
+  const out = Buffer.alloc(BATCH_HEADER_BYTES + block.length)
+  plain.copy(out, 0, 0, BATCH_HEADER_BYTES)
+  block.copy(out, BATCH_HEADER_BYTES)
+  out.writeInt32BE(out.length - BATCH_LOG_OVERHEAD, kBatchLength)
+  out.writeInt16BE(Compression.Zstd, kAttributes)
+  sealCrc(out, 0)
+  return out
+}
+
+zstdFrames('the first frame declaring its size does not cut the others short', async () => {
+  const log = openLog()
+  append(log, await multiFrameZstdBatch([10, 20, 30, 40, 50, 60], 3))
+  assert.equal(log.offsetForTimestamp(55), { status: LogStatus.Ok, offset: 5, timestamp: 60 })
+  assert.equal(log.offsetForMaxTimestamp(), { status: LogStatus.Ok, offset: 5, timestamp: 60 })
+  log.close()
+})
+
+zstdFrames.run()
