@@ -555,7 +555,8 @@ export class PartitionLog {
 
   /**
    * ListOffsets -3: the first record, from the log start offset on, holding the largest
-   * timestamp, found in the first batch whose maxTimestamp is the log's largest.
+   * timestamp, found in the first batch whose maxTimestamp is the log's largest. (Kafka looks
+   * below the log start offset too; records there cannot be fetched, so this does not.)
    */
   offsetForMaxTimestamp (): OffsetLookup {
     if (this.#closed) return { status: LogStatus.Closed, offset: -1, timestamp: -1 }
@@ -566,7 +567,8 @@ export class PartitionLog {
       for (let i = this.#segmentFor(from); i < this.#segments.length; i++) {
         const segment = this.#segments[i]
         if (segment.nextOffset <= from) continue
-        if (segment.maxTimestamp > bestTimestamp) { best = segment; bestTimestamp = segment.maxTimestamp }
+        const largest = segment.offsetOfMaxTimestamp < from ? this.#largestTimestampFrom(segment, from) : segment.maxTimestamp
+        if (largest > bestTimestamp) { best = segment; bestTimestamp = largest }
       }
       if (best !== null && best.locateTimestamp(bestTimestamp, from)) {
         const status = searchBatchForMaxTimestamp(best.log, found.position, found.size, from, this.#config.maxMessageBytes)
@@ -577,6 +579,23 @@ export class PartitionLog {
     } catch {
       return { status: LogStatus.StorageError, offset: -1, timestamp: -1 }
     }
+  }
+
+  /**
+   * The largest batch maxTimestamp of `segment` among batches reaching `from`, for the segment
+   * the log start offset cuts (DeleteRecords) when its largest timestamp may lie below the cut:
+   * a scan of batch headers, only when the segment's own maximum is not there.
+   */
+  #largestTimestampFrom (segment: Segment, from: number): number {
+    if (segment.locateTimestamp(segment.maxTimestamp, from)) return segment.maxTimestamp
+    if (!segment.locate(from)) return -1
+    let largest = -1
+    let position = found.position
+    while (segment.readHeader(position, BATCH_HEADER_BYTES)) {
+      if (found.maxTimestamp > largest) largest = found.maxTimestamp
+      position += found.size
+    }
+    return largest
   }
 
   // --- retention

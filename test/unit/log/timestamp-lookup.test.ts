@@ -107,6 +107,24 @@ skipping('a header claiming a later maxTimestamp than its records: the search go
 skipping.run()
 
 // ---
+const cut = suite('MAX_TIMESTAMP after DeleteRecords cut a segment')
+
+cut('the largest timestamp below the log start offset does not hide the records after it', () => {
+  const log = openLog({ 'index.interval.bytes': '0' })
+  append(log, batchOf([900, 950]))
+  append(log, batchOf([300, 400]))
+  append(log, batchOf([500, 450]))
+  assert.equal(log.offsetForMaxTimestamp(), { status: LogStatus.Ok, offset: 1, timestamp: 950 })
+  assert.is(log.deleteRecordsBefore(2), LogStatus.Ok)
+  assert.equal(log.offsetForMaxTimestamp(), { status: LogStatus.Ok, offset: 4, timestamp: 500 })
+  assert.is(log.deleteRecordsBefore(5), LogStatus.Ok)
+  assert.equal(log.offsetForMaxTimestamp(), { status: LogStatus.Ok, offset: 5, timestamp: 450 })
+  log.close()
+})
+
+cut.run()
+
+// ---
 const faults = suite('records that cannot be read')
 
 /** A batch whose attributes name gzip but whose records are `block`. */
