@@ -5,7 +5,8 @@
  * owner per directory, and every call is synchronous (sync fs calls, no promises), so a call
  * finishes before the owner waits on its ring. It knows nothing of threads or Kafka's network
  * protocol: it takes and serves record batches v2 as bytes and never decodes records, except
- * the keys of an append to a compacted topic (each record must have one) and in compaction.
+ * the keys of an append to a compacted topic (each record must have one), in compaction, and
+ * the one batch a lookup by timestamp ends in.
  *
  * Lifecycle: `PartitionLog.open` (recovers the directory first when its recovery point is
  * behind the end of the log) → append / read / … → `close()` (flush, checkpoints) or `delete()`.
@@ -37,6 +38,7 @@ import { DUPLICATE_BATCH, ProducerStateTable } from './producer-state.js'
 import { everyRecordHasKey } from './record-keys.js'
 import { recoverStore, type RecoveryReport } from './recovery.js'
 import { expiredSegmentCount } from './retention.js'
+import { hit, searchBatchForMaxTimestamp, searchBatchForTimestamp } from './timestamp-search.js'
 import { found, INT32_MAX, type IndexSettings, parseSegmentBase, Segment, SHORT_HEADER_BYTES } from './segment.js'
 import { DiskStore, MemoryStore, type LogStore, type StoreFile } from './store.js'
 
@@ -547,12 +549,12 @@ export class PartitionLog {
   // --- timestamps
 
   /**
-   * The first batch, from the log start offset on, whose maxTimestamp is ≥ `timestamp`: its
-   * base offset (raised to the log start offset) and that maxTimestamp. Batch granularity:
-   * Kafka answers with the first *record* at or after the timestamp, which needs the records
-   * decoded; the batch's base offset is at or before that record, so a consumer seeking there
-   * misses nothing. -1 answers the log end offset, -2 the log start offset, -3 as
-   * `offsetForMaxTimestamp`. NotFound when no batch is that recent.
+   * The first record, from the log start offset on, whose timestamp is ≥ `timestamp`: its offset
+   * and timestamp, as Kafka answers ListOffsets. The time index and batch headers find the first
+   * batch whose maxTimestamp reaches the target; only that batch's records are decoded (and the
+   * next one's, should none of its records qualify: compaction keeps a batch's maxTimestamp).
+   * -1 answers the log end offset, -2 the log start offset, -3 as `offsetForMaxTimestamp`.
+   * NotFound when no record is that recent.
    */
   offsetForTimestamp (timestamp: number): OffsetLookup {
     if (this.#closed) return { status: LogStatus.Closed, offset: -1, timestamp: -1 }
@@ -565,8 +567,13 @@ export class PartitionLog {
       for (let i = this.#segmentFor(from); i < this.#segments.length; i++) {
         const segment = this.#segments[i]
         if (segment.nextOffset <= from || segment.maxTimestamp < timestamp) continue
-        if (segment.locateTimestamp(timestamp, from)) {
-          return { status: LogStatus.Ok, offset: Math.max(found.baseOffset, from), timestamp: found.maxTimestamp }
+        let after = from
+        while (segment.locateTimestamp(timestamp, after)) {
+          const next = found.lastOffset + 1
+          const status = searchBatchForTimestamp(segment.log, found.position, found.size, timestamp, from, this.#config.maxMessageBytes)
+          if (status === LogStatus.Ok) return { status, offset: hit.offset, timestamp: hit.timestamp }
+          if (status !== LogStatus.NotFound) return { status, offset: -1, timestamp: -1 }
+          after = next
         }
       }
       return { status: LogStatus.NotFound, offset: -1, timestamp: -1 }
@@ -577,8 +584,9 @@ export class PartitionLog {
   }
 
   /**
-   * The batch with the largest timestamp (the first such, from the log start offset on), for
-   * ListOffsets -3: its base offset and timestamp (batch granularity, as above).
+   * ListOffsets -3: the first record, from the log start offset on, holding the largest
+   * timestamp, found in the first batch whose maxTimestamp is the log's largest. (Kafka looks
+   * below the log start offset too; records there cannot be fetched, so this does not.)
    */
   offsetForMaxTimestamp (): OffsetLookup {
     if (this.#closed) return { status: LogStatus.Closed, offset: -1, timestamp: -1 }
@@ -589,16 +597,36 @@ export class PartitionLog {
       for (let i = this.#segmentFor(from); i < this.#segments.length; i++) {
         const segment = this.#segments[i]
         if (segment.nextOffset <= from) continue
-        if (segment.maxTimestamp > bestTimestamp) { best = segment; bestTimestamp = segment.maxTimestamp }
+        const largest = segment.offsetOfMaxTimestamp < from ? this.#largestTimestampFrom(segment, from) : segment.maxTimestamp
+        if (largest > bestTimestamp) { best = segment; bestTimestamp = largest }
       }
       if (best !== null && best.locateTimestamp(bestTimestamp, from)) {
-        return { status: LogStatus.Ok, offset: Math.max(found.baseOffset, from), timestamp: found.maxTimestamp }
+        const status = searchBatchForMaxTimestamp(best.log, found.position, found.size, from, this.#config.maxMessageBytes)
+        if (status === LogStatus.Ok) return { status, offset: hit.offset, timestamp: hit.timestamp }
+        return { status, offset: -1, timestamp: -1 }
       }
       return { status: LogStatus.NotFound, offset: -1, timestamp: -1 }
     } catch (err) {
       this.#storageFailed('timestamp lookup', err)
       return { status: LogStatus.StorageError, offset: -1, timestamp: -1 }
     }
+  }
+
+  /**
+   * The largest batch maxTimestamp of `segment` among batches reaching `from`, for the segment
+   * the log start offset cuts (DeleteRecords) when its largest timestamp may lie below the cut:
+   * a scan of batch headers, only when the segment's own maximum is not there.
+   */
+  #largestTimestampFrom (segment: Segment, from: number): number {
+    if (segment.locateTimestamp(segment.maxTimestamp, from)) return segment.maxTimestamp
+    if (!segment.locate(from)) return -1
+    let largest = -1
+    let position = found.position
+    while (segment.readHeader(position, BATCH_HEADER_BYTES)) {
+      if (found.maxTimestamp > largest) largest = found.maxTimestamp
+      position += found.size
+    }
+    return largest
   }
 
   // --- retention

@@ -63,6 +63,21 @@ function writeZigzag (buf: Buffer, pos: number, v: number): number {
   return writeVarint(buf, pos, v)
 }
 
+/** Varint bytes a record's length, deltas and field lengths can take at most (Kafka's estimate does the same). */
+const MAX_VARINT_BYTES = 5
+const MAX_VARLONG_BYTES = 10
+
+/**
+ * The most bytes one record takes inside a batch, whatever its timestamp and offset delta:
+ * a bound a producer can check before building, as Kafka's estimateSizeInBytesUpperBound.
+ * `headerBytes` is the sum of the header keys' UTF-8 bytes and values' bytes.
+ */
+export function maxRecordBytes (keyBytes: number, valueBytes: number, headerCount: number, headerBytes: number): number {
+  // length, attributes, timestampDelta, offsetDelta, key, value, header count, each header's two lengths
+  return MAX_VARINT_BYTES + 1 + MAX_VARLONG_BYTES + MAX_VARINT_BYTES + MAX_VARINT_BYTES + keyBytes +
+    MAX_VARINT_BYTES + valueBytes + MAX_VARINT_BYTES + headerCount * 2 * MAX_VARINT_BYTES + headerBytes
+}
+
 /**
  * Builds one record batch v2 at a time, writing each record straight into a reused Buffer:
  * nothing is allocated per record once the buffer has grown to the batch size.

@@ -1,12 +1,18 @@
 /**
- * ListOffsets (2): -1 latest, -2 earliest, -3 the offset of the largest timestamp, T >= 0 the
- * first offset whose timestamp is at least T (none: offset -1, timestamp -1, no error).
+ * ListOffsets (2): -1 latest, -2 earliest, -3 the first record holding the largest timestamp,
+ * T >= 0 the first record whose timestamp is at least T (none: offset -1, timestamp -1, no
+ * error). A lookup that fails in the log (records that do not decode, a batch past the inflate
+ * cap, a storage fault) gets its Kafka code and a warning in the broker's log.
  */
 import type { ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/list-offsets.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
+import { LogRateLimiter } from '../../logger.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
+
+/** One warning a second per partition and status, however many clients ask. */
+const failureLines = new LogRateLimiter()
 
 export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRequest): Promise<ListOffsetsResponse> {
   const { dispatcher } = ctx
@@ -23,7 +29,15 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
         return failed(KafkaCode.NOT_LEADER_OR_FOLLOWER)
       }
       if (answer.status === LogStatus.NotFound) return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, timestamp: -1, offset: -1, leaderEpoch: p.leaderEpoch }
-      if (answer.status !== LogStatus.Ok) return failed(kafkaCodeOf(answer.status))
+      if (answer.status !== LogStatus.Ok) {
+        const errorCode = kafkaCodeOf(answer.status)
+        const suppressed = failureLines.admit(`${t.name}-${lp.partitionIndex}:${answer.status}`)
+        if (suppressed !== null) {
+          dispatcher.logger.warn({ topic: t.name, partition: lp.partitionIndex, timestamp: lp.timestamp, status: LogStatus[answer.status], errorCode, suppressed },
+            'ListOffsets lookup failed in the partition log')
+        }
+        return failed(errorCode)
+      }
       return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, timestamp: answer.b, offset: answer.a, leaderEpoch: p.leaderEpoch }
     }))
     return { name: t.name, partitions }

@@ -249,16 +249,17 @@ for (const kind of ['memory', 'file'] as Kind[]) {
   // ---
   const timestamps = define(kind, 'timestamps')
 
-  timestamps('offsetForTimestamp finds the first batch whose max timestamp reaches the target', ({ h }) => {
+  timestamps('offsetForTimestamp finds the first record whose timestamp reaches the target', ({ h }) => {
     const log = h.open({ 'index.interval.bytes': '0', 'segment.bytes': '1000' })
     for (let i = 0; i < 40; i++) append(log, makeBatch({ records: 2, timestamp: 10_000 + i * 100 }))
     assert.ok(log.segmentBaseOffsets.length > 2)
     // Batch i covers offsets 2i, 2i+1 and timestamps 10000 + 100i, +1.
-    assert.equal(log.offsetForTimestamp(10_000), { status: LogStatus.Ok, offset: 0, timestamp: 10_001 })
-    assert.equal(log.offsetForTimestamp(10_001), { status: LogStatus.Ok, offset: 0, timestamp: 10_001 })
-    assert.equal(log.offsetForTimestamp(10_002), { status: LogStatus.Ok, offset: 2, timestamp: 10_101 })
-    assert.equal(log.offsetForTimestamp(12_550), { status: LogStatus.Ok, offset: 52, timestamp: 12_601 })
-    assert.equal(log.offsetForTimestamp(0), { status: LogStatus.Ok, offset: 0, timestamp: 10_001 })
+    assert.equal(log.offsetForTimestamp(10_000), { status: LogStatus.Ok, offset: 0, timestamp: 10_000 })
+    assert.equal(log.offsetForTimestamp(10_001), { status: LogStatus.Ok, offset: 1, timestamp: 10_001 })
+    assert.equal(log.offsetForTimestamp(10_002), { status: LogStatus.Ok, offset: 2, timestamp: 10_100 })
+    assert.equal(log.offsetForTimestamp(12_550), { status: LogStatus.Ok, offset: 52, timestamp: 12_600 })
+    assert.equal(log.offsetForTimestamp(12_601), { status: LogStatus.Ok, offset: 53, timestamp: 12_601 })
+    assert.equal(log.offsetForTimestamp(0), { status: LogStatus.Ok, offset: 0, timestamp: 10_000 })
     assert.is(log.offsetForTimestamp(99_999).status, LogStatus.NotFound)
     assert.equal(log.offsetForTimestamp(-1), { status: LogStatus.Ok, offset: 80, timestamp: -1 })
     assert.equal(log.offsetForTimestamp(-2), { status: LogStatus.Ok, offset: 0, timestamp: -1 })
@@ -430,7 +431,7 @@ for (const kind of ['memory', 'file'] as Kind[]) {
     assert.equal(log.leaderEpochs, [{ epoch: 1, startOffset: 0 }, { epoch: 4, startOffset: 30 }])
     assert.equal(log.endOffsetForEpoch(1), [1, 30])
     assert.is(append(log, makeBatch({ records: 2, timestamp: 30_000 }), 4), 90)
-    assert.equal(log.offsetForTimestamp(29_000), { status: LogStatus.Ok, offset: 90, timestamp: 30_001 })
+    assert.equal(log.offsetForTimestamp(29_000), { status: LogStatus.Ok, offset: 90, timestamp: 30_000 })
   })
 
   lifecycle('delete removes everything', ({ h }) => {

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRequire } from 'node:module'
 import {
-  BatchBuilder, Compression, RecordBatchError, TimestampType, decodeBatch, decodeBatches, forEachBatch,
+  BatchBuilder, Compression, RecordBatchError, TimestampType, decodeBatch, decodeBatches, forEachBatch, maxRecordBytes,
   type DecodedRecord,
 } from '../../../src/protocol/record-batch.js'
 import {
@@ -543,3 +543,34 @@ for (const codec of [Compression.None, Compression.Gzip]) {
 }
 
 kafkajs.run()
+
+// ---
+const bound = suite('maxRecordBytes')
+
+bound('is never less than what BatchBuilder writes for the record, whatever its deltas', () => {
+  const random = xorshift(7)
+  for (let round = 0; round < 200; round++) {
+    const builder = new BatchBuilder()
+    // A first record far in the past makes the next one's timestampDelta as wide as it gets.
+    builder.append(random() % 2 === 0 ? 0 : 1_700_000_000_000, null, null)
+    for (let i = random() % 300; i > 0; i--) builder.append(0, null, null)
+    const key = random() % 3 === 0 ? null : Buffer.alloc(random() % 20_000)
+    const value = random() % 5 === 0 ? null : Buffer.alloc(random() % 300_000)
+    const headers: Array<[string, Uint8Array | null]> = []
+    let headerBytes = 0
+    for (let h = random() % 4; h > 0; h--) {
+      const name = 'h\u00e9'.repeat(random() % 50)
+      const v = random() % 2 === 0 ? null : Buffer.alloc(random() % 200)
+      headers.push([name, v])
+      headerBytes += Buffer.byteLength(name) + (v?.length ?? 0)
+    }
+    const before = builder.sizeBytes
+    builder.append(Number.MAX_SAFE_INTEGER - (random() % 1000), key, value, headers)
+    const written = builder.sizeBytes - before
+    const bounded = maxRecordBytes(key?.length ?? 0, value?.length ?? 0, headers.length, headerBytes)
+    assert.ok(bounded >= written, `round ${round}: bound ${bounded} < ${written} written`)
+    assert.ok(bounded - written <= 40 + headers.length * 10, `round ${round}: bound ${bounded} is loose by ${bounded - written}`)
+  }
+})
+
+bound.run()
