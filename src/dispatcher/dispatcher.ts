@@ -59,7 +59,8 @@ export class Dispatcher {
     this.#cleaner = new LogCleaner({
       intervalMs: config.cleanerIntervalMs,
       runJob: (plan) => this.#jobs!.clean(plan),
-      partitions: () => this.#compactedPartitions()
+      partitions: () => this.#compactedPartitions(),
+      logger: logger.child({ subsystem: 'log-cleaner' })
     })
     // The coordinator's offsets log is compacted like a topic, whichever actor holds it now.
     const running = (): CoordinatorLink | null => this.#coordinatorLink?.alive === true ? this.#coordinatorLink : null
@@ -412,7 +413,7 @@ export class Dispatcher {
       ? NO_BYTES
       : tail !== null && offset === tail.baseOffset && tail.endOffset === hw && offset >= p.logStartOffset && tail.bytes.length <= maxBytes ? tail.bytes : null
     if (bytes === null) return null
-    return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes }
+    return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes, fault: null }
   }
 
   async listOffset (p: PartitionState, timestamp: number): Promise<PartitionAnswer> {
@@ -505,7 +506,7 @@ export class Dispatcher {
 }
 
 function offline (): PartitionAnswer {
-  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null }
+  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null, fault: null }
 }
 
 /** Whether `dir` holds anything (an async readdir: the dispatcher's thread never blocks on the disk). */

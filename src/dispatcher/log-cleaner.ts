@@ -10,6 +10,7 @@
  */
 import { channel } from 'node:diagnostics_channel'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
+import { silentLogger, type Logger } from '../logger.js'
 
 const cleanedChannel = channel('millrace:log-cleaner:cleaned')
 const errorChannel = channel('millrace:log-cleaner:error')
@@ -41,6 +42,8 @@ export interface LogCleanerOptions {
   runJob: ((plan: CleanPlan) => Promise<CleanResult>) | null
   /** The partitions of compacted topics, read at the start of each pass. */
   partitions: () => Iterable<Cleanable>
+  /** Where unreadable batches a clean had to keep are reported (one line per clean). */
+  logger?: Logger
 }
 
 export class LogCleaner {
@@ -92,6 +95,10 @@ export class LogCleaner {
         if (result === null) { report.skipped++; continue }
         report.cleaned++
         report.results.push(result)
+        if (result.unreadableBatches > 0) {
+          (this.#options.logger ?? silentLogger).warn({ log: source.name, unreadableBatches: result.unreadableBatches },
+            'compaction kept batches it could not read (corrupt, or inflating past max.message.bytes × 32) as they were')
+        }
         if (cleanedChannel.hasSubscribers) cleanedChannel.publish({ name: source.name, result })
       } catch (err) {
         // A log deleted or a worker restarted mid-clean: its next pass starts over.

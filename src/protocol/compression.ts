@@ -205,15 +205,20 @@ function snappyLength (block: Uint8Array): number {
   return -1
 }
 
-function unsnappyBlock (block: Uint8Array, budget: number): Buffer {
+const SNAPPY_MAX_RATIO = 22
+
+function unsnappyBlock (block: Uint8Array, budget: number, maxBytes: number): Buffer {
   const length = snappyLength(block)
   if (length < 0) throw new Error('snappy block has no length preamble')
-  if (length > budget) throw tooLarge(Compression.Snappy, budget)
+  // No snappy element yields more than 64 bytes from 3 (a 2-byte-offset copy): a preamble
+  // claiming more than that ratio is a lie, not a bomb.
+  if (length > block.length * SNAPPY_MAX_RATIO) throw new Error(`snappy block of ${block.length} bytes claims ${length} bytes`)
+  if (length > budget) throw tooLarge(Compression.Snappy, maxBytes)
   return snappy().uncompressSync(block, { asBuffer: true }) as Buffer
 }
 
 function unsnappy (data: Uint8Array, maxBytes: number): Buffer {
-  if (!isXerial(data)) return unsnappyBlock(data, maxBytes)
+  if (!isXerial(data)) return unsnappyBlock(data, maxBytes, maxBytes)
   const buf = asBuffer(data)
   const parts: Buffer[] = []
   let budget = maxBytes
@@ -223,7 +228,7 @@ function unsnappy (data: Uint8Array, maxBytes: number): Buffer {
     const len = buf.readInt32BE(at)
     at += 4
     if (len < 0 || len > buf.length - at) throw new Error(`xerial block of ${len} bytes at byte ${at - 4} runs past the end`)
-    const part = unsnappyBlock(buf.subarray(at, at + len), budget)
+    const part = unsnappyBlock(buf.subarray(at, at + len), budget, maxBytes)
     if (part.length > budget) throw tooLarge(Compression.Snappy, maxBytes)
     budget -= part.length
     parts.push(part)
@@ -241,14 +246,18 @@ const LZ4_SKIPPABLE_MAGIC = 0x184d2a50
 /** Block maximum sizes by the BD byte's bits 4-6 (4: 64 KiB … 7: 4 MiB). */
 const LZ4_BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024]
 
+/** What lz4Bound found: the most bytes the frames can inflate to, and their largest block maximum. */
+const lz4Framing = { bound: 0, blockMax: 0 }
+
 /**
  * The most bytes an LZ4 frame sequence can inflate to, from its framing alone: every compressed
  * block decodes to at most the frame's block maximum, every stored block to its own size. Walks
  * block headers only (no decoding), so a bomb is refused before lz4-napi allocates anything.
  */
-function lz4Bound (buf: Buffer): number {
+function lz4Bound (buf: Buffer): void {
   let at = 0
   let bound = 0
+  let largest = 0
   while (at < buf.length) {
     if (buf.length - at < 8) throw new Error(`lz4 frame header cut short at byte ${at}`)
     const magic = buf.readUInt32LE(at)
@@ -260,6 +269,7 @@ function lz4Bound (buf: Buffer): number {
     const flg = buf[at + 4]
     const blockMax = LZ4_BLOCK_MAX[(buf[at + 5] >> 4) & 0x07]
     if (blockMax === 0) throw new Error(`lz4 frame at byte ${at} has an invalid block maximum size`)
+    if (blockMax > largest) largest = blockMax
     const blockChecksum = (flg & 0x10) !== 0 ? 4 : 0
     at += 4 + 2 + ((flg & 0x08) !== 0 ? 8 : 0) + ((flg & 0x01) !== 0 ? 4 : 0) + 1
     for (;;) {
@@ -273,14 +283,16 @@ function lz4Bound (buf: Buffer): number {
     }
     if ((flg & 0x04) !== 0) at += 4 // content checksum
   }
-  return bound
+  lz4Framing.bound = bound
+  lz4Framing.blockMax = largest
 }
 
 function unlz4 (data: Uint8Array, maxBytes: number): Buffer {
   const buf = asBuffer(data)
-  // The bound exceeds the real size by less than one block per frame (4 MiB at most), far
-  // inside the slack INFLATE_FACTOR leaves for real producers.
-  if (lz4Bound(buf) > maxBytes) throw tooLarge(Compression.Lz4, maxBytes)
+  lz4Bound(buf)
+  // A frame's last block is rarely full, so the bound overshoots a real stream by up to one
+  // block: allow that much (memory stays under maxBytes + 4 MiB), then check the real size.
+  if (lz4Framing.bound > maxBytes + lz4Framing.blockMax) throw tooLarge(Compression.Lz4, maxBytes)
   return lz4().decompressFrameSync(buf)
 }
 
