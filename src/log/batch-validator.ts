@@ -52,8 +52,22 @@ function fault (status: LogStatus, message: string, recordIndexes: number[] = []
 /** Read position of the walk, module state so reading a varint allocates nothing. */
 let pos = 0
 
-/** A zig-zag varint (up to 10 bytes) ending before `end`; NaN when it does not. */
+/**
+ * A zig-zag varint ending before `end`; NaN when it does not. One- and two-byte varints (deltas,
+ * lengths below 8 KiB) take int32 branches; longer ones are read with exact doubles.
+ */
 function zigzag (buf: Uint8Array, end: number): number {
+  if (pos >= end) return NaN
+  const first = buf[pos]
+  if (first < 0x80) {
+    pos++
+    return (first >>> 1) ^ -(first & 1)
+  }
+  if (pos + 1 < end && buf[pos + 1] < 0x80) {
+    const z = (first & 0x7f) | (buf[pos + 1] << 7)
+    pos += 2
+    return (z >>> 1) ^ -(z & 1)
+  }
   let result = 0
   let multiplier = 1
   for (let i = 0; i < 10; i++) {

@@ -100,7 +100,7 @@ function checkFault (check: BatchCheck): BatchFault {
     case BatchCheck.BadMagic: return { status: LogStatus.InvalidRecord, message: 'only record batch magic 2 is supported', recordIndexes: [] }
     case BatchCheck.BadCount: return { status: LogStatus.InvalidRecord, message: 'recordCount must be at least 1 and lastOffsetDelta + 1', recordIndexes: [] }
     case BatchCheck.BadCrc: return { status: LogStatus.CorruptMessage, message: 'the batch fails its CRC-32C check', recordIndexes: [] }
-    default: return { status: LogStatus.CorruptMessage, message: 'the batch is shorter than its length field says', recordIndexes: [] }
+    default: return { status: LogStatus.CorruptMessage, message: 'the batch length field does not match the bytes sent', recordIndexes: [] }
   }
 }
 
@@ -236,13 +236,17 @@ export class PartitionLog {
     let maxTimestamp = -1
     while (position < length) {
       const size = batchSizeAt(records, position)
-      if (size < 0 || size > length - position) return this.#appendFailure(LogStatus.CorruptMessage)
-      if (size > config.maxMessageBytes) return this.#appendFailure(LogStatus.RecordTooLarge)
+      if (size < 0 || size > length - position) return this.#refuse(checkFault(BatchCheck.Truncated))
+      if (size > config.maxMessageBytes) {
+        return this.#refuse({ status: LogStatus.RecordTooLarge, message: `the batch of ${size} bytes exceeds max.message.bytes (${config.maxMessageBytes})`, recordIndexes: [] })
+      }
       const check = checkBatch(records, position)
       if (check !== BatchCheck.Ok) return this.#refuse(checkFault(check))
       const fault = validateBatch(records, position, size, rules)
       if (fault !== null) return this.#refuse(fault)
-      if (producerIdOf(records, position) >= 0 && baseSequenceOf(records, position) < 0) return this.#appendFailure(LogStatus.InvalidRecord)
+      if (producerIdOf(records, position) >= 0 && baseSequenceOf(records, position) < 0) {
+        return this.#refuse({ status: LogStatus.InvalidRecord, message: 'an idempotent batch (producerId set) needs a baseSequence', recordIndexes: [] })
+      }
       count += lastOffsetDeltaOf(records, position) + 1
       const timestamp = maxTimestampOf(records, position)
       if (timestamp > maxTimestamp) maxTimestamp = timestamp

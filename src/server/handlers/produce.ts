@@ -1,8 +1,8 @@
 /**
  * Produce (0): every partition's records go to its worker as bytes (the codec's view of the
- * request frame); the batch header, CRC and records are checked there (batch-validator.ts). Each partition gets its own
- * error code; one bad partition never fails its siblings. All appends are issued before the
- * first await, so appends keep the order requests arrived in.
+ * request frame); the batch header, CRC and every record are checked there (batch-validator.ts).
+ * Each partition gets its own error code; one bad partition never fails its siblings. All
+ * appends are issued before the first await, so appends keep the order requests arrived in.
  */
 import type { PartitionProduceResponse, ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
