@@ -8,7 +8,8 @@
  */
 import { MillraceError, invalidOption } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
-import { forEachRecord } from '../protocol/record-batch.js'
+import { forEachRecord, RecordBatchError } from '../protocol/record-batch.js'
+import { DEFAULT_MAX_INFLATED_BYTES, inflateLimit } from '../protocol/compression.js'
 import { ATTR_CONTROL, attributesOf, baseOffsetOf, batchSizeAt, lastOffsetDeltaOf } from '../protocol/batch-header.js'
 import { LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST } from '../partition/frames.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
@@ -354,20 +355,35 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `fetch ${p.topic}-${p.partition} at offset ${offset}`)
     const bytes = answer.bytes!
     const out: ConsumerMessage[] = []
+    const decode = { maxInflatedBytes: this.#maxInflatedBytes(p.topic) }
     let next = offset
     for (let at = 0; at < bytes.length;) {
       const size = batchSizeAt(bytes, at)
       if (size < 0 || at + size > bytes.length) break
       if ((attributesOf(bytes, at) & ATTR_CONTROL) === 0) {
-        forEachRecord(bytes, at, (recordOffset, timestamp, key, value, headers) => {
-          // A fetch starts at the batch holding `offset`: skip the records before it.
-          if (recordOffset >= offset) out.push(toMessage(p, recordOffset, timestamp, key, value, headers))
-        })
+        try {
+          forEachRecord(bytes, at, (recordOffset, timestamp, key, value, headers) => {
+            // A fetch starts at the batch holding `offset`: skip the records before it.
+            if (recordOffset >= offset) out.push(toMessage(p, recordOffset, timestamp, key, value, headers))
+          }, decode)
+        } catch (err) {
+          if (!(err instanceof RecordBatchError)) throw err
+          // A batch stored before the broker validated records, or damaged on disk: say where, do not loop on it.
+          throw new MillraceError('MR_ERR_CORRUPT_BATCH',
+            `fetch ${p.topic}-${p.partition}: the batch at offset ${baseOffsetOf(bytes, at)} cannot be read (${err.reason}): ${err.message}`, { cause: err })
+        }
       }
       next = Math.max(next, baseOffsetOf(bytes, at) + lastOffsetDeltaOf(bytes, at) + 1)
       at += size
     }
     return { messages: out, from: offset, next }
+  }
+
+  /** The topic's cap on a batch's decompressed size, as the broker applied it on produce. */
+  #maxInflatedBytes (topic: string): number {
+    const setting = this.#dispatcher.topic(topic)?.overrides['max.message.bytes'] ?? this.#dispatcher.config.topicDefaults['max.message.bytes']
+    const maxMessageBytes = setting === undefined ? NaN : Number(setting)
+    return Number.isInteger(maxMessageBytes) && maxMessageBytes > 0 ? inflateLimit(maxMessageBytes) : DEFAULT_MAX_INFLATED_BYTES
   }
 
   /** Commits positions (auto-commit), leaves the group and stops polling. */

@@ -357,7 +357,7 @@ export class Producer {
         return
       }
       if (!isRetriable(answer.status) || attempt >= this.#retries || this.#closed) {
-        const err = statusError(answer.status, where)
+        const err = statusError(answer.status, where, answer.fault?.message ?? null)
         for (const s of shares) s.settle(null, err)
         return
       }
@@ -391,7 +391,7 @@ export class Producer {
         }
         const overtaken = answer.status === LogStatus.OutOfOrderSequence && previous !== null && !previous.settled
         if ((!isRetriable(answer.status) && !overtaken) || attempt >= this.#retries || this.#closed) {
-          this.#fail(acc, shares, statusError(answer.status, where))
+          this.#fail(acc, shares, statusError(answer.status, where, answer.fault?.message ?? null))
           return
         }
         if (previous !== null) await previous.done

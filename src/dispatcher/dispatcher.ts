@@ -472,7 +472,7 @@ export class Dispatcher {
       ? NO_BYTES
       : tail !== null && offset === tail.baseOffset && tail.endOffset === hw && offset >= p.logStartOffset && tail.bytes.length <= maxBytes ? tail.bytes : null
     if (bytes === null) return null
-    return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes }
+    return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes, fault: null }
   }
 
   async listOffset (p: PartitionState, timestamp: number): Promise<PartitionAnswer> {
@@ -588,7 +588,7 @@ function topicIdConflicts (found: DiscoveredPartition[]): UnloadablePartition[] 
 }
 
 function offline (): PartitionAnswer {
-  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null }
+  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null, fault: null }
 }
 
 /**

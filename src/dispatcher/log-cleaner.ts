@@ -87,7 +87,7 @@ export class LogCleaner {
   #logCleaned (partition: string | undefined, r: CleanResult): void {
     const fields = { partition, segments: r.segments.length, records: r.records, keptRecords: r.keptRecords, droppedTombstones: r.droppedTombstones, readBytes: r.readBytes, writtenBytes: r.writtenBytes }
     this.#options.logger.info(fields, 'compacted segments replaced')
-    if (r.unreadableBatches > 0) this.#options.logger.warn({ partition, unreadableBatches: r.unreadableBatches }, 'cleaning kept batches it could not read as they were')
+    if (r.unreadableBatches > 0) this.#options.logger.warn({ partition, unreadableBatches: r.unreadableBatches }, 'cleaning kept batches it could not read (corrupt, or inflating past max.message.bytes × 32) as they were')
     if (r.droppedNullKeys > 0) this.#options.logger.warn({ partition, droppedNullKeys: r.droppedNullKeys }, 'cleaning dropped records without a key (written before the topic was compacted)')
   }
 

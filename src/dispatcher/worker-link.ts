@@ -18,8 +18,8 @@ import { LogStatus } from '../log/errors.js'
 import { relayWorkerLogs, type Logger } from '../logger.js'
 import { CallsInFlight } from './calls-in-flight.js'
 import {
-  FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
-  REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
+  type AppendFault, FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
+  readAppendFault, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
 } from '../partition/frames.js'
 
 /** Backstop for a missed notify: the response loop re-checks the ring at least this often. */
@@ -36,6 +36,8 @@ export interface PartitionAnswer {
   logStartOffset: number
   logEndOffset: number
   bytes: Buffer | null
+  /** A refused append's reason and the records at fault, when the log gave one. */
+  fault: AppendFault | null
 }
 
 interface Pending {
@@ -64,7 +66,7 @@ export interface WorkerLinkOptions {
 }
 
 function faultAnswer (): PartitionAnswer {
-  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null }
+  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null, fault: null }
 }
 
 export class WorkerLink {
@@ -256,9 +258,13 @@ export class WorkerLink {
       this.#pending.delete(requestId)
       const length = reader.frameLength - RESPONSE_HEADER_BYTES
       let bytes: Buffer | null = null
-      if (view.getUint8(at + kType) === FrameType.Fetch) {
+      let fault: AppendFault | null = null
+      const type = view.getUint8(at + kType)
+      if (type === FrameType.Fetch) {
         bytes = Buffer.allocUnsafe(length)
         bytes.set(reader.bytes.subarray(at + RESPONSE_HEADER_BYTES, at + RESPONSE_HEADER_BYTES + length))
+      } else if (type === FrameType.Append && length > 0) {
+        fault = readAppendFault(reader.bytes, at + RESPONSE_HEADER_BYTES, length)
       }
       pending.resolve({
         status: view.getUint16(at + kStatus, true),
@@ -267,7 +273,8 @@ export class WorkerLink {
         highWatermark: view.getFloat64(at + kRespHw, true),
         logStartOffset: view.getFloat64(at + kRespLogStart, true),
         logEndOffset: view.getFloat64(at + kRespLeo, true),
-        bytes
+        bytes,
+        fault
       })
     }
     if (drained > 0) reader.release()

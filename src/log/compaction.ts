@@ -13,6 +13,7 @@
  */
 import type { LogConfig } from './config.js'
 import { BATCH_HEADER_BYTES } from '../protocol/batch-header.js'
+import { inflateLimit } from '../protocol/compression.js'
 import { found, INT32_MAX, type Segment } from './segment.js'
 import type { LogStore } from './store.js'
 
@@ -37,6 +38,8 @@ export interface CleanPlan {
   /** The clock of this pass (ms): delete horizons are stamped and checked against it. */
   now: number
   deleteRetentionMs: number
+  /** A batch whose records inflate past this is kept unread (compression.ts inflateLimit). */
+  maxInflatedBytes: number
   segmentBytes: number
   indexIntervalBytes: number
   segmentIndexBytes: number
@@ -141,6 +144,7 @@ export function planClean (input: PlanInput): CleanPlan | null {
     endOffset: segments[end].baseOffset,
     now,
     deleteRetentionMs: config.deleteRetentionMs,
+    maxInflatedBytes: inflateLimit(config.maxMessageBytes),
     segmentBytes: config.segmentBytes,
     indexIntervalBytes: config.indexIntervalBytes,
     segmentIndexBytes: config.segmentIndexBytes,

@@ -4,11 +4,11 @@
  */
 export enum LogStatus {
   Ok = 0,
-  /** CRC-32C mismatch or a batch whose length does not match its bytes. */
+  /** CRC-32C mismatch, a batch whose length does not match its bytes, or records that do not decode (batch-validator.ts). */
   CorruptMessage = 1,
-  /** Wrong magic, record count vs lastOffsetDelta, control bit from a client. */
+  /** Wrong magic, record count vs lastOffsetDelta, control bit from a client, bad offset deltas, a null key on a compacted topic. */
   InvalidRecord = 2,
-  /** A batch larger than max.message.bytes. */
+  /** A batch larger than max.message.bytes, or whose records inflate past its cap. */
   RecordTooLarge = 3,
   OffsetOutOfRange = 4,
   /** An fs call failed (disk full, I/O error); the log is left as it was before the call. */
@@ -29,4 +29,8 @@ export enum LogStatus {
   OutOfOrderSequence = 12,
   /** An idempotent batch from an older epoch than its producer's current one (fenced). */
   InvalidProducerEpoch = 13,
+  /** A transactional batch: this broker runs no transactions, so no partition is part of one. */
+  InvalidTxnState = 14,
+  /** A batch compressed with a codec whose package failed to load here. */
+  UnsupportedCompression = 15,
 }

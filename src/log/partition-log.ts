@@ -4,9 +4,9 @@
  * Thread: whichever thread owns the partition directory (a partition worker); exactly one
  * owner per directory, and every call is synchronous (sync fs calls, no promises), so a call
  * finishes before the owner waits on its ring. It knows nothing of threads or Kafka's network
- * protocol: it takes and serves record batches v2 as bytes and never decodes records, except
- * the keys of an append to a compacted topic (each record must have one), in compaction, and
- * the one batch a lookup by timestamp ends in.
+ * protocol: it takes and serves record batches v2 as bytes. An append walks each batch's records
+ * in place to validate them (batch-validator.ts) but never builds them; compaction decodes keys,
+ * and a lookup by timestamp decodes the one batch it ends in.
  *
  * Lifecycle: `PartitionLog.open` (recovers the directory first when its recovery point is
  * behind the end of the log) → append / read / … → `close()` (flush, checkpoints) or `delete()`.
@@ -22,7 +22,7 @@
  * leaves the log as it was before the call.
  */
 import {
-  ATTR_CONTROL, BATCH_HEADER_BYTES, BatchCheck, attributesOf, baseSequenceOf, batchSizeAt, checkBatch, lastOffsetDeltaOf,
+  BATCH_HEADER_BYTES, BatchCheck, baseSequenceOf, batchSizeAt, checkBatch, lastOffsetDeltaOf,
   maxTimestampOf, patchOffsetAndEpoch, producerIdOf, stampLogAppendTime
 } from '../protocol/batch-header.js'
 import {
@@ -35,7 +35,8 @@ import { cleanSegments } from './segment-cleaner.js'
 import type { LogConfig } from './config.js'
 import { LogStatus } from './errors.js'
 import { DUPLICATE_BATCH, ProducerStateTable } from './producer-state.js'
-import { everyRecordHasKey } from './record-keys.js'
+import { validateBatch, type BatchFault, type BatchRules } from './batch-validator.js'
+import { inflateLimit } from '../protocol/compression.js'
 import { recoverStore, type RecoveryReport } from './recovery.js'
 import { expiredSegmentCount } from './retention.js'
 import { hit, searchBatchForMaxTimestamp, searchBatchForTimestamp } from './timestamp-search.js'
@@ -77,6 +78,8 @@ export interface AppendResult {
   logStartOffset: number
   /** The appended bytes were fsynced before the call returned (flush.messages reached). */
   synced: boolean
+  /** Why a batch was refused, with the records at fault; null when the status says enough. */
+  fault: BatchFault | null
 }
 
 /** Where a read's bytes are; `copyRead` moves them. Valid until the log's next mutating call. */
@@ -102,12 +105,12 @@ function noRead (status: LogStatus): LogRead {
   return { status, length: 0, firstOffset: -1, position: 0, source: null }
 }
 
-function checkStatus (check: BatchCheck): LogStatus {
+function checkFault (check: BatchCheck): BatchFault {
   switch (check) {
-    case BatchCheck.Ok: return LogStatus.Ok
-    case BatchCheck.BadMagic: return LogStatus.InvalidRecord
-    case BatchCheck.BadCount: return LogStatus.InvalidRecord
-    default: return LogStatus.CorruptMessage
+    case BatchCheck.BadMagic: return { status: LogStatus.InvalidRecord, message: 'only record batch magic 2 is supported', recordIndexes: [] }
+    case BatchCheck.BadCount: return { status: LogStatus.InvalidRecord, message: 'recordCount must be at least 1 and lastOffsetDelta + 1', recordIndexes: [] }
+    case BatchCheck.BadCrc: return { status: LogStatus.CorruptMessage, message: 'the batch fails its CRC-32C check', recordIndexes: [] }
+    default: return { status: LogStatus.CorruptMessage, message: 'the batch length field does not match the bytes sent', recordIndexes: [] }
   }
 }
 
@@ -247,20 +250,27 @@ export class PartitionLog {
     if (this.#closed) return this.#appendFailure(LogStatus.Closed)
     const length = records.length
     const config = this.#config
-    // Kafka refuses records without a key on a compacted topic: the cleaner could not keep them.
-    const keysRequired = config.cleanupPolicy.includes('compact')
+    const rules: BatchRules = {
+      maxInflatedBytes: inflateLimit(config.maxMessageBytes),
+      // Kafka refuses records without a key on a compacted topic: the cleaner could not keep them.
+      keysRequired: config.cleanupPolicy.includes('compact')
+    }
     let position = 0
     let count = 0
     let maxTimestamp = -1
     while (position < length) {
       const size = batchSizeAt(records, position)
-      if (size < 0 || size > length - position) return this.#appendFailure(LogStatus.CorruptMessage)
-      if (size > config.maxMessageBytes) return this.#appendFailure(LogStatus.RecordTooLarge)
+      if (size < 0 || size > length - position) return this.#refuse(checkFault(BatchCheck.Truncated))
+      if (size > config.maxMessageBytes) {
+        return this.#refuse({ status: LogStatus.RecordTooLarge, message: `the batch of ${size} bytes exceeds max.message.bytes (${config.maxMessageBytes})`, recordIndexes: [] })
+      }
       const check = checkBatch(records, position)
-      if (check !== BatchCheck.Ok) return this.#appendFailure(checkStatus(check))
-      if ((attributesOf(records, position) & ATTR_CONTROL) !== 0) return this.#appendFailure(LogStatus.InvalidRecord)
-      if (producerIdOf(records, position) >= 0 && baseSequenceOf(records, position) < 0) return this.#appendFailure(LogStatus.InvalidRecord)
-      if (keysRequired && !everyRecordHasKey(records, position)) return this.#appendFailure(LogStatus.InvalidRecord)
+      if (check !== BatchCheck.Ok) return this.#refuse(checkFault(check))
+      const fault = validateBatch(records, position, size, rules)
+      if (fault !== null) return this.#refuse(fault)
+      if (producerIdOf(records, position) >= 0 && baseSequenceOf(records, position) < 0) {
+        return this.#refuse({ status: LogStatus.InvalidRecord, message: 'an idempotent batch (producerId set) needs a baseSequence', recordIndexes: [] })
+      }
       count += lastOffsetDeltaOf(records, position) + 1
       const timestamp = maxTimestampOf(records, position)
       if (timestamp > maxTimestamp) maxTimestamp = timestamp
@@ -327,21 +337,25 @@ export class PartitionLog {
       this.#lastFlushMs = now
     }
     this.#producers.commit(records, now)
-    return { status: LogStatus.Ok, baseOffset, lastOffset: offset - 1, logAppendTime, logStartOffset: this.#logStartOffset, synced }
+    return { status: LogStatus.Ok, baseOffset, lastOffset: offset - 1, logAppendTime, logStartOffset: this.#logStartOffset, synced, fault: null }
   }
 
   /** A retried idempotent batch already in the log: its original offsets, nothing appended. */
   #duplicateOf (): AppendResult {
     const d = this.#producers.duplicate
     const logAppendTime = this.#config.messageTimestampType === 'LogAppendTime' ? d.timestamp : -1
-    return { status: LogStatus.Ok, baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime, logStartOffset: this.#logStartOffset, synced: this.#syncedOffset > d.lastOffset }
+    return { status: LogStatus.Ok, baseOffset: d.firstOffset, lastOffset: d.lastOffset, logAppendTime, logStartOffset: this.#logStartOffset, synced: this.#syncedOffset > d.lastOffset, fault: null }
   }
 
   /** Producer ids this partition knows (tests). */
   get producers (): ProducerStateTable { return this.#producers }
 
   #appendFailure (status: LogStatus): AppendResult {
-    return { status, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this.#logStartOffset, synced: false }
+    return { status, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this.#logStartOffset, synced: false, fault: null }
+  }
+
+  #refuse (fault: BatchFault): AppendResult {
+    return { status: fault.status, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this.#logStartOffset, synced: false, fault }
   }
 
   #shouldRoll (bytes: number, count: number, maxTimestamp: number, now: number): boolean {

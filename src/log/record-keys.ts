@@ -1,12 +1,12 @@
 /**
  * Walks the records of a batch without making objects: where each record starts and ends,
- * its deltas, where its key is and whether its value is null. The engine needs that much for
- * compacted topics (null keys are refused on append; the cleaner keys its map by them) and no
- * more, so it never builds records the way record-batch.ts does for clients.
+ * its deltas, where its key is and whether its value is null. The cleaner needs that much for
+ * compacted topics (it keys its map by them) and no more, so it never builds records the way
+ * record-batch.ts does for clients.
  *
  * Thread: any; pure functions over bytes. Malformed bytes make `walkRecords` return false.
  */
-import { ATTR_COMPRESSION_MASK, BATCH_HEADER_BYTES, kAttributes, kBatchLength, kRecordCount, BATCH_LOG_OVERHEAD } from '../protocol/batch-header.js'
+import { ATTR_COMPRESSION_MASK, BATCH_HEADER_BYTES, kAttributes } from '../protocol/batch-header.js'
 import { decompress, type Compression } from '../protocol/compression.js'
 
 /** The record `walkRecords` is visiting: positions are in the records buffer it was given. */
@@ -78,32 +78,12 @@ export function walkRecords (data: Uint8Array, count: number, visit: () => boole
   return true
 }
 
-/** The batch's records as plain bytes: a view for an uncompressed batch, else a decompressed copy. Throws on a bad block. */
-export function recordBytesOf (batch: Buffer, at: number, size: number): Buffer {
+/**
+ * The batch's records as plain bytes: a view for an uncompressed batch, else a decompressed copy
+ * of at most `maxInflatedBytes`. Throws CompressionError on a bad block or one inflating past that.
+ */
+export function recordBytesOf (batch: Buffer, at: number, size: number, maxInflatedBytes: number): Buffer {
   const data = batch.subarray(at + BATCH_HEADER_BYTES, at + size)
   const codec = batch.readInt16BE(at + kAttributes) & ATTR_COMPRESSION_MASK
-  return codec === 0 ? data : decompress(codec as Compression, data)
-}
-
-let keyMissing = false
-const markIfNoKey = (): boolean => {
-  if (rec.keyLength < 0) { keyMissing = true; return false }
-  return true
-}
-
-/**
- * Whether every record of the batch at `at` has a key, as a compacted topic requires. False
- * too when the records cannot be read. Compressed batches are decompressed: only compacted
- * topics pay for it.
- */
-export function everyRecordHasKey (batch: Buffer, at: number): boolean {
-  const size = batch.readInt32BE(at + kBatchLength) + BATCH_LOG_OVERHEAD
-  let data: Buffer
-  try {
-    data = recordBytesOf(batch, at, size)
-  } catch {
-    return false
-  }
-  keyMissing = false
-  return walkRecords(data, batch.readInt32BE(at + kRecordCount), markIfNoKey) && !keyMissing
+  return codec === 0 ? data : decompress(codec as Compression, data, maxInflatedBytes)
 }

@@ -16,7 +16,9 @@
  * producer's sequence state, but here that state lives in the producer snapshots written at
  * every roll (producer-state.ts), and only closed segments are cleaned. Control batches are kept
  * as they are. Records without a key cannot be compacted: they are dropped and counted, as
- * Kafka's cleaner does.
+ * Kafka's cleaner does. A batch that cannot be read (corrupt, or inflating past
+ * plan.maxInflatedBytes: a bomb already on disk) is kept as it is and counted in
+ * unreadableBatches, which the LogCleaner logs.
  *
  * Tombstones follow Kafka's delete horizon: the first clean that keeps a tombstone stamps its
  * batch (attribute bit 6, baseTimestamp = plan.now + delete.retention.ms, record timestamp
@@ -192,7 +194,7 @@ class Cleaner {
     if ((attributesOf(buf, at) & ATTR_CONTROL) !== 0) return
     let data: Buffer
     try {
-      data = recordBytesOf(buf, at, batchSizeAt(buf, at))
+      data = recordBytesOf(buf, at, batchSizeAt(buf, at), this.plan.maxInflatedBytes)
     } catch {
       return
     }
@@ -233,7 +235,7 @@ class Cleaner {
     const count = recordCountOf(buf, at)
     let data: Buffer
     try {
-      data = recordBytesOf(buf, at, size)
+      data = recordBytesOf(buf, at, size, this.plan.maxInflatedBytes)
     } catch {
       this.result.unreadableBatches++
       return buf

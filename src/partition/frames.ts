@@ -16,7 +16,8 @@
  *  ┌──────┬──────────┬──────────┬───────────┬──────────┬─────────┬──────────┬──────────┬─────────┐
  *  │0 type│2 status  │4 requestId│8 partition│16 f64 a  │24 f64 hw│32 f64 lso│40 f64 b  │48 f64 leo│
  *  └──────┴──────────┴──────────┴───────────┴──────────┴─────────┴──────────┴──────────┴─────────┘
- *    append:       a = base offset,  b = log append time (-1 unless LogAppendTime)
+ *    append:       a = base offset,  b = log append time (-1 unless LogAppendTime); a refused
+ *                  batch's reason as payload, when the log gave one (AppendFault below)
  *    fetch:        a = last stable offset,  payload = whole batches
  *    list-offset:  a = offset, b = timestamp
  *    delete-records: a = new log start offset
@@ -51,3 +52,34 @@ export const kRespLeo = 48
 export const LIST_OFFSET_LATEST = -1
 export const LIST_OFFSET_EARLIEST = -2
 export const LIST_OFFSET_MAX_TIMESTAMP = -3
+
+/**
+ * Why an append was refused, as the payload of its answer (little-endian, host-only):
+ *   u32 n | i32 record index × n | UTF-8 message
+ * The indexes name the records at fault within the batch (KIP-467 record_errors).
+ */
+export interface AppendFault {
+  recordIndexes: number[]
+  message: string
+}
+
+export function appendFaultBytes (fault: AppendFault): number {
+  return 4 + 4 * fault.recordIndexes.length + Buffer.byteLength(fault.message, 'utf8')
+}
+
+export function writeAppendFault (bytes: Uint8Array, at: number, fault: AppendFault): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const n = fault.recordIndexes.length
+  view.setUint32(at, n, true)
+  for (let i = 0; i < n; i++) view.setInt32(at + 4 + 4 * i, fault.recordIndexes[i], true)
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(fault.message, at + 4 + 4 * n, 'utf8')
+}
+
+export function readAppendFault (bytes: Uint8Array, at: number, length: number): AppendFault {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const n = view.getUint32(at, true)
+  const recordIndexes = new Array<number>(n)
+  for (let i = 0; i < n; i++) recordIndexes[i] = view.getInt32(at + 4 + 4 * i, true)
+  const message = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', at + 4 + 4 * n, at + length)
+  return { recordIndexes, message }
+}

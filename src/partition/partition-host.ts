@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto'
 import { maxFrameBytes, RingReader, RingWriter } from '../ring/ring.js'
 import { PartitionLog } from '../log/partition-log.js'
 import { MemoryStore, type StoreFault } from '../log/store.js'
-import { workerLogger, type Logger } from '../logger.js'
+import { LogRateLimiter, workerLogger, type Logger } from '../logger.js'
 import { StorageFaultLog } from './storage-faults.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogStatus } from '../log/errors.js'
@@ -25,8 +25,9 @@ import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { OpenedPartition, PartitionOffsets, PartitionSpec } from './partition-spec.js'
 import { partitionDirName } from './partition-spec.js'
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
+import type { BatchFault } from '../log/batch-validator.js'
 import {
-  FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
+  appendFaultBytes, writeAppendFault, FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
   LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
 } from './frames.js'
 
@@ -109,6 +110,8 @@ export class PartitionHost implements PartitionControl {
   #crashRequested = false
   #ticker: NodeJS.Timeout | undefined
   #lastRetentionCheck = Date.now()
+  /** One line a second per partition and reason: a client resending a bad batch in a loop costs little. */
+  readonly #refusals = new LogRateLimiter()
 
   constructor (options: PartitionHostOptions, logger: Logger = workerLogger({})) {
     this.#options = options
@@ -243,12 +246,24 @@ export class PartitionHost implements PartitionControl {
     if (log.owesSync) this.#owingSync.add(log)
     // One replica: the high watermark follows the log end offset as soon as the append is done.
     if (result.status === LogStatus.Ok) log.setHighWatermark(log.logEndOffset)
-    const out = this.#reserve(RESPONSE_HEADER_BYTES)
+    const fault = result.fault
+    if (fault !== null) this.#logRefusal(actor, fault)
+    const frameBytes = RESPONSE_HEADER_BYTES + (fault === null ? 0 : appendFaultBytes(fault))
+    const out = this.#reserve(frameBytes)
     if (out < 0) return
     this.#writeHeader(out, FrameType.Append, result.status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespA, result.baseOffset, true)
     this.#out.setFloat64(out + kRespB, result.logAppendTime, true)
-    this.#responses.commit(RESPONSE_HEADER_BYTES, false)
+    if (fault !== null) writeAppendFault(this.#responses.bytes, out + RESPONSE_HEADER_BYTES, fault)
+    this.#responses.commit(frameBytes, false)
+  }
+
+  #logRefusal (actor: PartitionActor, fault: BatchFault): void {
+    const { topic, partition } = actor.spec
+    const suppressed = this.#refusals.admit(`${actor.spec.id}:${fault.status}`)
+    if (suppressed === null) return
+    this.#logger.warn({ topic, partition, status: LogStatus[fault.status], records: fault.recordIndexes.slice(0, 10), suppressed, reason: fault.message },
+      'refused a record batch; nothing was appended')
   }
 
   #fetch (actor: PartitionActor, requestId: number, at: number): void {

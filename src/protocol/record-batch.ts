@@ -18,7 +18,7 @@ import {
   kMagic, kMaxTimestamp, kPartitionLeaderEpoch, kProducerEpoch, kProducerId, kRecordCount,
   readInt64, sealCrc, writeInt64,
 } from './batch-header.js'
-import { Compression, CompressionError, compress, decompress, isCompression } from './compression.js'
+import { Compression, CompressionError, DEFAULT_MAX_INFLATED_BYTES, compress, decompress, isCompression } from './compression.js'
 
 export { Compression }
 
@@ -258,6 +258,8 @@ export type RecordBatchFailure =
   | 'unsupported-compression'
   /** The compressed block does not decompress. */
   | 'bad-compression'
+  /** The compressed block inflates past DecodeOptions.maxInflatedBytes (a decompression bomb). */
+  | 'too-large'
 
 export class RecordBatchError extends Error {
   readonly reason: RecordBatchFailure
@@ -303,6 +305,8 @@ export interface DecodedBatch {
 export interface DecodeOptions {
   /** Checks the CRC-32C first (off by default: the broker checked it on append). */
   verifyCrc?: boolean
+  /** Most bytes a compressed batch may inflate to; DEFAULT_MAX_INFLATED_BYTES when not given. */
+  maxInflatedBytes?: number
 }
 
 function asBuffer (data: Uint8Array): Buffer {
@@ -356,9 +360,10 @@ function openBatch (buf: Uint8Array, at: number, options: DecodeOptions): Opened
   let data = b.subarray(at + BATCH_HEADER_BYTES, at + size)
   if (codec !== Compression.None) {
     try {
-      data = decompress(codec, data)
+      data = decompress(codec, data, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES)
     } catch (err) {
-      const reason = err instanceof CompressionError && err.reason !== 'corrupt' ? 'unsupported-compression' : 'bad-compression'
+      const failure = err instanceof CompressionError ? err.reason : 'corrupt'
+      const reason = failure === 'corrupt' ? 'bad-compression' : failure === 'too-large' ? 'too-large' : 'unsupported-compression'
       throw new RecordBatchError(reason, at + BATCH_HEADER_BYTES, (err as Error).message, { cause: err })
     }
   }

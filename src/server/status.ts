@@ -21,6 +21,8 @@ export function kafkaCodeOf (status: LogStatus): number {
     case LogStatus.UnknownPartition: return KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
     case LogStatus.OutOfOrderSequence: return KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     case LogStatus.InvalidProducerEpoch: return KafkaCode.INVALID_PRODUCER_EPOCH
+    case LogStatus.InvalidTxnState: return KafkaCode.INVALID_TXN_STATE
+    case LogStatus.UnsupportedCompression: return KafkaCode.UNSUPPORTED_COMPRESSION_TYPE
     // ListOffsets answers "no such record" as offset -1 without an error.
     case LogStatus.NotFound: return KafkaCode.NONE
     default: return KafkaCode.UNKNOWN_SERVER_ERROR

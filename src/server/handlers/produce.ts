@@ -1,12 +1,13 @@
 /**
  * Produce (0): every partition's records go to its worker as bytes (the codec's view of the
- * request frame); the batch header and CRC are checked there. Each partition gets its own
- * error code; one bad partition never fails its siblings. All appends are issued before the
- * first await, so appends keep the order requests arrived in.
+ * request frame); the batch header, CRC and every record are checked there (batch-validator.ts).
+ * Each partition gets its own error code; one bad partition never fails its siblings. All
+ * appends are issued before the first await, so appends keep the order requests arrived in.
  */
 import type { PartitionProduceResponse, ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
+import type { AppendFault } from '../../partition/frames.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { ATTR_COMPRESSION_MASK, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic } from '../../protocol/batch-header.js'
@@ -17,6 +18,17 @@ const ZSTD_FROM_VERSION = 7
 
 function failed (index: number, errorCode: number, errorMessage: string | null = null): PartitionProduceResponse {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage }
+}
+
+/**
+ * A partition whose batch the log refused: error_message says why and, for a refusal caused by
+ * records (KIP-467, Produce v8+), record_errors names each by its index in the batch.
+ */
+function refused (index: number, errorCode: number, fault: AppendFault | null): PartitionProduceResponse {
+  if (fault === null) return failed(index, errorCode)
+  const res = failed(index, errorCode, fault.message)
+  res.recordErrors = fault.recordIndexes.map(batchIndex => ({ batchIndex, batchIndexErrorMessage: fault.message }))
+  return res
 }
 
 /** Checks Kafka makes before append (v3+: exactly one batch of magic 2; zstd from v7). */
@@ -47,7 +59,7 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         if (problem !== null) return failed(pd.index, problem.code, problem.message)
         if (pd.records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
         return dispatcher.append(p, pd.records!).then((answer): PartitionProduceResponse => {
-          if (answer.status !== LogStatus.Ok) return failed(pd.index, kafkaCodeOf(answer.status))
+          if (answer.status !== LogStatus.Ok) return refused(pd.index, kafkaCodeOf(answer.status), answer.fault)
           return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.a, logAppendTimeMs: answer.b, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
         }, () => failed(pd.index, KafkaCode.NOT_LEADER_OR_FOLLOWER))
       })

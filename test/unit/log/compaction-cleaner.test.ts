@@ -4,7 +4,11 @@ import { LogCleaner, type Cleanable } from '../../../src/dispatcher/log-cleaner.
 import { silentLogger } from '../../../src/logger.js'
 import { CoordinatorLog } from '../../../src/coordinator/coordinator-log.js'
 import { LogStatus } from '../../../src/log/errors.js'
-import type { PartitionLog } from '../../../src/log/partition-log.js'
+import { PartitionLog } from '../../../src/log/partition-log.js'
+import { logConfigFromTopicConfig } from '../../../src/log/config.js'
+import { BatchBuilder, Compression } from '../../../src/protocol/record-batch.js'
+import { baseOffsetOf, recordCountOf } from '../../../src/protocol/batch-header.js'
+import { CaptureLogger } from '../../helpers/capture-logger.js'
 import { removeDir, tmpDir } from '../../helpers/tmp-dir.js'
 
 /** A Cleanable over a log on this thread, as the coordinator registers its offsets log. */
@@ -105,3 +109,41 @@ cleaner('a failing source is counted and the pass goes on; after stop nothing is
 })
 
 cleaner.run()
+
+// ---
+
+const bombs = suite('log cleaner: batches that inflate past the cap')
+
+bombs('a stored batch inflating past max.message.bytes × 32 is kept unread, counted and logged', async () => {
+  const topicConfig = { 'cleanup.policy': 'compact', 'segment.bytes': '4096', 'min.cleanable.dirty.ratio': '0.01', 'max.message.bytes': '1048576' }
+  const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig(topicConfig) })
+  // 8 MiB of one byte: a few hundred bytes of zstd, taken while the cap is 32 MiB.
+  const bomb = new BatchBuilder({ compression: Compression.Zstd })
+  for (let i = 0; i < 8; i++) bomb.append(1_700_000_000_000, Buffer.from('k'), Buffer.alloc(1024 * 1024, 0x61))
+  assert.is(log.append(bomb.build(), 0).status, LogStatus.Ok)
+  for (let i = 0; i < 40; i++) {
+    const b = new BatchBuilder()
+    b.append(1_700_000_000_000 + i, Buffer.from(`key-${i % 4}`), Buffer.alloc(200, i))
+    assert.is(log.append(b.build(), 0).status, LogStatus.Ok)
+  }
+  log.setHighWatermark(log.logEndOffset)
+  // Lowered since: the stored batch now inflates past its topic's cap of 2 MiB.
+  log.setConfig(logConfigFromTopicConfig({ ...topicConfig, 'max.message.bytes': '65536' }))
+  const capture = new CaptureLogger()
+  const pass = new LogCleaner({ intervalMs: 60_000, runJob: null, partitions: () => [], logger: capture.logger })
+  pass.register(cleanableOf(log, 'bombed-0'))
+  const report = await pass.cleanNow()
+  assert.is(report.cleaned, 1)
+  assert.is(report.results[0].unreadableBatches, 1)
+  const line = capture.lines.find(l => l.msg.includes('could not read'))
+  assert.ok(line !== undefined, 'the unreadable batch is logged')
+  assert.equal(line.fields, { partition: 'bombed-0', unreadableBatches: 1 })
+  // Offset 0 (the bomb) is still there: kept as it was, never silently dropped.
+  const kept = log.readBytes(0, 1 << 20, log.highWatermark).bytes
+  assert.is(baseOffsetOf(kept, 0), 0)
+  assert.is(recordCountOf(kept, 0), 8)
+  await pass.stop()
+  log.close()
+})
+
+bombs.run()

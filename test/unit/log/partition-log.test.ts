@@ -5,7 +5,7 @@ import { PartitionLog } from '../../../src/log/partition-log.js'
 import { logConfigFromTopicConfig } from '../../../src/log/config.js'
 import { LogStatus } from '../../../src/log/errors.js'
 import { MemoryStore } from '../../../src/log/store.js'
-import { ATTR_TIMESTAMP_TYPE, attributesOf, BatchCheck, checkBatch } from '../../../src/protocol/batch-header.js'
+import { ATTR_TIMESTAMP_TYPE, attributesOf, BatchCheck, checkBatch, sealCrc } from '../../../src/protocol/batch-header.js'
 import { batchesIn, controlBatch, makeBatch } from './batches.js'
 import { tmpDir } from '../../helpers/tmp-dir.js'
 
@@ -69,7 +69,7 @@ for (const kind of ['memory', 'file'] as Kind[]) {
     const log = h.open()
     const batch = makeBatch({ records: 10 })
     const result = log.append(batch, 3)
-    assert.equal(result, { status: LogStatus.Ok, baseOffset: 0, lastOffset: 9, logAppendTime: -1, logStartOffset: 0, synced: false })
+    assert.equal(result, { status: LogStatus.Ok, baseOffset: 0, lastOffset: 9, logAppendTime: -1, logStartOffset: 0, synced: false, fault: null })
     assert.is(log.logEndOffset, 10)
     const read = log.readBytes(0, 1 << 20, log.logEndOffset)
     assert.is(read.status, LogStatus.Ok)
@@ -241,6 +241,36 @@ for (const kind of ['memory', 'file'] as Kind[]) {
       assert.equal(good, pristine)
     }
     assert.equal(log.readBytes(0, 1 << 20, 2).bytes, before)
+    assert.is(append(log, makeBatch()), 2)
+  })
+
+  rejected('CRC-valid batches with malformed records are refused with the record named; the next valid batch appends', ({ h }) => {
+    const log = h.open()
+    append(log, makeBatch({ records: 2 }))
+    // Record 0 takes 17 bytes (10-byte value), so record 1's offsetDelta is at 61 + 17 + 3.
+    const duplicateDelta = makeBatch({ records: 2 })
+    duplicateDelta[61 + 17 + 3] = 0
+    sealCrc(duplicateDelta, 0)
+    const countTooLarge = makeBatch({ records: 2 })
+    countTooLarge.writeInt32BE(3, 57)
+    countTooLarge.writeInt32BE(2, 23)
+    sealCrc(countTooLarge, 0)
+    const transactional = makeBatch({ records: 1 })
+    transactional.writeInt16BE(0x10, 21)
+    sealCrc(transactional, 0)
+    const cases: Array<[Buffer, LogStatus, number[]]> = [
+      [duplicateDelta, LogStatus.InvalidRecord, [1]],
+      [countTooLarge, LogStatus.CorruptMessage, [2]],
+      [transactional, LogStatus.InvalidTxnState, []]
+    ]
+    for (const [bad, status, records] of cases) {
+      const result = log.append(bad, 0)
+      assert.is(LogStatus[result.status], LogStatus[status])
+      assert.ok(result.fault !== null)
+      assert.equal(result.fault.recordIndexes, records)
+      assert.is(log.logEndOffset, 2)
+      assert.is(log.highWatermark, 2)
+    }
     assert.is(append(log, makeBatch()), 2)
   })
 

@@ -1,10 +1,9 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { gzipSync } from 'node:zlib'
 import { PartitionLog } from '../../../src/log/partition-log.js'
 import { logConfigFromTopicConfig } from '../../../src/log/config.js'
 import { LogStatus } from '../../../src/log/errors.js'
-import { MemoryStore } from '../../../src/log/store.js'
+import { MemoryStore, type StoreFile } from '../../../src/log/store.js'
 import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, sealCrc } from '../../../src/protocol/batch-header.js'
 import { BatchBuilder } from '../../../src/protocol/record-batch.js'
 import { Compression } from '../../../src/protocol/compression.js'
@@ -127,46 +126,50 @@ cut.run()
 // ---
 const faults = suite('records that cannot be read')
 
-/** A batch whose attributes name gzip but whose records are `block`. */
-function gzipBatchWith (block: Buffer, timestamp: number): Buffer {
-  const batch = batchOf([timestamp])
-  const out = Buffer.alloc(BATCH_HEADER_BYTES + block.length)
-  batch.copy(out, 0, 0, BATCH_HEADER_BYTES)
-  block.copy(out, BATCH_HEADER_BYTES)
-  out.writeInt32BE(out.length - BATCH_LOG_OVERHEAD, kBatchLength)
-  out.writeInt16BE(Compression.Gzip, kAttributes)
-  sealCrc(out, 0)
-  return out
+/**
+ * A log whose first batch is stored as `batch`: appended under `appendConfig` (the produce-time
+ * checks pass), then reopened under `lookupConfig`, with `damage` applied to the stored bytes in
+ * between. Stored data can be worse than what append accepts today: written before a limit was
+ * lowered, or damaged on disk.
+ */
+function storedLog (batch: Buffer, appendConfig: Record<string, string>, lookupConfig: Record<string, string>, damage?: (segment: StoreFile) => void): PartitionLog {
+  const store = new MemoryStore()
+  const first = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig(appendConfig), store })
+  append(first, batch)
+  first.close()
+  if (damage !== undefined) {
+    const segment = store.open(store.list().find((name) => name.endsWith('.log'))!)
+    damage(segment)
+    segment.close()
+  }
+  const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig(lookupConfig), store })
+  log.setHighWatermark(log.logEndOffset)
+  return log
 }
 
-faults('a compressed block that does not inflate answers CorruptMessage', () => {
-  const log = openLog()
-  append(log, gzipBatchWith(Buffer.from('not a gzip stream at all'), 700))
+faults('a stored compressed block that does not inflate answers CorruptMessage', () => {
+  const batch = batchOf([700], Compression.Gzip)
+  const log = storedLog(batch, {}, {}, (segment) => {
+    const garbage = Buffer.from('not a gzip stream at all')
+    segment.write(garbage, 0, garbage.length, BATCH_HEADER_BYTES)
+  })
   assert.equal(log.offsetForTimestamp(600), { status: LogStatus.CorruptMessage, offset: -1, timestamp: -1 })
   assert.equal(log.offsetForMaxTimestamp(), { status: LogStatus.CorruptMessage, offset: -1, timestamp: -1 })
   log.close()
 })
 
-faults('a block inflating past 4 × max.message.bytes is refused (RecordTooLarge), not inflated', () => {
-  const log = openLog({ 'max.message.bytes': '1000' })
-  // 100 KB of zeros gzip to a few hundred bytes: a batch the topic accepts that inflates 100 times.
-  const bomb = gzipBatchWith(gzipSync(Buffer.alloc(100_000)), 700)
-  assert.ok(bomb.length < 1000)
-  append(log, bomb)
-  assert.equal(log.offsetForTimestamp(600), { status: LogStatus.RecordTooLarge, offset: -1, timestamp: -1 })
-  log.close()
-})
-
-faults('zstd past the cap is refused as well', () => {
-  const log = openLog({ 'max.message.bytes': '2000' })
-  const builder = new BatchBuilder({ compression: Compression.Zstd })
-  builder.append(700, null, Buffer.alloc(50_000))
-  const batch = builder.build()
-  assert.ok(batch.length < 2000)
-  append(log, batch)
-  assert.equal(log.offsetForTimestamp(600), { status: LogStatus.RecordTooLarge, offset: -1, timestamp: -1 })
-  log.close()
-})
+for (const [name, codec] of [['gzip', Compression.Gzip], ['zstd', Compression.Zstd]] as const) {
+  faults(`a stored ${name} block inflating past max.message.bytes × 32 is refused (RecordTooLarge), not inflated`, () => {
+    // 200 KB of zeros compress to a few hundred bytes: accepted under a 1 MB limit, a bomb once the limit is 2000.
+    const builder = new BatchBuilder({ compression: codec })
+    builder.append(700, null, Buffer.alloc(200_000))
+    const batch = builder.build()
+    assert.ok(batch.length < 2000)
+    const log = storedLog(batch, {}, { 'max.message.bytes': '2000' })
+    assert.equal(log.offsetForTimestamp(600), { status: LogStatus.RecordTooLarge, offset: -1, timestamp: -1 })
+    log.close()
+  })
+}
 
 faults.run()
 

@@ -18,7 +18,9 @@ const TABLE: Array<[LogStatus, number]> = [
   [LogStatus.BadRequest, KafkaCode.UNKNOWN_SERVER_ERROR],
   [LogStatus.OffsetBeyondHighWatermark, KafkaCode.OFFSET_OUT_OF_RANGE],
   [LogStatus.OutOfOrderSequence, KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER],
-  [LogStatus.InvalidProducerEpoch, KafkaCode.INVALID_PRODUCER_EPOCH]
+  [LogStatus.InvalidProducerEpoch, KafkaCode.INVALID_PRODUCER_EPOCH],
+  [LogStatus.InvalidTxnState, KafkaCode.INVALID_TXN_STATE],
+  [LogStatus.UnsupportedCompression, KafkaCode.UNSUPPORTED_COMPRESSION_TYPE]
 ]
 
 test('every LogStatus maps to its Kafka code', () => {
