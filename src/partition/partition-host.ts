@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto'
 import { maxFrameBytes, RingReader, RingWriter } from '../ring/ring.js'
 import { PartitionLog } from '../log/partition-log.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
+import { LogRateLimiter, workerLogger } from '../logger.js'
 import { LogStatus } from '../log/errors.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { PartitionOffsets, PartitionSpec } from './partition-spec.js'
@@ -99,6 +100,8 @@ export class PartitionHost implements PartitionControl {
   #crashRequested = false
   #ticker: NodeJS.Timeout | undefined
   #lastRetentionCheck = Date.now()
+  readonly #log = workerLogger({})
+  readonly #refusals = new LogRateLimiter()
 
   constructor (options: PartitionHostOptions) {
     this.#options = options
@@ -245,13 +248,27 @@ export class PartitionHost implements PartitionControl {
     const maxBytes = Math.min(view.getInt32(at + kArg, true), limit)
     const log = actor.log
     const read = log.read(offset, maxBytes, log.highWatermark)
-    const length = read.status === LogStatus.Ok && read.length <= limit ? read.length : 0
+    let status = read.status === LogStatus.Ok && read.length > limit ? LogStatus.RecordTooLarge : read.status
+    const length = status === LogStatus.Ok ? read.length : 0
     const out = this.#reserve(RESPONSE_HEADER_BYTES + length)
     if (out < 0) return
-    this.#writeHeader(out, FrameType.Fetch, read.status === LogStatus.Ok && read.length > limit ? LogStatus.RecordTooLarge : read.status, requestId, actor.spec.id, actor)
+    // The copy checks the batch headers it moved and may withhold a damaged tail (read.length shrinks).
+    if (length > 0) status = log.copyRead(read, this.#responses.bytes, out + RESPONSE_HEADER_BYTES)
+    const served = status === LogStatus.Ok ? read.length : 0
+    this.#writeHeader(out, FrameType.Fetch, status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespA, log.highWatermark, true)
-    if (length > 0) log.copyRead(read, this.#responses.bytes, out + RESPONSE_HEADER_BYTES)
-    this.#responses.commit(RESPONSE_HEADER_BYTES + length, false)
+    this.#responses.commit(RESPONSE_HEADER_BYTES + served, false)
+    if (status === LogStatus.CorruptMessage) this.#logRefusedFetch(actor, offset)
+  }
+
+  /** One line a second per partition at most, however often consumers retry the damaged range. */
+  #logRefusedFetch (actor: PartitionActor, offset: number): void {
+    const damage = actor.log.refusedDamage
+    const key = `${actor.spec.topic}-${actor.spec.partition}`
+    const suppressed = this.#refusals.admit(key)
+    if (suppressed === null) return
+    this.#log.error({ topic: actor.spec.topic, partition: actor.spec.partition, offset, segment: damage?.segment, position: damage?.position, damage: damage?.damage, suppressed },
+      'fetch refused with CORRUPT_MESSAGE: the partition\'s log is damaged at this offset')
   }
 
   #listOffset (actor: PartitionActor, requestId: number, at: number): void {
