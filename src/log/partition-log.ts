@@ -37,6 +37,7 @@ import { DUPLICATE_BATCH, ProducerStateTable } from './producer-state.js'
 import { everyRecordHasKey } from './record-keys.js'
 import { recoverStore, type RecoveryReport } from './recovery.js'
 import { expiredSegmentCount } from './retention.js'
+import type { ScrubPlan, ScrubSegment } from './scrub.js'
 import { found, INT32_MAX, type IndexSettings, parseSegmentBase, Segment, SHORT_HEADER_BYTES } from './segment.js'
 import { DiskStore, MemoryStore, type LogStore, type StoreFile } from './store.js'
 
@@ -527,14 +528,26 @@ export class PartitionLog {
 
   /**
    * Records damage found outside the read path (the scrubber): the segment based at `segmentBase`
-   * is refused from file position `position` on. Returns false when that segment is gone or the
-   * damage was known already.
+   * and `size` bytes long is refused from file position `position` on. Returns false when that
+   * segment is gone (or was replaced, so its size differs) or the damage was known already.
    */
-  markDamaged (segmentBase: number, position: number, why: string): boolean {
+  markDamaged (segmentBase: number, size: number, position: number, why: string): boolean {
     if (this.#closed) return false
     const segment = this.#segments[this.#segmentFor(segmentBase)]
-    if (segment === undefined || segment.baseOffset !== segmentBase || position >= segment.size) return false
+    if (segment === undefined || segment.baseOffset !== segmentBase || segment.size !== size || position >= size) return false
     return segment.markDamaged(position, why)
+  }
+
+  /** The sealed segments not known to be damaged, for the scrubber; null for a log in memory. */
+  planScrub (): ScrubPlan | null {
+    const dir = this.#store.path
+    if (this.#closed || dir === null) return null
+    const segments: ScrubSegment[] = []
+    for (let i = 0; i + 1 < this.#segments.length; i++) {
+      const s = this.#segments[i]
+      if (s.damagedAt < 0 && s.size > 0) segments.push({ baseOffset: s.baseOffset, size: s.size, nextOffset: s.nextOffset, contiguous: s.contiguous })
+    }
+    return { dir, segments }
   }
 
   /** `read` then `copyRead` into a new Buffer: for tests and library use. */

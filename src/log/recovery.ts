@@ -183,14 +183,13 @@ function damagedIndexFiles (store: LogStore, segment: Segment): number {
   return damaged
 }
 
-/** checkBatch, but accepting a cleaned batch: fewer records than its offset range holds. */
-function batchIsValid (view: Buffer, at: number, size: number): boolean {
+/** checkBatch for a stored batch, accepting a cleaned one: fewer records than its offset range holds. */
+export function checkStoredBatch (view: Buffer, at: number, size: number): BatchCheck {
   const check = checkBatch(view, at)
-  if (check === BatchCheck.Ok) return true
-  if (check !== BatchCheck.BadCount) return false
+  if (check !== BatchCheck.BadCount) return check
   const count = recordCountOf(view, at)
-  if (count < 1 || count > lastOffsetDeltaOf(view, at) + 1) return false
-  return crc32c(view.subarray(at + CRC_START, at + size)) === view.readUInt32BE(at + kCrc)
+  if (count < 1 || count > lastOffsetDeltaOf(view, at) + 1) return check
+  return crc32c(view.subarray(at + CRC_START, at + size)) === view.readUInt32BE(at + kCrc) ? BatchCheck.Ok : BatchCheck.BadCrc
 }
 
 /** Validates a segment's batches chunk by chunk, rebuilding its indexes as it goes. */
@@ -218,7 +217,7 @@ class Scanner {
       if (size < 0 || size > fileSize - position) break
       view = this.#window(segment, position, size)
       const at = position - this.#start
-      if (!batchIsValid(view, at, size)) break
+      if (checkStoredBatch(view, at, size) !== BatchCheck.Ok) break
       const base = baseOffsetOf(view, at)
       if (base < expected) break
       const relative = base - segment.baseOffset

@@ -20,6 +20,7 @@ import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogRateLimiter, workerLogger } from '../logger.js'
 import { LogStatus } from '../log/errors.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
+import type { ScrubPlan } from '../log/scrub.js'
 import type { PartitionOffsets, PartitionSpec } from './partition-spec.js'
 import { partitionDirName } from './partition-spec.js'
 import { writePartitionMetadata, writeTopicConfig } from './partition-files.js'
@@ -60,6 +61,10 @@ export interface PartitionControl {
   cleanInline (id: number, plan: CleanPlan): CleanResult
   /** Swaps a clean's files in; false when the result was stale (and was discarded). */
   commitClean (id: number, result: CleanResult): boolean
+  /** The partition's sealed segments for the scrubber, or null (no such partition, or a log in memory). */
+  planScrub (id: number): ScrubPlan | null
+  /** Refuses a damaged range the scrubber found; false when the segment is gone or the damage was known. */
+  markDamaged (id: number, segmentBase: number, size: number, position: number, why: string): boolean
   flush (): void
   close (): void
   /** Test hook: makes the pump throw, as a bug would. */
@@ -394,6 +399,14 @@ export class PartitionHost implements PartitionControl {
     const status = actor.log.commitClean(result)
     if (status === LogStatus.StorageError) throw new Error(`partition ${actor.spec.topic}-${actor.spec.partition}: the cleaned segments could not be swapped in`)
     return status === LogStatus.Ok
+  }
+
+  planScrub (id: number): ScrubPlan | null {
+    return this.#actors.get(id)?.log.planScrub() ?? null
+  }
+
+  markDamaged (id: number, segmentBase: number, size: number, position: number, why: string): boolean {
+    return this.#actors.get(id)?.log.markDamaged(segmentBase, size, position, why) ?? false
   }
 
   flush (): void {
