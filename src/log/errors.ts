@@ -4,7 +4,10 @@
  */
 export enum LogStatus {
   Ok = 0,
-  /** CRC-32C mismatch or a batch whose length does not match its bytes. */
+  /**
+   * CRC-32C mismatch or a batch whose length does not match its bytes; on a read, a stored
+   * batch whose header (length, magic, offsets) or CRC shows damage: that range is refused.
+   */
   CorruptMessage = 1,
   /** Wrong magic, record count vs lastOffsetDelta, control bit from a client. */
   InvalidRecord = 2,

@@ -100,6 +100,21 @@ damaged('a zero-filled tail: kcat gets CORRUPT_MESSAGE after the sound records, 
     assert.is(line.fields.topic, topic)
     assert.is(line.fields.offset, zeroFrom.baseOffset)
     assert.is(line.fields.position, zeroFrom.position)
+    // Library mode: the consumer gets the sound records, then a typed error.
+    const consumer = broker.consumer({ maxWaitMs: 10 })
+    consumer.assign([{ topic, partition: 0, offset: 0n }])
+    const polled: bigint[] = []
+    let failure: unknown = null
+    for (let round = 0; round < 10 && failure === null; round++) {
+      try {
+        for (const m of await consumer.poll()) polled.push(m.offset)
+      } catch (err) {
+        failure = err
+      }
+    }
+    await consumer.close()
+    assert.equal(polled, [0n, 1n, 2n])
+    assert.is((failure as { code?: string } | null)?.code, 'MR_ERR_CORRUPT_BATCH')
   } finally {
     await broker.close()
   }
