@@ -16,7 +16,7 @@ import { topicNameProblem } from '../config/topic-name.js'
 import { topicConfigProblem } from '../config/topic-config.js'
 import type { DiscoveredPartition, PartitionOffsets, PartitionSpec } from '../partition/partition-spec.js'
 import { JobPool } from './job-pool.js'
-import type { RecoveryReport } from '../log/recovery.js'
+import { logRecoveryFindings } from '../log/recovery.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
 import { releaseEarlyWorkers } from './early-workers.js'
@@ -201,20 +201,9 @@ export class Dispatcher {
     if (this.#jobs !== null) {
       const dir = `${this.config.dataDir}/${topic.name}-${p.partition}`
       const report = await this.#jobs.recover(dir, { ...this.config.topicDefaults }, topic.overrides)
-      if (report !== null) this.#logRecovery(dir, report)
+      if (report !== null) logRecoveryFindings(this.#workerLog, dir, report)
     }
     await this.#open(topic, p, false)
-  }
-
-  /** Recovery runs on a job thread, whose log records nobody relays: its findings are logged here. */
-  #logRecovery (dir: string, report: RecoveryReport): void {
-    const log = this.#workerLog
-    for (const cut of report.truncations) {
-      log.warn({ dir, segment: cut.segment, offset: cut.offset, bytes: cut.bytes }, 'recovery cut a damaged segment at this offset; later segments are kept, the offsets up to the next segment are lost')
-    }
-    if (report.deletedSegments > 0) {
-      log.warn({ dir, segments: report.deletedSegments, bytes: report.truncatedBytes }, 'recovery deleted segments whose offsets overlapped the segment before them')
-    }
   }
 
   #spec (topic: TopicState, p: PartitionState): PartitionSpec {

@@ -19,6 +19,7 @@ import { PartitionLog } from '../log/partition-log.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogRateLimiter, workerLogger } from '../logger.js'
 import { LogStatus } from '../log/errors.js'
+import { logRecoveryFindings } from '../log/recovery.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { ScrubPlan } from '../log/scrub.js'
 import type { PartitionOffsets, PartitionSpec } from './partition-spec.js'
@@ -340,6 +341,8 @@ export class PartitionHost implements PartitionControl {
       writeTopicConfig(dir, spec.overrides)
     }
     const log = PartitionLog.open({ dir, config })
+    // Normally the recovery job ran first; when open had to recover here, its findings are logged here.
+    if (log.recovery !== null && dir !== null) logRecoveryFindings(this.#log, dir, log.recovery)
     log.deferSync = true
     log.setHighWatermark(log.logEndOffset)
     const actor = new PartitionActor(spec, dir, log)

@@ -5,11 +5,12 @@ import { join } from 'node:path'
 import { PartitionLog } from '../../../src/log/partition-log.js'
 import { logConfigFromTopicConfig, type LogConfig } from '../../../src/log/config.js'
 import { LogStatus } from '../../../src/log/errors.js'
-import { recoverPartitionDir, recoverStore } from '../../../src/log/recovery.js'
+import { logRecoveryFindings, recoverPartitionDir, recoverStore } from '../../../src/log/recovery.js'
 import { MemoryStore } from '../../../src/log/store.js'
 import { BatchCheck, checkBatch } from '../../../src/protocol/batch-header.js'
 import { batchesIn, makeBatch, type BatchInfo } from './batches.js'
 import { tmpDir } from '../../helpers/tmp-dir.js'
+import { CaptureLogger } from '../../helpers/capture-logger.js'
 
 interface Ctx { dir: string, config: LogConfig }
 
@@ -155,6 +156,9 @@ tail('a torn sealed segment: the gap is fetched past, offsets and appends stay r
   truncateSync(torn, keep)
   const log = PartitionLog.open({ dir, config })
   assert.equal(log.recovery?.truncations, [{ segment: bases[3], offset: inTorn[1].baseOffset, bytes: 10 }])
+  const capture = new CaptureLogger()
+  logRecoveryFindings(capture.logger, dir, log.recovery!)
+  assert.equal(capture.lines.map(l => [l.level, l.fields]), [['warn', { dir, segment: bases[3], offset: inTorn[1].baseOffset, bytes: 10 }]])
   assert.is(log.segmentBaseOffsets.length, bases.length)
   assert.is(log.logStartOffset, 0)
   assert.is(log.logEndOffset, all[all.length - 1].lastOffset + 1)
