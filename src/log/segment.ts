@@ -43,6 +43,9 @@ export const SHORT_HEADER_BYTES = kLastOffsetDelta + 4
 /** One scratch header per thread: every scan reads into it, none keeps it. */
 const scratch = Buffer.alloc(BATCH_HEADER_BYTES)
 
+/** How a header walk ended (Segment.locate). */
+const enum Walk { Found, End, Damaged, BadEntry }
+
 /** What the last `locate`/`readHeader` found, so scans allocate nothing. */
 export const found = { position: -1, size: 0, baseOffset: -1, lastOffset: -1, maxTimestamp: -1 }
 
@@ -274,30 +277,35 @@ export class Segment {
   locate (offset: number): boolean {
     const index = this.offsetIndex
     const i = index.floor(offset - this.baseOffset)
-    let position = i < 0 ? 0 : index.positionAt(i)
-    // An index entry names a batch's exact base offset; the segment's first batch may start above its base after compaction.
-    let expected = i < 0 ? this.baseOffset : this.baseOffset + index.relativeOffsetAt(i)
-    let exact = i >= 0 || this.contiguous
+    if (i >= 0) {
+      // An index entry names a batch's exact base offset.
+      const walk = this.#walk(offset, index.positionAt(i), this.baseOffset + index.relativeOffsetAt(i), true)
+      if (walk !== Walk.BadEntry) return walk === Walk.Found
+      // No such batch where the entry points: the index is wrong, not necessarily the log.
+    }
+    // The first batch may start above the segment's base after compaction.
+    return this.#walk(offset, 0, this.baseOffset, this.contiguous) === Walk.Found
+  }
+
+  #walk (offset: number, position: number, expected: number, exact: boolean): Walk {
+    const start = position
     const end = this.damagedAt >= 0 ? this.damagedAt : this.size
     while (position < end) {
-      if (!this.readHeader(position, SHORT_HEADER_BYTES)) {
-        this.markDamaged(position, 'no whole batch header with magic 2 inside the segment')
-        return false
+      let problem = ''
+      if (!this.readHeader(position, SHORT_HEADER_BYTES)) problem = 'no whole batch header with magic 2 inside the segment'
+      else if (found.baseOffset !== expected && (exact || found.baseOffset < expected)) problem = `batch base offset ${found.baseOffset} where ${expected} was due`
+      else if (found.lastOffset >= this.nextOffset || found.lastOffset < found.baseOffset) problem = `batch offsets ${found.baseOffset}..${found.lastOffset} outside the segment's ${this.baseOffset}..${this.nextOffset - 1}`
+      if (problem !== '') {
+        if (position === start && start > 0) return Walk.BadEntry
+        this.markDamaged(position, problem)
+        return Walk.Damaged
       }
-      if (found.baseOffset !== expected && (exact || found.baseOffset < expected)) {
-        this.markDamaged(position, `batch base offset ${found.baseOffset} where ${expected} was due`)
-        return false
-      }
-      if (found.lastOffset >= this.nextOffset || found.lastOffset < found.baseOffset) {
-        this.markDamaged(position, `batch offsets ${found.baseOffset}..${found.lastOffset} outside the segment's ${this.baseOffset}..${this.nextOffset - 1}`)
-        return false
-      }
-      if (found.lastOffset >= offset) return true
+      if (found.lastOffset >= offset) return Walk.Found
       expected = found.lastOffset + 1
       exact = this.contiguous
       position += found.size
     }
-    return false
+    return Walk.End
   }
 
   /**

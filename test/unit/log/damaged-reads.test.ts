@@ -93,6 +93,25 @@ baseOffsets('found while copying a bulk read: the sound prefix is served, then t
   log.close()
 })
 
+baseOffsets('a wrong entry in the middle of an .index is not taken for damage: the batches are still served', ({ dir, config }) => {
+  const { bases, inSegment } = fill(dir, config)
+  const batches = inSegment(bases[1])
+  const indexPath = segmentFile(dir, bases[1]).replace(/\.log$/, '.index')
+  const index = readFileSync(indexPath)
+  assert.ok(index.length >= 16, 'two entries at least')
+  // Off a batch boundary, yet still increasing and inside the log: the load-time checks pass it.
+  index.writeInt32BE(index.readInt32BE(4) + 1, 4)
+  writeFileSync(indexPath, index)
+  const log = PartitionLog.open({ dir, config })
+  for (const b of batches) {
+    const got = read(log, b.baseOffset, 1)
+    assert.is(got.status, LogStatus.Ok)
+    assert.is(got.batches[0].baseOffset, b.baseOffset)
+  }
+  assert.is(log.refusedDamage, null)
+  log.close()
+})
+
 baseOffsets.run()
 
 // ---
