@@ -24,7 +24,6 @@ import { LeaderEpochCache, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, readOffse
 import { offsetIndexProblem } from './offset-index.js'
 import { found, INDEX_SUFFIX, INT32_MAX, parseSegmentBase, Segment, segmentFileName, SHORT_HEADER_BYTES, TIME_INDEX_SUFFIX } from './segment.js'
 import { DiskStore, type LogStore } from './store.js'
-import type { Logger } from '../logger.js'
 import { timeIndexProblem } from './time-index.js'
 
 /** One segment tail cut by recovery. */
@@ -54,19 +53,6 @@ export interface RecoveryReport {
   validatedBatches: number
   /** Segments deleted because their offsets overlapped the segment before them. */
   deletedSegments: number
-}
-
-/**
- * Logs what recovery cut or deleted, one line each. Recovery itself logs nothing: it may run on
- * a job thread whose log records nobody relays, so whoever receives the report logs it.
- */
-export function logRecoveryFindings (log: Logger, dir: string, report: RecoveryReport): void {
-  for (const cut of report.truncations) {
-    log.warn({ dir, segment: cut.segment, offset: cut.offset, bytes: cut.bytes }, 'recovery cut a damaged segment at this offset; later segments are kept, the offsets up to the next segment are lost')
-  }
-  if (report.deletedSegments > 0) {
-    log.warn({ dir, segments: report.deletedSegments, bytes: report.truncatedBytes }, 'recovery deleted segments whose offsets overlapped the segment before them')
-  }
 }
 
 /** Bytes read at a time while validating; a larger batch gets a buffer of its own size. */
