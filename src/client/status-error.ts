@@ -7,7 +7,7 @@ import { KafkaCode } from '../protocol/error-codes.js'
 export function statusError (status: LogStatus, where: string, detail: string | null = null): MillraceError {
   const why = (generic: string): string => `${where}: ${detail ?? generic}`
   switch (status) {
-    case LogStatus.CorruptMessage: return new MillraceError('MR_ERR_CORRUPT_BATCH', why('the batch failed its CRC or length check'))
+    case LogStatus.CorruptMessage: return new MillraceError('MR_ERR_CORRUPT_BATCH', why('a batch failed its CRC, length or offset checks'))
     case LogStatus.InvalidRecord: return new MillraceError('MR_ERR_CORRUPT_BATCH', why('the batch is not a valid record batch v2'))
     case LogStatus.RecordTooLarge: return new MillraceError('MR_ERR_RECORD_TOO_LARGE', why('the batch is larger than max.message.bytes'))
     case LogStatus.OffsetOutOfRange: return new MillraceError('MR_ERR_OFFSET_OUT_OF_RANGE', `${where}: offset out of range`)

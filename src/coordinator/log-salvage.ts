@@ -20,10 +20,10 @@
  *
  * Thread: the coordinator actor's, before CoordinatorLog opens the directory.
  */
-import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, baseOffsetOf, kBatchLength, kMagic, lastOffsetDeltaOf } from '../protocol/batch-header.js'
+import { BATCH_HEADER_BYTES, BatchCheck, BATCH_LOG_OVERHEAD, baseOffsetOf, kBatchLength, kMagic, lastOffsetDeltaOf } from '../protocol/batch-header.js'
 import { finishPendingSwap } from '../log/clean-swap.js'
 import { RECOVERY_POINT_FILE, readOffsetCheckpoint, writeOffsetCheckpoint } from '../log/checkpoint.js'
-import { batchIsValid } from '../log/recovery.js'
+import { checkStoredBatch } from '../log/recovery.js'
 import { LOG_SUFFIX, parseSegmentBase, segmentFileName } from '../log/segment.js'
 import type { LogStore } from '../log/store.js'
 import type { Logger } from '../logger.js'
@@ -97,7 +97,7 @@ function validBatchSize (bytes: Buffer, position: number, expected: number): num
   const size = bytes.readInt32BE(position + kBatchLength) + BATCH_LOG_OVERHEAD
   if (size < BATCH_HEADER_BYTES || size > bytes.length - position) return 0
   if (baseOffsetOf(bytes, position) < expected) return 0
-  return batchIsValid(bytes, position, size) ? size : 0
+  return checkStoredBatch(bytes, position, size) === BatchCheck.Ok ? size : 0
 }
 
 /** The first position from `from` on where a valid batch starts, or -1. */

@@ -17,12 +17,14 @@ import { topicNameProblem } from '../config/topic-name.js'
 import { topicConfigProblem } from '../config/topic-config.js'
 import type { DiscoveredPartition, PartitionOffsets, PartitionSpec, UnloadablePartition } from '../partition/partition-spec.js'
 import { JobPool } from './job-pool.js'
+import { logRecoveryFindings } from '../log/recovery-findings.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
 import { releaseEarlyWorkers } from './early-workers.js'
 import { appendedTail } from './appended-tail.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import { CoordinatorLink } from './coordinator-link.js'
+import { Scrubber, type Scrubbable, type ScrubPassReport } from './scrubber.js'
 import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
@@ -54,6 +56,8 @@ export class Dispatcher {
   #jobs: JobPool | null = null
   readonly #waiters = new Map<number, Set<Waiter>>()
   readonly #cleaner: LogCleaner
+  /** Null for a broker in memory or with scrubBytesPerSecond 0. */
+  readonly #scrubber: Scrubber | null
   #coordinatorLink: CoordinatorLink | null = null
   #coordinatorStarting: Promise<CoordinatorLink> | null = null
   /**
@@ -81,6 +85,15 @@ export class Dispatcher {
       partitions: () => this.#compactedPartitions(),
       logger: logger.child({ subsystem: 'cleaner' })
     })
+    this.#scrubber = config.dataDir === null || config.scrubBytesPerSecond === 0
+      ? null
+      : new Scrubber({
+        intervalMs: config.scrubIntervalMs,
+        bytesPerSecond: config.scrubBytesPerSecond,
+        runJob: (task) => this.#jobs!.scrub(task),
+        partitions: () => this.#scrubbablePartitions(),
+        logger: this.#workerLog.child({ job: 'scrub' })
+      })
     // The coordinator's offsets log is compacted like a topic, whichever actor holds it now.
     const running = (): CoordinatorLink | null => this.#coordinatorLink?.alive === true ? this.#coordinatorLink : null
     this.#cleaner.register({
@@ -124,6 +137,7 @@ export class Dispatcher {
       await this.#restore(found.partitions, found.unloadable)
     }
     this.#cleaner.start()
+    this.#scrubber?.start()
     // Groups were used here before: rebuild the coordinator's state now, as Kafka loads its
     // offsets topic at start, rather than on the first group request.
     if (dataDir !== null && await hasEntries(join(dataDir, OFFSETS_DIR))) void this.coordinator().catch(() => {})
@@ -133,6 +147,28 @@ export class Dispatcher {
 
   /** Test hook: one full cleaner pass now; resolves when it is done. */
   cleanNow (): Promise<CleanPassReport> { return this.#cleaner.cleanNow() }
+
+  // --- scrubber
+
+  /** Test hook: one full scrub pass now; resolves when it is done. Throws when the scrubber is off. */
+  async scrubNow (): Promise<ScrubPassReport> {
+    if (this.#scrubber === null) throw new MillraceError('MR_ERR_INVALID_OPTION', 'the scrubber is off (a broker in memory, or scrubBytesPerSecond 0)')
+    return await this.#scrubber.scrubNow()
+  }
+
+  * #scrubbablePartitions (): Iterable<Scrubbable> {
+    for (const topic of this.topics.all()) {
+      for (const p of topic.partitions) {
+        if (p === undefined || !p.online) continue
+        const link = (): WorkerLink => this.#links[p.worker]
+        yield {
+          name: `${topic.name}-${p.partition}`,
+          planScrub: () => link().call((c) => c.planScrub(p.id)),
+          markDamaged: (segmentBase, size, position, why) => link().call((c) => c.markDamaged(p.id, segmentBase, size, position, why))
+        }
+      }
+    }
+  }
 
   * #compactedPartitions (): Iterable<Cleanable> {
     for (const topic of this.topics.all()) {
@@ -197,7 +233,8 @@ export class Dispatcher {
   async #recoverAndOpen (topic: TopicState, p: PartitionState): Promise<void> {
     if (this.#jobs !== null) {
       const dir = `${this.config.dataDir}/${topic.name}-${p.partition}`
-      await this.#jobs.recover(dir, { ...this.config.topicDefaults }, topic.overrides)
+      const report = await this.#jobs.recover(dir, { ...this.config.topicDefaults }, topic.overrides)
+      if (report !== null) logRecoveryFindings(this.#workerLog, dir, report)
     }
     await this.#open(topic, p, false)
   }
@@ -571,6 +608,7 @@ export class Dispatcher {
     this.#closed = true
     for (const set of this.#waiters.values()) for (const waiter of [...set]) waiter.resolve()
     await this.#cleaner.stop()
+    await this.#scrubber?.stop()
     await this.#coordinatorStarting?.catch(() => {})
     await this.#coordinatorLink?.close().catch(() => {})
     await Promise.allSettled(this.#links.map((link) => link.close()))

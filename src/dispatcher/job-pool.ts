@@ -1,12 +1,14 @@
 /**
- * The background job pool (piscina): recovery scans at start, directory deletion. Threads
- * start on first use and leave when idle, so a broker with nothing to recover pays nothing.
+ * The background job pool (piscina): recovery scans at start, directory deletion, cleaning,
+ * scrubbing. Threads start on first use and leave when idle, so a broker with nothing to
+ * recover pays nothing.
  */
 import type { Piscina } from 'piscina'
 import { threadOptions } from './thread-options.js'
 import type { DiscoverResult, JobTask } from '../jobs/tasks.js'
 import type { RecoveryReport } from '../log/recovery.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
+import type { ScrubProgress, ScrubTask } from '../log/scrub.js'
 
 const JOB_URL = new URL('../../workers/job.js', import.meta.url)
 const IDLE_TIMEOUT_MS = 2000
@@ -36,6 +38,11 @@ export class JobPool {
   /** Cleans a partition's closed segments into `.cleaned` files (compaction.ts); the owner commits them. */
   clean (plan: CleanPlan): Promise<CleanResult> {
     return this.#pool.run({ type: 'clean', plan }) as Promise<CleanResult>
+  }
+
+  /** Verifies one chunk of a sealed segment (scrub.ts). */
+  scrub (task: ScrubTask): Promise<ScrubProgress> {
+    return this.#pool.run({ type: 'scrub', task }) as Promise<ScrubProgress>
   }
 
   deleteDir (dir: string): Promise<void> {

@@ -8,6 +8,8 @@ import { PartitionLog } from '../log/partition-log.js'
 import type { RecoveryReport } from '../log/recovery.js'
 import type { CleanPlan } from '../log/compaction.js'
 import { runClean } from './clean.js'
+import { runScrub } from './scrub.js'
+import type { ScrubTask } from '../log/scrub.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import type { DiscoveredPartition, UnloadablePartition } from '../partition/partition-spec.js'
 import { holdsPartitionData, readPartitionMetadata, readTopicConfig } from '../partition/partition-files.js'
@@ -18,6 +20,7 @@ export type JobTask =
   | { type: 'recover', dir: string, topicDefaults: Record<string, string>, overrides: Record<string, string> }
   | { type: 'delete-dir', dir: string }
   | { type: 'clean', plan: CleanPlan }
+  | { type: 'scrub', task: ScrubTask }
 
 export interface DiscoverResult {
   partitions: DiscoveredPartition[]
@@ -72,5 +75,6 @@ export default function runJob (task: JobTask): unknown {
     case 'recover': return recover(task.dir, logConfigFromTopicConfig({ ...task.topicDefaults, ...task.overrides }))
     case 'delete-dir': rmSync(task.dir, { recursive: true, force: true }); return null
     case 'clean': return runClean(task.plan)
+    case 'scrub': return runScrub(task.task)
   }
 }

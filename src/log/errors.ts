@@ -4,7 +4,11 @@
  */
 export enum LogStatus {
   Ok = 0,
-  /** CRC-32C mismatch, a batch whose length does not match its bytes, or records that do not decode (batch-validator.ts). */
+  /**
+   * CRC-32C mismatch, a batch whose length does not match its bytes, or records that do not
+   * decode (batch-validator.ts); on a read, a stored batch whose header (length, magic, offsets)
+   * or CRC shows damage: that range is refused.
+   */
   CorruptMessage = 1,
   /** Wrong magic, record count vs lastOffsetDelta, control bit from a client, bad offset deltas, a null key on a compacted topic. */
   InvalidRecord = 2,

@@ -40,6 +40,7 @@ import { inflateLimit } from '../protocol/compression.js'
 import { recoverStore, type RecoveryReport } from './recovery.js'
 import { expiredSegmentCount } from './retention.js'
 import { hit, searchBatchForMaxTimestamp, searchBatchForTimestamp } from './timestamp-search.js'
+import type { ScrubPlan, ScrubSegment } from './scrub.js'
 import { found, INT32_MAX, type IndexSettings, parseSegmentBase, Segment, SHORT_HEADER_BYTES } from './segment.js'
 import { DiskStore, MemoryStore, type LogStore, type StoreFile } from './store.js'
 
@@ -93,6 +94,8 @@ export interface LogRead {
   position: number
   /** The segment file; null when empty. */
   source: StoreFile | null
+  /** The segment read, whose headers `copyRead` checks; null when empty. */
+  segment: Segment | null
 }
 
 export interface OffsetLookup {
@@ -102,7 +105,7 @@ export interface OffsetLookup {
 }
 
 function noRead (status: LogStatus): LogRead {
-  return { status, length: 0, firstOffset: -1, position: 0, source: null }
+  return { status, length: 0, firstOffset: -1, position: 0, source: null, segment: null }
 }
 
 function checkFault (check: BatchCheck): BatchFault {
@@ -146,6 +149,8 @@ export class PartitionLog {
   /** Idempotent producers' last batches: duplicates, gaps and fenced epochs (producer-state.ts). */
   readonly #producers: ProducerStateTable
   #closed: boolean
+  /** The segment whose damage last refused a read. */
+  #refused: Segment | null
   /** What recovery found when `open` had to run it; null when the log was consistent. */
   readonly recovery: RecoveryReport | null
 
@@ -170,8 +175,10 @@ export class PartitionLog {
     this.#totalBytes = total
     this.#dirDirty = false
     this.#epochs = new LeaderEpochCache(store)
+    markContiguous(loaded.segments, config, store)
     this.#producers = ProducerStateTable.load(store, loaded.segments, this.#logEndOffset, nowMs)
     this.#closed = false
+    this.#refused = null
     this.recovery = recovery
   }
 
@@ -488,15 +495,23 @@ export class PartitionLog {
     try {
       for (let i = this.#segmentFor(offset); i < this.#segments.length; i++) {
         const segment = this.#segments[i]
-        if (segment.nextOffset <= offset || !segment.locate(offset)) continue
+        if (segment.nextOffset <= offset) continue
+        if (!segment.locate(offset)) {
+          // Not reached before the damage: the offset lies in the damaged range.
+          if (segment.damagedAt >= 0) return this.#refuseDamaged(segment)
+          continue
+        }
         const start = found.position
         const first = found.size
         const firstOffset = found.baseOffset
+        // Bytes from the first damage on are never served.
+        const servable = segment.damagedAt >= 0 ? segment.damagedAt : segment.size
+        if (start + first > servable) return this.#refuseDamaged(segment)
         if (!minOneBatch && first > maxBytes) return noRead(LogStatus.Ok)
-        const limit = start + Math.max(maxBytes, first)
+        const limit = Math.min(start + Math.max(maxBytes, first), servable)
         let end: number
-        if (maxOffset >= segment.nextOffset && segment.size <= limit) {
-          end = segment.size
+        if (maxOffset >= segment.nextOffset && servable <= limit) {
+          end = servable
         } else {
           end = start + first
           // Jump over whole index intervals known to fit, then walk the last headers.
@@ -505,7 +520,7 @@ export class PartitionLog {
           if (e >= 0 && index.positionAt(e) > end) end = index.positionAt(e)
           while (segment.readHeader(end, SHORT_HEADER_BYTES) && found.baseOffset < maxOffset && end + found.size <= limit) end += found.size
         }
-        return { status: LogStatus.Ok, length: end - start, firstOffset, position: start, source: segment.log }
+        return { status: LogStatus.Ok, length: end - start, firstOffset, position: start, source: segment.log, segment }
       }
       return noRead(LogStatus.Ok)
     } catch (err) {
@@ -531,11 +546,53 @@ export class PartitionLog {
         if (n <= 0) return LogStatus.StorageError
         done += n
       }
-      return LogStatus.Ok
     } catch (err) {
       this.#storageFailed('read', err)
       return LogStatus.StorageError
     }
+    // Cheap header checks on the copied bytes; a damaged batch and all after it are withheld.
+    const segment = read.segment
+    if (segment === null) return LogStatus.Ok
+    const sound = segment.checkServed(target, targetOffset, read.length, read.firstOffset, read.position)
+    if (sound === read.length) return LogStatus.Ok
+    read.length = sound
+    this.#refused = segment
+    return sound === 0 ? LogStatus.CorruptMessage : LogStatus.Ok
+  }
+
+  #refuseDamaged (segment: Segment): LogRead {
+    this.#refused = segment
+    return noRead(LogStatus.CorruptMessage)
+  }
+
+  /** The damage behind the last read answered CorruptMessage (or cut short): for the owner's log line. */
+  get refusedDamage (): { segment: number, position: number, damage: string } | null {
+    const segment = this.#refused
+    return segment === null ? null : { segment: segment.baseOffset, position: segment.damagedAt, damage: segment.damage }
+  }
+
+  /**
+   * Records damage found outside the read path (the scrubber): the segment based at `segmentBase`
+   * and `size` bytes long is refused from file position `position` on. Returns false when that
+   * segment is gone (or was replaced, so its size differs) or the damage was known already.
+   */
+  markDamaged (segmentBase: number, size: number, position: number, why: string): boolean {
+    if (this.#closed) return false
+    const segment = this.#segments[this.#segmentFor(segmentBase)]
+    if (segment === undefined || segment.baseOffset !== segmentBase || segment.size !== size || position >= size) return false
+    return segment.markDamaged(position, why)
+  }
+
+  /** The sealed segments not known to be damaged, for the scrubber; null for a log in memory. */
+  planScrub (): ScrubPlan | null {
+    const dir = this.#store.path
+    if (this.#closed || dir === null) return null
+    const segments: ScrubSegment[] = []
+    for (let i = 0; i + 1 < this.#segments.length; i++) {
+      const s = this.#segments[i]
+      if (s.damagedAt < 0 && s.size > 0) segments.push({ baseOffset: s.baseOffset, size: s.size, nextOffset: s.nextOffset, contiguous: s.contiguous })
+    }
+    return { dir, segments }
   }
 
   /** `read` then `copyRead` into a new Buffer: for tests and library use. */
@@ -544,7 +601,7 @@ export class PartitionLog {
     if (read.status !== LogStatus.Ok || read.length === 0) return { status: read.status, bytes: Buffer.alloc(0) }
     const bytes = Buffer.allocUnsafe(read.length)
     const status = this.copyRead(read, bytes, 0)
-    return { status, bytes: status === LogStatus.Ok ? bytes : Buffer.alloc(0) }
+    return { status, bytes: status === LogStatus.Ok ? bytes.subarray(0, read.length) : Buffer.alloc(0) }
   }
 
   /** Index of the last segment whose base offset is ≤ `offset` (0 when none). */
@@ -838,6 +895,17 @@ export class PartitionLog {
       return LogStatus.StorageError
     }
   }
+}
+
+/**
+ * Marks the segments the cleaner never rewrote as holding contiguous offsets, so reads check
+ * them exactly: those from the cleaner's first dirty offset on. Not on a compacted topic, where
+ * a crash between a swap and its checkpoint may leave cleaned segments above that offset.
+ */
+function markContiguous (segments: Segment[], config: LogConfig, store: LogStore): void {
+  if (config.cleanupPolicy.includes('compact')) return
+  const firstDirty = readCleanerCheckpoint(store).firstDirtyOffset
+  for (const segment of segments) if (segment.baseOffset >= firstDirty) segment.contiguous = true
 }
 
 /**

@@ -26,20 +26,32 @@ import { found, INDEX_SUFFIX, INT32_MAX, parseSegmentBase, Segment, segmentFileN
 import { DiskStore, type LogStore } from './store.js'
 import { timeIndexProblem } from './time-index.js'
 
+/** One segment tail cut by recovery. */
+export interface Truncation {
+  /** The segment's base offset. */
+  segment: number
+  /** The first offset lost: where the segment now ends. */
+  offset: number
+  /** Bytes cut from the segment file. */
+  bytes: number
+}
+
 export interface RecoveryReport {
   logEndOffset: number
   logStartOffset: number
   /** The recovery point found on disk (0 when there was none). */
   recoveryPoint: number
-  /** Bytes cut from torn or corrupt tails, including deleted later segments. */
+  /** Bytes cut from torn or corrupt tails, including deleted segments. */
   truncatedBytes: number
+  /** Each segment tail cut, oldest first. */
+  truncations: Truncation[]
   /** Index files found missing or damaged, and rebuilt. */
   rebuiltIndexes: number
   /** Segments left in the directory. */
   segments: number
   /** Batches read and validated (CRC included). */
   validatedBatches: number
-  /** Segments deleted because they followed a damaged batch or a gap. */
+  /** Segments deleted because their offsets overlapped the segment before them. */
   deletedSegments: number
 }
 
@@ -65,6 +77,7 @@ export function recoverStore (store: LogStore, config: LogConfig): RecoveryRepor
     logStartOffset: 0,
     recoveryPoint,
     truncatedBytes: 0,
+    truncations: [],
     rebuiltIndexes: 0,
     segments: 0,
     validatedBatches: 0,
@@ -95,14 +108,19 @@ export function recoverStore (store: LogStore, config: LogConfig): RecoveryRepor
       }
       const known = segment.nextOffset
       const valid = scanner.validate(segment, report)
-      if (valid < segment.log.size || (i + 1 < segments.length && segment.nextOffset > known)) {
-        report.truncatedBytes += segment.log.size - valid
+      const last = i + 1 === segments.length
+      if (valid < segment.log.size) {
+        const bytes = segment.log.size - valid
+        report.truncatedBytes += bytes
+        report.truncations.push({ segment: segment.baseOffset, offset: segment.nextOffset, bytes })
         segment.log.truncate(valid)
         segment.size = valid
         segment.log.sync()
-        end = i + 1
-      } else if (i + 1 < segments.length) {
-        segment.nextOffset = known // a cleaned segment may end before the next one starts
+      }
+      if (!last && segment.nextOffset > known) {
+        end = i + 1 // runs into the next segment's offsets: what follows cannot be served in order
+      } else if (!last) {
+        segment.nextOffset = known // a cleaned or cut segment may end before the next one starts
       }
       segment.addFinalTimeEntry()
       segment.writeIndexes(true)
@@ -165,14 +183,13 @@ function damagedIndexFiles (store: LogStore, segment: Segment): number {
   return damaged
 }
 
-/** checkBatch, but accepting a cleaned batch: fewer records than its offset range holds. */
-export function batchIsValid (view: Buffer, at: number, size: number): boolean {
+/** checkBatch for a stored batch, accepting a cleaned one: fewer records than its offset range holds. */
+export function checkStoredBatch (view: Buffer, at: number, size: number): BatchCheck {
   const check = checkBatch(view, at)
-  if (check === BatchCheck.Ok) return true
-  if (check !== BatchCheck.BadCount) return false
+  if (check !== BatchCheck.BadCount) return check
   const count = recordCountOf(view, at)
-  if (count < 1 || count > lastOffsetDeltaOf(view, at) + 1) return false
-  return crc32c(view.subarray(at + CRC_START, at + size)) === view.readUInt32BE(at + kCrc)
+  if (count < 1 || count > lastOffsetDeltaOf(view, at) + 1) return check
+  return crc32c(view.subarray(at + CRC_START, at + size)) === view.readUInt32BE(at + kCrc) ? BatchCheck.Ok : BatchCheck.BadCrc
 }
 
 /** Validates a segment's batches chunk by chunk, rebuilding its indexes as it goes. */
@@ -200,7 +217,7 @@ class Scanner {
       if (size < 0 || size > fileSize - position) break
       view = this.#window(segment, position, size)
       const at = position - this.#start
-      if (!batchIsValid(view, at, size)) break
+      if (checkStoredBatch(view, at, size) !== BatchCheck.Ok) break
       const base = baseOffsetOf(view, at)
       if (base < expected) break
       const relative = base - segment.baseOffset

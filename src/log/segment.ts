@@ -7,7 +7,7 @@
  * closed segment are loaded on first use and rebuilt from the batch headers when missing or
  * damaged. Scans read batch headers only, never records.
  */
-import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, batchSizeAt, kLastOffsetDelta, kMagic, kMaxTimestamp, readInt64 } from '../protocol/batch-header.js'
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, batchSizeAt, kBatchLength, kLastOffsetDelta, kMagic, kMaxTimestamp, readInt64 } from '../protocol/batch-header.js'
 import { OffsetIndex, offsetIndexProblem } from './offset-index.js'
 import { TimeIndex, timeIndexProblem, lastTimestampOf, TIME_ENTRY_BYTES } from './time-index.js'
 import type { LogStore, StoreFile } from './store.js'
@@ -43,6 +43,9 @@ export const SHORT_HEADER_BYTES = kLastOffsetDelta + 4
 /** One scratch header per thread: every scan reads into it, none keeps it. */
 const scratch = Buffer.alloc(BATCH_HEADER_BYTES)
 
+/** How a header walk ended (Segment.locate). */
+const enum Walk { Found, End, Damaged, BadEntry }
+
 /** What the last `locate`/`readHeader` found, so scans allocate nothing. */
 export const found = { position: -1, size: 0, baseOffset: -1, lastOffset: -1, maxTimestamp: -1 }
 
@@ -76,6 +79,15 @@ export class Segment {
   bytesSinceIndexEntry: number
   /** Log bytes and index entries are all fsynced. */
   durable: boolean
+  /**
+   * Each batch's base offset follows the one before it exactly (the segment was never
+   * compacted), so a read checks offsets for equality rather than only for order.
+   */
+  contiguous: boolean
+  /** File position from which the segment's bytes are refused because damage was found there; -1 when none. */
+  damagedAt: number
+  /** What was found at `damagedAt`. */
+  damage: string
   #indexesSynced: boolean
   // State saved before an append, restored if it fails.
   #savedSize = 0
@@ -104,6 +116,9 @@ export class Segment {
     this.createdMs = createdMs
     this.bytesSinceIndexEntry = 0
     this.durable = true
+    this.contiguous = false
+    this.damagedAt = -1
+    this.damage = ''
     this.#indexesSynced = true
   }
 
@@ -117,6 +132,7 @@ export class Segment {
       const segment = new Segment(store, baseOffset, log, settings, nowMs)
       segment.resetIndexes()
       segment.#maxKnown = true
+      segment.contiguous = true
       segment.durable = false
       segment.#indexesSynced = false
       return segment
@@ -254,17 +270,87 @@ export class Segment {
   /**
    * Finds the batch holding `offset`: the offset index gives a batch at or before it, then
    * headers are scanned forward. Fills `found` and returns true, or false when no batch of
-   * this segment reaches `offset`.
+   * this segment reaches `offset`. Each header on the way must be whole, magic 2, inside the
+   * segment, and follow the one before it in offsets; the first that does not marks the
+   * segment damaged from there (`markDamaged`), and the walk stops at any damage.
    */
   locate (offset: number): boolean {
     const index = this.offsetIndex
     const i = index.floor(offset - this.baseOffset)
-    let position = i < 0 ? 0 : index.positionAt(i)
-    while (this.readHeader(position, SHORT_HEADER_BYTES)) {
-      if (found.lastOffset >= offset) return true
+    if (i >= 0) {
+      // An index entry names a batch's exact base offset.
+      const walk = this.#walk(offset, index.positionAt(i), this.baseOffset + index.relativeOffsetAt(i), true)
+      if (walk !== Walk.BadEntry) return walk === Walk.Found
+      // No such batch where the entry points: the index is wrong, not necessarily the log.
+    }
+    // The first batch may start above the segment's base after compaction.
+    return this.#walk(offset, 0, this.baseOffset, this.contiguous) === Walk.Found
+  }
+
+  #walk (offset: number, position: number, expected: number, exact: boolean): Walk {
+    const start = position
+    const end = this.damagedAt >= 0 ? this.damagedAt : this.size
+    while (position < end) {
+      let problem = ''
+      if (!this.readHeader(position, SHORT_HEADER_BYTES)) problem = 'no whole batch header with magic 2 inside the segment'
+      else if (found.baseOffset !== expected && (exact || found.baseOffset < expected)) problem = `batch base offset ${found.baseOffset} where ${expected} was due`
+      else if (found.lastOffset >= this.nextOffset || found.lastOffset < found.baseOffset) problem = `batch offsets ${found.baseOffset}..${found.lastOffset} outside the segment's ${this.baseOffset}..${this.nextOffset - 1}`
+      if (problem !== '') {
+        if (position === start && start > 0) return Walk.BadEntry
+        this.markDamaged(position, problem)
+        return Walk.Damaged
+      }
+      if (found.lastOffset >= offset) return Walk.Found
+      expected = found.lastOffset + 1
+      exact = this.contiguous
       position += found.size
     }
-    return false
+    return Walk.End
+  }
+
+  /**
+   * Checks the headers of whole batches a read copied into `bytes` [at, at + length), the first
+   * with base offset `firstOffset`, from file position `position`: length inside the range,
+   * magic 2, base offsets following on, last offset inside the segment. Cheap: no CRC (the
+   * scrubber's job). Returns the length of the sound prefix; at the first bad header the
+   * segment is marked damaged from there.
+   */
+  checkServed (bytes: Uint8Array, at: number, length: number, firstOffset: number, position: number): number {
+    const view = new DataView(bytes.buffer, bytes.byteOffset + at, length)
+    let done = 0
+    let expected = firstOffset
+    let exact = true
+    while (done < length) {
+      let problem = ''
+      let size = -1
+      if (length - done < SHORT_HEADER_BYTES) {
+        problem = 'a batch header cut short'
+      } else {
+        size = view.getInt32(done + kBatchLength) + BATCH_LOG_OVERHEAD
+        const base = view.getInt32(done) * 4294967296 + view.getUint32(done + 4)
+        const last = base + view.getInt32(done + kLastOffsetDelta)
+        if (size < BATCH_HEADER_BYTES || size > length - done) problem = `batch length ${size - BATCH_LOG_OVERHEAD} does not fit`
+        else if (view.getInt8(done + kMagic) !== 2) problem = `magic ${view.getInt8(done + kMagic)}`
+        else if (base !== expected && (exact || base < expected)) problem = `batch base offset ${base} where ${expected} was due`
+        else if (last < base || last >= this.nextOffset) problem = `batch offsets ${base}..${last} outside the segment's ${this.baseOffset}..${this.nextOffset - 1}`
+        else expected = last + 1
+      }
+      if (problem !== '') {
+        this.markDamaged(position + done, problem)
+        return done
+      }
+      exact = this.contiguous
+      done += size
+    }
+    return done
+  }
+
+  /** Refuses the segment's bytes from `position` on; the earliest damage found wins. Returns true when this is news. */
+  markDamaged (position: number, why: string): boolean {
+    if (this.damagedAt >= 0 && this.damagedAt <= position) return false
+    this.damagedAt = position
+    this.damage = why
+    return true
   }
 
   /**
@@ -279,7 +365,7 @@ export class Segment {
     if (minOffset > start) start = minOffset
     if (!this.locate(start)) return false
     let position = found.position
-    while (this.readHeader(position, BATCH_HEADER_BYTES)) {
+    while ((this.damagedAt < 0 || position < this.damagedAt) && this.readHeader(position, BATCH_HEADER_BYTES)) {
       if (found.maxTimestamp >= timestamp && found.lastOffset >= minOffset) return true
       position += found.size
     }

@@ -21,7 +21,9 @@ import { LogRateLimiter, workerLogger, type Logger } from '../logger.js'
 import { StorageFaultLog } from './storage-faults.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
 import { LogStatus } from '../log/errors.js'
+import { logRecoveryFindings } from '../log/recovery-findings.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
+import type { ScrubPlan } from '../log/scrub.js'
 import type { OpenedPartition, PartitionOffsets, PartitionSpec } from './partition-spec.js'
 import { partitionDirName } from './partition-spec.js'
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
@@ -63,6 +65,10 @@ export interface PartitionControl {
   cleanInline (id: number, plan: CleanPlan): CleanResult
   /** Swaps a clean's files in; false when the result was stale (and was discarded). */
   commitClean (id: number, result: CleanResult): boolean
+  /** The partition's sealed segments for the scrubber, or null (no such partition, or a log in memory). */
+  planScrub (id: number): ScrubPlan | null
+  /** Refuses a damaged range the scrubber found; false when the segment is gone or the damage was known. */
+  markDamaged (id: number, segmentBase: number, size: number, position: number, why: string): boolean
   flush (): void
   close (): void
   /** Test hook: makes the pump throw, as a bug would. */
@@ -273,13 +279,27 @@ export class PartitionHost implements PartitionControl {
     const maxBytes = Math.min(view.getInt32(at + kArg, true), limit)
     const log = actor.log
     const read = log.read(offset, maxBytes, log.highWatermark)
-    const length = read.status === LogStatus.Ok && read.length <= limit ? read.length : 0
+    let status = read.status === LogStatus.Ok && read.length > limit ? LogStatus.RecordTooLarge : read.status
+    const length = status === LogStatus.Ok ? read.length : 0
     const out = this.#reserve(RESPONSE_HEADER_BYTES + length)
     if (out < 0) return
-    this.#writeHeader(out, FrameType.Fetch, read.status === LogStatus.Ok && read.length > limit ? LogStatus.RecordTooLarge : read.status, requestId, actor.spec.id, actor)
+    // The copy checks the batch headers it moved and may withhold a damaged tail (read.length shrinks).
+    if (length > 0) status = log.copyRead(read, this.#responses.bytes, out + RESPONSE_HEADER_BYTES)
+    const served = status === LogStatus.Ok ? read.length : 0
+    this.#writeHeader(out, FrameType.Fetch, status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespA, log.highWatermark, true)
-    if (length > 0) log.copyRead(read, this.#responses.bytes, out + RESPONSE_HEADER_BYTES)
-    this.#responses.commit(RESPONSE_HEADER_BYTES + length, false)
+    this.#responses.commit(RESPONSE_HEADER_BYTES + served, false)
+    if (status === LogStatus.CorruptMessage) this.#logRefusedFetch(actor, offset)
+  }
+
+  /** One line a second per partition at most, however often consumers retry the damaged range. */
+  #logRefusedFetch (actor: PartitionActor, offset: number): void {
+    const damage = actor.log.refusedDamage
+    const key = `${actor.spec.topic}-${actor.spec.partition}`
+    const suppressed = this.#refusals.admit(key)
+    if (suppressed === null) return
+    this.#logger.error({ topic: actor.spec.topic, partition: actor.spec.partition, offset, segment: damage?.segment, position: damage?.position, damage: damage?.damage, suppressed },
+      'fetch refused with CORRUPT_MESSAGE: the partition\'s log is damaged at this offset')
   }
 
   #listOffset (actor: PartitionActor, requestId: number, at: number): void {
@@ -365,6 +385,8 @@ export class PartitionHost implements PartitionControl {
       this.#storageFaults.report(where, 'open', err)
       throw err
     }
+    // Normally the recovery job ran first; when open had to recover here, its findings are logged here.
+    if (log.recovery !== null && dir !== null) logRecoveryFindings(this.#logger, dir, log.recovery)
     log.deferSync = true
     log.setHighWatermark(log.logEndOffset)
     const actor = new PartitionActor(spec, dir, log, memory)
@@ -424,6 +446,14 @@ export class PartitionHost implements PartitionControl {
     const status = actor.log.commitClean(result)
     if (status === LogStatus.StorageError) throw new Error(`partition ${actor.spec.topic}-${actor.spec.partition}: the cleaned segments could not be swapped in`)
     return status === LogStatus.Ok
+  }
+
+  planScrub (id: number): ScrubPlan | null {
+    return this.#actors.get(id)?.log.planScrub() ?? null
+  }
+
+  markDamaged (id: number, segmentBase: number, size: number, position: number, why: string): boolean {
+    return this.#actors.get(id)?.log.markDamaged(segmentBase, size, position, why) ?? false
   }
 
   flush (): void {

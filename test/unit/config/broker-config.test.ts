@@ -24,6 +24,13 @@ options('defaults give a working broker with data in ./data', () => {
   assert.ok(Object.isFrozen(config))
 })
 
+options('the scrubber reads 4 MiB/s, a pass a day, and 0 turns it off', () => {
+  const config = resolveBrokerConfig()
+  assert.is(config.scrubBytesPerSecond, 4 * 1024 * 1024)
+  assert.is(config.scrubIntervalMs, 86_400_000)
+  assert.is(resolveBrokerConfig({ scrubBytesPerSecond: 0 }).scrubBytesPerSecond, 0)
+})
+
 options('dataDir null means in memory', () => {
   assert.is(resolveBrokerConfig({ dataDir: null }).dataDir, null)
 })
@@ -38,6 +45,9 @@ options('each bad option is named with its rule', () => {
   rejects({ autoCreateTopics: 'yes' }, 'options.autoCreateTopics must be a boolean')
   rejects({ topicDefaults: { 'retention.ms': 5 } }, "options.topicDefaults['retention.ms'] must be a string")
   rejects({ flushMs: 5 }, 'options.flushMs is not a known option')
+  rejects({ scrubBytesPerSecond: -1 }, 'options.scrubBytesPerSecond must be an integer ≥ 0')
+  rejects({ scrubBytesPerSecond: 1.5 }, 'options.scrubBytesPerSecond must be an integer ≥ 0')
+  rejects({ scrubIntervalMs: 5 }, 'options.scrubIntervalMs must be an integer ≥ 10')
   rejects(42, 'options must be an object')
 })
 

@@ -6,10 +6,12 @@ import { PartitionLog } from '../../../src/log/partition-log.js'
 import { logConfigFromTopicConfig, type LogConfig } from '../../../src/log/config.js'
 import { LogStatus } from '../../../src/log/errors.js'
 import { recoverPartitionDir, recoverStore } from '../../../src/log/recovery.js'
+import { logRecoveryFindings } from '../../../src/log/recovery-findings.js'
 import { MemoryStore } from '../../../src/log/store.js'
 import { BatchCheck, checkBatch } from '../../../src/protocol/batch-header.js'
 import { batchesIn, makeBatch, type BatchInfo } from './batches.js'
 import { tmpDir } from '../../helpers/tmp-dir.js'
+import { CaptureLogger } from '../../helpers/capture-logger.js'
 
 interface Ctx { dir: string, config: LogConfig }
 
@@ -123,25 +125,58 @@ tail('zeroes after the last batch (a preallocated or half-flushed tail) are cut'
   log.close()
 })
 
-tail('a damaged batch behind the recovery point cuts the log there and drops later segments', ({ dir, config }) => {
+tail('a damaged batch behind the recovery point cuts its segment only; later segments stay', ({ dir, config }) => {
   const { bases, all } = fill(dir, config, 40)
-  assert.ok(bases.length >= 3)
+  assert.ok(bases.length >= 4)
   writeFileSync(join(dir, 'recovery-point-offset-checkpoint'), '0\n0\n')
-  const victim = all.find(b => b.baseOffset >= bases[1])
-  assert.ok(victim !== undefined)
+  const victim = all.find(b => b.baseOffset >= bases[1])!
   const file = readFileSync(segmentFile(dir, bases[1], '.log'))
   file[70] ^= 0xff // inside the first batch's records of the second segment
   writeFileSync(segmentFile(dir, bases[1], '.log'), file)
   const report = recoverPartitionDir(dir, config)
-  assert.is(report.logEndOffset, bases[1])
-  assert.is(report.segments, 2)
-  assert.is(report.deletedSegments, bases.length - 2)
-  assert.not.ok(existsSync(segmentFile(dir, bases[2], '.log')))
-  assert.not.ok(existsSync(segmentFile(dir, bases[2], '.index')))
+  assert.is(report.logEndOffset, all[all.length - 1].lastOffset + 1)
+  assert.is(report.segments, bases.length)
+  assert.is(report.deletedSegments, 0)
+  assert.equal(report.truncations, [{ segment: bases[1], offset: victim.baseOffset, bytes: file.length }])
+  assert.ok(existsSync(segmentFile(dir, bases[2], '.log')))
   const log = PartitionLog.open({ dir, config })
-  assert.is(log.logEndOffset, bases[1])
-  assert.equal(batchesIn(readAll(log)).map(b => b.baseOffset), all.filter(b => b.baseOffset < bases[1]).map(b => b.baseOffset))
+  assert.is(log.logEndOffset, all[all.length - 1].lastOffset + 1)
+  const kept = all.filter(b => b.baseOffset < bases[1] || b.baseOffset >= bases[2]).map(b => b.baseOffset)
+  assert.equal(batchesIn(readAll(log)).map(b => b.baseOffset), kept)
   log.close()
+})
+
+tail('a torn sealed segment: the gap is fetched past, offsets and appends stay right', ({ dir, config }) => {
+  const { bases, all, bytes } = fill(dir, config, 300)
+  assert.ok(bases.length >= 25)
+  writeFileSync(join(dir, 'recovery-point-offset-checkpoint'), `0\n${bases[2]}\n`)
+  const torn = segmentFile(dir, bases[3], '.log')
+  const inTorn = all.filter(b => b.baseOffset >= bases[3] && b.baseOffset < bases[4])
+  const origin = inTorn[0].position
+  const keep = inTorn[1].position - origin + 10 // the second batch is cut mid-way
+  truncateSync(torn, keep)
+  const log = PartitionLog.open({ dir, config })
+  assert.equal(log.recovery?.truncations, [{ segment: bases[3], offset: inTorn[1].baseOffset, bytes: 10 }])
+  const capture = new CaptureLogger()
+  logRecoveryFindings(capture.logger, dir, log.recovery!)
+  assert.equal(capture.lines.map(l => [l.level, l.fields]), [['warn', { dir, segment: bases[3], offset: inTorn[1].baseOffset, bytes: 10 }]])
+  assert.is(log.segmentBaseOffsets.length, bases.length)
+  assert.is(log.logStartOffset, 0)
+  assert.is(log.logEndOffset, all[all.length - 1].lastOffset + 1)
+  // A fetch at an offset inside the gap answers the first batch after it.
+  const inGap = log.readBytes(inTorn[1].baseOffset + 1, 1 << 20, log.logEndOffset)
+  assert.is(inGap.status, LogStatus.Ok)
+  assert.is(batchesIn(inGap.bytes)[0].baseOffset, bases[4])
+  const lost = new Set(inTorn.slice(1).map(b => b.baseOffset))
+  assert.is(readAll(log).length, bytes.length - inTorn.slice(1).reduce((n, b) => n + b.size, 0))
+  assert.equal(batchesIn(readAll(log)).map(b => b.baseOffset), all.filter(b => !lost.has(b.baseOffset)).map(b => b.baseOffset))
+  assert.is(log.append(makeBatch(), 0).baseOffset, all[all.length - 1].lastOffset + 1)
+  log.close()
+  // The cut is made once: the next open finds a consistent log.
+  const again = PartitionLog.open({ dir, config })
+  assert.is(again.recovery, null)
+  assert.is(again.readBytes(inTorn[1].baseOffset, 1 << 20, again.logEndOffset).status, LogStatus.Ok)
+  again.close()
 })
 
 tail('epochs that started in the truncated tail are forgotten', ({ dir, config }) => {
