@@ -9,6 +9,7 @@ import { exposeOn } from '../control/comlink.js'
 import { CoordinatorLog } from './coordinator-log.js'
 import { GroupCoordinator } from './group-coordinator.js'
 import { ProducerIds } from './producer-ids.js'
+import { workerLogger } from '../logger.js'
 
 export interface CoordinatorSettings {
   dataDir: string | null
@@ -30,7 +31,8 @@ export function startCoordinatorActor (port: MessagePort, settings: CoordinatorS
     maxSessionTimeoutMs: settings.maxSessionTimeoutMs,
     offsetsRetentionMs: settings.offsetsRetentionMs,
     offsetMetadataMaxBytes: settings.offsetMetadataMaxBytes,
-    producerIds: ProducerIds.open(settings.dataDir)
+    producerIds: ProducerIds.open(settings.dataDir),
+    logger: workerLogger({})
   })
   // Calls that arrived while the log was replaying wait in the port and are served now.
   exposeOn(port, coordinator)

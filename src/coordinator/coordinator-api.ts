@@ -14,6 +14,7 @@ import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/apis/o
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
+import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/apis/offset-delete.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
 
 /** Who sent a request: DescribeGroups reports it per member. */
@@ -32,6 +33,7 @@ export interface CoordinatorApi {
   describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse>
   listGroups (req: ListGroupsRequest, version: number): Promise<ListGroupsResponse>
   deleteGroups (req: DeleteGroupsRequest, version: number): Promise<DeleteGroupsResponse>
+  offsetDelete (req: OffsetDeleteRequest, version: number): Promise<OffsetDeleteResponse>
   initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse>
   /**
    * The dispatcher's topic table changed: topic name → partition count. Commits for partitions

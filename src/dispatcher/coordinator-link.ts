@@ -20,6 +20,7 @@ import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/apis/o
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
+import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/apis/offset-delete.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import { threadOptions } from './thread-options.js'
@@ -88,6 +89,7 @@ export class CoordinatorLink implements CoordinatorApi {
   describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse> { return this.call((c) => c.describeGroups(req, version)) }
   listGroups (req: ListGroupsRequest, version: number): Promise<ListGroupsResponse> { return this.call((c) => c.listGroups(req, version)) }
   deleteGroups (req: DeleteGroupsRequest, version: number): Promise<DeleteGroupsResponse> { return this.call((c) => c.deleteGroups(req, version)) }
+  offsetDelete (req: OffsetDeleteRequest, version: number): Promise<OffsetDeleteResponse> { return this.call((c) => c.offsetDelete(req, version)) }
   initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse> { return this.call((c) => c.initProducerId(req, version)) }
   setTopics (topics: Record<string, number>): Promise<void> { return this.call((c) => c.setTopics(topics)) }
   planClean (now: number): Promise<CleanPlan | null> { return this.call((c) => c.planClean(now)) }

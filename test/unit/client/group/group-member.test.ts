@@ -71,6 +71,7 @@ class ScriptedCoordinator {
       describeGroups: fail,
       listGroups: fail,
       deleteGroups: fail,
+      offsetDelete: fail,
       initProducerId: fail,
       setTopics: fail
     }
