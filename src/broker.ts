@@ -10,7 +10,10 @@ import { Consumer, type ConsumerOptions } from './client/consumer.js'
 import type { KafkaServer } from './server/server.js'
 import type { CoordinatorApi } from './coordinator/coordinator-api.js'
 import { silentLogger, type Logger } from './logger.js'
-import { describeGroup, deleteGroup, listGroups, resetGroupOffsets, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult } from './client/group/group-admin.js'
+import {
+  describeGroup, deleteGroup, deleteGroupOffsets, listGroups, resetGroupOffsets,
+  type DeleteOffsetsRequest, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult
+} from './client/group/group-admin.js'
 
 export interface CreateTopicRequest {
   topic: string
@@ -157,6 +160,17 @@ export class Broker {
   async resetGroupOffsets (request: ResetOffsetsRequest): Promise<ResetOffsetsResult[]> {
     this.#assertOpen()
     return await resetGroupOffsets(await this.#coordinator(), this.#dispatcher, request)
+  }
+
+  /**
+   * Deletes a group's committed offsets of one topic, for every partition or those listed, with
+   * Kafka's OffsetDelete rules: fine for an empty group; for a consumer group with members only on
+   * a topic none of them subscribes to (else MR_ERR_KAFKA with kafkaCode GROUP_SUBSCRIBED_TO_TOPIC).
+   * An unknown group throws MR_ERR_KAFKA with kafkaCode GROUP_ID_NOT_FOUND.
+   */
+  async deleteGroupOffsets (request: DeleteOffsetsRequest): Promise<void> {
+    this.#assertOpen()
+    await deleteGroupOffsets(await this.#coordinator(), this.#dispatcher, request)
   }
 
   producer (options?: ProducerOptions): Producer {
