@@ -10,6 +10,7 @@ import { Consumer, type ConsumerOptions } from './client/consumer.js'
 import type { KafkaServer } from './server/server.js'
 import type { CoordinatorApi } from './coordinator/coordinator-api.js'
 import { silentLogger, type Logger } from './logger.js'
+import { OFFSETS_TOPIC } from './coordinator/offsets-topic.js'
 import {
   describeGroup, deleteGroup, deleteGroupOffsets, listGroups, resetGroupOffsets,
   type DeleteOffsetsRequest, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult
@@ -109,8 +110,14 @@ export class Broker {
     await this.#dispatcher.alterTopicConfig(request.topic, request.config)
   }
 
-  listTopics (): string[] {
-    return [...this.#dispatcher.topics.all()].map((t) => t.name).sort()
+  /**
+   * Topic names, sorted. Like Kafka's admin listTopics, internal topics (`__consumer_offsets`,
+   * the coordinator's log) are left out unless `listInternal` is set.
+   */
+  listTopics (options: { listInternal?: boolean } = {}): string[] {
+    const names = [...this.#dispatcher.topics.all()].map((t) => t.name)
+    if (options?.listInternal === true) names.push(OFFSETS_TOPIC)
+    return names.sort()
   }
 
   async describeTopic (topic: string): Promise<TopicDescription> {

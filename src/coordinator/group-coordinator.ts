@@ -25,7 +25,7 @@ import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/lis
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
 import type { OffsetDeleteRequest, OffsetDeleteResponse, OffsetDeleteResponsePartition } from '../protocol/apis/offset-delete.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
-import type { ClientIdentity, CoordinatorApi } from './coordinator-api.js'
+import type { ClientIdentity, CoordinatorApi, OffsetsLogLookup, OffsetsLogRead } from './coordinator-api.js'
 import { Group, GroupState, Member } from './group.js'
 import type { CoordinatorLog, CoordinatorRecord } from './coordinator-log.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
@@ -755,6 +755,24 @@ export class GroupCoordinator implements CoordinatorApi {
     const producerIds = this.#options.producerIds
     if (this.#closed || producerIds === undefined) return { throttleTimeMs: 0, errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 }
     return producerIds.initProducerId(req, version)
+  }
+
+  // --- the coordinator log as the __consumer_offsets topic, for consumers that read it (lag monitors)
+
+  async readOffsetsLog (offset: number, maxBytes: number): Promise<OffsetsLogRead> {
+    const log = this.#log.log
+    const read = log.read(offset, maxBytes, log.highWatermark)
+    const answer = (status: LogStatus, bytes: Uint8Array): OffsetsLogRead => ({ status, bytes, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset })
+    if (read.status !== LogStatus.Ok || read.length === 0) return answer(read.status, new Uint8Array(0))
+    // A buffer of its own (not a pooled slice): it is copied once more to cross the thread.
+    const bytes = new Uint8Array(read.length)
+    const status = log.copyRead(read, bytes, 0)
+    return answer(status, status === LogStatus.Ok ? bytes : new Uint8Array(0))
+  }
+
+  async lookupOffsetsLog (timestamp: number): Promise<OffsetsLogLookup> {
+    const { status, offset, timestamp: found } = this.#log.log.offsetForTimestamp(timestamp)
+    return { status, offset, timestamp: found }
   }
 
   // --- the coordinator log's compaction, driven by the dispatcher's log cleaner

@@ -7,12 +7,14 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
+import { isOffsetsTopic, listOffsetsTopic } from './offsets-topic.js'
 
 export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRequest): Promise<ListOffsetsResponse> {
   const { dispatcher } = ctx
   const topics = await Promise.all(req.topics.map(async (t) => {
     const topic = dispatcher.topic(t.name)
     const partitions = await Promise.all(t.partitions.map(async (lp): Promise<ListOffsetsPartitionResponse> => {
+      if (isOffsetsTopic(t.name)) return await listOffsetsTopic(ctx, lp.partitionIndex, lp.timestamp)
       const failed = (errorCode: number): ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 })
       const p = topic?.partitions[lp.partitionIndex]
       if (p === undefined) return failed(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)

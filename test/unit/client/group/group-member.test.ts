@@ -72,6 +72,8 @@ class ScriptedCoordinator {
       listGroups: fail,
       deleteGroups: fail,
       offsetDelete: fail,
+      readOffsetsLog: fail,
+      lookupOffsetsLog: fail,
       initProducerId: fail,
       setTopics: fail
     }
