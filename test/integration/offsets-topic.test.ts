@@ -72,6 +72,8 @@ internal('listed before any group exists: internal, one partition led by the bro
   }
   const byId = await wire.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [{ topicId: listed.topicId!, name: null }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
   assert.is(byId.topics[0].name, OFFSETS, 'found by its topic id too')
+  // No group yet: reading it starts the coordinator, finds an empty log, and kcat -e ends.
+  assert.is(await kcat(['-b', broker.address!, '-C', '-t', OFFSETS, '-p', '0', '-o', 'beginning', '-e', '-f', '%o\n']), '')
 })
 
 internal('kcat reads the commit records; ListOffsets and Fetch by topic id agree', async ({ broker, wire }) => {
