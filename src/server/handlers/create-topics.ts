@@ -12,7 +12,7 @@ import { NODE_ID, type RequestContext } from '../context.js'
 import { topicIdBytes } from './metadata.js'
 import { topicConfigEntries } from './topic-configs.js'
 import { ZERO_UUID } from '../../protocol/apis/codec-util.js'
-import { isOffsetsTopic } from './offsets-topic.js'
+import { isOffsetsTopic } from '../offsets-topic.js'
 
 export async function handleCreateTopics (ctx: RequestContext, req: CreateTopicsRequest): Promise<CreateTopicsResponse> {
   const { dispatcher, config } = ctx

@@ -4,7 +4,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
-import { isOffsetsTopic, refuseOffsetsTopic } from './offsets-topic.js'
+import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
 
 export async function handleDeleteRecords (ctx: RequestContext, req: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
   const { dispatcher } = ctx

@@ -4,7 +4,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { ZERO_UUID } from '../../protocol/apis/codec-util.js'
 import type { RequestContext } from '../context.js'
 import { topicIdBytes } from './metadata.js'
-import { isOffsetsTopic, isOffsetsTopicId, refuseOffsetsTopic } from './offsets-topic.js'
+import { isOffsetsTopic, isOffsetsTopicId, refuseOffsetsTopic } from '../offsets-topic.js'
 
 /** First DeleteTopics version that may name topics by id. */
 const TOPIC_IDS_FROM_VERSION = 6

@@ -11,7 +11,7 @@ import { LogStatus } from '../../log/errors.js'
 import type { PartitionState, TopicState } from '../../dispatcher/topic-table.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
-import { fetchOffsetsTopic, isOffsetsTopic, isOffsetsTopicId } from './offsets-topic.js'
+import { fetchOffsetsTopic, isOffsetsTopic, isOffsetsTopicId } from '../offsets-topic.js'
 
 const EMPTY = Buffer.alloc(0)
 const READ_COMMITTED = 1

@@ -7,7 +7,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
-import { isOffsetsTopic, listOffsetsTopic } from './offsets-topic.js'
+import { isOffsetsTopic, listOffsetsTopic } from '../offsets-topic.js'
 
 export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRequest): Promise<ListOffsetsResponse> {
   const { dispatcher } = ctx

@@ -9,7 +9,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
-import { isOffsetsTopic, refuseOffsetsTopic } from './offsets-topic.js'
+import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
 import { ATTR_COMPRESSION_MASK, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic } from '../../protocol/batch-header.js'
 
 const ZSTD = 4

@@ -4,14 +4,14 @@
  * Lag monitors read it; nobody writes to it but the coordinator. Metadata lists it without
  * starting the coordinator; a Fetch or ListOffsets starts it if it is not running yet.
  */
-import type { PartitionData } from '../../protocol/apis/fetch.js'
-import type { ListOffsetsPartitionResponse } from '../../protocol/apis/list-offsets.js'
-import { KafkaCode } from '../../protocol/error-codes.js'
-import { LogStatus } from '../../log/errors.js'
-import { LogRateLimiter } from '../../logger.js'
-import { OFFSETS_PARTITIONS, OFFSETS_TOPIC, OFFSETS_TOPIC_ID } from '../../coordinator/offsets-topic.js'
-import type { RequestContext } from '../context.js'
-import { kafkaCodeOf } from '../status.js'
+import type { PartitionData } from '../protocol/apis/fetch.js'
+import type { ListOffsetsPartitionResponse } from '../protocol/apis/list-offsets.js'
+import { KafkaCode } from '../protocol/error-codes.js'
+import { LogStatus } from '../log/errors.js'
+import { LogRateLimiter } from '../logger.js'
+import { OFFSETS_PARTITIONS, OFFSETS_TOPIC, OFFSETS_TOPIC_ID } from '../coordinator/offsets-topic.js'
+import type { RequestContext } from './context.js'
+import { kafkaCodeOf } from './status.js'
 
 const EMPTY = Buffer.alloc(0)
 const refusals = new LogRateLimiter()
