@@ -10,7 +10,7 @@
  *
  * The served version ranges below are ours (they decide what ApiVersions advertises). Only the
  * fields that exist somewhere inside a served range are generated, and the version tests are
- * clamped to it. Three APIs have no schema file in the reference set; their layouts are spelled
+ * clamped to it. Four APIs have no schema file in the reference set; their layouts are spelled
  * out in EXTRA_SCHEMAS in the same JSON shape.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -50,7 +50,8 @@ const APIS = [
   { key: 36, name: 'SaslAuthenticate', file: 'sasl-authenticate', min: 0, max: 2 },
   { key: 37, name: 'CreatePartitions', file: 'create-partitions', min: 0, max: 3 },
   { key: 42, name: 'DeleteGroups', file: 'delete-groups', min: 0, max: 2 },
-  { key: 44, name: 'IncrementalAlterConfigs', file: 'incremental-alter-configs', min: 0, max: 1 }
+  { key: 44, name: 'IncrementalAlterConfigs', file: 'incremental-alter-configs', min: 0, max: 1 },
+  { key: 47, name: 'OffsetDelete', file: 'offset-delete', min: 0, max: 0 }
 ]
 
 /** Layouts of APIs missing from the reference schemas, in the schema JSON shape. */
@@ -105,6 +106,32 @@ const EXTRA_SCHEMAS = {
         { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
         { name: 'ResourceType', type: 'int8', versions: '0+' },
         { name: 'ResourceName', type: 'string', versions: '0+' }
+      ] }
+    ]
+  },
+  OffsetDeleteRequest: {
+    apiKey: 47, type: 'request', name: 'OffsetDeleteRequest', validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'GroupId', type: 'string', versions: '0+' },
+      { name: 'Topics', type: '[]OffsetDeleteRequestTopic', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]OffsetDeleteRequestPartition', versions: '0+', fields: [
+          { name: 'PartitionIndex', type: 'int32', versions: '0+' }
+        ] }
+      ] }
+    ]
+  },
+  OffsetDeleteResponse: {
+    apiKey: 47, type: 'response', name: 'OffsetDeleteResponse', validVersions: '0', flexibleVersions: 'none',
+    fields: [
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'Topics', type: '[]OffsetDeleteResponseTopic', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]OffsetDeleteResponsePartition', versions: '0+', fields: [
+          { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+          { name: 'ErrorCode', type: 'int16', versions: '0+' }
+        ] }
       ] }
     ]
   },

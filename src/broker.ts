@@ -12,7 +12,11 @@ import type { CoordinatorApi } from './coordinator/coordinator-api.js'
 import { silentLogger, type Logger } from './logger.js'
 import { prepareDataDir } from './data-dir/prepare.js'
 import { DataDirLock } from './data-dir/lock.js'
-import { describeGroup, deleteGroup, listGroups, resetGroupOffsets, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult } from './client/group/group-admin.js'
+import { OFFSETS_TOPIC } from './coordinator/offsets-topic.js'
+import {
+  describeGroup, deleteGroup, deleteGroupOffsets, listGroups, resetGroupOffsets,
+  type DeleteOffsetsRequest, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult
+} from './client/group/group-admin.js'
 
 export interface CreateTopicRequest {
   topic: string
@@ -126,8 +130,14 @@ export class Broker {
     await this.#dispatcher.alterTopicConfig(request.topic, request.config)
   }
 
-  listTopics (): string[] {
-    return [...this.#dispatcher.topics.all()].map((t) => t.name).sort()
+  /**
+   * Topic names, sorted. Like Kafka's admin listTopics, internal topics (`__consumer_offsets`,
+   * the coordinator's log) are left out unless `listInternal` is set.
+   */
+  listTopics (options: { listInternal?: boolean } = {}): string[] {
+    const names = [...this.#dispatcher.topics.all()].map((t) => t.name)
+    if (options?.listInternal === true) names.push(OFFSETS_TOPIC)
+    return names.sort()
   }
 
   async describeTopic (topic: string): Promise<TopicDescription> {
@@ -177,6 +187,17 @@ export class Broker {
   async resetGroupOffsets (request: ResetOffsetsRequest): Promise<ResetOffsetsResult[]> {
     this.#assertOpen()
     return await resetGroupOffsets(await this.#coordinator(), this.#dispatcher, request)
+  }
+
+  /**
+   * Deletes a group's committed offsets of one topic, for every partition or those listed, with
+   * Kafka's OffsetDelete rules: fine for an empty group; for a consumer group with members only on
+   * a topic none of them subscribes to (else MR_ERR_KAFKA with kafkaCode GROUP_SUBSCRIBED_TO_TOPIC).
+   * An unknown group throws MR_ERR_KAFKA with kafkaCode GROUP_ID_NOT_FOUND.
+   */
+  async deleteGroupOffsets (request: DeleteOffsetsRequest): Promise<void> {
+    this.#assertOpen()
+    await deleteGroupOffsets(await this.#coordinator(), this.#dispatcher, request)
   }
 
   producer (options?: ProducerOptions): Producer {

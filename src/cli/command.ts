@@ -18,7 +18,7 @@ Commands:
   topics    create, list, describe, alter and delete topics on any Kafka broker
   produce   send lines from stdin as records
   consume   print records of a topic
-  groups    list, describe, delete consumer groups and reset their offsets
+  groups    list, describe, delete consumer groups; reset or delete their offsets
   bench     measure produce, consume, latency, mixed and startup workloads
 
 Run 'millrace <command> --help' for the options of each command; 'millrace --version' prints the version.

@@ -1,7 +1,7 @@
 /**
- * `millrace groups list|describe|delete|reset-offsets`: consumer-group administration over
- * standard Kafka APIs (FindCoordinator, ListGroups, DescribeGroups, OffsetFetch, ListOffsets,
- * OffsetCommit, DeleteGroups), so it works against any Kafka broker. Member assignments are
+ * `millrace groups list|describe|delete|reset-offsets|delete-offsets`: consumer-group
+ * administration over standard Kafka APIs (FindCoordinator, ListGroups, DescribeGroups,
+ * OffsetFetch, ListOffsets, OffsetCommit, DeleteGroups, OffsetDelete), so it works against any Kafka broker. Member assignments are
  * decoded with the consumer protocol, as every consumer client writes them.
  */
 import { ApiKey } from '../protocol/api-keys.js'
@@ -9,6 +9,7 @@ import type { DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
 import type { DescribedGroup, DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
 import type { ListGroupsResponse } from '../protocol/apis/list-groups.js'
 import type { OffsetCommitResponse } from '../protocol/apis/offset-commit.js'
+import type { OffsetDeleteResponse } from '../protocol/apis/offset-delete.js'
 import type { OffsetFetchResponse, OffsetFetchResponsePartition } from '../protocol/apis/offset-fetch.js'
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, type TopicPartitions } from '../protocol/consumer-protocol.js'
 import { KafkaCode } from '../protocol/error-codes.js'
@@ -25,11 +26,15 @@ Subcommands:
   reset-offsets GROUP --topic TOPIC (--to-earliest | --to-latest | --to-offset N) [--execute]
                      move the group's committed offsets of TOPIC; prints the plan and commits it
                      only with --execute. The group must have no active members.
+  delete-offsets GROUP --topic TOPIC [--partitions N,N]
+                     delete the group's committed offsets of TOPIC; refused while a member of
+                     the group subscribes to TOPIC
 
 Options:
   --state                     (list) print each group's state too
   --topic TOPIC               (reset-offsets) the topic whose offsets move
-  --partitions N,N            (reset-offsets) only these partitions (default: all)
+  --topic TOPIC               (delete-offsets) the topic whose offsets go
+  --partitions N,N            (reset-offsets, delete-offsets) only these partitions (default: all)
   --to-earliest, --to-latest  (reset-offsets) the log start or the log end
   --to-offset N               (reset-offsets) offset N, kept within the log's bounds
   --execute                   (reset-offsets) commit the new offsets
@@ -55,7 +60,8 @@ const SUBCOMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   list: ['state'],
   describe: [],
   delete: [],
-  'reset-offsets': ['topic', 'partitions', 'to-earliest', 'to-latest', 'to-offset', 'execute']
+  'reset-offsets': ['topic', 'partitions', 'to-earliest', 'to-latest', 'to-offset', 'execute'],
+  'delete-offsets': ['topic', 'partitions']
 }
 
 /** Groups that hold offsets but no live generation: the only ones whose offsets may be reset. */
@@ -67,7 +73,7 @@ export async function runGroups (argv: string[]): Promise<void> {
   const { values, positionals } = parseFlags(argv, OPTIONS, COMMAND)
   if (values.help === true) { out(GROUPS_USAGE); return }
   const [sub, ...names] = positionals
-  if (sub === undefined) throw usageError('a subcommand is required: list, describe, delete or reset-offsets', COMMAND)
+  if (sub === undefined) throw usageError('a subcommand is required: list, describe, delete, reset-offsets or delete-offsets', COMMAND)
   const allowed = SUBCOMMAND_FLAGS[sub]
   if (allowed === undefined) throw usageError(`unknown subcommand '${sub}'`, COMMAND)
   for (const flag of Object.keys(values)) {
@@ -80,12 +86,14 @@ export async function runGroups (argv: string[]): Promise<void> {
   }
   const group = names[0]
   const reset = sub === 'reset-offsets' ? resetPlan(values) : null
+  const doomed = sub === 'delete-offsets' ? deletePlan(values) : null
   await withClient(values, COMMAND, async (client) => {
     switch (sub) {
       case 'list': return await list(client, values.state === true)
       case 'describe': return await describe(client, group)
       case 'delete': return await remove(client, group)
       case 'reset-offsets': return await resetOffsets(client, group, reset!)
+      case 'delete-offsets': return await deleteOffsets(client, group, doomed!)
     }
   })
 }
@@ -224,11 +232,12 @@ function resetPlan (values: Flags): ResetPlan {
   const targets = [values['to-earliest'] === true, values['to-latest'] === true, values['to-offset'] !== undefined].filter(Boolean).length
   if (targets !== 1) throw usageError("'groups reset-offsets' needs exactly one of --to-earliest, --to-latest, --to-offset N", COMMAND)
   const to = values['to-earliest'] === true ? 'earliest' : values['to-latest'] === true ? 'latest' : intFlag('to-offset', values['to-offset'], 0, 0, Number.MAX_SAFE_INTEGER, COMMAND)
-  let partitions: number[] | null = null
-  if (values.partitions !== undefined) {
-    partitions = values.partitions.split(',').map((p) => intFlag('partitions', p, 0, 0, 0x7fffffff, COMMAND))
-  }
-  return { topic, partitions, to, execute: values.execute === true }
+  return { topic, partitions: partitionsFlag(values), to, execute: values.execute === true }
+}
+
+function partitionsFlag (values: Flags): number[] | null {
+  if (values.partitions === undefined) return null
+  return values.partitions.split(',').map((p) => intFlag('partitions', p, 0, 0, 0x7fffffff, COMMAND))
 }
 
 async function resetOffsets (client: KafkaClient, group: string, plan: ResetPlan): Promise<void> {
@@ -269,4 +278,40 @@ async function resetOffsets (client: KafkaClient, group: string, plan: ResetPlan
   let text = table(['GROUP', 'TOPIC', 'PARTITION', 'PREVIOUS-OFFSET', 'NEW-OFFSET'], targets.map((t) => [group, plan.topic, String(t.partition), t.previous === undefined ? '-' : String(t.previous), String(t.offset)]))
   text += plan.execute ? `reset offsets of group ${group} on topic ${plan.topic}\n` : 'dry run: nothing committed; add --execute to commit these offsets\n'
   out(text)
+}
+
+// --- delete-offsets
+
+interface DeletePlan {
+  topic: string
+  partitions: number[] | null
+}
+
+function deletePlan (values: Flags): DeletePlan {
+  const topic = values.topic
+  if (topic === undefined || topic === '') throw usageError("'groups delete-offsets' needs --topic TOPIC", COMMAND)
+  return { topic, partitions: partitionsFlag(values) }
+}
+
+async function deleteOffsets (client: KafkaClient, group: string, plan: DeletePlan): Promise<void> {
+  const conn = await client.coordinator(group)
+  const info = await client.topic(plan.topic)
+  const known = new Set(info.partitions.map((p) => p.partition))
+  for (const p of plan.partitions ?? []) if (!known.has(p)) throw new CliError(`topic '${plan.topic}' has no partition ${p}`)
+  const chosen = plan.partitions ?? info.partitions.map((p) => p.partition)
+  const { response } = await conn.request<OffsetDeleteResponse>(ApiKey.OffsetDelete, {
+    groupId: group,
+    topics: [{ name: plan.topic, partitions: chosen.map((partitionIndex) => ({ partitionIndex })) }]
+  })
+  if (response.errorCode === KafkaCode.GROUP_ID_NOT_FOUND) throw new CliError(`group '${group}' does not exist`)
+  if (response.errorCode === KafkaCode.NON_EMPTY_GROUP) throw new CliError(`group '${group}' still has active members; stop them first`)
+  if (response.errorCode !== KafkaCode.NONE) throw new CliError(`deleting offsets of group '${group}' failed: ${describeKafkaError(response.errorCode)}`)
+  const results = response.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p }))).sort((a, b) => a.partitionIndex - b.partitionIndex)
+  out(table(['GROUP', 'TOPIC', 'PARTITION', 'STATUS'], results.map((r) => [group, r.topic, String(r.partitionIndex), r.errorCode === KafkaCode.NONE ? 'deleted' : describeKafkaError(r.errorCode)])))
+  const refused = results.filter((r) => r.errorCode !== KafkaCode.NONE)
+  if (refused.some((r) => r.errorCode === KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC)) {
+    throw new CliError(`group '${group}' still subscribes to topic '${plan.topic}': its offsets stay while it has active members`)
+  }
+  if (refused.length > 0) throw new CliError(`deleting offsets of group '${group}' failed for ${refused.length} partition(s)`)
+  out(`deleted offsets of group ${group} on topic ${plan.topic}\n`)
 }

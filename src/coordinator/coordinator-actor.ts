@@ -35,7 +35,8 @@ export function startCoordinatorActor (port: MessagePort, settings: CoordinatorS
     maxSessionTimeoutMs: settings.maxSessionTimeoutMs,
     offsetsRetentionMs: settings.offsetsRetentionMs,
     offsetMetadataMaxBytes: settings.offsetMetadataMaxBytes,
-    producerIds: ProducerIds.open(settings.dataDir, { largestIdInLogs: settings.largestProducerIdInLogs, logger })
+    producerIds: ProducerIds.open(settings.dataDir, { largestIdInLogs: settings.largestProducerIdInLogs, logger }),
+    logger
   })
   // Calls that arrived while the log was replaying wait in the port and are served now.
   exposeOn(port, coordinator)

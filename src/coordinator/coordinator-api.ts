@@ -14,7 +14,24 @@ import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/apis/o
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
+import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/apis/offset-delete.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
+import type { LogStatus } from '../log/errors.js'
+
+/** A read of the coordinator log as the `__consumer_offsets` topic: whole batches, as stored. */
+export interface OffsetsLogRead {
+  status: LogStatus
+  bytes: Uint8Array
+  highWatermark: number
+  logStartOffset: number
+}
+
+/** ListOffsets on the coordinator log: -1 latest, -2 earliest, -3 max timestamp, T ≥ 0 by time. */
+export interface OffsetsLogLookup {
+  status: LogStatus
+  offset: number
+  timestamp: number
+}
 
 /** Who sent a request: DescribeGroups reports it per member. */
 export interface ClientIdentity {
@@ -32,7 +49,11 @@ export interface CoordinatorApi {
   describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse>
   listGroups (req: ListGroupsRequest, version: number): Promise<ListGroupsResponse>
   deleteGroups (req: DeleteGroupsRequest, version: number): Promise<DeleteGroupsResponse>
+  offsetDelete (req: OffsetDeleteRequest, version: number): Promise<OffsetDeleteResponse>
   initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse>
+  /** Reads the coordinator log from `offset`, at most `maxBytes` (at least one whole batch). */
+  readOffsetsLog (offset: number, maxBytes: number): Promise<OffsetsLogRead>
+  lookupOffsetsLog (timestamp: number): Promise<OffsetsLogLookup>
   /**
    * The dispatcher's topic table changed: topic name → partition count. Commits for partitions
    * not listed answer UNKNOWN_TOPIC_OR_PARTITION, and offsets of deleted topics are removed.

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { KafkaCode } from '../protocol/error-codes.js'
+import { CONSUMER_PROTOCOL_TYPE } from '../protocol/consumer-protocol.js'
 import { LogStatus } from '../log/errors.js'
 import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/apis/join-group.js'
 import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/apis/sync-group.js'
@@ -22,11 +23,13 @@ import type { OffsetFetchRequest, OffsetFetchResponse, OffsetFetchResponsePartit
 import type { DescribeGroupsRequest, DescribeGroupsResponse, DescribedGroup } from '../protocol/apis/describe-groups.js'
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
+import type { OffsetDeleteRequest, OffsetDeleteResponse, OffsetDeleteResponsePartition } from '../protocol/apis/offset-delete.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
-import type { ClientIdentity, CoordinatorApi } from './coordinator-api.js'
+import type { ClientIdentity, CoordinatorApi, OffsetsLogLookup, OffsetsLogRead } from './coordinator-api.js'
 import { Group, GroupState, Member } from './group.js'
 import type { CoordinatorLog, CoordinatorRecord } from './coordinator-log.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
+import { silentLogger, type Logger } from '../logger.js'
 import {
   decodeGroupValue, decodeKey, decodeOffsetValue, groupKey, groupValue, offsetKey, offsetValue,
   type CommittedOffset, type StoredGroup
@@ -47,6 +50,8 @@ export interface GroupCoordinatorOptions {
   /** Producer ids for InitProducerId; without it InitProducerId answers COORDINATOR_NOT_AVAILABLE. */
   producerIds?: { initProducerId (req: InitProducerIdRequest, version: number): InitProducerIdResponse }
   now?: () => number
+  /** Where offset deletions and refusals are logged (on the coordinator thread: a workerLogger). */
+  logger?: Logger
 }
 
 type PartitionOffsets = Map<number, CommittedOffset>
@@ -57,6 +62,7 @@ export class GroupCoordinator implements CoordinatorApi {
   readonly #log: CoordinatorLog
   readonly #options: GroupCoordinatorOptions
   readonly #now: () => number
+  readonly #logger: Logger
   readonly #groups = new Map<string, Group>()
   readonly #offsets = new Map<string, GroupOffsets>()
   #topics = new Map<string, number>()
@@ -67,6 +73,7 @@ export class GroupCoordinator implements CoordinatorApi {
     this.#options = options
     this.#log = options.log
     this.#now = options.now ?? Date.now
+    this.#logger = options.logger ?? silentLogger
   }
 
   /** Rebuilds groups and offsets from the log, then starts the expiry timer. */
@@ -687,6 +694,54 @@ export class GroupCoordinator implements CoordinatorApi {
     return this.#removeGroup(group) ? KafkaCode.NONE : KafkaCode.COORDINATOR_NOT_AVAILABLE
   }
 
+  /**
+   * OffsetDelete, with Kafka's rules: an empty group loses the offsets asked for; a consumer group
+   * with members keeps those of topics it subscribes to (GROUP_SUBSCRIBED_TO_TOPIC per partition)
+   * and loses the others; a group of another protocol type with members refuses (NON_EMPTY_GROUP).
+   * Deletions are tombstones in the coordinator log, so they survive a restart; an empty group
+   * left with no offsets goes too, as in Kafka.
+   */
+  async offsetDelete (req: OffsetDeleteRequest, _version: number): Promise<OffsetDeleteResponse> {
+    const refuse = (errorCode: number, reason: string): OffsetDeleteResponse => {
+      this.#logger.info({ groupId: req.groupId, errorCode }, `offset deletion refused: ${reason}`)
+      return { errorCode, throttleTimeMs: 0, topics: [] }
+    }
+    if (this.#closed) return { errorCode: KafkaCode.NOT_COORDINATOR, throttleTimeMs: 0, topics: [] }
+    const group = this.#groups.get(req.groupId)
+    if (group === undefined || group.is(GroupState.Dead)) return refuse(KafkaCode.GROUP_ID_NOT_FOUND, 'the group does not exist')
+    const subscribed = group.subscribedTopics()
+    if (!group.is(GroupState.Empty) && group.protocolType !== CONSUMER_PROTOCOL_TYPE) {
+      return refuse(KafkaCode.NON_EMPTY_GROUP, `the group has active members of protocol type '${group.protocolType ?? ''}'`)
+    }
+    const offsets = this.#offsets.get(req.groupId)
+    const doomed = new Map<string, { groupId: string, topic: string, partition: number }>()
+    const refused: string[] = []
+    const topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map(({ partitionIndex }): OffsetDeleteResponsePartition => {
+        const problem = this.#partitionProblem(t.name, partitionIndex)
+        if (problem !== KafkaCode.NONE) return { partitionIndex, errorCode: problem }
+        if (!group.is(GroupState.Empty) && (subscribed === null || subscribed.has(t.name))) {
+          refused.push(`${t.name}-${partitionIndex}`)
+          return { partitionIndex, errorCode: KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC }
+        }
+        // Deleting an offset the group never committed is not an error (Kafka answers NONE too).
+        if (offsets?.get(t.name)?.has(partitionIndex) === true) doomed.set(`${t.name}\0${partitionIndex}`, { groupId: req.groupId, topic: t.name, partition: partitionIndex })
+        return { partitionIndex, errorCode: KafkaCode.NONE }
+      })
+    }))
+    if (!this.#deleteOffsets([...doomed.values()])) {
+      this.#logger.error({ groupId: req.groupId }, 'offset deletion failed: the coordinator log refused the write; nothing was deleted')
+      return { errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, throttleTimeMs: 0, topics: [] }
+    }
+    if (refused.length > 0) this.#logger.info({ groupId: req.groupId, partitions: refused }, 'offset deletion refused for topics the group subscribes to')
+    if (doomed.size > 0) {
+      this.#logger.info({ groupId: req.groupId, partitions: [...doomed.values()].map((d) => `${d.topic}-${d.partition}`) }, `deleted ${doomed.size} committed offsets`)
+    }
+    if (group.is(GroupState.Empty) && !this.#offsets.has(req.groupId)) this.#removeGroup(group)
+    return { errorCode: KafkaCode.NONE, throttleTimeMs: 0, topics }
+  }
+
   #removeGroup (group: Group): boolean {
     if (this.#log.write([[groupKey(group.groupId), null]], this.#now()) !== LogStatus.Ok) return false
     group.transition(GroupState.Dead, this.#now())
@@ -700,6 +755,24 @@ export class GroupCoordinator implements CoordinatorApi {
     const producerIds = this.#options.producerIds
     if (this.#closed || producerIds === undefined) return { throttleTimeMs: 0, errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 }
     return producerIds.initProducerId(req, version)
+  }
+
+  // --- the coordinator log as the __consumer_offsets topic, for consumers that read it (lag monitors)
+
+  async readOffsetsLog (offset: number, maxBytes: number): Promise<OffsetsLogRead> {
+    const log = this.#log.log
+    const read = log.read(offset, maxBytes, log.highWatermark)
+    const answer = (status: LogStatus, bytes: Uint8Array): OffsetsLogRead => ({ status, bytes, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset })
+    if (read.status !== LogStatus.Ok || read.length === 0) return answer(read.status, new Uint8Array(0))
+    // A buffer of its own (not a pooled slice): it is copied once more to cross the thread.
+    const bytes = new Uint8Array(read.length)
+    const status = log.copyRead(read, bytes, 0)
+    return answer(status, status === LogStatus.Ok ? bytes : new Uint8Array(0))
+  }
+
+  async lookupOffsetsLog (timestamp: number): Promise<OffsetsLogLookup> {
+    const { status, offset, timestamp: found } = this.#log.log.offsetForTimestamp(timestamp)
+    return { status, offset, timestamp: found }
   }
 
   // --- the coordinator log's compaction, driven by the dispatcher's log cleaner

@@ -9,6 +9,7 @@
  */
 import type { JoinGroupResponse } from '../protocol/apis/join-group.js'
 import type { SyncGroupResponse } from '../protocol/apis/sync-group.js'
+import { CONSUMER_PROTOCOL_TYPE, decodeSubscription } from '../protocol/consumer-protocol.js'
 
 export const enum GroupState {
   Empty = 'Empty',
@@ -178,6 +179,25 @@ export class Group {
     if (this.pendingMembers.size > 0) return false
     for (const m of this.members.values()) if (m.awaitingJoin === null) return false
     return true
+  }
+
+  /**
+   * The topics the members of a consumer-protocol group subscribe to (their JoinGroup metadata
+   * for the chosen protocol); an empty set for a group without members. Null when that cannot be
+   * known (another protocol type, no protocol chosen yet, or metadata that does not parse):
+   * callers then treat every topic as subscribed, as Kafka does.
+   */
+  subscribedTopics (): Set<string> | null {
+    if (this.protocolType !== CONSUMER_PROTOCOL_TYPE) return null
+    if (this.members.size === 0) return new Set()
+    if (this.protocolName === null) return null
+    const topics = new Set<string>()
+    try {
+      for (const m of this.members.values()) for (const topic of decodeSubscription(m.metadataFor(this.protocolName)).topics) topics.add(topic)
+    } catch {
+      return null
+    }
+    return topics
   }
 
   /** The longest rebalance timeout a member asked for: how long the join phase may last. */

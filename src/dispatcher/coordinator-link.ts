@@ -10,7 +10,7 @@ import { MessageChannel, Worker } from 'node:worker_threads'
 import { remoteOn, type Remote } from '../control/comlink.js'
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js'
 import type { CoordinatorSettings } from '../coordinator/coordinator-actor.js'
-import type { ClientIdentity, CoordinatorApi } from '../coordinator/coordinator-api.js'
+import type { ClientIdentity, CoordinatorApi, OffsetsLogLookup, OffsetsLogRead } from '../coordinator/coordinator-api.js'
 import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/apis/join-group.js'
 import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/apis/sync-group.js'
 import type { HeartbeatRequest, HeartbeatResponse } from '../protocol/apis/heartbeat.js'
@@ -20,6 +20,7 @@ import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/apis/o
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
+import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/apis/offset-delete.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import { threadOptions } from './thread-options.js'
@@ -91,7 +92,10 @@ export class CoordinatorLink implements CoordinatorApi {
   describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse> { return this.call((c) => c.describeGroups(req, version)) }
   listGroups (req: ListGroupsRequest, version: number): Promise<ListGroupsResponse> { return this.call((c) => c.listGroups(req, version)) }
   deleteGroups (req: DeleteGroupsRequest, version: number): Promise<DeleteGroupsResponse> { return this.call((c) => c.deleteGroups(req, version)) }
+  offsetDelete (req: OffsetDeleteRequest, version: number): Promise<OffsetDeleteResponse> { return this.call((c) => c.offsetDelete(req, version)) }
   initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse> { return this.call((c) => c.initProducerId(req, version)) }
+  readOffsetsLog (offset: number, maxBytes: number): Promise<OffsetsLogRead> { return this.call((c) => c.readOffsetsLog(offset, maxBytes)) }
+  lookupOffsetsLog (timestamp: number): Promise<OffsetsLogLookup> { return this.call((c) => c.lookupOffsetsLog(timestamp)) }
   setTopics (topics: Record<string, number>): Promise<void> { return this.call((c) => c.setTopics(topics)) }
   planClean (now: number): Promise<CleanPlan | null> { return this.call((c) => c.planClean(now)) }
   cleanInline (plan: CleanPlan): Promise<CleanResult> { return this.call((c) => c.cleanInline(plan)) }

@@ -363,6 +363,7 @@ export class Dispatcher {
 
   async deleteTopic (name: string): Promise<void> {
     this.#assertOpen()
+    if (name === OFFSETS_TOPIC) throw new MillraceError('MR_ERR_INVALID_OPTION', `topic '${name}' is the coordinator's internal topic and cannot be deleted`)
     const topic = this.#requireTopic(name)
     this.topics.removeTopic(name)
     this.#topicsChanged()

@@ -42,6 +42,7 @@ export const ApiKey = {
   CreatePartitions: 37,
   DeleteGroups: 42,
   IncrementalAlterConfigs: 44,
+  OffsetDelete: 47,
 } as const
 
 /** Sorted by key, the order ApiVersions lists them in. */
@@ -75,6 +76,7 @@ export const API_LIST: readonly ApiInfo[] = Object.freeze([
   { key: 37, name: 'CreatePartitions', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 2 },
   { key: 42, name: 'DeleteGroups', minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
   { key: 44, name: 'IncrementalAlterConfigs', minVersion: 0, maxVersion: 1, firstFlexibleVersion: 1 },
+  { key: 47, name: 'OffsetDelete', minVersion: 0, maxVersion: 0, firstFlexibleVersion: null },
 ].map(a => Object.freeze(a)))
 
 const byKey = new Map<number, ApiInfo>(API_LIST.map(a => [a.key, a]))

@@ -28,6 +28,7 @@ import { handleOffsetFetch } from './handlers/offset-fetch.js'
 import { handleDescribeGroups } from './handlers/describe-groups.js'
 import { handleListGroups } from './handlers/list-groups.js'
 import { handleDeleteGroups } from './handlers/delete-groups.js'
+import { handleOffsetDelete } from './handlers/offset-delete.js'
 
 export interface Route {
   readonly codec: ApiCodec
@@ -63,7 +64,8 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.AlterConfigs, handleAlterConfigs],
   [ApiKey.CreatePartitions, handleCreatePartitions],
   [ApiKey.DeleteGroups, handleDeleteGroups],
-  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs]
+  [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
+  [ApiKey.OffsetDelete, handleOffsetDelete]
 ]
 
 const routes = new Map<number, Route>()

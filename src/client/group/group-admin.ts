@@ -1,6 +1,6 @@
 /**
  * Consumer-group administration in library mode (Broker.listGroups/describeGroup/deleteGroup/
- * resetGroupOffsets): the coordinator's answers joined with the dispatcher's topic table, so a
+ * resetGroupOffsets/deleteGroupOffsets): the coordinator's answers joined with the dispatcher's topic table, so a
  * description carries each partition's high watermark and the group's lag. Runs on the
  * broker's thread; nothing here is on a hot path.
  */
@@ -20,6 +20,7 @@ const LIST_GROUPS_VERSION = 4
 const DELETE_GROUPS_VERSION = 2
 const OFFSET_FETCH_VERSION = 7
 const OFFSET_COMMIT_VERSION = 8
+const OFFSET_DELETE_VERSION = 0
 
 export interface GroupListing {
   groupId: string
@@ -65,6 +66,13 @@ export interface ResetOffsetsRequest {
   topic: string
   /** 'earliest', 'latest' or an offset (clamped to the log's start and high watermark, as Kafka's tool does). */
   to: 'earliest' | 'latest' | bigint | number
+  /** Default: every partition of the topic. */
+  partitions?: number[]
+}
+
+export interface DeleteOffsetsRequest {
+  groupId: string
+  topic: string
   /** Default: every partition of the topic. */
   partitions?: number[]
 }
@@ -161,24 +169,53 @@ export async function deleteGroup (c: CoordinatorApi, groupId: string): Promise<
   if (code !== KafkaCode.NONE) throw kafkaError(`deleting group '${groupId}'`, code)
 }
 
+/** The topic's partitions named in `indexes` (all when undefined); throws for any it does not have. */
+function partitionsOf (dispatcher: Dispatcher, topic: unknown, indexes: unknown, where: string): { topic: string, partitions: PartitionState[] } {
+  const t = typeof topic === 'string' ? dispatcher.topic(topic) : undefined
+  if (t === undefined) throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
+  const wanted = indexes ?? t.partitions.map((p) => p.partition)
+  if (!Array.isArray(wanted) || wanted.length === 0) throw invalidOption(`${where} partitions`, 'must be a non-empty array of partition numbers')
+  const partitions: PartitionState[] = []
+  for (const i of wanted) {
+    const p = Number.isInteger(i) ? t.partitions[i] : undefined
+    if (p === undefined) throw new MillraceError('MR_ERR_UNKNOWN_PARTITION', `partition ${String(i)} does not exist: topic '${t.name}' has ${t.partitions.length} partitions`)
+    partitions.push(p)
+  }
+  return { topic: t.name, partitions }
+}
+
+/**
+ * Deletes a group's committed offsets of one topic (OffsetDelete). Kafka's rules: allowed for an
+ * empty group, and for a consumer group with members only on topics none of them subscribes to.
+ */
+export async function deleteGroupOffsets (c: CoordinatorApi, dispatcher: Dispatcher, request: DeleteOffsetsRequest): Promise<void> {
+  if (request === null || typeof request !== 'object') throw invalidOption('deleteGroupOffsets()', 'takes { groupId, topic, partitions }')
+  const { groupId } = request
+  checkGroupId(groupId, 'deleteGroupOffsets()')
+  const { topic, partitions } = partitionsOf(dispatcher, request.topic, request.partitions, 'deleteGroupOffsets()')
+  const res = await c.offsetDelete({ groupId, topics: [{ name: topic, partitions: partitions.map((p) => ({ partitionIndex: p.partition })) }] }, OFFSET_DELETE_VERSION)
+  if (res.errorCode !== KafkaCode.NONE) throw kafkaError(`deleting offsets of group '${groupId}'`, res.errorCode)
+  for (const t of res.topics) {
+    const refused = t.partitions.filter((p) => p.errorCode !== KafkaCode.NONE)
+    if (refused.length > 0) {
+      const code = refused[0].errorCode
+      const what = code === KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC
+        ? `deleting offsets of group '${groupId}' on topic '${t.name}' (a member still subscribes to it)`
+        : `deleting the offsets of ${t.name}-${refused.map((p) => p.partitionIndex).join(',')} for group '${groupId}'`
+      throw kafkaError(what, code)
+    }
+  }
+}
+
 export async function resetGroupOffsets (c: CoordinatorApi, dispatcher: Dispatcher, request: ResetOffsetsRequest): Promise<ResetOffsetsResult[]> {
   if (request === null || typeof request !== 'object') throw invalidOption('resetGroupOffsets()', 'takes { groupId, topic, to, partitions }')
   const { groupId, topic, to } = request
   checkGroupId(groupId, 'resetGroupOffsets()')
-  const t = dispatcher.topic(topic)
-  if (t === undefined) throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
   let target: 'earliest' | 'latest' | number
   if (to === 'earliest' || to === 'latest') target = to
   else if ((typeof to === 'bigint' && to >= 0n && to <= BigInt(Number.MAX_SAFE_INTEGER)) || (typeof to === 'number' && Number.isSafeInteger(to) && to >= 0)) target = Number(to)
   else throw invalidOption('resetGroupOffsets() to', "must be 'earliest', 'latest' or a non-negative offset")
-  const indexes = request.partitions ?? t.partitions.map((p) => p.partition)
-  if (!Array.isArray(indexes) || indexes.length === 0) throw invalidOption('resetGroupOffsets() partitions', 'must be a non-empty array of partition numbers')
-  const partitions: PartitionState[] = []
-  for (const i of indexes) {
-    const p = Number.isInteger(i) ? t.partitions[i] : undefined
-    if (p === undefined) throw new MillraceError('MR_ERR_UNKNOWN_PARTITION', `partition ${String(i)} does not exist: topic '${topic}' has ${t.partitions.length} partitions`)
-    partitions.push(p)
-  }
+  const { partitions } = partitionsOf(dispatcher, topic, request.partitions, 'resetGroupOffsets()')
   const group = await describeRaw(c, groupId)
   if (!INACTIVE_STATES.has(group.state)) {
     throw new MillraceError('MR_ERR_KAFKA', `offsets of group '${groupId}' can only be reset while it has no active members; its state is ${group.state}`, { kafkaCode: KafkaCode.NON_EMPTY_GROUP })

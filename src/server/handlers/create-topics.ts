@@ -13,6 +13,7 @@ import { NODE_ID, type RequestContext } from '../context.js'
 import { topicIdBytes } from './metadata.js'
 import { topicConfigEntries } from './topic-configs.js'
 import { ZERO_UUID } from '../../protocol/apis/codec-util.js'
+import { isOffsetsTopic } from '../offsets-topic.js'
 
 export async function handleCreateTopics (ctx: RequestContext, req: CreateTopicsRequest): Promise<CreateTopicsResponse> {
   const { dispatcher, config } = ctx
@@ -24,7 +25,7 @@ export async function handleCreateTopics (ctx: RequestContext, req: CreateTopics
     if (counts.get(t.name)! > 1) return fail(KafkaCode.INVALID_REQUEST, `topic '${t.name}' appears more than once in the request`)
     const nameProblem = topicNameProblem(t.name)
     if (nameProblem !== null) return fail(KafkaCode.INVALID_TOPIC_EXCEPTION, `topic name ${nameProblem}`)
-    if (dispatcher.topic(t.name) !== undefined) return fail(KafkaCode.TOPIC_ALREADY_EXISTS, `topic '${t.name}' already exists`)
+    if (dispatcher.topic(t.name) !== undefined || isOffsetsTopic(t.name)) return fail(KafkaCode.TOPIC_ALREADY_EXISTS, `topic '${t.name}' already exists`)
     if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
       return fail(KafkaCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} is larger than the 1 available broker`)
     }

@@ -4,6 +4,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
+import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
 
 export async function handleDeleteRecords (ctx: RequestContext, req: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
   const { dispatcher } = ctx
@@ -11,6 +12,8 @@ export async function handleDeleteRecords (ctx: RequestContext, req: DeleteRecor
     const topic = dispatcher.topic(t.name)
     const partitions = await Promise.all(t.partitions.map(async (dp): Promise<DeleteRecordsPartitionResult> => {
       const fail = (errorCode: number): DeleteRecordsPartitionResult => ({ partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode })
+      // As Kafka: the records of an internal topic are not the client's to delete.
+      if (isOffsetsTopic(t.name)) { refuseOffsetsTopic(ctx, 'cannot delete records of'); return fail(KafkaCode.INVALID_TOPIC_EXCEPTION) }
       const p = topic?.partitions[dp.partitionIndex]
       if (p === undefined) return fail(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
       try {

@@ -4,6 +4,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { ZERO_UUID } from '../../protocol/apis/codec-util.js'
 import type { RequestContext } from '../context.js'
 import { topicIdBytes } from './metadata.js'
+import { isOffsetsTopic, isOffsetsTopicId, refuseOffsetsTopic } from '../offsets-topic.js'
 
 /** First DeleteTopics version that may name topics by id. */
 const TOPIC_IDS_FROM_VERSION = 6
@@ -15,6 +16,11 @@ export async function handleDeleteTopics (ctx: RequestContext, req: DeleteTopics
     : (req.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }))
   const responses = await Promise.all(wanted.map(async (w): Promise<DeletableTopicResult> => {
     const byId = w.name === null
+    if (isOffsetsTopic(w.name) || (byId && isOffsetsTopicId(w.topicId))) {
+      // The coordinator's log cannot go while the broker runs. Kafka has no refusal of its own
+      // here; INVALID_TOPIC_EXCEPTION is the code it gives other writes to internal topics.
+      return { name: w.name, topicId: w.topicId, errorCode: KafkaCode.INVALID_TOPIC_EXCEPTION, errorMessage: refuseOffsetsTopic(ctx, 'cannot delete') }
+    }
     let name = w.name
     if (byId) {
       const hex = w.topicId.toString('hex')

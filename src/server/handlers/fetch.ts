@@ -9,9 +9,9 @@ import type { FetchPartition, FetchRequest, FetchResponse, FetchableTopicRespons
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { PartitionState, TopicState } from '../../dispatcher/topic-table.js'
-import type { Dispatcher } from '../../dispatcher/dispatcher.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
+import { fetchOffsetsTopic, isOffsetsTopic, isOffsetsTopicId } from '../offsets-topic.js'
 
 const EMPTY = Buffer.alloc(0)
 const READ_COMMITTED = 1
@@ -22,6 +22,8 @@ interface Wanted {
   topic: TopicState | undefined
   request: FetchPartition
   p: PartitionState | undefined
+  /** A partition of `__consumer_offsets`: read from the coordinator's log. */
+  internal: boolean
 }
 
 function errorData (index: number, errorCode: number, p?: PartitionState): PartitionData {
@@ -37,8 +39,10 @@ function errorData (index: number, errorCode: number, p?: PartitionState): Parti
   }
 }
 
-async function readOne (dispatcher: Dispatcher, w: Wanted, isolation: number, maxBytes: number, unknownCode: number): Promise<PartitionData> {
+async function readOne (ctx: RequestContext, w: Wanted, isolation: number, maxBytes: number, unknownCode: number): Promise<PartitionData> {
+  const { dispatcher } = ctx
   const index = w.request.partition
+  if (w.internal) return await fetchOffsetsTopic(ctx, index, w.request.fetchOffset, maxBytes)
   if (w.p === undefined) return errorData(index, unknownCode)
   let answer
   try {
@@ -68,7 +72,8 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
   const byId = apiVersion >= TOPIC_IDS_FROM_VERSION
   const groups = req.topics.map((t) => {
     const topic = byId ? dispatcher.topics.byTopicId(t.topicId!.toString('hex')) : dispatcher.topic(t.topic!)
-    return { request: t, wanted: t.partitions.map((fp): Wanted => ({ topic, request: fp, p: topic?.partitions[fp.partition] })) }
+    const internal = byId ? isOffsetsTopicId(t.topicId) : isOffsetsTopic(t.topic)
+    return { request: t, wanted: t.partitions.map((fp): Wanted => ({ topic, request: fp, p: topic?.partitions[fp.partition], internal })) }
   })
   const unknownCode = byId ? KafkaCode.UNKNOWN_TOPIC_ID : KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
   const isolation = req.isolationLevel === READ_COMMITTED ? READ_COMMITTED : 0
@@ -80,7 +85,7 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
   for (;;) {
     const seen = dispatcher.appendCounts(watched)
     results = await Promise.all(groups.map((g) => Promise.all(g.wanted.map((w) =>
-      readOne(dispatcher, w, isolation, Math.max(0, Math.min(w.request.partitionMaxBytes, maxBytes)), unknownCode)))))
+      readOne(ctx, w, isolation, Math.max(0, Math.min(w.request.partitionMaxBytes, maxBytes)), unknownCode)))))
     const flat = results.flat()
     const total = flat.reduce((n, d) => n + byteLength(d), 0)
     const anyError = flat.some((d) => d.errorCode !== KafkaCode.NONE)

@@ -2,12 +2,15 @@
  * Metadata (3): this broker as the only node, leader of every partition, and the topics asked
  * for (null = all; in v0 an empty list also means all). Missing topics are created when the
  * broker allows auto-creation and the request does (v4+ flag; older versions: broker decides).
+ * The coordinator's log is the internal topic `__consumer_offsets`, listed with the others as
+ * Kafka does, whether or not the coordinator runs yet.
  */
 import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from '../../protocol/apis/metadata.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { topicNameProblem } from '../../config/topic-name.js'
 import type { TopicState } from '../../dispatcher/topic-table.js'
 import { CLUSTER_ID, NODE_ID, type RequestContext } from '../context.js'
+import { OFFSETS_PARTITIONS, OFFSETS_TOPIC, OFFSETS_TOPIC_ID } from '../../coordinator/offsets-topic.js'
 
 /** INT32 min: "authorized operations not requested". */
 const AUTHORIZED_OPS_OMITTED = -2147483648
@@ -39,6 +42,25 @@ function describe (topic: TopicState): MetadataResponseTopic {
   }
 }
 
+function describeOffsetsTopic (): MetadataResponseTopic {
+  return {
+    errorCode: KafkaCode.NONE,
+    name: OFFSETS_TOPIC,
+    topicId: topicIdBytes(OFFSETS_TOPIC_ID),
+    isInternal: true,
+    topicAuthorizedOperations: AUTHORIZED_OPS_OMITTED,
+    partitions: Array.from({ length: OFFSETS_PARTITIONS }, (_, partitionIndex) => ({
+      errorCode: KafkaCode.NONE,
+      partitionIndex,
+      leaderId: NODE_ID,
+      leaderEpoch: 0,
+      replicaNodes: [NODE_ID],
+      isrNodes: [NODE_ID],
+      offlineReplicas: []
+    }))
+  }
+}
+
 function missing (name: string | null, errorCode: number): MetadataResponseTopic {
   return { errorCode, name, isInternal: false, topicAuthorizedOperations: AUTHORIZED_OPS_OMITTED, partitions: [] }
 }
@@ -51,16 +73,18 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
     for (const t of dispatcher.topics.all()) topics.push(describe(t))
     // Offline topics are shown, with their error, rather than silently missing.
     for (const name of dispatcher.offlineTopics()) topics.push(missing(name, KafkaCode.KAFKA_STORAGE_ERROR))
+    topics.push(describeOffsetsTopic())
   } else {
     const mayCreate = config.autoCreateTopics && (apiVersion < 4 || req.allowAutoTopicCreation !== false)
     const answers = await Promise.all(req.topics!.map(async (wanted): Promise<MetadataResponseTopic> => {
       let name = wanted.name
       if (name === null && wanted.topicId !== undefined) {
         const hex = wanted.topicId.toString('hex')
-        name = [...dispatcher.topics.all()].find((t) => t.topicId === hex)?.name ?? null
+        name = hex === OFFSETS_TOPIC_ID ? OFFSETS_TOPIC : [...dispatcher.topics.all()].find((t) => t.topicId === hex)?.name ?? null
         if (name === null) return { ...missing(null, KafkaCode.UNKNOWN_TOPIC_ID), topicId: wanted.topicId }
       }
       if (name === null) return missing(null, KafkaCode.INVALID_REQUEST)
+      if (name === OFFSETS_TOPIC) return describeOffsetsTopic()
       const found = dispatcher.topic(name)
       if (found !== undefined) return describe(found)
       if (topicNameProblem(name) !== null) return missing(name, KafkaCode.INVALID_TOPIC_EXCEPTION)

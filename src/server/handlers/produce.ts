@@ -10,6 +10,7 @@ import { LogStatus } from '../../log/errors.js'
 import type { AppendFault } from '../../partition/frames.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
+import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
 import { ATTR_COMPRESSION_MASK, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic } from '../../protocol/batch-header.js'
 
 const ZSTD = 4
@@ -49,10 +50,13 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
   const maxAppendBytes = dispatcher.maxAppendBytes
   const pending = req.topicData.map((topic) => {
     const state = dispatcher.topic(topic.name)
+    // Only the coordinator writes its log; Kafka refuses clients' appends to internal topics so.
+    const internal = isOffsetsTopic(topic.name) ? refuseOffsetsTopic(ctx, 'cannot append to') : null
     return {
       name: topic.name,
       partitions: topic.partitionData.map((pd): PartitionProduceResponse | Promise<PartitionProduceResponse> => {
         if (!validAcks) return failed(pd.index, KafkaCode.INVALID_REQUIRED_ACKS)
+        if (internal !== null) return failed(pd.index, KafkaCode.INVALID_TOPIC_EXCEPTION, internal)
         const p = state?.partitions[pd.index]
         if (p === undefined) return failed(pd.index, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
         const problem = recordsProblem(pd.records, apiVersion)

@@ -10,6 +10,8 @@ import { KafkaCode } from '../../../src/protocol/error-codes.js'
 import type { JoinGroupRequest, JoinGroupResponse } from '../../../src/protocol/apis/join-group.js'
 import type { OffsetCommitResponse } from '../../../src/protocol/apis/offset-commit.js'
 import { removeDir, tmpDir } from '../../helpers/tmp-dir.js'
+import { encodeSubscription } from '../../../src/protocol/consumer-protocol.js'
+import type { OffsetDeleteResponse } from '../../../src/protocol/apis/offset-delete.js'
 
 const CLIENT = { clientId: 'test', clientHost: '/127.0.0.1' }
 const V = 9
@@ -337,3 +339,92 @@ groups('InitProducerId without an allocator answers COORDINATOR_NOT_AVAILABLE; c
 })
 
 groups.run()
+
+// ---
+
+const deletion = suite('offset deletion (OffsetDelete)')
+
+/** One member through a full rebalance with `protocols` as its JoinGroup protocols. */
+async function stableGroupOfOne (c: GroupCoordinator, groupId: string, extra: Partial<JoinGroupRequest>): Promise<{ memberId: string, generation: number }> {
+  const { memberId, joined } = await joinNew(c, groupId, extra)
+  const j = await joined
+  assert.is(j.errorCode, 0)
+  const s = await c.syncGroup({ groupId, generationId: j.generationId, memberId, groupInstanceId: null, protocolType: extra.protocolType ?? 'consumer', protocolName: j.protocolName, assignments: [] }, 5)
+  assert.is(s.errorCode, 0)
+  return { memberId, generation: j.generationId }
+}
+
+function deleteOffsets (c: GroupCoordinator, groupId: string, partitions: Array<[string, number]>): Promise<OffsetDeleteResponse> {
+  const byTopic = new Map<string, number[]>()
+  for (const [topic, partition] of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition])
+  return c.offsetDelete({ groupId, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex })) })) }, 0)
+}
+
+/** topic-partition → error code, flattened from a response. */
+function codes (res: OffsetDeleteResponse): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const t of res.topics) for (const p of t.partitions) out[`${t.name}-${p.partitionIndex}`] = p.errorCode
+  return out
+}
+
+deletion('an unknown group answers GROUP_ID_NOT_FOUND at the top, with no topics', async () => {
+  const c = open()
+  const res = await deleteOffsets(c, 'nobody', [['t', 0]])
+  assert.equal(res, { errorCode: KafkaCode.GROUP_ID_NOT_FOUND, throttleTimeMs: 0, topics: [] })
+  c.close()
+})
+
+deletion('an empty group loses the offsets asked for, durably; unknown partitions are named; the last offset takes the group with it', async () => {
+  const dir = tmpDir()
+  try {
+    let c = open(dir)
+    await commit(c, 'solo', '', -1, [['t', 0, 10], ['t', 1, 11], ['t', 2, 12]])
+    const res = await deleteOffsets(c, 'solo', [['t', 0], ['t', 3], ['t', 9], ['gone', 0]])
+    assert.is(res.errorCode, KafkaCode.NONE)
+    assert.equal(codes(res), { 't-0': 0, 't-3': 0, 't-9': KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, 'gone-0': KafkaCode.UNKNOWN_TOPIC_OR_PARTITION })
+    assert.equal(await fetched(c, 'solo'), { 't-1': 11, 't-2': 12 })
+    c.close()
+    c = open(dir)
+    assert.equal(await fetched(c, 'solo'), { 't-1': 11, 't-2': 12 }, 'the tombstones survive a restart')
+    assert.is(codes(await deleteOffsets(c, 'solo', [['t', 1], ['t', 2]]))['t-1'], KafkaCode.NONE)
+    const listed = await c.listGroups({ statesFilter: [], typesFilter: [] }, 5)
+    assert.ok(!listed.groups.some((g) => g.groupId === 'solo'), 'an empty group without offsets is gone, as in Kafka')
+    assert.is((await deleteOffsets(c, 'solo', [['t', 1]])).errorCode, KafkaCode.GROUP_ID_NOT_FOUND)
+    c.close()
+  } finally {
+    removeDir(dir)
+  }
+})
+
+deletion('a consumer group with members keeps the offsets of topics it subscribes to and loses the others', async () => {
+  const c = open()
+  await c.setTopics({ t: 4, u: 2 })
+  const protocols = [{ name: 'range', metadata: encodeSubscription({ topics: ['t'] }) }]
+  const { memberId, generation } = await stableGroupOfOne(c, 'g', { protocols })
+  await commit(c, 'g', memberId, generation, [['t', 0, 5], ['u', 0, 6], ['u', 1, 7]])
+  const res = await deleteOffsets(c, 'g', [['t', 0], ['u', 0]])
+  assert.is(res.errorCode, KafkaCode.NONE)
+  assert.equal(codes(res), { 't-0': KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC, 'u-0': KafkaCode.NONE })
+  assert.equal(await fetched(c, 'g'), { 't-0': 5, 'u-1': 7 })
+  // The member leaves: the group is empty, and now the subscribed topic's offsets may go.
+  await c.leaveGroup({ groupId: 'g', members: [{ memberId, groupInstanceId: null }] }, 5)
+  assert.equal(codes(await deleteOffsets(c, 'g', [['t', 0]])), { 't-0': KafkaCode.NONE })
+  assert.equal(await fetched(c, 'g'), { 'u-1': 7 })
+  c.close()
+})
+
+deletion('subscriptions that do not parse count as subscribed to everything; other protocol types with members are NON_EMPTY_GROUP', async () => {
+  const c = open()
+  await c.setTopics({ t: 4, u: 2 })
+  const garbled = await stableGroupOfOne(c, 'garbled', { protocols: [{ name: 'range', metadata: Buffer.from('ff', 'hex') }] })
+  await commit(c, 'garbled', garbled.memberId, garbled.generation, [['u', 0, 1]])
+  assert.equal(codes(await deleteOffsets(c, 'garbled', [['u', 0]])), { 'u-0': KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC })
+  const connect = await stableGroupOfOne(c, 'workers', { protocolType: 'connect', protocols: [{ name: 'default', metadata: Buffer.alloc(0) }] })
+  await commit(c, 'workers', connect.memberId, connect.generation, [['u', 0, 1]])
+  const res = await deleteOffsets(c, 'workers', [['u', 0]])
+  assert.equal(res, { errorCode: KafkaCode.NON_EMPTY_GROUP, throttleTimeMs: 0, topics: [] })
+  assert.equal(await fetched(c, 'workers'), { 'u-0': 1 }, 'nothing was deleted')
+  c.close()
+})
+
+deletion.run()

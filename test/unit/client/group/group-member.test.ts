@@ -71,6 +71,9 @@ class ScriptedCoordinator {
       describeGroups: fail,
       listGroups: fail,
       deleteGroups: fail,
+      offsetDelete: fail,
+      readOffsetsLog: fail,
+      lookupOffsetsLog: fail,
       initProducerId: fail,
       setTopics: fail
     }

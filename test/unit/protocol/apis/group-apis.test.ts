@@ -8,6 +8,7 @@ import * as heartbeat from '../../../../src/protocol/apis/heartbeat.js'
 import * as joinGroup from '../../../../src/protocol/apis/join-group.js'
 import * as leaveGroup from '../../../../src/protocol/apis/leave-group.js'
 import * as offsetFetch from '../../../../src/protocol/apis/offset-fetch.js'
+import * as offsetDelete from '../../../../src/protocol/apis/offset-delete.js'
 
 const hex = (fn: (w: Writer) => void): string => { const w = new Writer(); fn(w); return w.view().toString('hex') }
 
@@ -47,6 +48,13 @@ layouts('OffsetFetch: topics at top level up to v7 (null = all from v2), groups 
   const v8 = offsetFetch.decodeRequest(new Reader(Buffer.from(hex(w => offsetFetch.encodeRequest(w, 8, { groups: [{ groupId: 'g', topics: null }], requireStable: true })), 'hex')), 8)
   assert.equal(v8.groups, [{ groupId: 'g', topics: null }])
   assert.is(v8.requireStable, true)
+})
+
+layouts('OffsetDelete v0: group, topics of partitions; the response leads with the group error, then throttle', () => {
+  assert.is(hex(w => offsetDelete.encodeRequest(w, 0, { groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 2 }] }] })),
+    '000167' + '00000001' + '000174' + '00000001' + '00000002')
+  const back = offsetDelete.decodeResponse(new Reader(Buffer.from('0045' + '00000000' + '00000000', 'hex')), 0)
+  assert.equal(back, { errorCode: 69, throttleTimeMs: 0, topics: [] })
 })
 
 layouts.run()

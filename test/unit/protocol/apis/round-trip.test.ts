@@ -172,6 +172,10 @@ const samples: Record<number, Sample> = {
   [m.incrementalAlterConfigs.api.key]: {
     request: { resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', configOperation: 0, value: '1000' }, { name: 'x', configOperation: 1, value: null }] }], validateOnly: true } satisfies m.incrementalAlterConfigs.IncrementalAlterConfigsRequest,
     response: { throttleTimeMs: 0, responses: [{ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 'orders' }] } satisfies m.incrementalAlterConfigs.IncrementalAlterConfigsResponse
+  },
+  [m.offsetDelete.api.key]: {
+    request: { groupId: 'g', topics: [{ name: 'orders', partitions: [{ partitionIndex: 0 }, { partitionIndex: 3 }] }] } satisfies m.offsetDelete.OffsetDeleteRequest,
+    response: { errorCode: 0, throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0 }, { partitionIndex: 3, errorCode: 86 }] }] } satisfies m.offsetDelete.OffsetDeleteResponse
   }
 }
 
