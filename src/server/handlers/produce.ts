@@ -9,6 +9,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
+import { LogRateLimiter } from '../../logger.js'
 import { ATTR_COMPRESSION_MASK, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic } from '../../protocol/batch-header.js'
 
 const ZSTD = 4
@@ -31,8 +32,27 @@ function recordsProblem (records: Buffer | null, version: number): { code: numbe
   return null
 }
 
+/** First Produce version whose records are a record batch v2; older ones carry message sets v0/v1. */
+const BATCH_V2_FROM_VERSION = 3
+const refusals = new LogRateLimiter()
+
+/**
+ * Produce v0-2 is advertised (librdkafka turns compression on only when ApiVersions lists Produce
+ * from v0, KAFKA-18659) but not served yet: every partition gets UNSUPPORTED_VERSION, as Kafka 4 does.
+ */
+function refuseLegacy (ctx: RequestContext, req: ProduceRequest): ProduceResponse {
+  const suppressed = refusals.admit(ctx.clientId ?? '')
+  if (suppressed !== null) ctx.dispatcher.logger.warn({ clientId: ctx.clientId, apiVersion: ctx.apiVersion, suppressed }, 'Produce v0-2 (message format v0/v1) refused with UNSUPPORTED_VERSION')
+  const message = `Produce v${ctx.apiVersion} is not served; use v${BATCH_V2_FROM_VERSION} or later`
+  return {
+    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((pd) => failed(pd.index, KafkaCode.UNSUPPORTED_VERSION, message)) })),
+    throttleTimeMs: 0
+  }
+}
+
 export async function handleProduce (ctx: RequestContext, req: ProduceRequest): Promise<ProduceResponse> {
   const { dispatcher, apiVersion } = ctx
+  if (apiVersion < BATCH_V2_FROM_VERSION) return refuseLegacy(ctx, req)
   const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1
   const maxAppendBytes = dispatcher.maxAppendBytes
   const pending = req.topicData.map((topic) => {
