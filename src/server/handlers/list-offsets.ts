@@ -1,6 +1,8 @@
 /**
  * ListOffsets (2): -1 latest, -2 earliest, -3 the offset of the largest timestamp, T >= 0 the
  * first offset whose timestamp is at least T (none: offset -1, timestamp -1, no error).
+ * v0 answers a list (oldStyleOffsets) holding that one offset, or none when maxNumOffsets is 0;
+ * Kafka listed segment base offsets there too, which no client we know of reads beyond the first.
  */
 import type { ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/list-offsets.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
@@ -22,9 +24,10 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
       } catch {
         return failed(KafkaCode.NOT_LEADER_OR_FOLLOWER)
       }
-      if (answer.status === LogStatus.NotFound) return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, timestamp: -1, offset: -1, leaderEpoch: p.leaderEpoch }
+      if (answer.status === LogStatus.NotFound) return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: p.leaderEpoch }
       if (answer.status !== LogStatus.Ok) return failed(kafkaCodeOf(answer.status))
-      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, timestamp: answer.b, offset: answer.a, leaderEpoch: p.leaderEpoch }
+      const oldStyleOffsets = (lp.maxNumOffsets ?? 1) > 0 ? [answer.a] : []
+      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, oldStyleOffsets, timestamp: answer.b, offset: answer.a, leaderEpoch: p.leaderEpoch }
     }))
     return { name: t.name, partitions }
   }))

@@ -1,6 +1,7 @@
 /**
  * Produce (0): every partition's records go to its worker as bytes (the codec's view of the
- * request frame); the batch header and CRC are checked there. Each partition gets its own
+ * request frame); the batch header and CRC are checked there. v0-2 message sets are first
+ * up-converted to a batch v2 (legacy-records.ts). Each partition gets its own
  * error code; one bad partition never fails its siblings. All appends are issued before the
  * first await, so appends keep the order requests arrived in.
  */
@@ -9,7 +10,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
-import { LogRateLimiter } from '../../logger.js'
+import { PRODUCE_BATCH_V2_FROM_VERSION, upConvertProduce } from './legacy-records.js'
 import { ATTR_COMPRESSION_MASK, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic } from '../../protocol/batch-header.js'
 
 const ZSTD = 4
@@ -32,27 +33,8 @@ function recordsProblem (records: Buffer | null, version: number): { code: numbe
   return null
 }
 
-/** First Produce version whose records are a record batch v2; older ones carry message sets v0/v1. */
-const BATCH_V2_FROM_VERSION = 3
-const refusals = new LogRateLimiter()
-
-/**
- * Produce v0-2 is advertised (librdkafka turns compression on only when ApiVersions lists Produce
- * from v0, KAFKA-18659) but not served yet: every partition gets UNSUPPORTED_VERSION, as Kafka 4 does.
- */
-function refuseLegacy (ctx: RequestContext, req: ProduceRequest): ProduceResponse {
-  const suppressed = refusals.admit(ctx.clientId ?? '')
-  if (suppressed !== null) ctx.dispatcher.logger.warn({ clientId: ctx.clientId, apiVersion: ctx.apiVersion, suppressed }, 'Produce v0-2 (message format v0/v1) refused with UNSUPPORTED_VERSION')
-  const message = `Produce v${ctx.apiVersion} is not served; use v${BATCH_V2_FROM_VERSION} or later`
-  return {
-    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((pd) => failed(pd.index, KafkaCode.UNSUPPORTED_VERSION, message)) })),
-    throttleTimeMs: 0
-  }
-}
-
 export async function handleProduce (ctx: RequestContext, req: ProduceRequest): Promise<ProduceResponse> {
   const { dispatcher, apiVersion } = ctx
-  if (apiVersion < BATCH_V2_FROM_VERSION) return refuseLegacy(ctx, req)
   const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1
   const maxAppendBytes = dispatcher.maxAppendBytes
   const pending = req.topicData.map((topic) => {
@@ -63,10 +45,16 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         if (!validAcks) return failed(pd.index, KafkaCode.INVALID_REQUIRED_ACKS)
         const p = state?.partitions[pd.index]
         if (p === undefined) return failed(pd.index, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
-        const problem = recordsProblem(pd.records, apiVersion)
+        let records = pd.records
+        if (apiVersion < PRODUCE_BATCH_V2_FROM_VERSION) {
+          const legacy = upConvertProduce(ctx, topic.name, records)
+          if (legacy.problem !== null) return failed(pd.index, legacy.problem.code, legacy.problem.message)
+          records = legacy.records
+        }
+        const problem = recordsProblem(records, apiVersion)
         if (problem !== null) return failed(pd.index, problem.code, problem.message)
-        if (pd.records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
-        return dispatcher.append(p, pd.records!).then((answer): PartitionProduceResponse => {
+        if (records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
+        return dispatcher.append(p, records!).then((answer): PartitionProduceResponse => {
           if (answer.status !== LogStatus.Ok) return failed(pd.index, kafkaCodeOf(answer.status))
           return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.a, logAppendTimeMs: answer.b, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
         }, () => failed(pd.index, KafkaCode.NOT_LEADER_OR_FOLLOWER))
