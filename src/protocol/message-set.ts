@@ -12,6 +12,7 @@
  * the timestamp is log-append time. A compressed "wrapper" message carries, as its value, the
  * compressed message set of the real (inner) messages.
  */
+import { createRequire } from 'node:module'
 import * as zlib from 'node:zlib'
 import { BatchBuilder, Compression, forEachBatch, forEachRecord, TimestampType } from './record-batch.js'
 import { ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TIMESTAMP_TYPE, kAttributes } from './batch-header.js'
@@ -129,10 +130,38 @@ function codecOf (attributes: number): Compression {
   return codec
 }
 
-function inflate (codec: Compression, value: Buffer | null): Buffer {
+const require = createRequire(import.meta.url)
+let xxh32: ((input: Uint8Array, seed: number) => number) | null = null
+
+/** LZ4 frame: magic (4 bytes), FLG, BD, content size (8, when FLG bit 3), dictionary id (4, when FLG bit 0), HC. */
+const LZ4_MAGIC = 0x184d2204
+
+/**
+ * Clients of message format v0 (Kafka before 0.10, librdkafka as a 0.9 client) wrote the LZ4
+ * frame's header checksum over the magic bytes too (KAFKA-3160), and Kafka reads magic 0 LZ4
+ * without checking it. A copy with the checksum a standard decoder expects.
+ */
+function repairLz4HeaderChecksum (frame: Buffer): Buffer {
+  if (frame.length < 7 || frame.readUInt32LE(0) !== LZ4_MAGIC) return frame
+  const flg = frame[4]
+  const end = 6 + ((flg & 0x08) !== 0 ? 8 : 0) + ((flg & 0x01) !== 0 ? 4 : 0)
+  if (frame.length <= end) return frame
+  if (xxh32 === null) {
+    try {
+      xxh32 = (require('@node-rs/xxhash') as { xxh32: (input: Uint8Array, seed: number) => number }).xxh32
+    } catch (err) {
+      throw new MessageSetError('unsupported-compression', 'magic 0 LZ4 needs the @node-rs/xxhash package, which failed to load', { cause: err })
+    }
+  }
+  const repaired = Buffer.from(frame)
+  repaired[end] = (xxh32(frame.subarray(4, end), 0) >>> 8) & 0xff
+  return repaired
+}
+
+function inflate (codec: Compression, magic: number, value: Buffer | null): Buffer {
   if (value === null) throw new MessageSetError('corrupt', 'a compressed message has a null value')
   try {
-    return decompress(codec, value)
+    return decompress(codec, codec === Compression.Lz4 && magic === 0 ? repairLz4HeaderChecksum(value) : value)
   } catch (err) {
     const reason = err instanceof CompressionError && err.reason !== 'corrupt' ? 'unsupported-compression' : 'corrupt'
     throw new MessageSetError(reason, (err as Error).message, { cause: err })
@@ -155,7 +184,7 @@ export function upConvert (set: Buffer): UpConverted {
     codec = wrapperCodec
     // A magic 1 wrapper with log-append time stamps its own timestamp on every inner message.
     const stamp = m.magic === 1 && (m.attributes & ATTR_TIMESTAMP_TYPE) !== 0 ? m.timestamp : null
-    forEachMessage(inflate(wrapperCodec, m.value), (inner) => {
+    forEachMessage(inflate(wrapperCodec, m.magic, m.value), (inner) => {
       if (codecOf(inner.attributes) !== Compression.None) throw new MessageSetError('corrupt', 'a compressed message holds another compressed message')
       records.push(stamp === null ? inner : { ...inner, timestamp: stamp })
     })

@@ -138,7 +138,21 @@ legacy('sarama gzip with the default V0_8_2_0 (magic 0 wrapper) round-trips', as
 
 const KCAT_09 = ['-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.9.0']
 
-for (const codec of ['none', 'gzip', 'snappy']) {
+function rdkafkaVersions (log: CaptureLogger, api: string): number[] {
+  return log.find('pre-0.11 client').filter((l) => l.fields.api === api && l.fields.clientId === 'rdkafka').map((l) => l.fields.apiVersion as number)
+}
+
+legacy('kcat as a 0.9 client speaks Produce v1 and Fetch v1', async ({ broker, log }) => {
+  const topic = uniqueTopic('kcat09-versions')
+  await broker.createTopic({ topic, partitions: 1 })
+  await kcat(['-b', broker.address!, ...KCAT_09, '-P', '-t', topic, '-p', '0'], 'hello\n')
+  assert.is(await kcat(['-b', broker.address!, ...KCAT_09, '-C', '-t', topic, '-p', '0', '-e', '-o', 'beginning', '-f', '%s\n']), 'hello\n')
+  assert.equal(rdkafkaVersions(log, 'Produce'), [1])
+  assert.equal(rdkafkaVersions(log, 'Fetch'), [1])
+})
+
+// lz4: librdkafka as a 0.9 client writes magic 0 LZ4 frames with the old header checksum (KAFKA-3160).
+for (const codec of ['none', 'gzip', 'snappy', 'lz4']) {
   legacy(`kcat as a 0.9 client (-z ${codec}) produces and consumes; a current kcat reads the same records`, async ({ broker }) => {
     const topic = uniqueTopic(`kcat09-${codec}`)
     await broker.createTopic({ topic, partitions: 1 })

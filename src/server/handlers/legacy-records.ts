@@ -16,12 +16,22 @@ export const FETCH_BATCH_V2_FROM_VERSION = 4
 /** First Fetch version answered with magic 1 messages (timestamps) rather than magic 0. */
 const FETCH_MAGIC_1_FROM_VERSION = 2
 
-/** One line per client and direction per minute tells the operator old clients are converted. */
-const served = new LogRateLimiter(60_000)
-const refused = new LogRateLimiter()
+interface Limiters { served: LogRateLimiter, refused: LogRateLimiter }
+/** Per broker, so one broker's lines never hold back another's in the same process. */
+const limitersOf = new WeakMap<object, Limiters>()
+
+function limiters (ctx: RequestContext): Limiters {
+  let l = limitersOf.get(ctx.dispatcher)
+  if (l === undefined) {
+    // One line per client and direction per minute tells the operator old clients are converted.
+    l = { served: new LogRateLimiter(60_000), refused: new LogRateLimiter() }
+    limitersOf.set(ctx.dispatcher, l)
+  }
+  return l
+}
 
 function noteServed (ctx: RequestContext, api: string): void {
-  const suppressed = served.admit(`${api}:${ctx.clientId ?? ''}`)
+  const suppressed = limiters(ctx).served.admit(`${api}:${ctx.clientId ?? ''}`)
   if (suppressed !== null) ctx.dispatcher.logger.info({ clientId: ctx.clientId, api, apiVersion: ctx.apiVersion, suppressed }, 'serving a pre-0.11 client: message format v0/v1 converted at the edge')
 }
 
@@ -53,7 +63,7 @@ export function upConvertProduce (ctx: RequestContext, topic: string, records: B
     return { records: upConvert(records).batch, problem: null }
   } catch (err) {
     if (!(err instanceof MessageSetError)) throw err
-    const suppressed = refused.admit(`${err.reason}:${ctx.clientId ?? ''}`)
+    const suppressed = limiters(ctx).refused.admit(`${err.reason}:${ctx.clientId ?? ''}`)
     if (suppressed !== null) ctx.dispatcher.logger.warn({ clientId: ctx.clientId, topic, apiVersion: ctx.apiVersion, reason: err.reason, err: err.message, suppressed }, 'Produce message set refused')
     return { records: null, problem: { code: toKafkaCode(err), message: err.message } }
   }

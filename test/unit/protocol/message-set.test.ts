@@ -2,7 +2,9 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { crc32, downConvert, MessageSetError, upConvert } from '../../../src/protocol/message-set.js'
 import { BatchBuilder, Compression, decodeBatch, TimestampType } from '../../../src/protocol/record-batch.js'
-import { compress } from '../../../src/protocol/compression.js'
+import { compress, decompress } from '../../../src/protocol/compression.js'
+import type { ProduceRequest } from '../../../src/protocol/apis/produce.js'
+import { decodeGolden, reencode } from './apis/golden.js'
 import { ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TIMESTAMP_TYPE, kAttributes, patchOffsetAndEpoch, sealCrc } from '../../../src/protocol/batch-header.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
@@ -165,3 +167,47 @@ down('a log-append-time batch marks its messages', () => {
 })
 
 down.run()
+
+// ---
+
+const golden = suite('message sets captured from old clients')
+
+function goldenRecords (name: string, version: number): { set: Buffer, records: Array<[string | null, string | null]> } {
+  const g = decodeGolden<ProduceRequest>(name)
+  assert.is(g.header.apiVersion, version)
+  assert.equal(reencode(g), g.frame)
+  const set = g.body.topicData[0].partitionData[0].records!
+  return { set, records: decodeBatch(upConvert(set).batch, 0, { verifyCrc: true }).records.map((r) => [r.key?.toString() ?? null, r.value?.toString() ?? null]) }
+}
+
+golden('sarama V0_8_2_0, Produce v0: a gzip wrapper of magic 0 messages', () => {
+  const { set, records } = goldenRecords('sarama-produce-v0', 0)
+  assert.is(set.readInt8(16), 0, 'magic 0')
+  assert.is(set.readInt8(17), Compression.Gzip)
+  assert.equal(records, [['k0', 'v0 gzip'], ['k1', 'v1 gzip']])
+})
+
+golden('sarama V0_10_2_0, Produce v2: a snappy (raw block) wrapper of magic 1 messages', () => {
+  const { set, records } = goldenRecords('sarama-produce-v2', 2)
+  assert.is(set.readInt8(16), 1, 'magic 1')
+  assert.is(set.readInt8(17), Compression.Snappy)
+  assert.equal(records, [['k0', 'v0 snappy']])
+  assert.is(decodeBatch(upConvert(set).batch).records[0].timestamp, 1_700_000_000_000, 'the create time sarama set')
+})
+
+golden('librdkafka as a 0.9 client, Produce v1: plain magic 0 messages', () => {
+  const { set, records } = goldenRecords('kcat09-produce-v1', 1)
+  assert.is(set.readInt8(16), 0, 'magic 0')
+  assert.equal(records, [['a', 'one'], ['b', 'two']])
+})
+
+golden('librdkafka as a 0.9 client, Produce v1 with lz4: the magic 0 frame checksum that covers the magic bytes is accepted', () => {
+  const { set, records } = goldenRecords('kcat09-produce-v1-lz4', 1)
+  assert.is(set.readInt8(17), Compression.Lz4)
+  // A standard LZ4 decoder refuses this frame as it came: its header checksum is the old broken one.
+  const frame = set.subarray(12 + 14 + 4 + 4)
+  assert.throws(() => decompress(Compression.Lz4, frame), /HeaderChecksum|corrupt/)
+  assert.equal(records, [[null, 'lz4 one'], [null, 'lz4 two']])
+})
+
+golden.run()
