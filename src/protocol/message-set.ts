@@ -25,13 +25,14 @@ const MIN_MESSAGE_BYTES = 14
 /** A message's timestamp for magic 0, which has none (Kafka's RecordBatch.NO_TIMESTAMP). */
 export const NO_TIMESTAMP = -1
 
-export type MessageSetFailure =
-  /** Lengths that do not add up, a message cut short, nested compression. */
-  | 'corrupt'
-  | 'bad-crc'
-  | 'bad-magic'
-  /** A codec bit pattern magic 0/1 cannot carry (zstd came with batches v2) or a missing codec package. */
-  | 'unsupported-compression'
+/**
+ * Why a message set was refused: 'corrupt' (lengths that do not add up, a message cut short,
+ * nested compression, undecodable compressed data), 'bad-crc', 'bad-magic' (neither 0 nor 1),
+ * 'unsupported-compression' (a codec magic 0/1 cannot carry, such as zstd, or a missing package).
+ */
+export const MESSAGE_SET_FAILURES = ['corrupt', 'bad-crc', 'bad-magic', 'unsupported-compression'] as const
+
+export type MessageSetFailure = typeof MESSAGE_SET_FAILURES[number]
 
 export class MessageSetError extends Error {
   readonly reason: MessageSetFailure
@@ -104,6 +105,7 @@ function forEachMessage (set: Buffer, visit: (m: Message) => void): void {
     if (magic === 1) {
       if (end - pos < 16) throw new MessageSetError('corrupt', `magic 1 message at byte ${at} is too short for a timestamp`)
       timestamp = Number(set.readBigInt64BE(pos))
+      if (!Number.isSafeInteger(timestamp)) throw new MessageSetError('corrupt', `message at byte ${at} has timestamp ${timestamp}`)
       pos += 8
     }
     const key = lengthPrefixed(set, pos, end)
@@ -192,7 +194,13 @@ export function upConvert (set: Buffer): UpConverted {
   if (records.length === 0) throw new MessageSetError('corrupt', 'the message set holds no message')
   const builder = new BatchBuilder({ compression: codec })
   for (const r of records) builder.append(r.timestamp, r.key, r.value)
-  return { batch: builder.build(), magic, records: records.length }
+  let batch: Buffer
+  try {
+    batch = builder.build()
+  } catch (err) {
+    throw new MessageSetError('unsupported-compression', (err as Error).message, { cause: err })
+  }
+  return { batch, magic, records: records.length }
 }
 
 // --- fetch: record batches v2 → message set v0/v1
@@ -210,12 +218,13 @@ export function downConvert (batches: Uint8Array, magic: 0 | 1, fetchOffset: num
   const parts: Buffer[] = []
   let total = 0
   let full = false
-  forEachBatch(batches, (at) => {
+  const view = Buffer.from(batches.buffer, batches.byteOffset, batches.byteLength)
+  forEachBatch(view, (at) => {
     if (full) return
-    const attributes = Buffer.from(batches.buffer, batches.byteOffset, batches.byteLength).readInt16BE(at + kAttributes)
+    const attributes = view.readInt16BE(at + kAttributes)
     if ((attributes & ATTR_CONTROL) !== 0) return
     const logAppendTime = (attributes & ATTR_TIMESTAMP_TYPE) !== 0
-    forEachRecord(batches, at, (offset, timestamp, key, value) => {
+    forEachRecord(view, at, (offset, timestamp, key, value) => {
       if (full || offset < fetchOffset) return
       const size = headerBytes + (key?.length ?? 0) + (value?.length ?? 0)
       if (total > 0 && total + size > maxBytes) { full = true; return }

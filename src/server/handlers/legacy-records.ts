@@ -5,7 +5,7 @@
  */
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { kMagic } from '../../protocol/batch-header.js'
-import { downConvert, MessageSetError, upConvert } from '../../protocol/message-set.js'
+import { downConvert, MessageSetError, type MessageSetFailure, upConvert } from '../../protocol/message-set.js'
 import { LogRateLimiter } from '../../logger.js'
 import type { RequestContext } from '../context.js'
 
@@ -40,8 +40,9 @@ export interface LegacyProduce {
   problem: { code: number, message: string } | null
 }
 
-function toKafkaCode (err: MessageSetError): number {
-  switch (err.reason) {
+/** The Kafka code a refused message set is answered with. */
+export function messageSetKafkaCode (reason: MessageSetFailure): number {
+  switch (reason) {
     case 'bad-crc': return KafkaCode.CORRUPT_MESSAGE
     case 'corrupt': return KafkaCode.CORRUPT_MESSAGE
     case 'bad-magic': return KafkaCode.INVALID_RECORD
@@ -65,7 +66,7 @@ export function upConvertProduce (ctx: RequestContext, topic: string, records: B
     if (!(err instanceof MessageSetError)) throw err
     const suppressed = limiters(ctx).refused.admit(`${err.reason}:${ctx.clientId ?? ''}`)
     if (suppressed !== null) ctx.dispatcher.logger.warn({ clientId: ctx.clientId, topic, apiVersion: ctx.apiVersion, reason: err.reason, err: err.message, suppressed }, 'Produce message set refused')
-    return { records: null, problem: { code: toKafkaCode(err), message: err.message } }
+    return { records: null, problem: { code: messageSetKafkaCode(err.reason), message: err.message } }
   }
 }
 

@@ -116,6 +116,11 @@ up('refuses damaged input with a reason', () => {
   const nested = message(0, Compression.Gzip, 0, null, compress(Compression.Gzip, message(0, Compression.Gzip, 0, null, b('x'))))
   failsWith(nested, 'corrupt', 'another compressed message')
   failsWith(Buffer.alloc(0), 'corrupt', 'no message')
+  failsWith(message(1, 0, 0, null, b('x')).fill(0x7f, 18, 26), 'bad-crc', 'CRC-32')
+  const farFuture = message(1, 0, 0, null, b('x'))
+  farFuture.fill(0x7f, 18, 26)
+  farFuture.writeUInt32BE(crc32(farFuture.subarray(16)), 12)
+  failsWith(farFuture, 'corrupt', 'timestamp')
 })
 
 up.run()
