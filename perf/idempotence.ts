@@ -59,7 +59,7 @@ async function highWatermark (port: number, topic: string): Promise<number> {
     const res = await wire.request<ListOffsetsResponse>(ApiKey.ListOffsets, 5, {
       replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }]
     })
-    return res.topics[0].partitions[0].offset
+    return res.topics[0].partitions[0].offset ?? -1
   } finally {
     wire.close()
   }

@@ -382,7 +382,7 @@ export class KafkaClient {
       for (const t of response.topics) {
         for (const p of t.partitions) {
           if (p.errorCode !== KafkaCode.NONE) throw topicError(topic.name, `listing offsets of partition ${p.partitionIndex} of topic`, p.errorCode)
-          out.set(p.partitionIndex, p.offset)
+          out.set(p.partitionIndex, p.offset ?? -1)
         }
       }
     }))

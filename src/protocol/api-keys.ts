@@ -47,9 +47,9 @@ export const ApiKey = {
 
 /** Sorted by key, the order ApiVersions lists them in. */
 export const API_LIST: readonly ApiInfo[] = Object.freeze([
-  { key: 0, name: 'Produce', minVersion: 3, maxVersion: 9, firstFlexibleVersion: 9 },
-  { key: 1, name: 'Fetch', minVersion: 4, maxVersion: 13, firstFlexibleVersion: 12 },
-  { key: 2, name: 'ListOffsets', minVersion: 1, maxVersion: 7, firstFlexibleVersion: 6 },
+  { key: 0, name: 'Produce', minVersion: 0, maxVersion: 9, firstFlexibleVersion: 9 },
+  { key: 1, name: 'Fetch', minVersion: 0, maxVersion: 13, firstFlexibleVersion: 12 },
+  { key: 2, name: 'ListOffsets', minVersion: 0, maxVersion: 7, firstFlexibleVersion: 6 },
   { key: 3, name: 'Metadata', minVersion: 0, maxVersion: 12, firstFlexibleVersion: 9 },
   { key: 8, name: 'OffsetCommit', minVersion: 0, maxVersion: 8, firstFlexibleVersion: 8 },
   { key: 9, name: 'OffsetFetch', minVersion: 0, maxVersion: 8, firstFlexibleVersion: 6 },

@@ -42,7 +42,7 @@ async function fetchAll (wire: WireClient, topic: string, isolationLevel: number
   assert.is(pd.errorCode, KafkaCode.NONE)
   const values: string[] = []
   for (const batch of decodeBatches(pd.records as Buffer)) for (const r of batch.records) values.push(r.value!.toString())
-  return { values, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset }
+  return { values, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset ?? -1 }
 }
 
 interface Ctx { dir: string, broker: Broker, wire: WireClient }

@@ -86,7 +86,7 @@ async function listOffset (wire: WireClient, topic: string, timestamp: number, v
     replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }]
   })
   const p = res.topics[0].partitions[0]
-  return { errorCode: p.errorCode, offset: p.offset, timestamp: p.timestamp }
+  return { errorCode: p.errorCode, offset: p.offset ?? -1, timestamp: p.timestamp ?? -1 }
 }
 
 /** Two batches of ten records each, written by kafkajs (one send per batch). */

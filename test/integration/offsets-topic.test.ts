@@ -88,7 +88,7 @@ internal('kcat reads the commit records; ListOffsets and Fetch by topic id agree
   const list = async (timestamp: number): Promise<number> => {
     const res = await wire.request<ListOffsetsResponse>(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: OFFSETS, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }] })
     assert.is(res.topics[0].partitions[0].errorCode, KafkaCode.NONE)
-    return res.topics[0].partitions[0].offset
+    return res.topics[0].partitions[0].offset ?? -1
   }
   assert.is(await list(-2), 0)
   const end = await list(-1)

@@ -4,6 +4,7 @@
  * returned whole and by reference (no copy into the response). The response stays within
  * `maxBytes`, except that the first partition with data is always included so that a batch
  * larger than the limit cannot stall a consumer. Sessions are not kept: session id 0 always.
+ * Fetch v0-3 answers are down-converted to message sets v0/v1 (legacy-records.ts).
  */
 import type { FetchPartition, FetchRequest, FetchResponse, FetchableTopicResponse, PartitionData } from '../../protocol/apis/fetch.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
@@ -12,6 +13,7 @@ import type { PartitionState, TopicState } from '../../dispatcher/topic-table.js
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { fetchOffsetsTopic, isOffsetsTopic, isOffsetsTopicId } from '../offsets-topic.js'
+import { downConvertFetch, FETCH_BATCH_V2_FROM_VERSION } from './legacy-records.js'
 
 const EMPTY = Buffer.alloc(0)
 const READ_COMMITTED = 1
@@ -67,6 +69,20 @@ function byteLength (d: PartitionData): number {
   return d.records instanceof Uint8Array ? d.records.length : 0
 }
 
+/** Fetch v0-3: each partition's batches become the message set an old client reads. */
+function downConvertAll (ctx: RequestContext, groups: Array<{ request: { topic?: string }, wanted: Wanted[] }>, results: PartitionData[][]): void {
+  groups.forEach((g, i) => {
+    const list = results[i]
+    for (let j = 0; j < list.length; j++) {
+      const d = list[j]
+      if (!(d.records instanceof Uint8Array) || d.records.length === 0) continue
+      const { fetchOffset, partitionMaxBytes } = g.wanted[j].request
+      const set = downConvertFetch(ctx, g.request.topic!, d.partitionIndex, d.records, fetchOffset, partitionMaxBytes)
+      list[j] = set === null ? errorData(d.partitionIndex, KafkaCode.UNKNOWN_SERVER_ERROR, g.wanted[j].p) : { ...d, records: set }
+    }
+  })
+}
+
 export async function handleFetch (ctx: RequestContext, req: FetchRequest): Promise<FetchResponse> {
   const { dispatcher, apiVersion } = ctx
   const byId = apiVersion >= TOPIC_IDS_FROM_VERSION
@@ -78,7 +94,7 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
   const unknownCode = byId ? KafkaCode.UNKNOWN_TOPIC_ID : KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
   const isolation = req.isolationLevel === READ_COMMITTED ? READ_COMMITTED : 0
   const deadline = Date.now() + Math.max(0, req.maxWaitMs)
-  const maxBytes = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER
+  const maxBytes = req.maxBytes !== undefined && req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER
 
   const watched = groups.flatMap((g) => g.wanted.map((w) => w.p)).filter((p): p is PartitionState => p !== undefined)
   let results: PartitionData[][]
@@ -107,6 +123,7 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
       used += n
     }
   }
+  if (apiVersion < FETCH_BATCH_V2_FROM_VERSION) downConvertAll(ctx, groups, results)
   const responses: FetchableTopicResponse[] = groups.map((g, i) => byId
     ? { topicId: g.request.topicId!, partitions: results[i] }
     : { topic: g.request.topic!, partitions: results[i] })

@@ -3,6 +3,8 @@
  * T >= 0 the first record whose timestamp is at least T (none: offset -1, timestamp -1, no
  * error). A lookup that fails in the log (records that do not decode, a batch past the inflate
  * cap, a storage fault) gets its Kafka code and a warning in the broker's log.
+ * v0 answers a list (oldStyleOffsets) holding that one offset, or none when maxNumOffsets is 0;
+ * Kafka listed segment base offsets there too, which no client we know of reads beyond the first.
  */
 import type { ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/list-offsets.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
@@ -30,7 +32,7 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
       } catch {
         return failed(KafkaCode.NOT_LEADER_OR_FOLLOWER)
       }
-      if (answer.status === LogStatus.NotFound) return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, timestamp: -1, offset: -1, leaderEpoch: p.leaderEpoch }
+      if (answer.status === LogStatus.NotFound) return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: p.leaderEpoch }
       if (answer.status !== LogStatus.Ok) {
         const errorCode = kafkaCodeOf(answer.status)
         const suppressed = failureLines.admit(`${t.name}-${lp.partitionIndex}:${answer.status}`)
@@ -40,7 +42,8 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
         }
         return failed(errorCode)
       }
-      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, timestamp: answer.b, offset: answer.a, leaderEpoch: p.leaderEpoch }
+      const oldStyleOffsets = (lp.maxNumOffsets ?? 1) > 0 ? [answer.a] : []
+      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, oldStyleOffsets, timestamp: answer.b, offset: answer.a, leaderEpoch: p.leaderEpoch }
     }))
     return { name: t.name, partitions }
   }))

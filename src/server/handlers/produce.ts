@@ -1,8 +1,9 @@
 /**
  * Produce (0): every partition's records go to its worker as bytes (the codec's view of the
  * request frame); the batch header, CRC and every record are checked there (batch-validator.ts).
- * Each partition gets its own error code; one bad partition never fails its siblings. All
- * appends are issued before the first await, so appends keep the order requests arrived in.
+ * v0-2 message sets are first up-converted to a batch v2 (legacy-records.ts). Each partition
+ * gets its own error code; one bad partition never fails its siblings. All appends are issued
+ * before the first await, so appends keep the order requests arrived in.
  */
 import type { PartitionProduceResponse, ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
@@ -11,6 +12,7 @@ import type { AppendFault } from '../../partition/frames.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
+import { PRODUCE_BATCH_V2_FROM_VERSION, upConvertProduce } from './legacy-records.js'
 import { ATTR_COMPRESSION_MASK, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic } from '../../protocol/batch-header.js'
 
 const ZSTD = 4
@@ -59,10 +61,16 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         if (internal !== null) return failed(pd.index, KafkaCode.INVALID_TOPIC_EXCEPTION, internal)
         const p = state?.partitions[pd.index]
         if (p === undefined) return failed(pd.index, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
-        const problem = recordsProblem(pd.records, apiVersion)
+        let records = pd.records
+        if (apiVersion < PRODUCE_BATCH_V2_FROM_VERSION) {
+          const legacy = upConvertProduce(ctx, topic.name, records)
+          if (legacy.problem !== null) return failed(pd.index, legacy.problem.code, legacy.problem.message)
+          records = legacy.records
+        }
+        const problem = recordsProblem(records, apiVersion)
         if (problem !== null) return failed(pd.index, problem.code, problem.message)
-        if (pd.records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
-        return dispatcher.append(p, pd.records!).then((answer): PartitionProduceResponse => {
+        if (records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
+        return dispatcher.append(p, records!).then((answer): PartitionProduceResponse => {
           if (answer.status !== LogStatus.Ok) return refused(pd.index, kafkaCodeOf(answer.status), answer.fault)
           return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.a, logAppendTimeMs: answer.b, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
         }, () => failed(pd.index, KafkaCode.NOT_LEADER_OR_FOLLOWER))

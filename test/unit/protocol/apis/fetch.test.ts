@@ -25,6 +25,19 @@ golden('kcat v11: sessionless, read_committed, one partition from offset 0', () 
   assert.equal(reencode(g), g.frame)
 })
 
+for (const [name, version, maxBytes, maxWaitMs] of [['sarama-fetch-v0', 0, 2147483647, 250], ['kcat09-fetch-v1', 1, 2147483647, 500], ['sarama-fetch-v3', 3, 104857600, 250]] as const) {
+  golden(`${name}: an old client's Fetch v${version} (no isolation level; response maxBytes from v3)`, () => {
+    const g = decodeGolden<fetch.FetchRequest>(name)
+    assert.is(g.header.apiVersion, version)
+    assert.is(g.body.maxWaitMs, maxWaitMs)
+    assert.is(g.body.maxBytes, maxBytes)
+    assert.is(g.body.isolationLevel, 0)
+    assert.is(g.body.topics[0].topic, 'golden')
+    assert.is(g.body.topics[0].partitions[0].partitionMaxBytes, 1048576)
+    assert.equal(reencode(g), g.frame)
+  })
+}
+
 golden.run()
 
 // ---

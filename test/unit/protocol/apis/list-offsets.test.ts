@@ -12,8 +12,24 @@ golden('kcat v2: earliest (-2) for one partition, read_committed', () => {
   assert.is(g.header.apiVersion, 2)
   assert.is(g.body.replicaId, -1)
   assert.is(g.body.isolationLevel, 1)
-  assert.equal(g.body.topics, [{ name: 'golden', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }])
+  assert.equal(g.body.topics, [{ name: 'golden', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2, maxNumOffsets: 1 }] }])
   assert.equal(reencode(g), g.frame)
+})
+
+golden('sarama V0_8_2_0 and librdkafka as a 0.9 client: v0 asks for at most maxNumOffsets offsets', () => {
+  for (const [name, timestamp] of [['sarama-list-offsets-v0', -1], ['kcat09-list-offsets-v0', -2]] as const) {
+    const g = decodeGolden<listOffsets.ListOffsetsRequest>(name)
+    assert.is(g.header.apiVersion, 0)
+    assert.equal(g.body.topics, [{ name: 'golden', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }])
+    assert.equal(reencode(g), g.frame)
+  }
+})
+
+golden('v0 response: error code then the offset list, no timestamp or offset fields', () => {
+  const w = new Writer()
+  listOffsets.encodeResponse(w, 0, { topics: [{ name: 't', partitions: [{ partitionIndex: 2, errorCode: 0, oldStyleOffsets: [42], timestamp: 7, offset: 42 }] }] })
+  const expected = Buffer.from('00000001' + '0001' + '74' + '00000001' + '00000002' + '0000' + '00000001' + '000000000000002a', 'hex')
+  assert.equal(w.toBuffer(), expected)
 })
 
 golden.run()
