@@ -91,12 +91,18 @@ export async function sigkillLoop (options: CaseOptions & { flushEachBatch: bool
 
 // --- power loss
 
+/** How the power-loss case's topic syncs: left to the OS, an fsync per batch, or every 100 ms. */
+export type FlushPolicy = 'os' | 'each-batch' | 'interval'
+
+const FLUSH_CONFIGS: Record<FlushPolicy, string[]> = { os: [], 'each-batch': ['flush.messages=1'], interval: ['flush.ms=100'] }
+const FLUSH_NAMES: Record<FlushPolicy, string> = { os: 'fsync left to the OS', 'each-batch': 'flush.messages=1', interval: 'flush.ms=100' }
+
 /**
  * The broker's data dir sits on a FUSE layer that keeps unsynced bytes in memory; the power cut
  * SIGKILLs the broker and that layer together, so only fsynced bytes survive. With an fsync per
  * batch nothing acked is lost; without, loss is allowed but only as a tail of each partition.
  */
-export async function powerLoss (options: CaseOptions & { flushEachBatch: boolean }): Promise<CaseResult> {
+export async function powerLoss (options: CaseOptions & { flush: FlushPolicy }): Promise<CaseResult> {
   const random = xorshift(options.seed)
   const rounds = options.quick ? 2 : 5
   const records = options.quick ? 1_000 : 20_000
@@ -114,7 +120,7 @@ export async function powerLoss (options: CaseOptions & { flushEachBatch: boolea
   let fs = await mountLossyFs(backing, mount)
   try {
     await broker.start()
-    createTopic(bootstrap, topic, 1, options.flushEachBatch ? ['flush.messages=1'] : [])
+    createTopic(bootstrap, topic, 1, FLUSH_CONFIGS[options.flush])
     for (let round = 0; round < rounds; round++) {
       const producer = kafkajsProducer(bootstrap, topic, 1, records / rounds, `r${round}`, ledger, true)
       await within(producer.done, 300 + random() % 700)
@@ -129,7 +135,7 @@ export async function powerLoss (options: CaseOptions & { flushEachBatch: boolea
       if (!started.ready) problems.push(`restart after power loss ${round} failed (exit ${String(started.exitCode)})`)
       recoveries.push(started.elapsedMs)
     }
-    return await result(options.flushEachBatch ? 'power loss, flush.messages=1' : 'power loss, fsync left to the OS', rounds, ledger, bootstrap, topic, recoveries, problems)
+    return await result(`power loss, ${FLUSH_NAMES[options.flush]}`, rounds, ledger, bootstrap, topic, recoveries, problems)
   } finally {
     await broker.stop('SIGKILL')
     fs.kill('SIGKILL')

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import { diskFull, powerLoss, sigkillLoop, tcpFaults, twoBrokers, workerCrash, type CaseOptions, type CaseResult } from './cases.js'
+import { badBatches, diskDamage } from './damage-cases.js'
 import { problemsOf, type Expectation } from './verdict.js'
 
 interface Case { name: string, run: (o: CaseOptions) => Promise<CaseResult>, expect?: Expectation }
@@ -13,12 +14,17 @@ interface Case { name: string, run: (o: CaseOptions) => Promise<CaseResult>, exp
 const CASES: Case[] = [
   { name: 'sigkill', run: (o) => sigkillLoop({ ...o, flushEachBatch: false }) },
   { name: 'sigkill-fsync', run: (o) => sigkillLoop({ ...o, flushEachBatch: true }) },
-  { name: 'power-loss', run: (o) => powerLoss({ ...o, flushEachBatch: false }), expect: { tailLossAllowed: true } },
-  { name: 'power-loss-fsync', run: (o) => powerLoss({ ...o, flushEachBatch: true }) },
+  { name: 'power-loss', run: (o) => powerLoss({ ...o, flush: 'os' }), expect: { tailLossAllowed: true } },
+  { name: 'power-loss-interval', run: (o) => powerLoss({ ...o, flush: 'interval' }), expect: { tailLossAllowed: true } },
+  { name: 'power-loss-fsync', run: (o) => powerLoss({ ...o, flush: 'each-batch' }) },
   { name: 'worker-crash', run: workerCrash },
   { name: 'disk-full', run: diskFull },
   { name: 'two-brokers', run: twoBrokers },
-  { name: 'tcp', run: tcpFaults }
+  { name: 'tcp', run: tcpFaults },
+  { name: 'damage-value', run: (o) => diskDamage({ ...o, damage: 'value-byte' }), expect: { unreadableAllowed: true } },
+  { name: 'damage-offset', run: (o) => diskDamage({ ...o, damage: 'base-offset' }), expect: { unreadableAllowed: true } },
+  { name: 'damage-zeroed', run: (o) => diskDamage({ ...o, damage: 'zeroed-tail' }), expect: { unreadableAllowed: true } },
+  { name: 'bad-batches', run: badBatches }
 ]
 
 const { values } = parseArgs({ options: { seed: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' } } })

@@ -6,6 +6,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { diskFull, powerLoss, sigkillLoop, tcpFaults, twoBrokers, workerCrash, type CaseResult } from '../../perf/faults/cases.js'
+import { badBatches, diskDamage } from '../../perf/faults/damage-cases.js'
 import { problemsOf, type Expectation } from '../../perf/faults/verdict.js'
 
 const SEED = 20261203
@@ -20,11 +21,11 @@ faults('SIGKILL loop: nothing acked is lost, no duplicates', async () => {
 })
 
 faults('power loss with an fsync per batch loses nothing acked', async () => {
-  holds(await powerLoss({ seed: SEED, quick: true, flushEachBatch: true }))
+  holds(await powerLoss({ seed: SEED, quick: true, flush: 'each-batch' }))
 })
 
-faults('power loss without fsync loses at most each partition\'s unsynced tail', async () => {
-  holds(await powerLoss({ seed: SEED, quick: true, flushEachBatch: false }), { tailLossAllowed: true })
+faults('power loss with flush.ms=100 loses at most each partition\'s unsynced tail', async () => {
+  holds(await powerLoss({ seed: SEED, quick: true, flush: 'interval' }), { tailLossAllowed: true })
 })
 
 faults('a partition worker crash loses nothing acked', async () => {
@@ -41,6 +42,16 @@ faults('a second broker on the same data dir refuses to start', async () => {
 
 faults('TCP stalls and cuts: nothing lost, nothing written twice', async () => {
   holds(await tcpFaults({ seed: SEED, quick: true }))
+})
+
+for (const damage of ['value-byte', 'base-offset', 'zeroed-tail'] as const) {
+  faults(`damage on disk (${damage}): nothing wrong is served, kcat is told, the broker logs it`, async () => {
+    holds(await diskDamage({ seed: SEED, quick: true, damage }), { unreadableAllowed: true })
+  })
+}
+
+faults('malformed batches and a gzip bomb: refused with Kafka codes, nothing visible, memory bounded', async () => {
+  holds(await badBatches({ seed: SEED, quick: true }))
 })
 
 faults.run()
