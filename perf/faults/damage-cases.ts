@@ -71,7 +71,7 @@ export async function diskDamage (options: CaseOptions & { damage: Damage }): Pr
   const problems: string[] = []
   try {
     await broker.start()
-    await createTopic(bootstrap, topic, ['segment.bytes=16384'])
+    await createTopic(bootstrap, topic, ['segment.bytes=4096'])
     await kafkajsProducer(bootstrap, topic, 1, options.quick ? 2_000 : 20_000, 'd', ledger, false, 20).done
     await broker.stop('SIGTERM')
     const partitionDir = join(dataDir, `${topic}-0`)

@@ -24,7 +24,11 @@ export interface CheckResult {
   phantoms: number
   /** Offsets read back twice in one partition (must be impossible). */
   doubleOffsets: number
-  /** Lost acked records of a partition that lie below a surviving acked record (loss that is not a tail). */
+  /**
+   * Lost acked records that lie below a surviving record of the same producer run in their
+   * partition: loss that is not a tail. (After a power cut the next run reuses the lost offsets,
+   * so a tail is judged per run; a run is the value's prefix before its last '-'.)
+   */
   lostBelowSurvivor: number
   /** The negative control saw its forged loss. */
   controlSawLoss: boolean
@@ -67,19 +71,20 @@ function tally (ledger: Ledger, readBack: readonly ReadBackRecord[]): Omit<Check
   }
   let lost = 0
   let misplaced = 0
-  const survivorMax = new Map<number, number>()
-  const lostOffsets: Ack[] = []
+  const survivorMax = new Map<string, number>()
+  const lostOffsets: Array<{ run: string, offset: number }> = []
   for (const [value, ack] of ledger.acks) {
+    const run = `${ack.partition}:${value.slice(0, value.lastIndexOf('-'))}`
     if (atOffset.get(`${ack.partition}:${ack.offset}`) === value) {
-      survivorMax.set(ack.partition, Math.max(survivorMax.get(ack.partition) ?? -1, ack.offset))
+      survivorMax.set(run, Math.max(survivorMax.get(run) ?? -1, ack.offset))
     } else if (seen.has(value)) {
       misplaced++
     } else {
       lost++
-      lostOffsets.push(ack)
+      lostOffsets.push({ run, offset: ack.offset })
     }
   }
-  const lostBelowSurvivor = lostOffsets.filter((a) => a.offset < (survivorMax.get(a.partition) ?? -1)).length
+  const lostBelowSurvivor = lostOffsets.filter((a) => a.offset < (survivorMax.get(a.run) ?? -1)).length
   let duplicates = 0
   for (const list of seen.values()) if (list.length > 1) duplicates += list.length - 1
   let phantoms = 0
