@@ -3,8 +3,10 @@
  * data dir. Keeps what the broker logged (stderr) so a case can look for the line a fault must leave.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
+import { freePort } from '../../src/bench/peer-process.js'
+
+export { freePort }
 
 const MAIN_JS = new URL('../../src/cli/main.js', import.meta.url).pathname
 const READY_TIMEOUT_MS = 60_000
@@ -15,18 +17,6 @@ export interface StartResult {
   /** Spawn → ready line (or → exit when it refused to start). */
   elapsedMs: number
   exitCode: number | null
-}
-
-/** A port nothing listens on now (bound once, then released). */
-export function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 export class BrokerChild {

@@ -5,24 +5,12 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createServer } from 'node:net'
+import { freePort } from '../../src/bench/peer-process.js'
 import { Broker } from '../../src/index.js'
 import { partitionForKey } from '../../src/client/partitioner.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { millrace, type CliRun as Run } from '../helpers/cli.js'
 import { kcat } from './kafka-wire.js'
-
-/** A port nothing listens on: bound once by the OS, then released. */
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 interface Ctx { broker: Broker, dir: string, b: string[] }
 const cli = suite<Ctx>('millrace topics / produce / consume')
