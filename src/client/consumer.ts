@@ -333,10 +333,13 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     }
   }
 
-  async #resolve (pos: Position): Promise<number> {
+  /** The position to fetch from; null while the partition cannot answer yet (a retriable status: next round). */
+  async #resolve (pos: Position): Promise<number | null> {
     if (pos.offset === NO_OFFSET) throw new MillraceError('MR_ERR_OFFSET_OUT_OF_RANGE', `group '${this.#group!.groupId}' has no committed offset for ${pos.p.topic}-${pos.p.partition} and autoOffsetReset is 'none'`)
     if (typeof pos.offset === 'number') return pos.offset
     const answer = await this.#dispatcher.listOffset(pos.p, pos.offset === 'earliest' ? LIST_OFFSET_EARLIEST : LIST_OFFSET_LATEST)
+    // A partition just created or whose worker restarts is not online yet: try again next round.
+    if (isRetriable(answer.status)) return null
     if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `list offsets of ${pos.p.topic}-${pos.p.partition}`)
     pos.offset = answer.a
     return answer.a
@@ -346,6 +349,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   async #fetchOne (pos: Position): Promise<FetchRound | null> {
     const p = pos.p
     const offset = await this.#resolve(pos)
+    if (offset === null) return null
     const answer = await this.#dispatcher.fetch(p, offset, this.#maxPartitionBytes)
     if (answer.status === LogStatus.OffsetOutOfRange && this.#reset !== 'none') {
       if (pos.offset === offset) pos.offset = this.#reset

@@ -54,4 +54,23 @@ fault('the fault is reported with its cause, the worker restarts, and the broker
   }
 })
 
+fault('a consumer resolving its start offset while the partition\'s worker restarts retries instead of throwing', async () => {
+  const dir = tmpDir()
+  const broker = await Broker.start({ dataDir: dir, workers: 1 })
+  try {
+    await broker.createTopic({ topic: 'r', partitions: 1 })
+    await broker.producer({ acks: -1 }).send({ topic: 'r', messages: [{ value: 'kept', partition: 0 }] })
+    const consumer = broker.consumer({ maxWaitMs: 20 })
+    consumer.assign([{ topic: 'r', partition: 0, offset: 'earliest' }])
+    // The worker is down when the consumer asks where 'earliest' is: a retriable WorkerFault.
+    await broker.dispatcher.crashWorkerOf(broker.dispatcher.partition('r', 0)!)
+    const got = await collect(consumer, 1)
+    assert.equal(got.map((m) => m.value!.toString()), ['kept'])
+    await consumer.close()
+  } finally {
+    await broker.close()
+    removeDir(dir)
+  }
+})
+
 fault.run()
