@@ -46,13 +46,19 @@ export function discover (dataDir: string): DiscoverResult {
     const topic = match[1]
     const partition = Number(match[2])
     const metadata = readPartitionMetadata(dir)
-    if (metadata.topicId !== null) {
-      partitions.push({ dir, topic, partition, topicId: metadata.topicId, overrides: readTopicConfig(dir) })
-    } else if (holdsPartitionData(dir)) {
+    if (metadata.topicId === null) {
       // Never guessed and never skipped: skipping would let a new topic of this name take the
       // directory over with a new id, behind the records already in it.
-      unloadable.push({ dir, topic, partition, problem: metadata.problem })
+      if (holdsPartitionData(dir)) unloadable.push({ dir, topic, partition, problem: metadata.problem })
+      continue
     }
+    const config = readTopicConfig(dir)
+    if (config.overrides === null) {
+      // Its records are there but not how to keep them (compaction, retention): offline, not guessed.
+      unloadable.push({ dir, topic, partition, problem: config.problem })
+      continue
+    }
+    partitions.push({ dir, topic, partition, topicId: metadata.topicId, overrides: config.overrides })
   }
   return { partitions, unloadable, pendingDeletes }
 }

@@ -72,14 +72,33 @@ export function writeTopicConfig (dir: string, overrides: Readonly<Record<string
   writeFileAtomic(join(dir, TOPIC_CONFIG_FILE), JSON.stringify(overrides) + '\n')
 }
 
-export function readTopicConfig (dir: string): Record<string, string> {
+/** A partition's topic config overrides, or why they cannot be trusted. */
+export type TopicConfigRead = { overrides: Record<string, string>, problem: null } | { overrides: null, problem: string }
+
+/**
+ * Reads `topic.config`. A missing file means no overrides; a file that does not parse is a
+ * problem, never `{}`: a compacted topic read as a plain one would let retention delete its records.
+ */
+export function readTopicConfig (dir: string): TopicConfigRead {
+  let text: string
   try {
-    const parsed: unknown = JSON.parse(readFileSync(join(dir, TOPIC_CONFIG_FILE), 'utf8'))
-    if (parsed === null || typeof parsed !== 'object') return {}
-    const out: Record<string, string> = {}
-    for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') out[k] = v
-    return out
-  } catch {
-    return {}
+    text = readFileSync(join(dir, TOPIC_CONFIG_FILE), 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return { overrides: {}, problem: null }
+    return { overrides: null, problem: `${TOPIC_CONFIG_FILE} cannot be read (${code ?? String(err)})` }
   }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return { overrides: null, problem: `${TOPIC_CONFIG_FILE} is not valid JSON` }
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { overrides: null, problem: `${TOPIC_CONFIG_FILE} does not hold a JSON object` }
+  const overrides: Record<string, string> = {}
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v !== 'string') return { overrides: null, problem: `${TOPIC_CONFIG_FILE} gives '${k}' a value that is not a string` }
+    overrides[k] = v
+  }
+  return { overrides, problem: null }
 }

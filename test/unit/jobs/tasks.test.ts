@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { discover } from '../../../src/jobs/tasks.js'
-import { writePartitionMetadata } from '../../../src/partition/partition-files.js'
+import { writePartitionMetadata, writeTopicConfig } from '../../../src/partition/partition-files.js'
 import { OFFSETS_DIR } from '../../../src/coordinator/offsets-topic.js'
 import { removeDir, tmpDir } from '../../helpers/tmp-dir.js'
 
@@ -27,6 +27,21 @@ scan('sorts a data dir into partitions, unloadable directories and pending delet
   assert.equal(found.unloadable.map((u) => [u.topic, u.partition]).sort(), [['damaged', 0], ['headless', 2]])
   assert.match(found.unloadable.find((u) => u.topic === 'headless')!.problem, 'partition.metadata is missing')
   assert.equal(found.pendingDeletes, [join(dir, 'old-0.abc-delete')])
+})
+
+scan('a partition whose topic.config does not parse is unloadable, not read as a topic without overrides', ({ dir }) => {
+  const dirOf = (name: string): string => { mkdirSync(join(dir, name)); return join(dir, name) }
+  const compacted = dirOf('compacted-0')
+  writePartitionMetadata(compacted, TOPIC_ID)
+  writeTopicConfig(compacted, { 'cleanup.policy': 'compact' })
+  const damaged = dirOf('damaged-config-0')
+  writePartitionMetadata(damaged, TOPIC_ID)
+  writeFileSync(join(damaged, 'topic.config'), '{"cleanup.policy": "comp')
+  const plain = dirOf('plain-0')
+  writePartitionMetadata(plain, TOPIC_ID)
+  const found = discover(dir)
+  assert.equal(found.partitions.map((p) => [p.topic, p.overrides]).sort(), [['compacted', { 'cleanup.policy': 'compact' }], ['plain', {}]])
+  assert.equal(found.unloadable.map((u) => [u.topic, u.problem]), [['damaged-config', 'topic.config is not valid JSON']])
 })
 
 scan.run()
