@@ -9,6 +9,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Broker } from '../../src/index.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
+import { KafkaCode } from '../../src/protocol/error-codes.js'
 import { AclOperation, AUTHORIZED_OPERATIONS_OMITTED } from '../../src/protocol/acl-operations.js'
 import type { MetadataResponse } from '../../src/protocol/apis/metadata.js'
 import type { DescribeGroupsResponse } from '../../src/protocol/apis/describe-groups.js'
@@ -58,6 +59,15 @@ ops('Metadata v12 (no cluster field) asking for topic operations of all topics',
   const mine = md.topics.find((t) => t.name === topic)
   assert.ok(mine !== undefined, 'the new topic is listed')
   assert.equal(operations(mine.topicAuthorizedOperations!), TOPIC)
+})
+
+ops('Metadata v12: an unknown name carries the operations, an unknown topic id does not (as Kafka)', async ({ wire }) => {
+  const md = await wire.request<MetadataResponse>(ApiKey.Metadata, 12, {
+    topics: [{ name: uniqueTopic('authorized-ops-none') }, { name: null, topicId: Buffer.alloc(16, 7) }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: true
+  })
+  assert.equal(md.topics.map((t) => t.errorCode), [KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, KafkaCode.UNKNOWN_TOPIC_ID])
+  assert.equal(operations(md.topics[0].topicAuthorizedOperations!), TOPIC)
+  assert.is(md.topics[1].topicAuthorizedOperations, AUTHORIZED_OPERATIONS_OMITTED)
 })
 
 ops('Metadata without the flags keeps INT32 min ("not requested")', async ({ broker, wire }) => {

@@ -98,9 +98,10 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
     }))
     topics.push(...answers)
   }
-  // Asked for (v8+), every listed topic carries its operations, as Kafka sets them on each entry.
+  // Asked for (v8+), each listed topic carries its operations; as in Kafka, a topic id that
+  // resolved to no name keeps the "not requested" value.
   const topicOperations = authorizedOperationsField(req.includeTopicAuthorizedOperations, TOPIC_OPERATIONS)
-  for (const t of topics) t.topicAuthorizedOperations = topicOperations
+  for (const t of topics) if (t.errorCode !== KafkaCode.UNKNOWN_TOPIC_ID) t.topicAuthorizedOperations = topicOperations
   const { host, port } = advertisedAddress(ctx)
   return {
     throttleTimeMs: 0,
