@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { CONSUMER_PROTOCOL_TYPE } from '../protocol/consumer-protocol.js'
+import { GROUP_OPERATIONS, authorizedOperationsField } from '../protocol/acl-operations.js'
 import { LogStatus } from '../log/errors.js'
 import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/apis/join-group.js'
 import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/apis/sync-group.js'
@@ -37,8 +38,6 @@ import {
 
 /** Kafka's offsets.retention.check.interval.ms. */
 const OFFSETS_RETENTION_CHECK_INTERVAL_MS = 600_000
-/** Kafka's authorizedOperations value for "not asked". */
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648
 
 export interface GroupCoordinatorOptions {
   log: CoordinatorLog
@@ -641,11 +640,11 @@ export class GroupCoordinator implements CoordinatorApi {
   // --- administration
 
   async describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse> {
-    return { throttleTimeMs: 0, groups: req.groups.map((groupId) => this.#describe(groupId, version)) }
+    const authorizedOperations = version >= 3 ? authorizedOperationsField(req.includeAuthorizedOperations, GROUP_OPERATIONS) : undefined
+    return { throttleTimeMs: 0, groups: req.groups.map((groupId) => this.#describe(groupId, authorizedOperations)) }
   }
 
-  #describe (groupId: string, version: number): DescribedGroup {
-    const authorizedOperations = version >= 3 ? AUTHORIZED_OPERATIONS_OMITTED : undefined
+  #describe (groupId: string, authorizedOperations: number | undefined): DescribedGroup {
     const group = this.#groups.get(groupId)
     if (this.#closed) return { errorCode: KafkaCode.NOT_COORDINATOR, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations }
     if (group === undefined) return { errorCode: KafkaCode.NONE, groupId, groupState: GroupState.Dead, protocolType: '', protocolData: '', members: [], authorizedOperations }

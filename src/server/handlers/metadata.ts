@@ -11,9 +11,7 @@ import { topicNameProblem } from '../../config/topic-name.js'
 import type { TopicState } from '../../dispatcher/topic-table.js'
 import { CLUSTER_ID, NODE_ID, type RequestContext } from '../context.js'
 import { OFFSETS_PARTITIONS, OFFSETS_TOPIC, OFFSETS_TOPIC_ID } from '../../coordinator/offsets-topic.js'
-
-/** INT32 min: "authorized operations not requested". */
-const AUTHORIZED_OPS_OMITTED = -2147483648
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorizedOperationsField } from '../../protocol/acl-operations.js'
 
 export function advertisedAddress (ctx: RequestContext): { host: string, port: number } {
   return { host: ctx.config.advertisedHost ?? ctx.localHost, port: ctx.config.advertisedPort ?? ctx.localPort }
@@ -29,7 +27,7 @@ function describe (topic: TopicState): MetadataResponseTopic {
     name: topic.name,
     topicId: topicIdBytes(topic.topicId),
     isInternal: false,
-    topicAuthorizedOperations: AUTHORIZED_OPS_OMITTED,
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     partitions: topic.partitions.map((p) => ({
       errorCode: p.online ? KafkaCode.NONE : KafkaCode.LEADER_NOT_AVAILABLE,
       partitionIndex: p.partition,
@@ -48,7 +46,7 @@ function describeOffsetsTopic (): MetadataResponseTopic {
     name: OFFSETS_TOPIC,
     topicId: topicIdBytes(OFFSETS_TOPIC_ID),
     isInternal: true,
-    topicAuthorizedOperations: AUTHORIZED_OPS_OMITTED,
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     partitions: Array.from({ length: OFFSETS_PARTITIONS }, (_, partitionIndex) => ({
       errorCode: KafkaCode.NONE,
       partitionIndex,
@@ -62,7 +60,7 @@ function describeOffsetsTopic (): MetadataResponseTopic {
 }
 
 function missing (name: string | null, errorCode: number): MetadataResponseTopic {
-  return { errorCode, name, isInternal: false, topicAuthorizedOperations: AUTHORIZED_OPS_OMITTED, partitions: [] }
+  return { errorCode, name, isInternal: false, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED, partitions: [] }
 }
 
 export async function handleMetadata (ctx: RequestContext, req: MetadataRequest): Promise<MetadataResponse> {
@@ -100,6 +98,10 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
     }))
     topics.push(...answers)
   }
+  // Asked for (v8+), each listed topic carries its operations; as in Kafka, a topic id that
+  // resolved to no name keeps the "not requested" value.
+  const topicOperations = authorizedOperationsField(req.includeTopicAuthorizedOperations, TOPIC_OPERATIONS)
+  for (const t of topics) if (t.errorCode !== KafkaCode.UNKNOWN_TOPIC_ID) t.topicAuthorizedOperations = topicOperations
   const { host, port } = advertisedAddress(ctx)
   return {
     throttleTimeMs: 0,
@@ -107,6 +109,6 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
     clusterId: CLUSTER_ID,
     controllerId: NODE_ID,
     topics,
-    clusterAuthorizedOperations: AUTHORIZED_OPS_OMITTED
+    clusterAuthorizedOperations: authorizedOperationsField(req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS)
   }
 }
