@@ -15,21 +15,13 @@ import { BatchBuilder, Compression } from '../src/protocol/record-batch.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { xorshift } from '../test/helpers/seeded-random.js'
 
 const MB_PER_CASE = Number(process.argv[2] ?? 128)
 const RECORDS_PER_BATCH = 100
 const VALUE_BYTES = 200
 const KEYS = 50_000
 
-function xorshift (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s ^= s << 13; s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
-    return s
-  }
-}
 
 function runCase (name: string, compression: Compression): void {
   const dir = mkdtempSync(join(tmpdir(), 'millrace-perf-compact-'))

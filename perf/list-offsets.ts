@@ -20,6 +20,7 @@ import { Segment } from '../src/log/segment.js'
 import { DiskStore } from '../src/log/store.js'
 import { BatchBuilder, Compression } from '../src/protocol/record-batch.js'
 import { median } from './lib/stats.js'
+import { xorshift } from '../test/helpers/seeded-random.js'
 
 const MB_PER_CASE = Number(process.argv[2] ?? 32)
 const VALUE_BYTES = 100
@@ -27,15 +28,6 @@ const LOOKUPS = 400
 const ROUNDS = 7
 const T0 = 1_700_000_000_000
 
-function xorshift (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s ^= s << 13; s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
-    return s
-  }
-}
 
 /** A JSON-like value: compresses about as well as typical event payloads. */
 function valueOf (i: number): Buffer {
