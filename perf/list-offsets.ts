@@ -57,6 +57,9 @@ function runCase (shape: string, recordsPerBatch: number, codecName: string, com
     log.close()
     log = PartitionLog.open({ dir, config })
     const segment = Segment.open(new DiskStore(dir), 0, { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes })
+    // Opened outside the log, the segment learns its end and exact offsets as the log's scan would tell it.
+    segment.nextOffset = log.logEndOffset
+    segment.contiguous = true
 
     const random = xorshift(42)
     const targets = Array.from({ length: LOOKUPS }, () => T0 + (random() % records))
