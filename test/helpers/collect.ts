@@ -1,4 +1,5 @@
-import type { Consumer, ConsumerMessage } from '../../src/index.js'
+import type { Broker, Consumer, ConsumerMessage } from '../../src/index.js'
+import { decodeBatches, type DecodedBatch } from '../../src/protocol/record-batch.js'
 
 /** Polls until `count` messages arrived (or throws after `maxPolls` empty rounds). */
 export async function collect (consumer: Consumer, count: number, maxEmptyPolls = 20): Promise<ConsumerMessage[]> {
@@ -14,4 +15,19 @@ export async function collect (consumer: Consumer, count: number, maxEmptyPolls 
     for (const m of batch) out.push(m)
   }
   return out
+}
+
+/** Every batch stored in a partition, read through the dispatcher from offset 0 to the end. */
+export async function storedBatches (broker: Broker, topic: string, partition = 0): Promise<DecodedBatch[]> {
+  const p = broker.dispatcher.partition(topic, partition)!
+  const out: DecodedBatch[] = []
+  for (let offset = 0; ;) {
+    const answer = await broker.dispatcher.fetch(p, offset, 1 << 20)
+    if (answer.bytes === null || answer.bytes.length === 0) return out
+    for (const b of decodeBatches(answer.bytes)) {
+      if (b.baseOffset < offset) continue
+      out.push(b)
+      offset = b.baseOffset + b.records.length
+    }
+  }
 }

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert'
 import { Broker, type Consumer } from '../../src/index.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { millrace, type CliRun as Run } from '../helpers/cli.js'
+import { until } from '../helpers/until.js'
 
 function ok (run: Run, what: string): string {
   assert.is(run.code, 0, `${what}: exit ${run.code}, stderr: ${run.stderr}`)
@@ -28,13 +29,6 @@ function row (text: string, ...first: string[]): string[] {
   throw new Error(`no row starting ${first.join(' ')} in:\n${text}`)
 }
 
-async function until (what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 interface Ctx { broker: Broker, dir: string, b: string[] }
 const cli = suite<Ctx>('millrace groups')

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline'
 import { Kafka, logLevel } from 'kafkajs'
 import { Broker } from '../../src/index.js'
 import { COORDINATOR_DIR, PRODUCER_ID_FILE } from '../../src/coordinator/producer-ids.js'
-import { BatchBuilder, decodeBatches, type DecodedBatch } from '../../src/protocol/record-batch.js'
+import { BatchBuilder } from '../../src/protocol/record-batch.js'
 import { LogStatus } from '../../src/log/errors.js'
 import { CaptureLogger } from '../helpers/capture-logger.js'
 import { damageCoordinatorBatchOf } from '../helpers/damage.js'
@@ -25,6 +25,7 @@ import type { OffsetCommitResponse } from '../../src/protocol/apis/offset-commit
 import type { OffsetFetchResponse } from '../../src/protocol/apis/offset-fetch.js'
 import type { InitProducerIdResponse } from '../../src/protocol/apis/init-producer-id.js'
 import { kcat, WireClient } from './kafka-wire.js'
+import { storedBatches } from '../helpers/collect.js'
 
 interface Ctx { dir: string, broker: Broker | null, logger: CaptureLogger }
 const damage = suite<Ctx>('coordinator files damaged or lost')
@@ -46,19 +47,6 @@ async function start (ctx: Ctx): Promise<Broker> {
   return ctx.broker
 }
 
-async function batchesOf (broker: Broker, topic: string): Promise<DecodedBatch[]> {
-  const p = broker.dispatcher.partition(topic, 0)!
-  const out: DecodedBatch[] = []
-  for (let offset = 0; ;) {
-    const answer = await broker.dispatcher.fetch(p, offset, 1 << 20)
-    if (answer.bytes === null || answer.bytes.length === 0) return out
-    for (const b of decodeBatches(answer.bytes)) {
-      if (b.baseOffset < offset) continue
-      out.push(b)
-      offset = b.baseOffset + b.records.length
-    }
-  }
-}
 
 async function sendOne (broker: Broker, topic: string, value: string): Promise<void> {
   const producer = broker.producer({ idempotent: true })
@@ -112,7 +100,7 @@ async function newProducersAfter (ctx: Ctx, damageFile: (file: string) => void):
   } finally {
     await producer.disconnect()
   }
-  const batches = await batchesOf(broker, topic)
+  const batches = await storedBatches(broker, topic)
   assert.equal(batches.flatMap((b) => b.records.map((r) => r.value!.toString())), ['before', 'high', 'library', 'kcat', 'kafkajs'], 'every first record is stored')
   const ids = batches.map((b) => b.producerId)
   assert.is(ids[1], HIGH_PRODUCER_ID)
@@ -176,7 +164,7 @@ async function assertCoordinatorWorks (ctx: Ctx, broker: Broker, topic: string):
   assert.is(await commit(broker, topic, 'cg-new', 7), 0, 'a new group commits')
   assert.is(await committed(broker, 'cg-new'), 7)
   await sendOne(broker, topic, 'idempotent')
-  assert.equal((await batchesOf(broker, topic)).map((b) => b.records[0].value!.toString()), ['idempotent'], 'InitProducerId works')
+  assert.equal((await storedBatches(broker, topic)).map((b) => b.records[0].value!.toString()), ['idempotent'], 'InitProducerId works')
   const [line] = await logged(ctx, 'cut out a damaged batch')
   assert.is(line.level, 'error')
   assert.is(line.fields.subsystem, 'coordinator')

@@ -7,8 +7,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Broker } from '../../src/index.js'
 import { MillraceError } from '../../src/errors.js'
-import { decodeBatches, type DecodedBatch } from '../../src/protocol/record-batch.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
+import { storedBatches } from '../helpers/collect.js'
 
 interface Ctx { dir: string, broker: Broker }
 const lib = suite<Ctx>('library producer, idempotent')
@@ -22,20 +22,6 @@ lib.after.each(async (ctx) => {
   removeDir(ctx.dir)
 })
 
-async function batchesOf (broker: Broker, topic: string, partition: number): Promise<DecodedBatch[]> {
-  const p = broker.dispatcher.partition(topic, partition)!
-  const out: DecodedBatch[] = []
-  let offset = 0
-  for (;;) {
-    const answer = await broker.dispatcher.fetch(p, offset, 1 << 20)
-    if (answer.bytes === null || answer.bytes.length === 0) return out
-    for (const b of decodeBatches(answer.bytes)) {
-      if (b.baseOffset < offset) continue
-      out.push(b)
-      offset = b.baseOffset + b.records.length
-    }
-  }
-}
 
 lib('options: idempotent needs acks -1 and a boolean', ({ broker }) => {
   for (const [options, message] of [
@@ -62,8 +48,8 @@ lib('batches carry the producer id, epoch 0 and each partition\'s sequences', as
   await producer.send({ topic, messages: [{ value: 'd', partition: 0 }] })
   await producer.send({ topic, messages: [{ value: 'e', partition: 1 }, { value: 'f', partition: 1 }] })
   await producer.close()
-  const p0 = await batchesOf(broker, topic, 0)
-  const p1 = await batchesOf(broker, topic, 1)
+  const p0 = await storedBatches(broker, topic, 0)
+  const p1 = await storedBatches(broker, topic, 1)
   const id = p0[0].producerId
   assert.ok(id >= 0)
   assert.equal(p0.map((b) => [b.producerId, b.producerEpoch, b.baseSequence, b.records.length]), [[id, 0, 0, 2], [id, 0, 2, 1]])
@@ -71,7 +57,7 @@ lib('batches carry the producer id, epoch 0 and each partition\'s sequences', as
   const other = broker.producer({ idempotent: true })
   await other.send({ topic, messages: [{ value: 'g', partition: 0 }] })
   await other.close()
-  const again = await batchesOf(broker, topic, 0)
+  const again = await storedBatches(broker, topic, 0)
   assert.is.not(again[2].producerId, id, 'each producer has its own id')
   assert.is(again[2].baseSequence, 0)
 })
@@ -95,7 +81,7 @@ lib('records sent while the partition worker crashes are stored exactly once, in
   await Promise.all(sends)
   await producer.close()
   await broker.dispatcher.whenOnline()
-  const values = (await batchesOf(broker, topic, 0)).flatMap((b) => b.records.map((r) => r.value!.toString()))
+  const values = (await storedBatches(broker, topic, 0)).flatMap((b) => b.records.map((r) => r.value!.toString()))
   assert.is(values.length, SENDS * 10)
   assert.equal(values, Array.from({ length: SENDS * 10 }, (_, i) => `v-${i}`))
 })
@@ -111,7 +97,7 @@ lib('a restarted broker never gives a new producer an id in use', async (ctx) =>
     await ctx.broker.close()
     ctx.broker = await Broker.start({ dataDir: ctx.dir })
   }
-  for (const b of await batchesOf(ctx.broker, topic, 0)) ids.add(b.producerId)
+  for (const b of await storedBatches(ctx.broker, topic, 0)) ids.add(b.producerId)
   assert.is(ids.size, 3)
 })
 

@@ -14,16 +14,10 @@ import { ApiKey } from '../../src/protocol/api-keys.js'
 import { KafkaCode } from '../../src/protocol/error-codes.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { kcat, WireClient } from './kafka-wire.js'
+import { until } from '../helpers/until.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function until (what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 function kafkaFor (broker: Broker): Kafka {
   return new Kafka({ clientId: 'groups-test', brokers: [broker.address!], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50 } })

@@ -11,17 +11,11 @@ import { Broker, MillraceError, type Consumer, type ConsumerMessage } from '../.
 import { KafkaCode } from '../../src/protocol/error-codes.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { kcat } from './kafka-wire.js'
+import { until } from '../helpers/until.js'
 
 /** Fast heartbeats so rebalances settle in a fraction of a second; 6 s is the broker's minimum session. */
 const GROUP_OPTIONS = { heartbeatIntervalMs: 50, sessionTimeoutMs: 6000, rebalanceTimeoutMs: 5000, autoOffsetReset: 'earliest', maxWaitMs: 100 } as const
 
-async function until (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** Polls `consumer` in the background into `into`; poll() returns [] once the consumer closes, which ends the loop. */
 function pump (consumer: Consumer, into: ConsumerMessage[]): { closeAndWait: () => Promise<void> } {
