@@ -30,7 +30,8 @@ export interface TopicDescription {
   topic: string
   topicId: string
   config: Record<string, string>
-  partitions: Array<{ partition: number, logStartOffset: bigint, highWatermark: bigint }>
+  /** `logEndOffset` and `sizeBytes` (bytes of its log on disk) are null for an offline partition. */
+  partitions: Array<{ partition: number, logStartOffset: bigint, highWatermark: bigint, logEndOffset: bigint | null, sizeBytes: number | null }>
 }
 
 export class Broker {
@@ -144,12 +145,18 @@ export class Broker {
     this.#assertOpen()
     const t = this.#dispatcher.topic(topic)
     if (t === undefined) throw this.#dispatcher.offlineTopicError(topic) ?? new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
-    await Promise.all(t.partitions.map((p) => this.#dispatcher.describePartition(p)))
+    const described = await Promise.all(t.partitions.map((p) => this.#dispatcher.describePartition(p)))
     return {
       topic: t.name,
       topicId: t.topicId,
       config: { ...t.overrides },
-      partitions: t.partitions.map((p) => ({ partition: p.partition, logStartOffset: BigInt(p.logStartOffset), highWatermark: BigInt(p.highWatermark) }))
+      partitions: t.partitions.map((p, i) => ({
+        partition: p.partition,
+        logStartOffset: BigInt(p.logStartOffset),
+        highWatermark: BigInt(p.highWatermark),
+        logEndOffset: described[i] === null ? null : BigInt(described[i]!.logEndOffset),
+        sizeBytes: described[i]?.sizeBytes ?? null
+      }))
     }
   }
 

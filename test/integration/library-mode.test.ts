@@ -146,6 +146,8 @@ memory('a send that fills several batches of one partition resolves only once al
     assert.equal(acks, [{ topic: 'split', partition: 0, baseOffset: 1n }])
     const description = await broker.describeTopic('split')
     assert.is(description.partitions[0].highWatermark, 51n)
+    assert.is(description.partitions[0].logEndOffset, 51n)
+    assert.ok(description.partitions[0].sizeBytes! > 0, 'the log has bytes on disk')
   } finally {
     await broker.close()
   }
