@@ -29,6 +29,7 @@ import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
 import { LOCK_FILE } from '../data-dir/lock.js'
+import type { TxnMarkerRequest, TxnMarkerResult, TxnMarkerWriter } from '../transactions/txn-markers.js'
 
 const faultChannel = channel('millrace:partition:fault')
 const restartChannel = channel('millrace:partition:restart')
@@ -47,7 +48,7 @@ interface Waiter {
   ids: readonly number[]
 }
 
-export class Dispatcher {
+export class Dispatcher implements TxnMarkerWriter {
   readonly config: BrokerConfig
   readonly logger: Logger
   readonly #workerLog: Logger
@@ -582,6 +583,11 @@ export class Dispatcher {
   }
 
   // --- lifecycle
+
+  /** Appends a transaction's COMMIT or ABORT marker to each of its partitions (../transactions/txn-markers.ts). */
+  async writeTxnMarkers (request: TxnMarkerRequest): Promise<TxnMarkerResult[]> {
+    throw new MillraceError('MR_ERR_KAFKA', `transaction markers are not written yet (producer ${request.producerId})`)
+  }
 
   /** Test hook: makes the worker hosting `p` fail as a bug would, and resolves when it is gone. */
   async crashWorkerOf (p: PartitionState): Promise<void> {
