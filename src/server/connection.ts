@@ -21,7 +21,7 @@ import { decodeRequestHeader, peekClientId, peekRequestHeader, responseHeaderVer
 import * as apiVersionsCodec from '../protocol/apis/api-versions.js'
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
-import type { RequestContext } from './context.js'
+import { ANONYMOUS_PRINCIPAL, type RequestContext } from './context.js'
 import { routeOf, SERVED_APIS } from './router.js'
 import { unsupportedVersionResponse } from './handlers/api-versions.js'
 import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
@@ -70,6 +70,8 @@ export class Connection {
   /** Aborted when this connection closes or shuts down: its long-polls answer at once. */
   readonly #stopWaiting = new AbortController()
   readonly closed: Promise<void>
+  /** Who the client is, as Kafka names principals: set by authentication, anonymous until then. */
+  principal = ANONYMOUS_PRINCIPAL
   #ending = false
   #destroyed = false
   #paused = false
@@ -189,6 +191,7 @@ export class Connection {
       localHost: this.#localHost,
       localPort: this.#localPort,
       remoteHost: this.#remoteHost,
+      principal: this.principal,
       stopWaiting: this.#stopWaiting.signal
     }
     const silent = route.silent?.(request) === true

@@ -9,6 +9,8 @@ import type { Dispatcher } from '../dispatcher/dispatcher.js'
 /** Kafka node id of this (single) broker. */
 export const NODE_ID = 1
 export const CLUSTER_ID = 'millrace-single-node'
+/** Kafka's principal of a client that has not authenticated (a PLAINTEXT or SSL listener without client certificates). */
+export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS'
 
 export interface RequestContext {
   readonly dispatcher: Dispatcher
@@ -20,6 +22,8 @@ export interface RequestContext {
   readonly localPort: number
   /** The client's address (DescribeGroups reports it per member). */
   readonly remoteHost: string
+  /** The authenticated principal, `User:NAME`; ANONYMOUS_PRINCIPAL without authentication. */
+  readonly principal: string
   /**
    * Aborts when a long-poll should give up waiting and answer now. A signal, not a promise: a
    * listener added for one short wait is removed when the wait ends, whereas a `.then` on a
