@@ -26,6 +26,9 @@ export function usageError (message: string, command: string): CliError {
   return new CliError(`${message} (see 'millrace ${command} --help')`, EXIT_USAGE)
 }
 
+/** Kafka's usual port, where `millrace start` listens unless told otherwise. */
+export const DEFAULT_PORT = 9092
+
 /** Kafka's usual listener. */
 export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092'
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000

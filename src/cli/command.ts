@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { Broker } from '../broker.js'
 import type { BrokerOptions } from '../config/broker-config.js'
+import { loadConfigFile, type LoadedConfig } from '../config/config-file.js'
 import { MillraceError } from '../errors.js'
-import { CliError, EXIT_FAILURE, joinNegativeValues } from './args.js'
+import { CliError, DEFAULT_PORT, EXIT_FAILURE, joinNegativeValues } from './args.js'
 import { Shutdown } from './shutdown.js'
 
 const USAGE = `Usage: millrace <command> [options]
@@ -19,6 +20,7 @@ Commands:
   produce   send lines from stdin as records
   consume   print records of a topic
   groups    list, describe, delete consumer groups; reset or delete their offsets
+  config    check a broker config file (server.properties or JSON) without starting
   bench     measure produce, consume, latency, mixed and startup workloads
 
 Run 'millrace <command> --help' for the options of each command; 'millrace --version' prints the version.
@@ -36,7 +38,8 @@ Options:
   --host HOST      address to listen on (default 127.0.0.1)
   --advertised-host HOST   host put in Metadata (default: the address the client reached)
   --advertised-port N      port put in Metadata (default: the port the client reached)
-  --config FILE    JSON file of broker options (flags override it)
+  --config FILE    Kafka server.properties file, or JSON of broker options (flags
+                   override it; see 'millrace config check --help')
   --log-level L    fatal, error, warn, info (default), debug or trace
   --log-format F   json (default when stderr is not a terminal) or pretty; logs go to stderr
   -h, --help       show this help
@@ -53,18 +56,12 @@ function packageVersion (): string {
   return pkg.version
 }
 
-/** Kafka's usual port. */
-const DEFAULT_PORT = 9092
-
-function readConfigFile (path: string): BrokerOptions {
-  let parsed: unknown
+function readConfigFile (path: string): LoadedConfig {
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'))
+    return loadConfigFile(path)
   } catch (err) {
     fail(`--config ${path}: ${(err as Error).message}`)
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail(`--config ${path}: must hold a JSON object of broker options`)
-  return parsed as BrokerOptions
 }
 
 function integerFlag (name: string, value: string | undefined): number | undefined {
@@ -97,7 +94,8 @@ async function start (argv: string[]): Promise<void> {
   }
   if (values.help === true) { process.stdout.write(START_USAGE); return }
   if (values.memory === true && values.data !== undefined) fail('--memory and --data cannot be used together')
-  const options: BrokerOptions = values.config === undefined ? {} : readConfigFile(values.config)
+  const file = values.config === undefined ? undefined : readConfigFile(values.config)
+  const options: BrokerOptions = file?.options ?? {}
   if (values.memory === true) options.dataDir = null
   else if (values.data !== undefined) options.dataDir = values.data
   const flags: BrokerOptions = {
@@ -115,6 +113,7 @@ async function start (argv: string[]): Promise<void> {
   if (!isLogLevel(level)) fail(`--log-level must be one of fatal, error, warn, info, debug, trace; got '${level}'`)
   if (format !== undefined && !isLogFormat(format)) fail(`--log-format must be json or pretty; got '${format}'`)
   const logger = await createLogOutput({ level, format })
+  for (const warning of file?.warnings ?? []) logger.warn({ config: values.config }, `config file: ${warning}`)
   // Signals are handled from here on, start-up included: the process always ends within a bounded time.
   const shutdown = new Shutdown({
     logger,
@@ -169,6 +168,7 @@ switch (command) {
   case 'produce': await client(async (argv) => { await (await import('./produce.js')).runProduce(argv) }, rest); break
   case 'consume': await client(async (argv) => { await (await import('./consume.js')).runConsume(argv) }, rest); break
   case 'groups': await client(async (argv) => { await (await import('./groups.js')).runGroups(argv) }, rest); break
+  case 'config': await client(async (argv) => { await (await import('./config-check.js')).runConfig(argv) }, rest); break
   case 'bench': await client(async (argv) => { await (await import('../bench/run.js')).runBench(argv) }, rest); break
   case '-V': case '--version': case 'version': process.stdout.write(`millrace ${packageVersion()}\n`); break
   case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break
