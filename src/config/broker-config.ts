@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { invalidOption } from '../errors.js'
+import { topicConfigProblem } from './topic-config.js'
 
 export interface BrokerOptions {
   /** Where partition directories live; `null` keeps everything in memory. Default './data'. */
@@ -137,6 +138,9 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
   for (const [key, value] of Object.entries(topicDefaults)) {
     if (typeof value !== 'string') throw invalidOption(`options.topicDefaults['${key}']`, 'must be a string')
   }
+  // Checked here, not when the first partition is created with them.
+  const topicDefaultsProblem = topicConfigProblem(topicDefaults, {})
+  if (topicDefaultsProblem !== null) throw invalidOption('options.topicDefaults', `is not a valid topic config: ${topicDefaultsProblem}`)
   // The dispatcher (sockets, framing, routing) keeps a core of its own: one worker per remaining core.
   const workers = integer('options.workers', optional(options.workers, Math.max(1, availableParallelism() - 1)), 1, 256)
   const groupMinSessionTimeoutMs = integer('options.groupMinSessionTimeoutMs', optional(options.groupMinSessionTimeoutMs, 6_000), 1)

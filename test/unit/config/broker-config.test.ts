@@ -44,6 +44,8 @@ options('each bad option is named with its rule', () => {
   rejects({ dataDir: '' }, 'options.dataDir must be a non-empty path or null (in memory)')
   rejects({ autoCreateTopics: 'yes' }, 'options.autoCreateTopics must be a boolean')
   rejects({ topicDefaults: { 'retention.ms': 5 } }, "options.topicDefaults['retention.ms'] must be a string")
+  rejects({ topicDefaults: { 'segment.bytes': 'big' } }, 'options.topicDefaults is not a valid topic config: segment.bytes must be an integer ≥ 14 and ≤ 2147483647')
+  rejects({ topicDefaults: { 'retention.hours': '1' } }, "options.topicDefaults is not a valid topic config: unknown topic config 'retention.hours'")
   rejects({ flushMs: 5 }, 'options.flushMs is not a known option')
   rejects({ scrubBytesPerSecond: -1 }, 'options.scrubBytesPerSecond must be an integer ≥ 0')
   rejects({ scrubBytesPerSecond: 1.5 }, 'options.scrubBytesPerSecond must be an integer ≥ 0')
