@@ -17,13 +17,14 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 
 const pkg = suite('the published package')
 
-pkg('the tarball holds the built library and workers, not tests or benchmarks', async () => {
+pkg('the tarball holds the built library, workers and config examples, not tests or benchmarks', async () => {
   const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT })
   const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path)
-  for (const needed of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/partition-worker.js', 'dist/workers/coordinator.js', 'dist/workers/job.js']) {
+  for (const needed of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/partition-worker.js', 'dist/workers/coordinator.js', 'dist/workers/job.js',
+    'src/config/examples/server.properties', 'src/config/examples/millrace.service']) {
     assert.ok(files.includes(needed), `${needed} is in the tarball`)
   }
-  assert.equal(files.filter((f) => f.startsWith('dist/test') || f.startsWith('dist/perf') || f.startsWith('src/') || f.startsWith('test/')), [])
+  assert.equal(files.filter((f) => f.startsWith('dist/test') || f.startsWith('dist/perf') || (f.startsWith('src/') && !f.startsWith('src/config/examples/')) || f.startsWith('test/')), [])
 })
 
 pkg('a strict TypeScript project type-checks against the shipped declarations without skipLibCheck', async () => {
