@@ -240,8 +240,7 @@ export function mapServerProperties (entries: readonly PropertyEntry[]): MappedP
     if (row.kind === 'option') {
       const entry = take(row.key)
       if (entry === undefined) continue
-      const value = row.type === 'boolean' ? parseBoolean(entry) : parseInteger(entry);
-      (options as Record<string, unknown>)[row.field] = value
+      Object.assign(options, { [row.field]: row.type === 'boolean' ? parseBoolean(entry) : parseInteger(entry) })
       sources.set(`options.${row.field}`, entry)
       origins.set(row.key, `file, line ${entry.line}`)
       continue
@@ -265,19 +264,7 @@ export function mapServerProperties (entries: readonly PropertyEntry[]): MappedP
   }
   if (Object.keys(topicDefaults).length > 0) options.topicDefaults = topicDefaults
 
-  const dirs = take('log.dirs') ?? take('log.dir')
-  const shadowedDir = take('log.dir')
-  if (dirs !== undefined && shadowedDir !== undefined && dirs !== shadowedDir) {
-    warnings.push(`line ${shadowedDir.line}: log.dir does not count: log.dirs (line ${dirs.line}) takes precedence`)
-  }
-  if (dirs !== undefined) {
-    const list = dirs.value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
-    if (list.length === 0) throw invalidProperty(dirs, 'must name a directory')
-    if (list.length > 1) throw invalidProperty(dirs, `names ${list.length} directories; several log dirs need replication support, which Millrace does not have yet: give one`)
-    options.dataDir = list[0]
-    origins.set('log.dirs', dirs.key === 'log.dirs' ? `file, line ${dirs.line}` : `file, line ${dirs.line} (log.dir)`)
-  }
-
+  Object.assign(options, dataDirOption(take, warnings, origins))
   Object.assign(options, listenerOptions(take, warnings, origins))
 
   for (const fixed of FIXED) {
@@ -301,6 +288,21 @@ export function mapServerProperties (entries: readonly PropertyEntry[]): MappedP
   const lineOf = (warning: string): number => Number(/^line (\d+)/.exec(warning)?.[1] ?? 0)
   warnings.sort((a, b) => lineOf(a) - lineOf(b))
   return { options, warnings, origins }
+}
+
+/** log.dirs (or Kafka's older log.dir) → the one data dir. */
+function dataDirOption (take: (key: string) => PropertyEntry | undefined, warnings: string[], origins: Map<string, string>): BrokerOptions {
+  const dirs = take('log.dirs') ?? take('log.dir')
+  const shadowed = take('log.dir')
+  if (dirs === undefined) return {}
+  if (shadowed !== undefined && dirs !== shadowed) {
+    warnings.push(`line ${shadowed.line}: log.dir does not count: log.dirs (line ${dirs.line}) takes precedence`)
+  }
+  const list = dirs.value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  if (list.length === 0) throw invalidProperty(dirs, 'must name a directory')
+  if (list.length > 1) throw invalidProperty(dirs, `names ${list.length} directories; several log dirs need replication support, which Millrace does not have yet: give one`)
+  origins.set('log.dirs', dirs.key === 'log.dirs' ? `file, line ${dirs.line}` : `file, line ${dirs.line} (log.dir)`)
+  return { dataDir: list[0] }
 }
 
 function listenerOptions (take: (key: string) => PropertyEntry | undefined, warnings: string[], origins: Map<string, string>): BrokerOptions {
