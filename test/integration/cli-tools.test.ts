@@ -55,7 +55,7 @@ cli('a negative number gets the flag\'s own range message, not the parser\'s', a
   const topics = await millrace(['topics', 'create', uniqueTopic('cli-negative'), '--partitions', '-3', ...b])
   assert.is(topics.code, 2)
   assert.match(topics.stderr, "--partitions must be an integer from 1 to 2147483647, got '-3'")
-  const start = await millrace(['start', '--memory', '--port', '0', '--workers', '-3'])
+  const start = await millrace(['start', '--memory', '--port', '0', '--http-port', '0', '--workers', '-3'])
   assert.is(start.code, 2)
   assert.match(start.stderr, 'options.workers must be an integer from 1 to 256')
   assert.not.match(start.stdout, 'millrace ready')
