@@ -153,6 +153,22 @@ endpoint('library-mode producers and consumers count too; two brokers in one pro
   }
 })
 
+endpoint('a worker that dies counts as a restart; once its partitions recovered /ready is 200 again', async () => {
+  const broker = await Broker.start({ dataDir: null, workers: 1, httpPort: 0 })
+  const topic = uniqueTopic('http-restart')
+  try {
+    await broker.createTopic({ topic, partitions: 1 })
+    await broker.dispatcher.crashWorkerOf(broker.dispatcher.partition(topic, 0)!)
+    await broker.dispatcher.whenOnline()
+    const m = await scrape(broker)
+    assert.is(valueOf(m, 'millrace_worker_restarts_total'), 1)
+    assert.is(valueOf(m, 'millrace_offline_partitions'), 0)
+    assert.is((await get(broker.httpAddress!, '/ready')).status, 200)
+  } finally {
+    await broker.close()
+  }
+})
+
 endpoint('a port in use: start fails with the address in the message and leaves the data dir free', async () => {
   const { server, port } = await occupiedPort()
   const dir = tmpDir()
