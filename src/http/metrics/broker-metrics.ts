@@ -3,36 +3,29 @@
  * share one). Thread: the dispatcher's.
  *
  * Nothing here runs per record. The hot path only bumps plain counters: per partition in the
- * dispatcher (../../dispatcher/traffic.ts) and, per request, one array slot and one histogram
- * observe (`requestHandled`, called by the Kafka connections). Everything else (per-topic sums,
+ * dispatcher (../../dispatcher/traffic.ts) and, per request, a few typed-array slots
+ * (`requestHandled`, called by the Kafka connections; ./request-latency.ts). Everything else (per-topic sums,
  * partition offsets and sizes, group lag, rings, connections) is read at scrape time.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client'
 import type { Broker } from '../../broker.js'
-import { apiByKey } from '../../protocol/api-keys.js'
+import { apiName, RequestLatency } from './request-latency.js'
 import type { RequestObserver } from '../../server/request-observer.js'
 import type { Logger } from '../../logger.js'
 
 /** Request latency buckets in seconds: most requests take well under a millisecond; a long-poll Fetch up to its maxWaitMs. */
 const REQUEST_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-/** Kafka API keys are below this (the largest we serve is 47). */
-const API_KEY_SLOTS = 128
 /** Event-loop delay sampling resolution (prom-client's default metrics use the same). */
 const LOOP_DELAY_RESOLUTION_MS = 10
-
-type Observe = (seconds: number) => void
 
 export class BrokerMetrics implements RequestObserver {
   readonly registry = new Registry()
   readonly #broker: Broker
   readonly #log: Logger
-  readonly #requestCounts = new Float64Array(API_KEY_SLOTS)
-  /** One bound observer per API, made on its first request: the request path then allocates no labels. */
-  readonly #latencyOf: Array<Observe | undefined> = new Array(API_KEY_SLOTS).fill(undefined)
   readonly #loopDelay: IntervalHistogram
   readonly #requests: Counter<'api'>
-  readonly #latency: Histogram<'api'>
+  readonly #latency: RequestLatency
   readonly #recordsIn: Counter<'topic'>
   readonly #bytesIn: Counter<'topic'>
   readonly #recordsOut: Counter<'topic'>
@@ -57,7 +50,9 @@ export class BrokerMetrics implements RequestObserver {
     this.#log = logger
     const registers = [this.registry]
     this.#requests = new Counter({ name: 'millrace_requests_total', help: 'Kafka requests handled, by API', labelNames: ['api'], registers })
-    this.#latency = new Histogram({ name: 'millrace_request_duration_seconds', help: 'Time from a Kafka request read to its response ready, by API (a long-poll Fetch includes its wait)', labelNames: ['api'], buckets: REQUEST_SECONDS_BUCKETS, registers })
+    this.#latency = new RequestLatency('millrace_request_duration_seconds', 'Time from a Kafka request read to its response ready, by API (a long-poll Fetch includes its wait)', REQUEST_SECONDS_BUCKETS)
+    // Not one of prom-client's classes, but it answers get() as they do (./request-latency.ts).
+    this.registry.registerMetric(this.#latency as unknown as Metric)
     this.#recordsIn = new Counter({ name: 'millrace_topic_records_in_total', help: 'Records appended to the topic (producers over Kafka and in library mode)', labelNames: ['topic'], registers })
     this.#bytesIn = new Counter({ name: 'millrace_topic_bytes_in_total', help: 'Record batch bytes appended to the topic', labelNames: ['topic'], registers })
     this.#recordsOut = new Counter({ name: 'millrace_topic_records_out_total', help: 'Records in the batches fetched from the topic (whole batches, as sent)', labelNames: ['topic'], registers })
@@ -82,15 +77,7 @@ export class BrokerMetrics implements RequestObserver {
   }
 
   requestHandled (apiKey: number, seconds: number): void {
-    this.#requestCounts[apiKey]++
-    const observe = this.#latencyOf[apiKey] ?? this.#bindLatency(apiKey)
-    observe(seconds)
-  }
-
-  #bindLatency (apiKey: number): Observe {
-    const observe = this.#latency.labels(apiName(apiKey)).observe
-    this.#latencyOf[apiKey] = observe
-    return observe
+    this.#latency.observe(apiKey, seconds)
   }
 
   /**
@@ -119,9 +106,7 @@ export class BrokerMetrics implements RequestObserver {
   async #refresh (): Promise<void> {
     const dispatcher = this.#broker.dispatcher
     this.#requests.reset()
-    for (let key = 0; key < API_KEY_SLOTS; key++) {
-      if (this.#requestCounts[key] > 0) this.#requests.inc({ api: apiName(key) }, this.#requestCounts[key])
-    }
+    for (const key of this.#latency.apiKeys()) this.#requests.inc({ api: apiName(key) }, this.#latency.count(key))
     for (const metric of [this.#recordsIn, this.#bytesIn, this.#recordsOut, this.#bytesOut]) metric.reset()
     for (const metric of [this.#logSize, this.#logEnd, this.#logStart, this.#highWatermark]) metric.reset()
     const described: Array<Promise<void>> = []
@@ -194,8 +179,4 @@ export class BrokerMetrics implements RequestObserver {
       }
     }))
   }
-}
-
-function apiName (apiKey: number): string {
-  return apiByKey(apiKey)?.name ?? `api-${apiKey}`
 }
