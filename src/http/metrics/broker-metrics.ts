@@ -1,6 +1,7 @@
 /**
  * The broker's Prometheus metrics, on a registry of its own (two brokers in one process do not
- * share one). Thread: the dispatcher's.
+ * share one), served together with the process's metrics (`processRegistry` below). Thread: the
+ * dispatcher's.
  *
  * Nothing here runs per record. The hot path only bumps plain counters: per partition in the
  * dispatcher (../../dispatcher/traffic.ts) and, per request, a few typed-array slots
@@ -71,7 +72,6 @@ export class BrokerMetrics implements RequestObserver {
     this.#loopDelayP99 = new Gauge({ name: 'millrace_dispatcher_event_loop_delay_p99_seconds', help: '99th percentile event-loop delay of the dispatcher thread since the previous scrape', registers })
     this.#loopDelayMax = new Gauge({ name: 'millrace_dispatcher_event_loop_delay_max_seconds', help: 'Largest event-loop delay of the dispatcher thread since the previous scrape', registers })
     this.#connections = new Gauge({ name: 'millrace_open_connections', help: 'Open Kafka client connections', registers })
-    collectDefaultMetrics({ register: this.registry })
     this.#loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
     this.#loopDelay.enable()
   }
@@ -88,7 +88,7 @@ export class BrokerMetrics implements RequestObserver {
     this.#rendering ??= (async () => {
       try {
         await this.#refresh()
-        return await this.registry.metrics()
+        return await Registry.merge([this.registry, processRegistry()]).metrics()
       } finally {
         this.#rendering = null
       }
@@ -179,4 +179,20 @@ export class BrokerMetrics implements RequestObserver {
       }
     }))
   }
+}
+
+let shared: Registry | null = null
+
+/**
+ * Node's process metrics (CPU, memory, heap, GC, handles: prom-client's default metrics), once
+ * per process: they describe the process, which every broker in it shares, and prom-client
+ * offers no way to stop their collectors, so one set per broker would pile up as brokers come
+ * and go (a test suite starts hundreds).
+ */
+function processRegistry (): Registry {
+  if (shared === null) {
+    shared = new Registry()
+    collectDefaultMetrics({ register: shared })
+  }
+  return shared
 }
