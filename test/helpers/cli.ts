@@ -39,11 +39,11 @@ export interface StartedCli {
 
 /**
  * Runs `millrace start ...args` in a child process, SIGKILLed if it outlives `killAfterMs`. Its
- * HTTP endpoint takes a free port unless `args` say otherwise: tests run in parallel and must not
- * meet on the default 9644.
+ * HTTP endpoint takes a free port unless `args` name an --http flag: tests run in parallel and
+ * must not meet on the default 9644.
  */
 export function startCli (args: string[], killAfterMs = CHILD_KILL_MS): StartedCli {
-  const http = args.some((a) => a === '--http-port' || a === '--no-http') ? [] : ['--http-port', '0']
+  const http = args.some((a) => a === '--http-port' || a === '--http-host' || a === '--no-http') ? [] : ['--http-port', '0']
   const child = spawn(process.execPath, [CLI_MAIN, 'start', ...http, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''

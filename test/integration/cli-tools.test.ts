@@ -47,7 +47,7 @@ cli('--version prints the package version; start --help lists start\'s own flags
   const startHelp = await millrace(['start', '--help'])
   assert.is(startHelp.code, 0)
   assert.ok(startHelp.stdout.startsWith('Usage: millrace start'), startHelp.stdout)
-  for (const flag of ['--data', '--memory', '--port', '--log-level', '--log-format']) assert.match(startHelp.stdout, flag)
+  for (const flag of ['--data', '--memory', '--port', '--http-port', '--http-host', '--no-http', '--log-level', '--log-format']) assert.match(startHelp.stdout, flag)
   assert.not.match(startHelp.stdout, 'Commands:', 'the command list belongs to the top-level help')
 })
 

@@ -273,6 +273,35 @@ cli('an HTTP port in use: exit 2 with a clear message on stderr and a fatal log 
   }
 })
 
+cli('--config keys httpPort and httpHost; "httpPort": null turns the endpoint off', async () => {
+  const dir = tmpDir()
+  try {
+    const on = join(dir, 'on.json')
+    writeFileSync(on, JSON.stringify({ dataDir: null, port: 0, httpPort: 0, httpHost: '127.0.0.1' }))
+    const run = startCli(['--config', on, '--workers', '1'])
+    try {
+      const m = /, http on (127\.0\.0\.1:\d+), /.exec(await run.ready)
+      assert.ok(m !== null)
+      assert.is((await get(m[1], '/ready')).status, 200)
+    } finally {
+      run.child.kill('SIGTERM')
+      await run.exit
+    }
+    const off = join(dir, 'off.json')
+    writeFileSync(off, JSON.stringify({ dataDir: null, port: 0, httpPort: null }))
+    // startCli adds --http-port 0 unless told about HTTP: --config alone must decide here.
+    const quiet = startCli(['--config', off, '--workers', '1', '--http-host', '127.0.0.1'])
+    try {
+      assert.not.match(await quiet.ready, 'http on')
+    } finally {
+      quiet.child.kill('SIGTERM')
+      await quiet.exit
+    }
+  } finally {
+    removeDir(dir)
+  }
+})
+
 cli('--no-http with --http-port is refused', async () => {
   const run = startCli(['--memory', '--port', '0', '--no-http', '--http-port', '0'])
   assert.is((await run.exit).code, 2)
