@@ -29,7 +29,7 @@ interface Timing { firstRecordMs: number, allMembersMs: number }
 async function startBroker (options: Record<string, unknown>): Promise<{ child: ChildProcess, address: string }> {
   const config = join(tmpdir(), `millrace-bench-groups-${process.pid}.json`)
   writeFileSync(config, JSON.stringify(options))
-  const child = spawn(process.execPath, [CLI, 'start', '--memory', '--port', '0', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [CLI, 'start', '--memory', '--port', '0', '--http-port', '0', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] })
   let output = ''
   return await new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk) => {

@@ -304,7 +304,7 @@ async function main (): Promise<void> {
   const linesFile = writeLinesFile(work)
   print(`millrace bench:wire — ${RECORDS.toLocaleString('en-US')} records of ${VALUE_BYTES} B values, ${PARTITIONS} partition(s), acks=1, medians of ${RUNS} runs`)
   print(machine())
-  print(`broker: node dist/src/cli/main.js start --port 0 --data <fresh temp dir> (flush left to the OS), a new one per run`)
+  print(`broker: node dist/src/cli/main.js start --port 0 --http-port 0 --data <fresh temp dir> (flush left to the OS), a new one per run`)
   print(`kcat produce: ${kcatProduceArgs(0, 'T').join(' ').replace('127.0.0.1:0', '127.0.0.1:PORT')} < <file of ${RECORDS} lines of ${VALUE_BYTES} chars>`)
   print(`kcat consume: ${kcatConsumeArgs(0, 'T').join(' ').replace('127.0.0.1:0', '127.0.0.1:PORT').replace('\\n', "'\\n'")}  (counts lines)`)
   print(`kafkajs produce: producer.send() of ${KAFKAJS_SEND} messages, ${KAFKAJS_IN_FLIGHT} in flight, acks=1, no compression`)

@@ -8,6 +8,8 @@ import { Dispatcher } from './dispatcher/dispatcher.js'
 import { Producer, type ProducerOptions } from './client/producer.js'
 import { Consumer, type ConsumerOptions } from './client/consumer.js'
 import type { KafkaServer } from './server/server.js'
+import type { HttpServer } from './http/http-server.js'
+import type { BrokerMetrics } from './http/metrics/broker-metrics.js'
 import type { CoordinatorApi } from './coordinator/coordinator-api.js'
 import { silentLogger, type Logger } from './logger.js'
 import { prepareDataDir } from './data-dir/prepare.js'
@@ -41,6 +43,8 @@ export class Broker {
   readonly #lock: DataDirLock | null
   readonly #clients = new Set<Producer | Consumer>()
   #server: KafkaServer | null = null
+  #http: HttpServer | null = null
+  #metrics: BrokerMetrics | null = null
   #closing: Promise<void> | null = null
 
   private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null) {
@@ -51,7 +55,8 @@ export class Broker {
 
   /**
    * Starts a broker: creates and locks the data dir (if any), recovers it, starts the partition
-   * workers, and when `port` is set (0 = any free port) opens the Kafka listener. Throws
+   * workers, and when `port` is set (0 = any free port) opens the Kafka listener; when `httpPort`
+   * is set, the HTTP endpoint too (/health, /ready, /metrics). Throws
    * MR_ERR_DATA_DIR_LOCKED when another broker holds the data dir and MR_ERR_DATA_DIR_UNUSABLE
    * when it cannot be one (a file, unwritable, a virtual file system).
    */
@@ -73,15 +78,30 @@ export class Broker {
       throw err
     }
     const broker = new Broker(config, dispatcher, lock)
+    if (config.httpPort !== undefined) {
+      // Loaded only with the HTTP endpoint, like the codecs below; made before the listener so it times every request.
+      const { BrokerMetrics } = await import('./http/metrics/broker-metrics.js')
+      broker.#metrics = new BrokerMetrics(broker, logger.child({ subsystem: 'http' }))
+    }
     if (config.port !== undefined) {
       try {
         // Loaded only when listening: the protocol codecs are a third of start-up time in library mode.
         const { KafkaServer } = await import('./server/server.js')
-        broker.#server = await KafkaServer.listen(dispatcher, config)
+        broker.#server = await KafkaServer.listen(dispatcher, config, broker.#metrics)
       } catch (err) {
+        broker.#metrics?.close()
         await dispatcher.close().catch(() => {})
         await lock?.release().catch(() => {})
         throw new MillraceError('MR_ERR_INVALID_OPTION', `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    if (config.httpPort !== undefined) {
+      try {
+        const [{ HttpServer }, { HTTP_ROUTES }] = await Promise.all([import('./http/http-server.js'), import('./http/routes.js')])
+        broker.#http = await HttpServer.listen({ broker, host: config.httpHost, port: config.httpPort, routes: HTTP_ROUTES, logger: logger.child({ subsystem: 'http' }) })
+      } catch (err) {
+        await broker.close().catch(() => {})
+        throw new MillraceError('MR_ERR_INVALID_OPTION', `cannot serve HTTP on ${config.httpHost}:${config.httpPort}: ${(err as Error).message}`, { cause: err })
       }
     }
     return broker
@@ -96,6 +116,12 @@ export class Broker {
     const host = this.#server.host
     return `${host.includes(':') ? `[${host}]` : host}:${this.#server.port}`
   }
+
+  /** `host:port` of the HTTP endpoint (/health, /ready, /metrics); undefined without one. */
+  get httpAddress (): string | undefined { return this.#http?.address }
+
+  /** Internal: the metrics behind GET /metrics; null without the HTTP endpoint. */
+  get metrics (): BrokerMetrics | null { return this.#metrics }
 
   /** Internal: the Kafka listener, for tests (counters). */
   get server (): KafkaServer | null { return this.#server }
@@ -222,11 +248,13 @@ export class Broker {
   }
 
   /**
-   * Stops the Kafka listener (requests already read are answered), flushes producers, stops
+   * Stops the HTTP endpoint and the Kafka listener (requests already read are answered), flushes producers, stops
    * consumers, closes every partition (flush + checkpoint) and stops the workers.
    */
   close (): Promise<void> {
     this.#closing ??= (async () => {
+      await this.#http?.close()
+      this.#metrics?.close()
       await this.#server?.close()
       await Promise.allSettled([...this.#clients].map((c) => c.close()))
       try {

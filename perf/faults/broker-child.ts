@@ -39,7 +39,7 @@ export class BrokerChild {
   /** Starts the broker; resolves when it is ready or has exited (a refusal). */
   async start (): Promise<StartResult> {
     const began = performance.now()
-    const child = spawn(process.execPath, [MAIN_JS, 'start', '--data', this.dataDir, '--port', String(this.port), '--log-format', 'json', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [MAIN_JS, 'start', '--data', this.dataDir, '--port', String(this.port), '--http-port', '0', '--log-format', 'json', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.#child = child
     const killOnExit = (): void => { child.kill('SIGKILL') }
     process.once('exit', killOnExit)

@@ -15,7 +15,7 @@ export interface BrokerProcess { child: ChildProcess, pid: number, port: number,
 
 export async function startBrokerProcess (dataDirPrefix: string): Promise<BrokerProcess> {
   const dataDir = tmpDir(dataDirPrefix)
-  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--http-port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const cleanUp = (): void => { child.kill('SIGKILL'); removeDir(dataDir) }
   process.once('exit', cleanUp)
   child.once('exit', () => process.off('exit', cleanUp))

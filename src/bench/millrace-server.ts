@@ -35,7 +35,7 @@ function clinicBin (): string {
 export async function startMillraceServer (options: BenchOptions, spawnedAt = performance.now()): Promise<ServerProcess> {
   const tempDir = options.dataDir === undefined ? makeTempDir('millrace-bench-') : undefined
   const storage = options.dataDir === null ? ['--memory'] : ['--data', tempDir ?? options.dataDir!]
-  const args = [MAIN_JS, 'start', '--port', '0', '--host', '127.0.0.1', ...storage]
+  const args = [MAIN_JS, 'start', '--port', '0', '--http-port', '0', '--host', '127.0.0.1', ...storage]
   const profiling = options.profile !== undefined
   const child = profiling
     // Its own process group: clinic expects Ctrl+C, which reaches clinic and the broker together.

@@ -36,6 +36,9 @@ Options:
   --workers N      partition worker threads (default: one per core but one)
   --port N         Kafka listener port (default 9092; 0 picks a free port)
   --host HOST      address to listen on (default 127.0.0.1)
+  --http-port N    HTTP endpoint port: /health, /ready, /metrics (default 9644; 0 picks a free port)
+  --http-host HOST address of the HTTP endpoint (default: --host)
+  --no-http        serve no HTTP endpoint
   --advertised-host HOST   host put in Metadata (default: the address the client reached)
   --advertised-port N      port put in Metadata (default: the port the client reached)
   --config FILE    Kafka server.properties file, or JSON of broker options (flags
@@ -55,6 +58,9 @@ function packageVersion (): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
 }
+
+/** The HTTP endpoint's port: Redpanda's admin API port, which operators' probes and scrapers already know. */
+const DEFAULT_HTTP_PORT = 9644
 
 function readConfigFile (path: string): LoadedConfig {
   try {
@@ -77,6 +83,9 @@ const START_OPTIONS = {
   workers: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
+  'http-port': { type: 'string' },
+  'http-host': { type: 'string' },
+  'no-http': { type: 'boolean' },
   'advertised-host': { type: 'string' },
   'advertised-port': { type: 'string' },
   config: { type: 'string' },
@@ -94,6 +103,7 @@ async function start (argv: string[]): Promise<void> {
   }
   if (values.help === true) { process.stdout.write(START_USAGE); return }
   if (values.memory === true && values.data !== undefined) fail('--memory and --data cannot be used together')
+  if (values['no-http'] === true && (values['http-port'] !== undefined || values['http-host'] !== undefined)) fail('--no-http cannot be used with --http-port or --http-host')
   const file = values.config === undefined ? undefined : readConfigFile(values.config)
   const options: BrokerOptions = file?.options ?? {}
   if (values.memory === true) options.dataDir = null
@@ -102,11 +112,16 @@ async function start (argv: string[]): Promise<void> {
     workers: integerFlag('workers', values.workers),
     port: integerFlag('port', values.port),
     host: values.host,
+    httpPort: integerFlag('http-port', values['http-port']),
+    httpHost: values['http-host'],
     advertisedHost: values['advertised-host'],
     advertisedPort: integerFlag('advertised-port', values['advertised-port'])
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as Record<string, unknown>)[key] = value
   options.port ??= DEFAULT_PORT
+  // A config file turns the endpoint off with "httpPort": null; an absent key means the default.
+  if (values['no-http'] === true) options.httpPort = null
+  else if (options.httpPort === undefined) options.httpPort = DEFAULT_HTTP_PORT
   const level = values['log-level'] ?? 'info'
   const format = values['log-format']
   const { createLogOutput, isLogFormat, isLogLevel } = await import('../log-output.js')
@@ -125,7 +140,7 @@ async function start (argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown.signal('SIGTERM'))
   // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
   process.stdout.on('error', () => {})
-  logger.info({ dataDir: options.dataDir, port: options.port }, 'starting')
+  logger.info({ dataDir: options.dataDir, port: options.port, httpPort: options.httpPort }, 'starting')
   let broker: Broker
   try {
     broker = await Broker.start({ ...options, logger })
@@ -138,8 +153,9 @@ async function start (argv: string[]): Promise<void> {
   if (!shutdown.stopping) {
     const dataDir = broker.config.dataDir
     const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
-    process.stdout.write(`millrace ready: listening on ${broker.address!}, ${broker.config.workers} partition workers, ${where}\n`)
-    logger.info({ address: broker.address, workers: broker.config.workers, dataDir }, 'broker ready')
+    const http = broker.httpAddress === undefined ? '' : `, http on ${broker.httpAddress}`
+    process.stdout.write(`millrace ready: listening on ${broker.address!}${http}, ${broker.config.workers} partition workers, ${where}\n`)
+    logger.info({ address: broker.address, httpAddress: broker.httpAddress, workers: broker.config.workers, dataDir }, 'broker ready')
   }
   shutdown.started(broker)
 }

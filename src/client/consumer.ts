@@ -19,6 +19,7 @@ import type { CoordinatorApi } from '../coordinator/coordinator-api.js'
 import type { TopicPartitions } from '../protocol/consumer-protocol.js'
 import { ASSIGNOR_NAMES, assignorByName, type AssignorName } from './group/assignors.js'
 import { GroupMember, type OffsetToCommit } from './group/group-member.js'
+import { countOut } from '../dispatcher/traffic.js'
 
 export interface ConsumerOptions {
   /** Longest a fetch waits for new records. Default 500 ms. */
@@ -358,6 +359,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     if (isRetriable(answer.status)) return null // the worker restarts; the next round retries
     if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `fetch ${p.topic}-${p.partition} at offset ${offset}`)
     const bytes = answer.bytes!
+    countOut(p, bytes)
     const out: ConsumerMessage[] = []
     const decode = { maxInflatedBytes: this.#maxInflatedBytes(p.topic) }
     let next = offset

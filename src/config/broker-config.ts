@@ -17,6 +17,13 @@ export interface BrokerOptions {
   /** TCP port for Kafka clients; undefined opens no listener (library mode default). 0 picks a free port. */
   port?: number
   host?: string
+  /**
+   * Port of the HTTP endpoint (/health, /ready, /metrics); undefined or null serves none (library
+   * mode default). 0 picks a free port.
+   */
+  httpPort?: number | null
+  /** Address the HTTP endpoint listens on. Default: `host`. */
+  httpHost?: string
   /** Host and port put in Metadata responses (Kafka's advertised.listeners). */
   advertisedHost?: string
   advertisedPort?: number
@@ -62,6 +69,8 @@ export interface BrokerConfig {
   readonly ringBytes: number
   readonly port: number | undefined
   readonly host: string
+  readonly httpPort: number | undefined
+  readonly httpHost: string
   readonly advertisedHost: string | undefined
   readonly advertisedPort: number | undefined
   readonly autoCreateTopics: boolean
@@ -87,7 +96,7 @@ export const MIN_RING_BYTES = 64 * 1024
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024
 
 const KNOWN_OPTIONS = new Set([
-  'dataDir', 'workers', 'ringBytes', 'port', 'host', 'advertisedHost', 'advertisedPort', 'autoCreateTopics',
+  'dataDir', 'workers', 'ringBytes', 'port', 'host', 'httpPort', 'httpHost', 'advertisedHost', 'advertisedPort', 'autoCreateTopics',
   'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections',
   'groupInitialRebalanceDelayMs', 'groupMinSessionTimeoutMs', 'groupMaxSessionTimeoutMs', 'offsetsRetentionMinutes',
   'offsetMetadataMaxBytes', 'cleanerIntervalMs', 'offsetsTopicSegmentBytes',
@@ -127,6 +136,9 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
   const port = options.port === undefined ? undefined : integer('options.port', options.port, 0, 65535)
   const host = optional(options.host, '127.0.0.1')
   if (typeof host !== 'string' || host.length === 0) throw invalidOption('options.host', 'must be a non-empty string')
+  const httpPort = options.httpPort === undefined || options.httpPort === null ? undefined : integer('options.httpPort', options.httpPort, 0, 65535)
+  const httpHost = optional(options.httpHost, host)
+  if (typeof httpHost !== 'string' || httpHost.length === 0) throw invalidOption('options.httpHost', 'must be a non-empty string')
   if (options.advertisedHost !== undefined && (typeof options.advertisedHost !== 'string' || options.advertisedHost.length === 0)) {
     throw invalidOption('options.advertisedHost', 'must be a non-empty string')
   }
@@ -152,6 +164,8 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
     ringBytes,
     port,
     host,
+    httpPort,
+    httpHost,
     advertisedHost: options.advertisedHost,
     advertisedPort,
     autoCreateTopics,

@@ -88,7 +88,8 @@ export const SETTINGS: readonly Row[] = [
   option('millrace.ring.bytes', 'ringBytes', 'bytes of each dispatcher/worker ring, a power of two'),
   option('millrace.job.threads', 'jobThreads', 'threads for background jobs'),
   option('millrace.scrub.bytes.per.second', 'scrubBytesPerSecond', 'how fast sealed segments are re-read to verify CRCs; 0 turns it off'),
-  option('millrace.scrub.interval.ms', 'scrubIntervalMs', 'pause between two scrub passes')
+  option('millrace.scrub.interval.ms', 'scrubIntervalMs', 'pause between two scrub passes'),
+  option('millrace.http.port', 'httpPort', 'port of the HTTP endpoint (/health, /ready, /metrics, the console); 0 picks a free one')
 ]
 
 const DATA_DIR_KEYS = ['log.dirs', 'log.dir'] as const

@@ -22,6 +22,7 @@ import { TopicTable, type PartitionState, type TopicState } from './topic-table.
 import { WorkerLink, type PartitionAnswer } from './worker-link.js'
 import { releaseEarlyWorkers } from './early-workers.js'
 import { appendedTail } from './appended-tail.js'
+import { countIn } from './traffic.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import { CoordinatorLink } from './coordinator-link.js'
 import { Scrubber, type Scrubbable, type ScrubPassReport } from './scrubber.js'
@@ -74,6 +75,9 @@ export class Dispatcher implements TxnMarkerWriter {
    */
   readonly #offlineTopics = new Map<string, string>()
   readonly #offlineRefusals = new LogRateLimiter(OFFLINE_REFUSAL_LOG_INTERVAL_MS)
+  /** Partition directories of the offline topics (each is an offline partition). */
+  #offlineDirs = 0
+  #workerRestarts = 0
   #closed = false
 
   private constructor (config: BrokerConfig, logger: Logger) {
@@ -214,6 +218,7 @@ export class Dispatcher implements TxnMarkerWriter {
     const logged = new Set(refused.map((u) => u.dir))
     const heldBack = found.filter((d) => this.#offlineTopics.has(d.topic) && !logged.has(d.dir))
     for (const d of heldBack) this.logger.warn({ dir: d.dir, topic: d.topic, partition: d.partition }, `partition directory ${d.dir} is not loaded: its topic '${d.topic}' is offline`)
+    this.#offlineDirs = logged.size + heldBack.length
     found = found.filter((d) => !this.#offlineTopics.has(d.topic))
     found.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     const opened: Array<Promise<void>> = []
@@ -265,6 +270,7 @@ export class Dispatcher implements TxnMarkerWriter {
     if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause, partitions: hosted.length })
     if (this.#closed) return
     this.#workerLog.error({ worker: dead.index, err: cause, partitions: hosted.length }, 'partition worker died; restarting it and recovering its partitions')
+    this.#workerRestarts++
     try {
       const link = await this.#spawn(dead.index)
       if (this.#closed) { await link.close(); return }
@@ -293,6 +299,26 @@ export class Dispatcher implements TxnMarkerWriter {
 
   /** Names of the topics left offline at start (see #offlineTopics). */
   offlineTopics (): string[] { return [...this.#offlineTopics.keys()].sort() }
+
+  /** Each offline topic and the directory problem that keeps it offline. */
+  offlineTopicProblems (): Array<{ topic: string, problem: string }> {
+    return this.offlineTopics().map((topic) => ({ topic, problem: this.#offlineTopics.get(topic)! }))
+  }
+
+  /** Partitions not serving now: those of offline topics and those whose worker is restarting. */
+  offlinePartitionCount (): number {
+    let count = this.#offlineDirs
+    for (const p of this.topics.partitions()) if (!p.online) count++
+    return count
+  }
+
+  /** Partition workers restarted after dying since start. */
+  get workerRestarts (): number { return this.#workerRestarts }
+
+  /** Each worker's ring usage now (./worker-link.ts ringUsage). */
+  ringUsage (): Array<{ worker: number, requestBytes: number, responseBytes: number, capacityBytes: number }> {
+    return this.#links.map((link) => ({ worker: link.index, ...link.ringUsage() }))
+  }
 
   /**
    * The error for a request that would create, or find, topic `name` while it is offline (a
@@ -415,6 +441,9 @@ export class Dispatcher implements TxnMarkerWriter {
    * The coordinator actor (groups, committed offsets, producer ids), started on first use and
    * started again if its thread died.
    */
+  /** Whether the coordinator actor runs now (the metrics read group lag only then, rather than start it). */
+  get coordinatorRunning (): boolean { return this.#coordinatorLink?.alive === true }
+
   coordinator (): Promise<CoordinatorLink> {
     if (this.#closed) return Promise.reject(new MillraceError('MR_ERR_CLOSED', 'the broker is closed'))
     const link = this.#coordinatorLink
@@ -473,6 +502,7 @@ export class Dispatcher implements TxnMarkerWriter {
     this.#observe(p, answer)
     if (answer.status === LogStatus.Ok) {
       p.appends++
+      countIn(p, batches)
       p.tail = null
       // Long-polls are waiting: keep the batches for them. Only a fresh append (an idempotent
       // duplicate answers with older offsets) and only without LogAppendTime (answer.b ≥ 0),

@@ -21,6 +21,11 @@ export interface PartitionState {
   appends: number
   /** The last append's batches while the long-polls it woke read them (./appended-tail.ts). */
   tail: AppendedTail | null
+  /** Traffic since this partition was created or loaded (./traffic.ts), read by the metrics. */
+  recordsIn: number
+  bytesIn: number
+  recordsOut: number
+  bytesOut: number
 }
 
 export interface TopicState {
@@ -69,7 +74,11 @@ export class TopicTable {
       logEndOffset: 0,
       online: false,
       appends: 0,
-      tail: null
+      tail: null,
+      recordsIn: 0,
+      bytesIn: 0,
+      recordsOut: 0,
+      bytesOut: 0
     }
     topic.partitions[partition] = state
     this.#byId.set(state.id, state)

@@ -12,7 +12,7 @@ import { MessageChannel, Worker } from 'node:worker_threads'
 import { claimEarlyWorker, PARTITION_WORKER_URL } from './early-workers.js'
 import { threadOptions } from './thread-options.js'
 import { remoteOn, type Remote } from '../control/comlink.js'
-import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter } from '../ring/ring.js'
+import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter, ringCapacity, ringUsedBytes } from '../ring/ring.js'
 import type { PartitionControl } from '../partition/partition-host.js'
 import { LogStatus } from '../log/errors.js'
 import { relayWorkerLogs, type Logger } from '../logger.js'
@@ -75,6 +75,8 @@ export class WorkerLink {
   readonly #worker: Worker
   readonly #requests: RingWriter
   readonly #responses: RingReader
+  readonly #requestRing: SharedArrayBuffer
+  readonly #responseRing: SharedArrayBuffer
   readonly #out: DataView
   readonly #in: DataView
   readonly #pending = new Map<number, Pending>()
@@ -100,6 +102,8 @@ export class WorkerLink {
     this.#options = options
     const requestRing = createRing(options.ringBytes)
     const responseRing = createRing(options.ringBytes)
+    this.#requestRing = requestRing
+    this.#responseRing = responseRing
     this.#requests = new RingWriter(requestRing)
     this.#maxRequestPayload = maxFrameBytes(requestRing) - REQUEST_HEADER_BYTES
     this.#responses = new RingReader(responseRing)
@@ -152,6 +156,11 @@ export class WorkerLink {
   get alive (): boolean { return this.#alive }
   get fault (): Error | null { return this.#fault }
   get threadId (): number { return this.#worker.threadId }
+
+  /** Bytes in use in each of its two rings now, and their size (for the metrics). */
+  ringUsage (): { requestBytes: number, responseBytes: number, capacityBytes: number } {
+    return { requestBytes: ringUsedBytes(this.#requestRing), responseBytes: ringUsedBytes(this.#responseRing), capacityBytes: ringCapacity(this.#requestRing) }
+  }
 
   /** Calls the control plane, failing fast if the worker dies meanwhile (comlink alone would hang). */
   async call<T> (fn: (control: Remote<PartitionControl>) => Promise<T>): Promise<T> {

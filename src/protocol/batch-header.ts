@@ -120,3 +120,23 @@ export function sealCrc (buf: Uint8Array, at: number): void {
   const size = dv.getInt32(at + kBatchLength) + BATCH_LOG_OVERHEAD
   dv.setUint32(at + kCrc, crc32c(buf.subarray(at + CRC_START, at + size)))
 }
+
+function int32At (buf: Uint8Array, at: number): number {
+  return (buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]
+}
+
+/**
+ * Records in the whole batches of `buf` (lastOffsetDelta + 1 each, control batches included), read
+ * from the headers alone and without allocating: the traffic counters run on every append and fetch.
+ * A partial batch at the end is not counted.
+ */
+export function countBatchRecords (buf: Uint8Array): number {
+  let records = 0
+  for (let at = 0; buf.length - at >= BATCH_HEADER_BYTES;) {
+    const length = int32At(buf, at + kBatchLength)
+    if (length < BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD || at + BATCH_LOG_OVERHEAD + length > buf.length) break
+    records += int32At(buf, at + kLastOffsetDelta) + 1
+    at += BATCH_LOG_OVERHEAD + length
+  }
+  return records
+}

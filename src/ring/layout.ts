@@ -121,6 +121,17 @@ export function ringCapacity (sab: SharedArrayBuffer): number {
 }
 
 /**
+ * Bytes published and not yet released (frames, padding and wrap markers), for monitoring from
+ * any thread: head and tail are read with two loads, so the figure is a moment's estimate.
+ */
+export function ringUsedBytes (sab: SharedArrayBuffer): number {
+  const i32 = new Int32Array(sab, 0, HEADER_SLOTS)
+  // The tail may move between the two loads (past the head read first): clamp to [0, capacity].
+  const used = (Atomics.load(i32, kHead) - Atomics.load(i32, kTail)) | 0
+  return Math.max(0, Math.min(used, Atomics.load(i32, kCapacity)))
+}
+
+/**
  * The largest payload one frame may carry: half the data region less the length prefix.
  * Half, so that an empty ring always accepts a largest frame even after a wrap marker
  * wastes the bytes up to the end of the region.

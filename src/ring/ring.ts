@@ -4,7 +4,7 @@
  * and wait.ts for the sleep/wake protocol.
  */
 export {
-  createRing, maxFrameBytes, ringCapacity, frameBytes, HEADER_BYTES, MIN_RING_BYTES, MAX_RING_BYTES,
+  createRing, maxFrameBytes, ringCapacity, ringUsedBytes, frameBytes, HEADER_BYTES, MIN_RING_BYTES, MAX_RING_BYTES,
   RING_OPEN, RING_CLOSED, RING_FAULTED, type RingState
 } from './layout.js'
 export { RingWriter, type RingEndOptions } from './writer.js'

@@ -25,6 +25,7 @@ import { ANONYMOUS_PRINCIPAL, type RequestContext } from './context.js'
 import { routeOf, SERVED_APIS } from './router.js'
 import { unsupportedVersionResponse } from './handlers/api-versions.js'
 import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
+import type { RequestObserver } from './request-observer.js'
 
 /** Requests of one connection waiting for their response before reading pauses. */
 export const MAX_INFLIGHT_REQUESTS = 128
@@ -56,6 +57,8 @@ export interface ConnectionOptions {
   config: BrokerConfig
   /** Counts and logs what this connection refuses (shared by the server's connections). */
   refusals: RefusalLog
+  /** Told of each handled request and its duration (the metrics); null takes no timings. */
+  requestObserver: RequestObserver | null
 }
 
 export class Connection {
@@ -194,6 +197,8 @@ export class Connection {
       principal: this.principal,
       stopWaiting: this.#stopWaiting.signal
     }
+    const observer = this.#options.requestObserver
+    const started = observer === null ? 0 : performance.now()
     const silent = route.silent?.(request) === true
     const slot: Slot | null = silent ? null : { segments: null }
     if (slot !== null) this.#queue.push(slot)
@@ -205,12 +210,14 @@ export class Connection {
     }
     const { correlationId, apiKey, apiVersion, clientId } = header
     pending.then((response) => {
+      if (observer !== null) observer.requestHandled(apiKey, (performance.now() - started) / 1000)
       if (slot === null) {
         if (route.failed?.(response) === true) this.destroy()
         return
       }
       this.#complete(slot, correlationId, apiVersion, (w) => route.codec.encodeResponse(w, apiVersion, response), apiKey, clientId)
     }, (err: unknown) => {
+      if (observer !== null) observer.requestHandled(apiKey, (performance.now() - started) / 1000)
       this.#handlerFailed(apiKey, apiVersion, clientId, err)
     })
   }

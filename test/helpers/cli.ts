@@ -37,9 +37,14 @@ export interface StartedCli {
   stderrHas: (text: string) => Promise<void>
 }
 
-/** Runs `millrace start ...args` in a child process, SIGKILLed if it outlives `killAfterMs`. */
+/**
+ * Runs `millrace start ...args` in a child process, SIGKILLed if it outlives `killAfterMs`. Its
+ * HTTP endpoint takes a free port unless `args` name an --http flag: tests run in parallel and
+ * must not meet on the default 9644.
+ */
 export function startCli (args: string[], killAfterMs = CHILD_KILL_MS): StartedCli {
-  const child = spawn(process.execPath, [CLI_MAIN, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const http = args.some((a) => a === '--http-port' || a === '--http-host' || a === '--no-http') ? [] : ['--http-port', '0']
+  const child = spawn(process.execPath, [CLI_MAIN, 'start', ...http, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   const stderrWaiters: Array<{ text: string, resolve: () => void }> = []

@@ -47,7 +47,7 @@ cli('--version prints the package version; start --help lists start\'s own flags
   const startHelp = await millrace(['start', '--help'])
   assert.is(startHelp.code, 0)
   assert.ok(startHelp.stdout.startsWith('Usage: millrace start'), startHelp.stdout)
-  for (const flag of ['--data', '--memory', '--port', '--log-level', '--log-format']) assert.match(startHelp.stdout, flag)
+  for (const flag of ['--data', '--memory', '--port', '--http-port', '--http-host', '--no-http', '--log-level', '--log-format']) assert.match(startHelp.stdout, flag)
   assert.not.match(startHelp.stdout, 'Commands:', 'the command list belongs to the top-level help')
 })
 
@@ -55,7 +55,7 @@ cli('a negative number gets the flag\'s own range message, not the parser\'s', a
   const topics = await millrace(['topics', 'create', uniqueTopic('cli-negative'), '--partitions', '-3', ...b])
   assert.is(topics.code, 2)
   assert.match(topics.stderr, "--partitions must be an integer from 1 to 2147483647, got '-3'")
-  const start = await millrace(['start', '--memory', '--port', '0', '--workers', '-3'])
+  const start = await millrace(['start', '--memory', '--port', '0', '--http-port', '0', '--workers', '-3'])
   assert.is(start.code, 2)
   assert.match(start.stderr, 'options.workers must be an integer from 1 to 256')
   assert.not.match(start.stdout, 'millrace ready')

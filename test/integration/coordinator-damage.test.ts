@@ -190,7 +190,7 @@ const MAIN_JS = new URL('../../src/cli/main.js', import.meta.url).pathname
 interface Child { process: ChildProcess, port: number, stderr: () => string }
 
 async function startChild (dataDir: string): Promise<Child> {
-  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--data', dataDir, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--http-port', '0', '--data', dataDir, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   const port = await new Promise<number>((resolve, reject) => {

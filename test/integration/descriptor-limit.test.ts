@@ -16,7 +16,7 @@ interface Run { stdout: string, stderr: string }
 function startAndStop (openFiles: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn('prlimit', [`--nofile=${openFiles}:${openFiles}`, '--', process.execPath, CLI_MAIN,
-      'start', '--memory', '--port', '0', '--host', '127.0.0.1', '--workers', '1', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      'start', '--memory', '--port', '0', '--http-port', '0', '--host', '127.0.0.1', '--workers', '1', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)

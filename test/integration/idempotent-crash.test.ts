@@ -25,7 +25,7 @@ const PER_BATCH = 3
 interface Child { process: ChildProcess, port: number }
 
 async function startChild (dataDir: string): Promise<Child> {
-  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--http-port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = /listening on \S+:(\d+)/.exec(line)

@@ -16,7 +16,7 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 const cli = suite('millrace start with a Kafka listener')
 
 function start (args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess, ready: Promise<string>, exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [MAIN, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+  const child = spawn(process.execPath, [MAIN, 'start', '--http-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   const ready = new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {

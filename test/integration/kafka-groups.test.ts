@@ -256,7 +256,7 @@ durability('a coordinator thread that dies is started again with every committed
 durability('offsets committed before a SIGKILL of the broker process are there after the restart', async () => {
   const dir = tmpDir()
   const cli = new URL('../../src/cli/main.js', import.meta.url).pathname
-  const child = spawn(process.execPath, [cli, 'start', '--data', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [cli, 'start', '--data', dir, '--port', '0', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const address = await new Promise<string>((resolve, reject) => {
       let out = ''

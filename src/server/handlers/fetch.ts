@@ -14,6 +14,7 @@ import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { fetchOffsetsTopic, isOffsetsTopic, isOffsetsTopicId } from '../offsets-topic.js'
 import { downConvertFetch, FETCH_BATCH_V2_FROM_VERSION } from './legacy-records.js'
+import { countOut } from '../../dispatcher/traffic.js'
 
 const EMPTY = Buffer.alloc(0)
 const READ_COMMITTED = 1
@@ -114,13 +115,16 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
   // Keep the response within maxBytes; the first partition with data always goes in.
   let used = 0
   let first = true
-  for (const list of results) {
+  for (let g = 0; g < results.length; g++) {
+    const list = results[g]
     for (let i = 0; i < list.length; i++) {
       const n = byteLength(list[i])
       if (n === 0) continue
       if (!first && used + n > maxBytes) { list[i] = { ...list[i], records: EMPTY }; continue }
       first = false
       used += n
+      const p = groups[g].wanted[i].p
+      if (p !== undefined) countOut(p, list[i].records as Uint8Array)
     }
   }
   if (apiVersion < FETCH_BATCH_V2_FROM_VERSION) downConvertAll(ctx, groups, results)

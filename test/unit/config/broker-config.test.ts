@@ -35,12 +35,24 @@ options('dataDir null means in memory', () => {
   assert.is(resolveBrokerConfig({ dataDir: null }).dataDir, null)
 })
 
+options('the HTTP endpoint is off by default, listens on the Kafka host unless told, and null turns it off', () => {
+  assert.is(resolveBrokerConfig().httpPort, undefined)
+  assert.is(resolveBrokerConfig({ httpPort: null }).httpPort, undefined)
+  const on = resolveBrokerConfig({ host: '0.0.0.0', httpPort: 0 })
+  assert.is(on.httpPort, 0)
+  assert.is(on.httpHost, '0.0.0.0')
+  assert.is(resolveBrokerConfig({ httpPort: 9644, httpHost: '127.0.0.2' }).httpHost, '127.0.0.2')
+})
+
 options('each bad option is named with its rule', () => {
   rejects({ workers: 0 }, 'options.workers must be an integer from 1 to 256')
   rejects({ workers: 1.5 }, 'options.workers must be an integer from 1 to 256')
   rejects({ ringBytes: 100_000 }, 'options.ringBytes must be a power of two')
   rejects({ ringBytes: 1024 }, 'options.ringBytes must be an integer from 65536 to 1073741824')
   rejects({ port: 70000 }, 'options.port must be an integer from 0 to 65535')
+  rejects({ httpPort: 70000 }, 'options.httpPort must be an integer from 0 to 65535')
+  rejects({ httpPort: '9644' }, 'options.httpPort must be an integer from 0 to 65535')
+  rejects({ httpHost: '' }, 'options.httpHost must be a non-empty string')
   rejects({ dataDir: '' }, 'options.dataDir must be a non-empty path or null (in memory)')
   rejects({ autoCreateTopics: 'yes' }, 'options.autoCreateTopics must be a boolean')
   rejects({ topicDefaults: { 'retention.ms': 5 } }, "options.topicDefaults['retention.ms'] must be a string")

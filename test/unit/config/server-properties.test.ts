@@ -71,6 +71,7 @@ const CHANGES: Record<string, { value: string, read: (c: { broker: BrokerConfig,
   'millrace.job.threads': { value: '2', read: (c) => c.broker.jobThreads, expect: 2 },
   'millrace.scrub.bytes.per.second': { value: '0', read: (c) => c.broker.scrubBytesPerSecond, expect: 0 },
   'millrace.scrub.interval.ms': { value: '1000', read: (c) => c.broker.scrubIntervalMs, expect: 1000 },
+  'millrace.http.port': { value: '9645', read: (c) => c.broker.httpPort, expect: 9645 },
   'log.dirs': { value: '/var/lib/millrace', read: (c) => c.broker.dataDir, expect: '/var/lib/millrace' },
   'log.dir': { value: '/srv/millrace', read: (c) => c.broker.dataDir, expect: '/srv/millrace' },
   listeners: { value: 'PLAINTEXT://10.1.2.3:19092', read: (c) => [c.broker.host, c.broker.port], expect: ['10.1.2.3', 19092] }

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { MillraceError } from '../../../src/errors.js'
 import {
   HEADER_BYTES, MAX_RING_BYTES, MIN_RING_BYTES, RING_CLOSED, RING_FAULTED, RING_OPEN, RingReader, RingWriter,
-  createRing, frameBytes, maxFrameBytes, ringCapacity
+  createRing, frameBytes, maxFrameBytes, ringCapacity, ringUsedBytes
 } from '../../../src/ring/ring.js'
 import { HEADER_SLOTS, kHead, kTail } from '../../../src/ring/layout.js'
 import { DEFAULT_SPIN_COUNT, spinCountFromEnv } from '../../../src/ring/wait.js'
@@ -106,6 +106,23 @@ frames('a frame round-trips, 8-byte aligned, empty frames included', () => {
   })
   lengths.forEach((n, seq) => take(reader, n, seq))
   assert.is(reader.next(), -1)
+})
+
+frames('ringUsedBytes counts published frames until the reader releases them, across a counter wrap', () => {
+  const { sab, writer, reader } = pair()
+  assert.is(ringUsedBytes(sab), 0)
+  put(writer, 100, 0)
+  put(writer, 5, 1)
+  assert.is(ringUsedBytes(sab), frameBytes(100) + frameBytes(5))
+  take(reader, 100, 0)
+  assert.is(ringUsedBytes(sab), frameBytes(100) + frameBytes(5), 'read but not released: still in use')
+  take(reader, 5, 1)
+  reader.release()
+  assert.is(ringUsedBytes(sab), 0)
+  const i32 = new Int32Array(sab, 0, HEADER_SLOTS)
+  Atomics.store(i32, kHead, 16)
+  Atomics.store(i32, kTail, -8)
+  assert.is(ringUsedBytes(sab), 24, 'head past 2^32, tail not yet')
 })
 
 frames('frameBytes counts prefix and padding', () => {

@@ -1,0 +1,23 @@
+/**
+ * GET /health: 200 while the process serves HTTP (a liveness probe).
+ * GET /ready: 200 when the Kafka listener is up and every partition is online and recovered,
+ * else 503 with a JSON body saying why (./readiness.ts).
+ */
+import type { HttpRoutes } from './http-routes.js'
+import { readiness } from './readiness.js'
+
+export const healthRoutes: HttpRoutes = (app, broker) => {
+  app.get('/health', async () => ({ status: 'ok' }))
+
+  app.get('/ready', async (_request, reply) => {
+    const dispatcher = broker.dispatcher
+    const recoveringPartitions: string[] = []
+    for (const p of dispatcher.topics.partitions()) if (!p.online) recoveringPartitions.push(`${p.topic}-${p.partition}`)
+    const answer = readiness({
+      listenerMissing: broker.config.port !== undefined && broker.port === undefined,
+      offlineTopics: dispatcher.offlineTopicProblems(),
+      recoveringPartitions
+    })
+    return await reply.code(answer.ready ? 200 : 503).send(answer)
+  })
+}

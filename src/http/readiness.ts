@@ -1,0 +1,42 @@
+/**
+ * Whether the broker is ready for clients, and if not why: the answer of GET /ready. Pure, so
+ * each reason is unit-tested; the health routes feed it the broker's state.
+ */
+
+export interface ReadinessState {
+  /** A Kafka listener was asked for and is not bound (library mode without `port` has none to wait for). */
+  listenerMissing: boolean
+  /** Topics left offline at start, and why (a partition directory that cannot be loaded). */
+  offlineTopics: ReadonlyArray<{ topic: string, problem: string }>
+  /** Partitions whose worker is restarting and recovering them, as `topic-partition`. */
+  recoveringPartitions: readonly string[]
+}
+
+export interface Readiness {
+  ready: boolean
+  /** One sentence per problem; empty when ready. */
+  reasons: string[]
+  offlineTopics: string[]
+  recoveringPartitions: string[]
+}
+
+/** Reasons listed in full up to this many partitions; a broker with thousands restarting says how many. */
+const MAX_LISTED_PARTITIONS = 100
+
+export function readiness (state: ReadinessState): Readiness {
+  const reasons: string[] = []
+  if (state.listenerMissing) reasons.push('the Kafka listener is not listening')
+  for (const { topic, problem } of state.offlineTopics) reasons.push(`topic '${topic}' is offline: ${problem}`)
+  const recovering = state.recoveringPartitions
+  if (recovering.length > 0) {
+    const listed = recovering.slice(0, MAX_LISTED_PARTITIONS).join(', ')
+    const more = recovering.length > MAX_LISTED_PARTITIONS ? ` and ${recovering.length - MAX_LISTED_PARTITIONS} more` : ''
+    reasons.push(`${recovering.length} partition${recovering.length === 1 ? ' is' : 's are'} recovering after a worker restart: ${listed}${more}`)
+  }
+  return {
+    ready: reasons.length === 0,
+    reasons,
+    offlineTopics: state.offlineTopics.map((t) => t.topic),
+    recoveringPartitions: recovering.slice(0, MAX_LISTED_PARTITIONS)
+  }
+}
