@@ -110,11 +110,18 @@ export class TxnIndex {
     return n === 0 ? -1 : this.#entries[n - 1].lastOffset
   }
 
-  /** Records an abort whose marker is in the segment based at `segmentBase`: appended to its file and fsynced. */
+  /**
+   * Records an abort whose marker is in the segment based at `segmentBase`: kept in memory
+   * first (reads must hide it whatever the disk does), then appended to its file and fsynced.
+   * Throws the fs error; the file is then short, and the next open rebuilds it.
+   */
   append (segmentBase: number, txn: AbortedTxn): void {
     if (txn.lastOffset <= this.lastMarkerOffset) return // already known (a replay over an index that has it)
-    const name = segmentFileName(segmentBase, TXN_INDEX_SUFFIX)
-    const file = this.#store.open(name)
+    const last = this.#segments[this.#segments.length - 1]
+    if (last !== undefined && last.base === segmentBase) last.count++
+    else this.#segments.push({ base: segmentBase, count: 1 })
+    this.#entries.push(txn)
+    const file = this.#store.open(segmentFileName(segmentBase, TXN_INDEX_SUFFIX))
     try {
       const bytes = encodeAbortedTxn(txn)
       const at = file.size - (file.size % ABORTED_TXN_BYTES) // a torn entry is overwritten
@@ -125,10 +132,6 @@ export class TxnIndex {
     } finally {
       file.close()
     }
-    const last = this.#segments[this.#segments.length - 1]
-    if (last !== undefined && last.base === segmentBase) last.count++
-    else this.#segments.push({ base: segmentBase, count: 1 })
-    this.#entries.push(txn)
   }
 
   /** Forgets the oldest segment's entries and removes its file (retention, DeleteRecords). */

@@ -141,6 +141,17 @@ markers('the aborted transactions of a range: marker at or after the fetch offse
   assert.equal(log.abortedTransactions(0, 1).map(t => t.producerId), [1], 'producer 2 starts at the end of the range')
 })
 
+markers('a .txnindex write that fails is reported, and the abort stays hidden all the same', () => {
+  const store = new MemoryStore()
+  const failures: string[] = []
+  const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({}), store, onStorageError: (op) => failures.push(op) })
+  append(log, txnBatch(5, 0, 0, 2))
+  store.injectFault({ op: 'sync' }) // the index entry's fsync: nothing else syncs on this append
+  assert.equal(marker(log, 5, 0, false), { status: 'Ok', offset: 2 })
+  assert.equal(failures, ['txn index'])
+  assert.equal(log.abortedTransactions(0, 3).map(t => [t.producerId, t.firstOffset]), [[5, 0]])
+})
+
 markers.run()
 
 // ---
