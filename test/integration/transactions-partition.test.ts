@@ -21,7 +21,7 @@ import type { TxnMarkerRequest } from '../../src/transactions/txn-markers.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { until } from '../helpers/until.js'
 import { CaptureLogger } from '../helpers/capture-logger.js'
-import { WireClient } from './kafka-wire.js'
+import { kcat, WireClient } from './kafka-wire.js'
 
 const READ_UNCOMMITTED = 0
 const READ_COMMITTED = 1
@@ -230,6 +230,20 @@ txn('kafkajs read_committed sees committed records only; read_uncommitted sees a
   }
   assert.equal(await read(false, 5), ['plain-1', 'committed-1', 'committed-2', 'committed-3', 'plain-2'])
   assert.equal(await read(true, 6), ['plain-1', 'committed-1', 'committed-2', 'aborted-1', 'committed-3', 'plain-2'])
+})
+
+txn('kcat (librdkafka) read_committed skips the aborted records and the markers', async (ctx) => {
+  const topic = uniqueTopic('txn-kcat')
+  await ctx.broker.createTopic({ topic, partitions: 1 })
+  await produce(ctx, topic, txnBatch(6100, 0, 0, ['committed-1']))
+  await produce(ctx, topic, txnBatch(7100, 0, 0, ['aborted-1', 'aborted-2']))
+  await produce(ctx, topic, plainBatch(['plain-1']))
+  await markers(ctx, topic, 7100, 0, 'abort')
+  await markers(ctx, topic, 6100, 0, 'commit')
+  await produce(ctx, topic, plainBatch(['plain-2']))
+  const read = async (isolation: string): Promise<string[]> => (await kcat(['-C', '-b', `127.0.0.1:${ctx.broker.port!}`, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-X', `isolation.level=${isolation}`, '-f', '%s\\n'])).split('\n').filter(Boolean)
+  assert.equal(await read('read_committed'), ['committed-1', 'plain-1', 'plain-2'])
+  assert.equal(await read('read_uncommitted'), ['committed-1', 'aborted-1', 'aborted-2', 'plain-1', 'plain-2'])
 })
 
 txn('the library consumer: read_committed skips aborted records and markers, read_uncommitted only markers', async (ctx) => {
