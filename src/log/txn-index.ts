@@ -136,11 +136,12 @@ export class TxnIndex {
 
   /** Forgets the oldest segment's entries and removes its file (retention, DeleteRecords). */
   removeSegment (segmentBase: number): void {
-    this.#store.remove(segmentFileName(segmentBase, TXN_INDEX_SUFFIX))
     const first = this.#segments[0]
-    if (first === undefined || first.base !== segmentBase) return
-    this.#segments.shift()
-    this.#entries = this.#entries.slice(first.count)
+    if (first !== undefined && first.base === segmentBase) {
+      this.#segments.shift()
+      this.#entries = this.#entries.slice(first.count)
+    }
+    this.#store.remove(segmentFileName(segmentBase, TXN_INDEX_SUFFIX))
   }
 
   /**
