@@ -90,9 +90,9 @@ function values (pd: PartitionData): string[] {
   return out
 }
 
-async function latest (ctx: Ctx, topic: string, isolationLevel: number): Promise<number> {
+async function latest (ctx: Ctx, topic: string, isolationLevel: number, timestamp = -1): Promise<number> {
   const res = await ctx.wire.request<ListOffsetsResponse>(ApiKey.ListOffsets, 7, {
-    replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }]
+    replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }]
   })
   const p = res.topics[0].partitions[0]
   assert.is(p.errorCode, KafkaCode.NONE)
@@ -136,6 +136,16 @@ txn('read_committed stops at the LSO and lists the aborted transactions; read_un
   const uncommitted = await fetch(ctx, topic, 0, READ_UNCOMMITTED)
   assert.is(uncommitted.abortedTransactions, null)
   assert.is(uncommitted.lastStableOffset, 7)
+})
+
+txn('ListOffsets by timestamp with read_committed finds nothing at or past the LSO', async (ctx) => {
+  const topic = uniqueTopic('txn-times')
+  await ctx.broker.createTopic({ topic, partitions: 1 })
+  await produce(ctx, topic, txnBatch(1500, 0, 0, ['open']))
+  assert.is(await latest(ctx, topic, READ_UNCOMMITTED, 1_700_000_000_000), 0)
+  assert.is(await latest(ctx, topic, READ_COMMITTED, 1_700_000_000_000), -1)
+  await markers(ctx, topic, 1500, 0, 'commit')
+  assert.is(await latest(ctx, topic, READ_COMMITTED, 1_700_000_000_000), 0)
 })
 
 txn('a read_committed long-poll parked at the LSO wakes when a marker moves it, not before', async (ctx) => {
