@@ -10,7 +10,8 @@ import { MillraceError, invalidOption } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
 import { forEachRecord, RecordBatchError } from '../protocol/record-batch.js'
 import { DEFAULT_MAX_INFLATED_BYTES, inflateLimit } from '../protocol/compression.js'
-import { ATTR_CONTROL, attributesOf, baseOffsetOf, batchSizeAt, lastOffsetDeltaOf } from '../protocol/batch-header.js'
+import { baseOffsetOf, batchSizeAt, lastOffsetDeltaOf } from '../protocol/batch-header.js'
+import { AbortedFilter, type AbortedRange } from './aborted-filter.js'
 import { LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST } from '../partition/frames.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import type { PartitionState } from '../dispatcher/topic-table.js'
@@ -20,6 +21,8 @@ import type { TopicPartitions } from '../protocol/consumer-protocol.js'
 import { ASSIGNOR_NAMES, assignorByName, type AssignorName } from './group/assignors.js'
 import { GroupMember, type OffsetToCommit } from './group/group-member.js'
 import { countOut } from '../dispatcher/traffic.js'
+
+const NO_ABORTS: AbortedRange[] = []
 
 export interface ConsumerOptions {
   /** Longest a fetch waits for new records. Default 500 ms. */
@@ -49,6 +52,13 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number
   /** Assignors offered, preferred first. Default ['range', 'roundrobin', 'RoundRobinAssigner']. */
   assignors?: AssignorName[]
+  /**
+   * 'read_committed' reads only up to the last stable offset and skips the records of aborted
+   * transactions; 'read_uncommitted' (the default in library mode; Kafka clients default to it
+   * too, except librdkafka) reads everything up to the high watermark. Transaction markers
+   * are never returned.
+   */
+  isolationLevel?: 'read_committed' | 'read_uncommitted'
 }
 
 /** An offset to commit: the next offset to read, as Kafka commits them. */
@@ -111,6 +121,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   readonly #maxWaitMs: number
   readonly #maxPartitionBytes: number
   readonly #reset: 'earliest' | 'latest' | 'none'
+  /** 1 for read_committed, 0 for read_uncommitted (Kafka's isolation_level). */
+  readonly #isolation: number
   readonly #group: GroupSettings | null
   #positions: Position[] = []
   #mode: 'none' | 'assign' | 'subscribe' = 'none'
@@ -129,10 +141,15 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const group = groupSettings(options)
     const reset = options.autoOffsetReset ?? (group === null ? 'none' : 'latest')
     if (reset !== 'earliest' && reset !== 'latest' && reset !== 'none') throw invalidOption('consumer options.autoOffsetReset', "must be 'earliest', 'latest' or 'none'")
+    const isolationLevel = options.isolationLevel ?? 'read_uncommitted'
+    if (isolationLevel !== 'read_committed' && isolationLevel !== 'read_uncommitted') {
+      throw invalidOption('consumer options.isolationLevel', "must be 'read_committed' or 'read_uncommitted'")
+    }
     this.#dispatcher = dispatcher
     this.#maxWaitMs = maxWaitMs
     this.#maxPartitionBytes = maxPartitionBytes
     this.#reset = reset
+    this.#isolation = isolationLevel === 'read_committed' ? 1 : 0
     this.#group = group
   }
 
@@ -338,7 +355,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   async #resolve (pos: Position): Promise<number | null> {
     if (pos.offset === NO_OFFSET) throw new MillraceError('MR_ERR_OFFSET_OUT_OF_RANGE', `group '${this.#group!.groupId}' has no committed offset for ${pos.p.topic}-${pos.p.partition} and autoOffsetReset is 'none'`)
     if (typeof pos.offset === 'number') return pos.offset
-    const answer = await this.#dispatcher.listOffset(pos.p, pos.offset === 'earliest' ? LIST_OFFSET_EARLIEST : LIST_OFFSET_LATEST)
+    const answer = await this.#dispatcher.listOffset(pos.p, pos.offset === 'earliest' ? LIST_OFFSET_EARLIEST : LIST_OFFSET_LATEST, this.#isolation)
     // A partition just created or whose worker restarts is not online yet: try again next round.
     if (isRetriable(answer.status)) return null
     if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `list offsets of ${pos.p.topic}-${pos.p.partition}`)
@@ -351,7 +368,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const p = pos.p
     const offset = await this.#resolve(pos)
     if (offset === null) return null
-    const answer = await this.#dispatcher.fetch(p, offset, this.#maxPartitionBytes)
+    const answer = await this.#dispatcher.fetch(p, offset, this.#maxPartitionBytes, this.#isolation)
     if (answer.status === LogStatus.OffsetOutOfRange && this.#reset !== 'none') {
       if (pos.offset === offset) pos.offset = this.#reset
       return null
@@ -363,10 +380,11 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const out: ConsumerMessage[] = []
     const decode = { maxInflatedBytes: this.#maxInflatedBytes(p.topic) }
     let next = offset
+    const filter = new AbortedFilter(answer.abortedTransactions ?? NO_ABORTS)
     for (let at = 0; at < bytes.length;) {
       const size = batchSizeAt(bytes, at)
       if (size < 0 || at + size > bytes.length) break
-      if ((attributesOf(bytes, at) & ATTR_CONTROL) === 0) {
+      if (!filter.skip(bytes, at)) {
         try {
           forEachRecord(bytes, at, (recordOffset, timestamp, key, value, headers) => {
             // A fetch starts at the batch holding `offset`: skip the records before it.

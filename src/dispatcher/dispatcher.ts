@@ -28,6 +28,7 @@ import { CoordinatorLink } from './coordinator-link.js'
 import { Scrubber, type Scrubbable, type ScrubPassReport } from './scrubber.js'
 import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
 import { KafkaCode } from '../protocol/error-codes.js'
+import { kafkaCodeOf } from '../server/status.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
 import { LOCK_FILE } from '../data-dir/lock.js'
 import type { TxnMarkerRequest, TxnMarkerResult, TxnMarkerWriter } from '../transactions/txn-markers.js'
@@ -262,6 +263,7 @@ export class Dispatcher implements TxnMarkerWriter {
     p.logStartOffset = offsets.logStartOffset
     p.highWatermark = offsets.highWatermark
     p.logEndOffset = offsets.logEndOffset
+    p.lastStableOffset = offsets.lastStableOffset
   }
 
   async #restartWorker (dead: WorkerLink, cause: Error): Promise<void> {
@@ -521,7 +523,8 @@ export class Dispatcher implements TxnMarkerWriter {
   }
 
   async fetch (p: PartitionState, offset: number, maxBytes: number, isolation = 0): Promise<PartitionAnswer> {
-    const known = p.online ? this.#answerFromView(p, offset, maxBytes) : null
+    // read_committed may take the dispatcher's shortcut only while no transaction holds the LSO back.
+    const known = p.online && (isolation === 0 || p.lastStableOffset === p.highWatermark) ? this.#answerFromView(p, offset, maxBytes) : null
     if (known !== null) return known
     const answer = p.online ? await this.#links[p.worker].fetch(p.id, offset, maxBytes, isolation) : offline()
     this.#observe(p, answer)
@@ -541,11 +544,12 @@ export class Dispatcher implements TxnMarkerWriter {
       ? NO_BYTES
       : tail !== null && offset === tail.baseOffset && tail.endOffset === hw && offset >= p.logStartOffset && tail.bytes.length <= maxBytes ? tail.bytes : null
     if (bytes === null) return null
-    return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, bytes, fault: null }
+    return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, lastStableOffset: hw, bytes, fault: null, abortedTransactions: null }
   }
 
-  async listOffset (p: PartitionState, timestamp: number): Promise<PartitionAnswer> {
-    const answer = p.online ? await this.#links[p.worker].listOffset(p.id, timestamp) : offline()
+  /** `isolation` 1 (read_committed) answers the last stable offset for latest (-1). */
+  async listOffset (p: PartitionState, timestamp: number, isolation = 0): Promise<PartitionAnswer> {
+    const answer = p.online ? await this.#links[p.worker].listOffset(p.id, timestamp, isolation) : offline()
     this.#observe(p, answer)
     return answer
   }
@@ -561,6 +565,7 @@ export class Dispatcher implements TxnMarkerWriter {
     p.highWatermark = answer.highWatermark
     p.logStartOffset = answer.logStartOffset
     p.logEndOffset = answer.logEndOffset
+    p.lastStableOffset = answer.lastStableOffset
   }
 
   /** What a long-poll saw before it read: pass it to `waitForData`. */
@@ -614,9 +619,33 @@ export class Dispatcher implements TxnMarkerWriter {
 
   // --- lifecycle
 
-  /** Appends a transaction's COMMIT or ABORT marker to each of its partitions (../transactions/txn-markers.ts). */
+  /**
+   * Appends a transaction's COMMIT or ABORT marker to each of its partitions
+   * (../transactions/txn-markers.ts), all at once: markers for partitions of one worker go out
+   * in one burst of ring frames, each behind the appends already sent to its partition. A
+   * partition that moved its last stable offset wakes its read_committed long-polls. Each
+   * partition answers for itself; a refusal is logged here and returned as its Kafka code.
+   */
   async writeTxnMarkers (request: TxnMarkerRequest): Promise<TxnMarkerResult[]> {
-    throw new MillraceError('MR_ERR_KAFKA', `transaction markers are not written yet (producer ${request.producerId})`)
+    const commit = request.result === 'commit'
+    return await Promise.all(request.partitions.map(async ({ topic, partition }): Promise<TxnMarkerResult> => {
+      const p = this.topics.get(topic)?.partitions[partition]
+      if (p === undefined) return { topic, partition, errorCode: KafkaCode.UNKNOWN_TOPIC_OR_PARTITION }
+      const answer = p.online
+        ? await this.#links[p.worker].txnMarker(p.id, request.producerId, request.producerEpoch, request.coordinatorEpoch, commit)
+        : offline()
+      this.#observe(p, answer)
+      if (answer.status === LogStatus.Ok) {
+        p.appends++
+        p.tail = null
+        this.#wake(p.id)
+        return { topic, partition, errorCode: KafkaCode.NONE }
+      }
+      const errorCode = kafkaCodeOf(answer.status)
+      this.logger.warn({ topic, partition, producerId: request.producerId, producerEpoch: request.producerEpoch, result: request.result, status: LogStatus[answer.status], errorCode },
+        'a transaction marker was not written')
+      return { topic, partition, errorCode }
+    }))
   }
 
   /** Test hook: makes the worker hosting `p` fail as a bug would, and resolves when it is gone. */
@@ -663,7 +692,7 @@ function topicIdConflicts (found: DiscoveredPartition[]): UnloadablePartition[] 
 }
 
 function offline (): PartitionAnswer {
-  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null, fault: null }
+  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, lastStableOffset: -1, bytes: null, fault: null, abortedTransactions: null }
 }
 
 /**

@@ -15,6 +15,8 @@ export interface PartitionState {
   logStartOffset: number
   highWatermark: number
   logEndOffset: number
+  /** The last stable offset the worker last reported: read_committed reads stop here. */
+  lastStableOffset: number
   /** False while its worker restarts and recovers it. */
   online: boolean
   /** Counts successful appends: a long-poll compares it to what it saw before reading. */
@@ -72,6 +74,7 @@ export class TopicTable {
       logStartOffset: 0,
       highWatermark: 0,
       logEndOffset: 0,
+      lastStableOffset: 0,
       online: false,
       appends: 0,
       tail: null,

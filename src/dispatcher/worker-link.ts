@@ -18,26 +18,36 @@ import { LogStatus } from '../log/errors.js'
 import { relayWorkerLogs, type Logger } from '../logger.js'
 import { CallsInFlight } from './calls-in-flight.js'
 import {
-  type AppendFault, FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
-  readAppendFault, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
+  ABORTED_ENTRY_BYTES, type AppendFault, FrameType, kA, kArg, kB, kFlags, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart,
+  kRespStable, kStatus, kType, MARKER_COMMIT, readAppendFault, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
 } from '../partition/frames.js'
 
 /** Backstop for a missed notify: the response loop re-checks the ring at least this often. */
 const RESPONSE_WAIT_MS = 1000
 
+/** One aborted transaction a read_committed fetch lists (Kafka's FetchResponse AbortedTransaction). */
+export interface AbortedTransaction {
+  producerId: number
+  firstOffset: number
+}
+
 /** What every partition answer carries. `bytes` is set for fetches only (a copy out of the ring). */
 export interface PartitionAnswer {
   status: LogStatus
-  /** append: base offset; fetch: last stable offset; list-offset: offset; delete-records: log start. */
+  /** append: base offset; fetch: last stable offset; list-offset: offset; delete-records: log start; txn-marker: marker offset. */
   a: number
   /** append: log append time; list-offset: timestamp. */
   b: number
   highWatermark: number
   logStartOffset: number
   logEndOffset: number
+  /** The partition's last stable offset (the high watermark while no transaction is open). */
+  lastStableOffset: number
   bytes: Buffer | null
   /** A refused append's reason and the records at fault, when the log gave one. */
   fault: AppendFault | null
+  /** A read_committed fetch: the aborted transactions its batches overlap, sorted by first offset; else null. */
+  abortedTransactions: AbortedTransaction[] | null
 }
 
 interface Pending {
@@ -46,6 +56,7 @@ interface Pending {
 
 interface Outgoing {
   type: FrameType
+  flags: number
   partitionId: number
   arg: number
   a: number
@@ -66,7 +77,7 @@ export interface WorkerLinkOptions {
 }
 
 function faultAnswer (): PartitionAnswer {
-  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, bytes: null, fault: null }
+  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, lastStableOffset: -1, bytes: null, fault: null, abortedTransactions: null }
 }
 
 export class WorkerLink {
@@ -175,19 +186,28 @@ export class WorkerLink {
   // --- requests
 
   append (partitionId: number, leaderEpoch: number, batches: Uint8Array): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.Append, partitionId, arg: leaderEpoch, a: 0, b: 0, payload: batches, resolve: null })
+    return this.#request({ type: FrameType.Append, flags: 0, partitionId, arg: leaderEpoch, a: 0, b: 0, payload: batches, resolve: null })
   }
 
   fetch (partitionId: number, offset: number, maxBytes: number, isolation: number): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.Fetch, partitionId, arg: maxBytes, a: offset, b: isolation, payload: null, resolve: null })
+    return this.#request({ type: FrameType.Fetch, flags: 0, partitionId, arg: maxBytes, a: offset, b: isolation, payload: null, resolve: null })
   }
 
-  listOffset (partitionId: number, timestamp: number): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.ListOffset, partitionId, arg: 0, a: timestamp, b: 0, payload: null, resolve: null })
+  listOffset (partitionId: number, timestamp: number, isolation = 0): Promise<PartitionAnswer> {
+    return this.#request({ type: FrameType.ListOffset, flags: 0, partitionId, arg: 0, a: timestamp, b: isolation, payload: null, resolve: null })
   }
 
   deleteRecords (partitionId: number, offset: number): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.DeleteRecords, partitionId, arg: 0, a: offset, b: 0, payload: null, resolve: null })
+    return this.#request({ type: FrameType.DeleteRecords, flags: 0, partitionId, arg: 0, a: offset, b: 0, payload: null, resolve: null })
+  }
+
+  /**
+   * A COMMIT or ABORT marker for one partition. Through the request ring like an append, so it
+   * lands after every append sent to the partition before it; markers for several partitions of
+   * one worker sent in the same tick go out in one burst.
+   */
+  txnMarker (partitionId: number, producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean): Promise<PartitionAnswer> {
+    return this.#request({ type: FrameType.TxnMarker, flags: commit ? MARKER_COMMIT : 0, partitionId, arg: producerEpoch, a: producerId, b: coordinatorEpoch, payload: null, resolve: null })
   }
 
   get maxRequestPayload (): number { return this.#maxRequestPayload }
@@ -213,6 +233,7 @@ export class WorkerLink {
     this.#nextRequestId = (requestId % 0xfffffff0) + 1
     const out = this.#out
     out.setUint8(at + kType, req.type)
+    out.setUint8(at + kFlags, req.flags)
     out.setUint32(at + kRequestId, requestId, true)
     out.setUint32(at + kPartition, req.partitionId, true)
     out.setInt32(at + kArg, req.arg, true)
@@ -268,10 +289,14 @@ export class WorkerLink {
       const length = reader.frameLength - RESPONSE_HEADER_BYTES
       let bytes: Buffer | null = null
       let fault: AppendFault | null = null
+      let aborted: AbortedTransaction[] | null = null
       const type = view.getUint8(at + kType)
       if (type === FrameType.Fetch) {
-        bytes = Buffer.allocUnsafe(length)
-        bytes.set(reader.bytes.subarray(at + RESPONSE_HEADER_BYTES, at + RESPONSE_HEADER_BYTES + length))
+        const count = view.getFloat64(at + kRespB, true)
+        const batchBytes = count > 0 ? length - count * ABORTED_ENTRY_BYTES : length
+        bytes = Buffer.allocUnsafe(batchBytes)
+        bytes.set(reader.bytes.subarray(at + RESPONSE_HEADER_BYTES, at + RESPONSE_HEADER_BYTES + batchBytes))
+        if (count > 0) aborted = readAborted(view, at + RESPONSE_HEADER_BYTES + batchBytes, count)
       } else if (type === FrameType.Append && length > 0) {
         fault = readAppendFault(reader.bytes, at + RESPONSE_HEADER_BYTES, length)
       }
@@ -282,8 +307,10 @@ export class WorkerLink {
         highWatermark: view.getFloat64(at + kRespHw, true),
         logStartOffset: view.getFloat64(at + kRespLogStart, true),
         logEndOffset: view.getFloat64(at + kRespLeo, true),
+        lastStableOffset: view.getFloat64(at + kRespStable, true),
         bytes,
-        fault
+        fault,
+        abortedTransactions: aborted
       })
     }
     if (drained > 0) reader.release()
@@ -324,4 +351,12 @@ export class WorkerLink {
     await this.#worker.terminate()
     await this.exited
   }
+}
+
+function readAborted (view: DataView, at: number, count: number): AbortedTransaction[] {
+  const list = new Array<AbortedTransaction>(count)
+  for (let i = 0; i < count; i++, at += ABORTED_ENTRY_BYTES) {
+    list[i] = { producerId: view.getFloat64(at, true), firstOffset: view.getFloat64(at + 8, true) }
+  }
+  return list
 }

@@ -11,18 +11,18 @@
  *   CorruptMessage    codec bits 5-7; a compressed block that does not decompress; a record
  *                     whose varints or lengths do not parse or run past its end; fewer or more
  *                     records than recordCount
+ *                     (a transactional batch is checked like any other; whether the partition is
+ *                     in the producer's transaction is the transaction coordinator's question)
  *   InvalidRecord     the control bit (clients never write control batches); a record whose
  *                     offsetDelta is not its index (duplicates, gaps, out of range); a record
  *                     without a key on a compacted topic
- *   InvalidTxnState   the transactional bit: this broker runs no transactions, so no partition
- *                     is ever part of one (Kafka answers so for a partition outside a transaction)
  *   RecordTooLarge    a compressed block that inflates past `maxInflatedBytes`
  *   UnsupportedCompression  a codec whose package failed to load
  *
  * An uncompressed batch is walked in place: no copy and nothing allocated per record. A
  * compressed one is decompressed once under the cap (compression.ts), then walked the same way.
  */
-import { ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TRANSACTIONAL, BATCH_HEADER_BYTES, attributesOf, recordCountOf } from '../protocol/batch-header.js'
+import { ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TRANSACTIONAL, BATCH_HEADER_BYTES, attributesOf, producerIdOf, recordCountOf } from '../protocol/batch-header.js'
 import { Compression, CompressionError, decompress, isCompression } from '../protocol/compression.js'
 import { LogStatus } from './errors.js'
 
@@ -97,8 +97,8 @@ export function validateBatch (buf: Buffer, at: number, size: number, rules: Bat
   const codec = attributes & ATTR_COMPRESSION_MASK
   if (!isCompression(codec)) return fault(LogStatus.CorruptMessage, `the batch names compression codec ${codec}, which does not exist`)
   if ((attributes & ATTR_CONTROL) !== 0) return fault(LogStatus.InvalidRecord, 'clients may not write control batches')
-  if ((attributes & ATTR_TRANSACTIONAL) !== 0) {
-    return fault(LogStatus.InvalidTxnState, 'the batch is transactional, but this broker runs no transactions: the partition is not part of one')
+  if ((attributes & ATTR_TRANSACTIONAL) !== 0 && producerIdOf(buf, at) < 0) {
+    return fault(LogStatus.InvalidRecord, 'a transactional batch needs a producer id')
   }
   let data: Uint8Array = buf.subarray(at + BATCH_HEADER_BYTES, at + size)
   if (codec !== Compression.None) {

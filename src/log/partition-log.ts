@@ -35,13 +35,15 @@ import { cleanSegments } from './segment-cleaner.js'
 import type { LogConfig } from './config.js'
 import { LogStatus } from './errors.js'
 import { DUPLICATE_BATCH, ProducerStateTable } from './producer-state.js'
+import { TxnIndex, TXN_INDEX_SUFFIX, type AbortedTxn } from './txn-index.js'
+import { buildMarkerBatch, ControlType } from '../protocol/control-batch.js'
 import { validateBatch, type BatchFault, type BatchRules } from './batch-validator.js'
 import { inflateLimit } from '../protocol/compression.js'
 import { recoverStore, type RecoveryReport } from './recovery.js'
 import { expiredSegmentCount } from './retention.js'
 import { hit, searchBatchForMaxTimestamp, searchBatchForTimestamp } from './timestamp-search.js'
 import type { ScrubPlan, ScrubSegment } from './scrub.js'
-import { found, INT32_MAX, type IndexSettings, parseSegmentBase, Segment, SHORT_HEADER_BYTES } from './segment.js'
+import { found, INT32_MAX, type IndexSettings, parseSegmentBase, Segment, segmentFileName, SHORT_HEADER_BYTES } from './segment.js'
 import { DiskStore, MemoryStore, type LogStore, type StoreFile } from './store.js'
 
 /**
@@ -67,7 +69,7 @@ export interface PartitionLogOptions {
 }
 
 /** What the log was doing when an fs call failed. */
-export type StorageOp = 'roll' | 'append' | 'fsync' | 'flush' | 'read' | 'timestamp lookup' | 'retention' | 'delete records' | 'clean swap' | 'close' | 'delete'
+export type StorageOp = 'roll' | 'append' | 'fsync' | 'flush' | 'read' | 'timestamp lookup' | 'retention' | 'delete records' | 'clean swap' | 'close' | 'delete' | 'txn index'
 
 export interface AppendResult {
   status: LogStatus
@@ -148,6 +150,10 @@ export class PartitionLog {
   readonly #epochs: LeaderEpochCache
   /** Idempotent producers' last batches: duplicates, gaps and fenced epochs (producer-state.ts). */
   readonly #producers: ProducerStateTable
+  /** Aborted transactions, one `.txnindex` per segment (txn-index.ts). */
+  readonly #txnIndex: TxnIndex
+  /** The index was rebuilt at open (missing or damaged files). */
+  readonly txnIndexRebuilt: boolean
   #closed: boolean
   /** The segment whose damage last refused a read. */
   #refused: Segment | null
@@ -176,7 +182,19 @@ export class PartitionLog {
     this.#dirDirty = false
     this.#epochs = new LeaderEpochCache(store)
     markContiguous(loaded.segments, config, store)
-    this.#producers = ProducerStateTable.load(store, loaded.segments, this.#logEndOffset, nowMs)
+    this.#txnIndex = new TxnIndex(store)
+    const recordAbort = this.#recordAbort
+    let sound = this.#txnIndex.load(loaded.segments)
+    let producers = ProducerStateTable.load(store, loaded.segments, this.#logEndOffset, nowMs, sound ? recordAbort : null)
+    // The newest abort the producer state knows of must be in the index; if not, a file is missing.
+    if (sound && producers.lastAbortMarker >= loaded.segments[0].baseOffset && this.#txnIndex.lastMarkerOffset < producers.lastAbortMarker) sound = false
+    if (!sound) {
+      this.#txnIndex.reset(loaded.segments.map(s => s.baseOffset))
+      producers = ProducerStateTable.load(store, loaded.segments, this.#logEndOffset, nowMs, recordAbort, true)
+    }
+    producers.onAbort = recordAbort
+    this.#producers = producers
+    this.txnIndexRebuilt = !sound
     this.#closed = false
     this.#refused = null
     this.recovery = recovery
@@ -240,6 +258,26 @@ export class PartitionLog {
     this.#settings.segmentIndexBytes = config.segmentIndexBytes
   }
 
+  /**
+   * Kafka's last stable offset: the first offset of the oldest open transaction, or the high
+   * watermark when that is lower or no transaction is open. read_committed reads stop here.
+   */
+  get lastStableOffset (): number {
+    const first = this.#producers.firstUnstableOffset
+    return first < 0 || first > this.#highWatermark ? this.#highWatermark : first
+  }
+
+  /** The aborted transactions a read_committed read of [fetchOffset, upperBound) must list, sorted by first offset. */
+  abortedTransactions (fetchOffset: number, upperBound: number): AbortedTxn[] {
+    return this.#txnIndex.collect(fetchOffset, upperBound)
+  }
+
+  /** Offset of the newest ABORT marker, -1 when none: a read below it may need `abortedTransactions`. */
+  get lastAbortMarker (): number { return this.#txnIndex.lastMarkerOffset }
+
+  /** Aborted transactions in the index (tests and the cleaner's guard). */
+  get abortedTransactionCount (): number { return this.#txnIndex.size }
+
   /** Sets the high watermark, kept within [logStartOffset, logEndOffset]. */
   setHighWatermark (offset: number): void {
     this.#highWatermark = Math.min(Math.max(offset, this.#logStartOffset), this.#logEndOffset)
@@ -287,7 +325,42 @@ export class PartitionLog {
     const producerCheck = this.#producers.check(records)
     if (producerCheck === DUPLICATE_BATCH) return this.#duplicateOf()
     if (producerCheck !== LogStatus.Ok) return this.#appendFailure(producerCheck)
+    return this.#write(records, count, maxTimestamp, leaderEpoch)
+  }
 
+  /**
+   * Appends a transaction marker (a COMMIT or ABORT control batch) for `producerId`: it takes
+   * an offset, ends the producer's open transaction here if there is one (an ABORT goes into
+   * the TxnIndex), and moves the producer to `producerEpoch`. A marker for a producer with no
+   * open transaction is appended all the same and changes nothing else, as Kafka: the
+   * coordinator re-sends markers after a restart. InvalidProducerEpoch when the producer is
+   * known here with a newer epoch.
+   */
+  appendMarker (producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean, leaderEpoch: number): AppendResult {
+    if (this.#closed) return this.#appendFailure(LogStatus.Closed)
+    const check = this.#producers.checkMarker(producerId, producerEpoch)
+    if (check !== LogStatus.Ok) return this.#appendFailure(check)
+    const now = this.#now()
+    const batch = buildMarkerBatch(commit ? ControlType.Commit : ControlType.Abort, producerId, producerEpoch, coordinatorEpoch, now)
+    return this.#write(batch, 1, now, leaderEpoch)
+  }
+
+  /** Writes the TxnIndex entry of an abort whose marker is now in the log (or found by a replay). */
+  readonly #recordAbort = (producerId: number, firstOffset: number, markerOffset: number, lastStableOffset: number): void => {
+    const segment = this.#segments[this.#segmentFor(markerOffset)]
+    try {
+      this.#txnIndex.append(segment.baseOffset, { producerId, firstOffset, lastOffset: markerOffset, lastStableOffset })
+    } catch (err) {
+      // The entry is kept in memory, so reads stay right; the next open finds the file short and rebuilds it.
+      this.#storageFailed('txn index', err)
+    }
+  }
+
+  /** Writes checked batches (`count` records, newest timestamp `maxTimestamp`) at the log end. */
+  #write (records: Buffer, count: number, maxTimestamp: number, leaderEpoch: number): AppendResult {
+    const config = this.#config
+    const length = records.length
+    let position = 0
     const now = this.#now()
     const logAppendTime = config.messageTimestampType === 'LogAppendTime' ? now : -1
     if (logAppendTime >= 0) maxTimestamp = logAppendTime
@@ -754,6 +827,12 @@ export class PartitionLog {
       this.#segments.shift()
       this.#totalBytes -= segment.size
       deleted++
+      try {
+        this.#txnIndex.removeSegment(segment.baseOffset)
+      } catch (err) {
+        this.#storageFailed('retention', err)
+        // The entries are forgotten; an orphan file is removed at the next open.
+      }
     }
     if (deleted > 0) {
       const first = this.#segments[0].baseOffset
@@ -772,15 +851,28 @@ export class PartitionLog {
 
   // --- compaction (see compaction.ts)
 
-  /** The closed segments to clean now, or null when there is nothing to do. */
+  /**
+   * The cleaner does not yet know aborted transactions (Kafka drops aborted records and old
+   * markers under rules of its own): while the log holds one, cleaning it could make an aborted
+   * record the last of its key, or merge away the segment whose `.txnindex` hides it.
+   */
+  get cleaningBlockedByTransactions (): boolean {
+    return this.#config.cleanupPolicy.includes('compact') && this.#txnIndex.size > 0
+  }
+
+  /**
+   * The closed segments to clean now, or null when there is nothing to do. Only below the last
+   * stable offset (an open transaction's records may yet be aborted), and nothing while the log
+   * holds aborted transactions (`cleaningBlockedByTransactions`).
+   */
   planClean (now: number): CleanPlan | null {
-    if (this.#closed) return null
+    if (this.#closed || this.cleaningBlockedByTransactions) return null
     return planClean({
       dir: this.#store.path,
       segments: this.#segments,
       config: this.#config,
       now,
-      highWatermark: this.#highWatermark,
+      highWatermark: this.lastStableOffset,
       logStartOffset: this.#logStartOffset,
       checkpoint: readCleanerCheckpoint(this.#store)
     })
@@ -915,11 +1007,16 @@ function markContiguous (segments: Segment[], config: LogConfig, store: LogStore
  */
 function load (store: LogStore, settings: IndexSettings, nowMs: number): Loaded | null {
   const bases: number[] = []
+  const txnIndexes: string[] = []
   for (const name of store.list()) {
     const base = parseSegmentBase(name)
     if (base >= 0) bases.push(base)
+    else if (name.endsWith(TXN_INDEX_SUFFIX)) txnIndexes.push(name)
   }
   bases.sort((a, b) => a - b)
+  // A `.txnindex` outlives its segment when a removal stopped half way: it must not describe a new segment at that base.
+  const segmentNames = new Set(bases.map(b => segmentFileName(b, TXN_INDEX_SUFFIX)))
+  for (const name of txnIndexes) if (!segmentNames.has(name)) store.remove(name)
   const recoveryPoint = readOffsetCheckpoint(store, RECOVERY_POINT_FILE)
   const storedStart = readOffsetCheckpoint(store, LOG_START_OFFSET_FILE)
   if (bases.length === 0) {

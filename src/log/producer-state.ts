@@ -15,6 +15,13 @@
  * not know (never seen, or expired) may start at any sequence, as Kafka accepts after its
  * records were deleted by retention or DeleteRecords.
  *
+ * Transactions: a transactional data batch opens the producer's transaction on this partition
+ * (its first offset is kept, `txnFirstOffset`) unless one is open; a COMMIT or ABORT marker
+ * (control batch) closes it and takes the marker's epoch, as Kafka's ProducerAppendInfo. A
+ * marker for a producer with no open transaction changes nothing but the epoch (a coordinator
+ * re-sending markers after a restart). The smallest open first offset bounds the last stable
+ * offset; each aborted transaction is reported to `onAbort` (the log's TxnIndex).
+ *
  * Persistence: `<20-digit offset>.snapshot` beside the segments holds the table as it was
  * before that offset. It is written at each segment roll and at close; `load` takes the newest
  * snapshot at or below the log end offset and replays batch headers from there, so the table
@@ -23,10 +30,11 @@
  * broker never refuses a live producer's next batch because its old batches were deleted.
  */
 import {
-  ATTR_CONTROL, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, baseOffsetOf, batchSizeAt, kAttributes, kBaseOffset, kBaseSequence,
+  ATTR_CONTROL, ATTR_TRANSACTIONAL, BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, baseOffsetOf, batchSizeAt, kAttributes, kBaseOffset, kBaseSequence,
   kBatchLength, kLastOffsetDelta, kMaxTimestamp, kProducerEpoch, kProducerId, readInt64, writeInt64
 } from '../protocol/batch-header.js'
 import { crc32c } from '../protocol/crc32c.js'
+import { ControlType, MARKER_PREFIX_BYTES, markerTypeAt } from '../protocol/control-batch.js'
 import { LogStatus } from './errors.js'
 import { found, type Segment } from './segment.js'
 import type { LogStore } from './store.js'
@@ -42,11 +50,14 @@ export const SNAPSHOT_SUFFIX = '.snapshot'
 const SNAPSHOTS_KEPT = 2
 const INT32_MAX = 2147483647
 
-const SNAPSHOT_VERSION = 1
-/** version i16 | crc u32 (CRC-32C of what follows) | count i32 */
-const SNAPSHOT_HEADER_BYTES = 10
-/** producerId i64 | epoch i16 | lastAppendMs i64 | batches i8 */
-const ENTRY_BYTES = 19
+/** Version 2 adds each producer's open transaction; version 1 snapshots still load. */
+const SNAPSHOT_VERSION = 2
+/** version i16 | crc u32 (CRC-32C of what follows) | count i32 | lastAbortMarker i64 (v2+) */
+const SNAPSHOT_HEADER_BYTES = 18
+const SNAPSHOT_HEADER_BYTES_V1 = 10
+/** producerId i64 | epoch i16 | lastAppendMs i64 | txnFirstOffset i64 (v2+, -1 when none) | batches i8 */
+const ENTRY_BYTES = 27
+const ENTRY_BYTES_V1 = 19
 /** firstSeq i32 | lastSeq i32 | firstOffset i64 | lastOffset i64 | timestamp i64 */
 const BATCH_BYTES = 32
 
@@ -67,6 +78,10 @@ export function addSequence (sequence: number, delta: number): number {
 function viewOf (buf: Uint8Array): DataView { return new DataView(buf.buffer, buf.byteOffset, buf.byteLength) }
 function int64At (dv: DataView, at: number): number { return dv.getInt32(at) * 4294967296 + dv.getUint32(at + 4) }
 function sizeAt (dv: DataView, at: number): number { return dv.getInt32(at + kBatchLength) + BATCH_LOG_OVERHEAD }
+/** The producer id of a control batch (a transaction marker), or -1. */
+function markerIdAt (dv: DataView, at: number): number {
+  return (dv.getInt16(at + kAttributes) & ATTR_CONTROL) !== 0 ? int64At(dv, at + kProducerId) : -1
+}
 /** The producer id of an idempotent data batch, or -1 (no producer id, or a control batch). */
 function idempotentIdAt (dv: DataView, at: number): number {
   const producerId = int64At(dv, at + kProducerId)
@@ -93,6 +108,8 @@ class ProducerEntry {
   head: number
   /** Broker time of the last append (or of the replay that found it). */
   lastAppendMs: number
+  /** First offset of the producer's open transaction on this partition, -1 when none. */
+  txnFirstOffset: number
   readonly batches: Float64Array
 
   constructor (epoch: number) {
@@ -100,6 +117,7 @@ class ProducerEntry {
     this.count = 0
     this.head = 0
     this.lastAppendMs = -1
+    this.txnFirstOffset = -1
     this.batches = new Float64Array(PRODUCER_BATCHES_KEPT * SLOTS)
   }
 
@@ -145,8 +163,21 @@ export interface DuplicateBatch {
   timestamp: number
 }
 
+/**
+ * Told of each aborted transaction as its marker is applied (append and replay alike), with
+ * the last stable offset just after the marker.
+ */
+export type AbortListener = (producerId: number, firstOffset: number, markerOffset: number, lastStableOffset: number) => void
+
 export class ProducerStateTable {
   readonly #entries = new Map<number, ProducerEntry>()
+  /** Producers with an open transaction here → its first offset. */
+  readonly #openTxns = new Map<number, number>()
+  #onAbort: AbortListener | null = null
+  /** Cached min of #openTxns, -1 when none; NaN when it must be recomputed. */
+  #firstUnstable = -1
+  /** Offset of the newest ABORT marker applied (kept in snapshots), -1 when none. */
+  #lastAbortMarker = -1
   /** Offset of the newest snapshot written or loaded, -1 when none. */
   #snapshotOffset = -1
   /** Set by `check` when it answers DUPLICATE_BATCH; reused, never reallocated. */
@@ -165,6 +196,37 @@ export class ProducerStateTable {
   describe (producerId: number): { epoch: number, lastSeq: number, batches: number } | null {
     const e = this.#entries.get(producerId)
     return e === undefined ? null : { epoch: e.epoch, lastSeq: e.count > 0 ? e.lastSeq : -1, batches: e.count }
+  }
+
+  /** First offset of the producer's open transaction here, -1 when none (or unknown producer). */
+  openTransactionOf (producerId: number): number {
+    return this.#entries.get(producerId)?.txnFirstOffset ?? -1
+  }
+
+  set onAbort (listener: AbortListener | null) { this.#onAbort = listener }
+
+  /** The first offset of the oldest open transaction, -1 when none is open: the LSO's bound. */
+  get firstUnstableOffset (): number {
+    if (!Number.isNaN(this.#firstUnstable)) return this.#firstUnstable
+    let first = -1
+    for (const offset of this.#openTxns.values()) if (first < 0 || offset < first) first = offset
+    this.#firstUnstable = first
+    return first
+  }
+
+  /** Offset of the newest ABORT marker this table has seen, -1 when none: the TxnIndex must know it too. */
+  get lastAbortMarker (): number { return this.#lastAbortMarker }
+
+  /** Open transactions: how many producers have one here. */
+  get openTransactions (): number { return this.#openTxns.size }
+
+  /**
+   * Whether a marker of `producerEpoch` may be written for `producerId`: Ok, or
+   * InvalidProducerEpoch when the producer is known here with a newer epoch (Kafka's checkProducerEpoch).
+   */
+  checkMarker (producerId: number, producerEpoch: number): number {
+    const entry = this.#entries.get(producerId)
+    return entry !== undefined && producerEpoch < entry.epoch ? LogStatus.InvalidProducerEpoch : LogStatus.Ok
   }
 
   // --- append path
@@ -225,16 +287,21 @@ export class ProducerStateTable {
     return inSequence(knownLastSeq, firstSeq) ? LogStatus.Ok : LogStatus.OutOfOrderSequence
   }
 
-  /** Records the idempotent batches of `records`, whose headers now carry their offsets. */
+  /** Records the idempotent batches and markers of `records`, whose headers now carry their offsets. */
   commit (records: Uint8Array, nowMs: number): void {
     const dv = viewOf(records)
     const length = records.length
-    for (let position = 0; position < length; position += sizeAt(dv, position)) this.#apply(dv, position, nowMs)
+    for (let position = 0; position < length; position += sizeAt(dv, position)) this.#apply(records, dv, position, nowMs)
   }
 
-  #apply (dv: DataView, at: number, nowMs: number): void {
+  /** `buf` holds the batch at `at` whole, or at least its first MARKER_PREFIX_BYTES. */
+  #apply (buf: Uint8Array, dv: DataView, at: number, nowMs: number): void {
     const producerId = idempotentIdAt(dv, at)
-    if (producerId < 0) return
+    if (producerId < 0) {
+      const markerId = markerIdAt(dv, at)
+      if (markerId >= 0) this.#applyMarker(buf, dv, at, markerId, nowMs)
+      return
+    }
     const epoch = dv.getInt16(at + kProducerEpoch)
     const delta = dv.getInt32(at + kLastOffsetDelta)
     const firstSeq = dv.getInt32(at + kBaseSequence)
@@ -247,13 +314,47 @@ export class ProducerStateTable {
       return // replaying a fenced producer's batch: it never was the newest
     }
     entry.add(epoch, firstSeq, addSequence(firstSeq, delta), firstOffset, firstOffset + delta, int64At(dv, at + kMaxTimestamp), nowMs)
+    if (entry.txnFirstOffset < 0 && (dv.getInt16(at + kAttributes) & ATTR_TRANSACTIONAL) !== 0) {
+      entry.txnFirstOffset = firstOffset
+      this.#openTxns.set(producerId, firstOffset)
+      if (this.#firstUnstable < 0) this.#firstUnstable = firstOffset // later opens start higher
+    }
+  }
+
+  /** A COMMIT or ABORT marker: ends the producer's open transaction here, if any, and takes its epoch. */
+  #applyMarker (buf: Uint8Array, dv: DataView, at: number, producerId: number, nowMs: number): void {
+    const type = markerTypeAt(buf, at)
+    if (type < 0) return // another control type: nothing to do with transactions
+    const epoch = dv.getInt16(at + kProducerEpoch)
+    let entry = this.#entries.get(producerId)
+    if (entry === undefined) {
+      entry = new ProducerEntry(epoch)
+      this.#entries.set(producerId, entry)
+    } else if (epoch > entry.epoch) {
+      // A new epoch starts with sequence 0: the old epoch's batches say nothing about it.
+      entry.epoch = epoch
+      entry.count = 0
+      entry.head = 0
+    }
+    entry.lastAppendMs = nowMs
+    const first = entry.txnFirstOffset
+    if (first < 0) return
+    entry.txnFirstOffset = -1
+    this.#openTxns.delete(producerId)
+    this.#firstUnstable = NaN
+    if (type !== ControlType.Abort) return
+    const marker = int64At(dv, at + kBaseOffset)
+    this.#lastAbortMarker = marker
+    const open = this.firstUnstableOffset
+    if (this.#onAbort !== null) this.#onAbort(producerId, first, marker, open < 0 ? marker + 1 : Math.min(open, marker + 1))
   }
 
   /** Forgets producers that last appended `expirationMs` or more before `now`. */
   expire (now: number, expirationMs = PRODUCER_ID_EXPIRATION_MS): number {
     let removed = 0
     for (const [id, entry] of this.#entries) {
-      if (now - entry.lastAppendMs >= expirationMs) { this.#entries.delete(id); removed++ }
+      // As Kafka: a producer with an open transaction is never forgotten (its LSO bound would go).
+      if (entry.txnFirstOffset < 0 && now - entry.lastAppendMs >= expirationMs) { this.#entries.delete(id); removed++ }
     }
     return removed
   }
@@ -279,12 +380,14 @@ export class ProducerStateTable {
     const buf = Buffer.alloc(bytes)
     buf.writeInt16BE(SNAPSHOT_VERSION, 0)
     buf.writeInt32BE(this.#entries.size, 6)
+    writeInt64(buf, 10, this.#lastAbortMarker)
     let at = SNAPSHOT_HEADER_BYTES
     for (const [id, entry] of this.#entries) {
       writeInt64(buf, at, id)
       buf.writeInt16BE(entry.epoch, at + 8)
       writeInt64(buf, at + 10, entry.lastAppendMs)
-      buf.writeInt8(entry.count, at + 18)
+      writeInt64(buf, at + 18, entry.txnFirstOffset)
+      buf.writeInt8(entry.count, at + 26)
       at += ENTRY_BYTES
       const b = entry.batches
       for (let i = 0; i < entry.count; i++) {
@@ -303,24 +406,32 @@ export class ProducerStateTable {
 
   /** The table a snapshot holds, or null when the bytes are not a whole, valid snapshot. */
   static decode (buf: Buffer): ProducerStateTable | null {
-    if (buf.length < SNAPSHOT_HEADER_BYTES || buf.readInt16BE(0) !== SNAPSHOT_VERSION) return null
+    if (buf.length < SNAPSHOT_HEADER_BYTES_V1) return null
+    const version = buf.readInt16BE(0)
+    if (version !== 1 && buf.length < SNAPSHOT_HEADER_BYTES) return null
+    if (version !== SNAPSHOT_VERSION && version !== 1) return null
     if (crc32c(buf.subarray(6)) !== buf.readUInt32BE(2)) return null
+    const entryBytes = version === 1 ? ENTRY_BYTES_V1 : ENTRY_BYTES
     const table = new ProducerStateTable()
     const count = buf.readInt32BE(6)
-    let at = SNAPSHOT_HEADER_BYTES
+    if (version !== 1) table.#lastAbortMarker = readInt64(buf, 10)
+    let at = version === 1 ? SNAPSHOT_HEADER_BYTES_V1 : SNAPSHOT_HEADER_BYTES
     for (let n = 0; n < count; n++) {
-      if (at + ENTRY_BYTES > buf.length) return null
+      if (at + entryBytes > buf.length) return null
       const id = readInt64(buf, at)
       const entry = new ProducerEntry(buf.readInt16BE(at + 8))
       const lastAppendMs = readInt64(buf, at + 10)
-      const batches = buf.readInt8(at + 18)
-      at += ENTRY_BYTES
+      const txnFirstOffset = version === 1 ? -1 : readInt64(buf, at + 18)
+      const batches = buf.readInt8(at + entryBytes - 1)
+      at += entryBytes
       if (batches < 0 || batches > PRODUCER_BATCHES_KEPT || at + batches * BATCH_BYTES > buf.length) return null
       for (let i = 0; i < batches; i++) {
         entry.add(entry.epoch, buf.readInt32BE(at), buf.readInt32BE(at + 4), readInt64(buf, at + 8), readInt64(buf, at + 16), readInt64(buf, at + 24), lastAppendMs)
         at += BATCH_BYTES
       }
       entry.lastAppendMs = lastAppendMs
+      entry.txnFirstOffset = txnFirstOffset
+      if (txnFirstOffset >= 0) { table.#openTxns.set(id, txnFirstOffset); table.#firstUnstable = NaN }
       table.#entries.set(id, entry)
     }
     return at === buf.length ? table : null
@@ -329,12 +440,14 @@ export class ProducerStateTable {
   /**
    * Rebuilds the table of a log: removes snapshots beyond `logEndOffset` (a tail recovery cut),
    * loads the newest readable one, then replays the batch headers of `segments` from its
-   * offset (or from the first segment without one) up to the end.
+   * offset (or from the first segment without one) up to the end. With `ignoreSnapshots` it
+   * replays the whole log (a rebuild of the aborted-transaction index). `onAbort` hears each
+   * aborted transaction the replay completes.
    */
-  static load (store: LogStore, segments: readonly Segment[], logEndOffset: number, nowMs: number): ProducerStateTable {
+  static load (store: LogStore, segments: readonly Segment[], logEndOffset: number, nowMs: number, onAbort: AbortListener | null = null, ignoreSnapshots = false): ProducerStateTable {
     let table: ProducerStateTable | null = null
     let from = -1
-    const offsets = snapshotOffsets(store)
+    const offsets = ignoreSnapshots ? [] : snapshotOffsets(store)
     for (let i = offsets.length - 1; i >= 0; i--) {
       const offset = offsets[i]
       const name = snapshotFileName(offset)
@@ -349,12 +462,14 @@ export class ProducerStateTable {
       from = offset
     }
     table ??= new ProducerStateTable()
+    table.#onAbort = onAbort
     if (from < logEndOffset) table.#replay(segments, from, nowMs)
     return table
   }
 
   #replay (segments: readonly Segment[], from: number, nowMs: number): void {
-    const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES)
+    // A batch header and, for a marker, the start of its record (its type).
+    const header = Buffer.alloc(MARKER_PREFIX_BYTES)
     const dv = viewOf(header)
     for (const segment of segments) {
       if (segment.nextOffset <= from) continue
@@ -364,10 +479,12 @@ export class ProducerStateTable {
         position = found.position
       }
       while (position + BATCH_HEADER_BYTES <= segment.size) {
-        if (segment.log.read(header, 0, BATCH_HEADER_BYTES, position) < BATCH_HEADER_BYTES) break
+        const n = segment.log.read(header, 0, MARKER_PREFIX_BYTES, position)
+        if (n < BATCH_HEADER_BYTES) break
+        if (n < MARKER_PREFIX_BYTES) header.fill(0, n)
         const size = batchSizeAt(header, 0)
         if (size < 0) break
-        if (baseOffsetOf(header, 0) >= from) this.#apply(dv, 0, nowMs)
+        if (baseOffsetOf(header, 0) >= from) this.#apply(header, dv, 0, nowMs)
         position += size
       }
     }

@@ -9,30 +9,38 @@
  *  └──────┴───────┴──────────┴───────────┴────────────┴──────────┴──────────┘
  *    append:         arg = leader epoch,  payload = record batches
  *    fetch:          arg = max bytes,     a = fetch offset, b = isolation (0 uncommitted, 1 committed)
- *    list-offset:    a = timestamp (-1 latest, -2 earliest, -3 max timestamp)
+ *    list-offset:    a = timestamp (-1 latest, -2 earliest, -3 max timestamp), b = isolation
  *    delete-records: a = offset (-1 = high watermark)
+ *    txn-marker:     flags = 1 commit / 0 abort, arg = producer epoch, a = producer id,
+ *                    b = coordinator epoch
  *
- *  response (worker → dispatcher), RESPONSE_HEADER_BYTES = 56, then payload
- *  ┌──────┬──────────┬──────────┬───────────┬──────────┬─────────┬──────────┬──────────┬─────────┐
- *  │0 type│2 status  │4 requestId│8 partition│16 f64 a  │24 f64 hw│32 f64 lso│40 f64 b  │48 f64 leo│
- *  └──────┴──────────┴──────────┴───────────┴──────────┴─────────┴──────────┴──────────┴─────────┘
+ *  response (worker → dispatcher), RESPONSE_HEADER_BYTES = 64, then payload
+ *  ┌──────┬────────┬───────────┬───────────┬────────┬─────────┬───────────┬────────┬─────────┬────────────┐
+ *  │0 type│2 status│4 requestId│8 partition│16 f64 a│24 f64 hw│32 f64 start│40 f64 b│48 f64 leo│56 f64 stable│
+ *  └──────┴────────┴───────────┴───────────┴────────┴─────────┴───────────┴────────┴─────────┴────────────┘
  *    append:       a = base offset,  b = log append time (-1 unless LogAppendTime); a refused
  *                  batch's reason as payload, when the log gave one (AppendFault below)
- *    fetch:        a = last stable offset,  payload = whole batches
+ *    fetch:        a = last stable offset, b = aborted transactions n (read_committed);
+ *                  payload = whole batches, then n × (f64 producer id, f64 first offset)
  *    list-offset:  a = offset, b = timestamp
  *    delete-records: a = new log start offset
- *  lso here is the log start offset; every response carries hw, log start and leo so the
- *  dispatcher's view of each partition stays fresh without extra requests.
+ *    txn-marker:   a = the marker's offset
+ *  start is the log start offset, stable the last stable offset; every response carries hw,
+ *  log start, leo and the last stable offset so the dispatcher's view of each partition stays
+ *  fresh without extra requests.
  */
 
 export const REQUEST_HEADER_BYTES = 32
-export const RESPONSE_HEADER_BYTES = 56
+export const RESPONSE_HEADER_BYTES = 64
+/** One aborted transaction after a read_committed fetch's batches. */
+export const ABORTED_ENTRY_BYTES = 16
 
 export const enum FrameType {
   Append = 1,
   Fetch = 2,
   ListOffset = 3,
   DeleteRecords = 4,
+  TxnMarker = 5,
 }
 
 export const kType = 0
@@ -48,6 +56,9 @@ export const kRespHw = 24
 export const kRespLogStart = 32
 export const kRespB = 40
 export const kRespLeo = 48
+export const kRespStable = 56
+/** txn-marker request flag: a COMMIT marker (else ABORT). */
+export const MARKER_COMMIT = 1
 
 export const LIST_OFFSET_LATEST = -1
 export const LIST_OFFSET_EARLIEST = -2

@@ -29,9 +29,11 @@ import { partitionDirName } from './partition-spec.js'
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
 import type { BatchFault } from '../log/batch-validator.js'
 import {
-  appendFaultBytes, writeAppendFault, FrameType, kA, kArg, kB, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart, kStatus, kType,
-  LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
+  ABORTED_ENTRY_BYTES, appendFaultBytes, writeAppendFault, FrameType, kA, kArg, kB, kFlags, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo,
+  kRespLogStart, kRespStable, kStatus, kType, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, MARKER_COMMIT, REQUEST_HEADER_BYTES,
+  RESPONSE_HEADER_BYTES
 } from './frames.js'
+import { nextOffsetAfter } from '../protocol/batch-header.js'
 
 /** Longest a pump slice keeps the thread before yielding to the event loop (comlink, timers). */
 const SLICE_MS = 20
@@ -95,7 +97,7 @@ class PartitionActor {
 
   offsets (): PartitionOffsets {
     const log = this.log
-    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset, sizeBytes: log.size }
+    return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset, sizeBytes: log.size, lastStableOffset: log.lastStableOffset }
   }
 }
 
@@ -174,6 +176,7 @@ export class PartitionHost implements PartitionControl {
             case FrameType.Fetch: this.#fetch(actor, requestId, at); break
             case FrameType.ListOffset: this.#listOffset(actor, requestId, at); break
             case FrameType.DeleteRecords: this.#deleteRecords(actor, requestId, at); break
+            case FrameType.TxnMarker: this.#txnMarker(actor, requestId, at); break
             default: this.#answerStatus(type, requestId, id, LogStatus.BadRequest, actor)
           }
         } catch (err) {
@@ -232,6 +235,7 @@ export class PartitionHost implements PartitionControl {
     out.setFloat64(at + kRespHw, log === undefined ? -1 : log.highWatermark, true)
     out.setFloat64(at + kRespLogStart, log === undefined ? -1 : log.logStartOffset, true)
     out.setFloat64(at + kRespLeo, log === undefined ? -1 : log.logEndOffset, true)
+    out.setFloat64(at + kRespStable, log === undefined ? -1 : log.lastStableOffset, true)
     out.setFloat64(at + kRespA, -1, true)
     out.setFloat64(at + kRespB, -1, true)
   }
@@ -275,20 +279,39 @@ export class PartitionHost implements PartitionControl {
   #fetch (actor: PartitionActor, requestId: number, at: number): void {
     const view = this.#in
     const offset = view.getFloat64(at + kA, true)
+    const committed = view.getFloat64(at + kB, true) === 1
     const limit = this.#maxFetchBytes
     const maxBytes = Math.min(view.getInt32(at + kArg, true), limit)
     const log = actor.log
-    const read = log.read(offset, maxBytes, log.highWatermark)
+    const stable = log.lastStableOffset
+    // read_committed stops at the last stable offset, and lists the aborted transactions its range overlaps.
+    const read = log.read(offset, maxBytes, committed ? stable : log.highWatermark)
     let status = read.status === LogStatus.Ok && read.length > limit ? LogStatus.RecordTooLarge : read.status
     const length = status === LogStatus.Ok ? read.length : 0
-    const out = this.#reserve(RESPONSE_HEADER_BYTES + length)
+    // Sized for every abort up to the LSO; the exact list (a subset) is known once the batches are copied.
+    const mayAbort = committed && length > 0 && log.lastAbortMarker >= offset
+    const room = mayAbort ? log.abortedTransactions(offset, stable).length * ABORTED_ENTRY_BYTES : 0
+    const out = this.#reserve(RESPONSE_HEADER_BYTES + length + room)
     if (out < 0) return
+    const bytes = this.#responses.bytes
     // The copy checks the batch headers it moved and may withhold a damaged tail (read.length shrinks).
-    if (length > 0) status = log.copyRead(read, this.#responses.bytes, out + RESPONSE_HEADER_BYTES)
+    if (length > 0) status = log.copyRead(read, bytes, out + RESPONSE_HEADER_BYTES)
     const served = status === LogStatus.Ok ? read.length : 0
+    let aborted = 0
+    if (mayAbort && served > 0) {
+      const upperBound = nextOffsetAfter(bytes, out + RESPONSE_HEADER_BYTES, served)
+      let to = out + RESPONSE_HEADER_BYTES + served
+      for (const txn of log.abortedTransactions(offset, upperBound)) {
+        this.#out.setFloat64(to, txn.producerId, true)
+        this.#out.setFloat64(to + 8, txn.firstOffset, true)
+        to += ABORTED_ENTRY_BYTES
+        aborted++
+      }
+    }
     this.#writeHeader(out, FrameType.Fetch, status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, log.highWatermark, true)
-    this.#responses.commit(RESPONSE_HEADER_BYTES + served, false)
+    this.#out.setFloat64(out + kRespA, stable, true)
+    this.#out.setFloat64(out + kRespB, aborted, true)
+    this.#responses.commit(RESPONSE_HEADER_BYTES + served + aborted * ABORTED_ENTRY_BYTES, false)
     if (status === LogStatus.CorruptMessage) this.#logRefusedFetch(actor, offset)
   }
 
@@ -304,18 +327,20 @@ export class PartitionHost implements PartitionControl {
 
   #listOffset (actor: PartitionActor, requestId: number, at: number): void {
     const timestamp = this.#in.getFloat64(at + kA, true)
+    const committed = this.#in.getFloat64(at + kB, true) === 1
     const log = actor.log
     let status = LogStatus.Ok
     let offset = -1
     let foundTimestamp = -1
     if (timestamp === LIST_OFFSET_LATEST) {
-      offset = log.highWatermark
+      offset = committed ? log.lastStableOffset : log.highWatermark
     } else if (timestamp === LIST_OFFSET_EARLIEST) {
       offset = log.logStartOffset
     } else {
       const found = timestamp === LIST_OFFSET_MAX_TIMESTAMP ? log.offsetForMaxTimestamp() : log.offsetForTimestamp(timestamp)
       status = found.status === LogStatus.NotFound ? LogStatus.Ok : found.status
-      if (found.status === LogStatus.Ok) { offset = found.offset; foundTimestamp = found.timestamp }
+      // As Kafka, read_committed finds nothing at or past the last stable offset.
+      if (found.status === LogStatus.Ok && (!committed || found.offset < log.lastStableOffset)) { offset = found.offset; foundTimestamp = found.timestamp }
     }
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
     if (out < 0) return
@@ -333,6 +358,33 @@ export class PartitionHost implements PartitionControl {
     if (out < 0) return
     this.#writeHeader(out, FrameType.DeleteRecords, status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespA, log.logStartOffset, true)
+    this.#responses.commit(RESPONSE_HEADER_BYTES, false)
+  }
+
+  /** A transaction marker from the coordinator (through the dispatcher): appended like a batch, answered with its offset. */
+  #txnMarker (actor: PartitionActor, requestId: number, at: number): void {
+    const view = this.#in
+    const commit = (view.getUint8(at + kFlags) & MARKER_COMMIT) !== 0
+    const producerEpoch = view.getInt32(at + kArg, true)
+    const producerId = view.getFloat64(at + kA, true)
+    const coordinatorEpoch = view.getFloat64(at + kB, true)
+    const log = actor.log
+    const result = log.appendMarker(producerId, producerEpoch, coordinatorEpoch, commit, actor.leaderEpoch)
+    if (log.owesSync) this.#owingSync.add(log)
+    if (result.status === LogStatus.Ok) {
+      log.setHighWatermark(log.logEndOffset)
+    } else {
+      const { topic, partition } = actor.spec
+      const suppressed = this.#refusals.admit(`${actor.spec.id}:marker:${result.status}`)
+      if (suppressed !== null) {
+        this.#logger.warn({ topic, partition, producerId, producerEpoch, result: commit ? 'commit' : 'abort', status: LogStatus[result.status], suppressed },
+          'refused a transaction marker; nothing was appended')
+      }
+    }
+    const out = this.#reserve(RESPONSE_HEADER_BYTES)
+    if (out < 0) return
+    this.#writeHeader(out, FrameType.TxnMarker, result.status, requestId, actor.spec.id, actor)
+    this.#out.setFloat64(out + kRespA, result.baseOffset, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
@@ -431,7 +483,18 @@ export class PartitionHost implements PartitionControl {
   }
 
   planClean (id: number, now: number): CleanPlan | null {
-    return this.#actors.get(id)?.log.planClean(now) ?? null
+    const actor = this.#actors.get(id)
+    if (actor === undefined) return null
+    if (actor.log.cleaningBlockedByTransactions) {
+      const { topic, partition } = actor.spec
+      const suppressed = this.#refusals.admit(`${id}:clean-blocked`)
+      if (suppressed !== null) {
+        this.#logger.warn({ topic, partition, abortedTransactions: actor.log.abortedTransactionCount, suppressed },
+          'compaction skipped: the partition holds aborted transactions, which the cleaner does not handle yet')
+      }
+      return null
+    }
+    return actor.log.planClean(now)
   }
 
   cleanInline (id: number, plan: CleanPlan): CleanResult {

@@ -17,6 +17,8 @@ export interface PartitionOffsets {
   readonly highWatermark: number
   readonly logEndOffset: number
   readonly sizeBytes: number
+  /** The first offset of the oldest open transaction, or the high watermark (read_committed reads stop here). */
+  readonly lastStableOffset: number
 }
 
 /** What opening a partition found: its offsets, and what the coordinator must know of its producers. */

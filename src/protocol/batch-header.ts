@@ -140,3 +140,18 @@ export function countBatchRecords (buf: Uint8Array): number {
   }
   return records
 }
+
+/**
+ * The offset after the last of the whole batches in `buf[at, at + length)`: where a read of
+ * them ends (a read_committed fetch lists the aborted transactions below it). Header reads only.
+ */
+export function nextOffsetAfter (buf: Uint8Array, at: number, length: number): number {
+  const dv = view(buf)
+  const end = at + length
+  let last = -1
+  while (at + BATCH_HEADER_BYTES <= end) {
+    last = at
+    at += dv.getInt32(at + kBatchLength) + BATCH_LOG_OVERHEAD
+  }
+  return last < 0 ? -1 : readInt64(buf, last + kBaseOffset) + dv.getInt32(last + kLastOffsetDelta) + 1
+}

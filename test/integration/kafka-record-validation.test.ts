@@ -154,10 +154,10 @@ wire('a compacted topic names every record without a key (KIP-467, as librdkafka
   assert.is(hw(ctx, topic), 0)
 })
 
-wire('transactional and control batches are refused', async (ctx) => {
+wire('control batches, and transactional batches without a producer id, are refused', async (ctx) => {
   const topic = uniqueTopic('txn')
   await ctx.broker.createTopic({ topic, partitions: 1 })
-  assert.is((await produce(ctx, topic, batch(records(1), 1, { attributes: 0x10 }))).errorCode, KafkaCode.INVALID_TXN_STATE)
+  assert.is((await produce(ctx, topic, batch(records(1), 1, { attributes: 0x10 }))).errorCode, KafkaCode.INVALID_RECORD)
   assert.is((await produce(ctx, topic, batch(records(1), 1, { attributes: 0x20 }))).errorCode, KafkaCode.INVALID_RECORD)
   assert.is(hw(ctx, topic), 0)
 })

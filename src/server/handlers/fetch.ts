@@ -34,7 +34,7 @@ function errorData (index: number, errorCode: number, p?: PartitionState): Parti
     partitionIndex: index,
     errorCode,
     highWatermark: p?.highWatermark ?? -1,
-    lastStableOffset: p?.highWatermark ?? -1,
+    lastStableOffset: p?.lastStableOffset ?? -1,
     logStartOffset: p?.logStartOffset ?? -1,
     abortedTransactions: null,
     preferredReadReplica: -1,
@@ -58,9 +58,10 @@ async function readOne (ctx: RequestContext, w: Wanted, isolation: number, maxBy
     partitionIndex: index,
     errorCode: KafkaCode.NONE,
     highWatermark: answer.highWatermark,
-    lastStableOffset: answer.a >= 0 ? answer.a : answer.highWatermark,
+    lastStableOffset: answer.lastStableOffset >= 0 ? answer.lastStableOffset : answer.highWatermark,
     logStartOffset: answer.logStartOffset,
-    abortedTransactions: isolation === READ_COMMITTED ? [] : null,
+    // read_committed lists the aborted transactions its batches overlap; read_uncommitted gets null, as Kafka.
+    abortedTransactions: isolation === READ_COMMITTED ? answer.abortedTransactions ?? [] : null,
     preferredReadReplica: -1,
     records: answer.bytes ?? EMPTY
   }

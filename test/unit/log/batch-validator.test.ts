@@ -57,8 +57,14 @@ batchLevel('the control bit is refused as INVALID_RECORD', () => {
   assertFault(check(batch(records(1), 1, { attributes: ATTR_CONTROL })), LogStatus.InvalidRecord, [], /control batches/)
 })
 
-batchLevel('the transactional bit is refused as INVALID_TXN_STATE', () => {
-  assertFault(check(batch(records(1), 1, { attributes: ATTR_TRANSACTIONAL })), LogStatus.InvalidTxnState, [], /no transactions/)
+batchLevel('a transactional batch without a producer id is refused as INVALID_RECORD', () => {
+  assertFault(check(batch(records(1), 1, { attributes: ATTR_TRANSACTIONAL })), LogStatus.InvalidRecord, [], /needs a producer id/)
+})
+
+batchLevel('a transactional batch with a producer id passes (the coordinator decides whether it belongs to a transaction)', () => {
+  const b = new BatchBuilder({ producerId: 7, producerEpoch: 0, baseSequence: 0, transactional: true })
+  b.append(1_700_000_000_000, Buffer.from('k'), Buffer.from('v'))
+  assert.is(check(b.build()), null)
 })
 
 for (const codec of CODECS.slice(1)) {

@@ -255,13 +255,14 @@ for (const kind of ['memory', 'file'] as Kind[]) {
     countTooLarge.writeInt32BE(3, 57)
     countTooLarge.writeInt32BE(2, 23)
     sealCrc(countTooLarge, 0)
+    // Transactional without a producer id: no transaction could own it.
     const transactional = makeBatch({ records: 1 })
     transactional.writeInt16BE(0x10, 21)
     sealCrc(transactional, 0)
     const cases: Array<[Buffer, LogStatus, number[]]> = [
       [duplicateDelta, LogStatus.InvalidRecord, [1]],
       [countTooLarge, LogStatus.CorruptMessage, [2]],
-      [transactional, LogStatus.InvalidTxnState, []]
+      [transactional, LogStatus.InvalidRecord, []]
     ]
     for (const [bad, status, records] of cases) {
       const result = log.append(bad, 0)
