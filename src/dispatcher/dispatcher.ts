@@ -28,6 +28,7 @@ import { Scrubber, type Scrubbable, type ScrubPassReport } from './scrubber.js'
 import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
+import { TXN_LOG_DIR } from '../transactions/txn-log-names.js'
 import { LOCK_FILE } from '../data-dir/lock.js'
 import type { TxnMarkerRequest, TxnMarkerResult, TxnMarkerWriter } from '../transactions/txn-markers.js'
 
@@ -141,7 +142,8 @@ export class Dispatcher implements TxnMarkerWriter {
     this.#scrubber?.start()
     // Groups were used here before: rebuild the coordinator's state now, as Kafka loads its
     // offsets topic at start, rather than on the first group request.
-    if (dataDir !== null && await hasEntries(join(dataDir, OFFSETS_DIR))) void this.coordinator().catch(() => {})
+    // Transactions too: a Prepare* is completed and open transactions' timeouts are re-armed.
+    if (dataDir !== null && (await hasEntries(join(dataDir, OFFSETS_DIR)) || await hasEntries(join(dataDir, TXN_LOG_DIR)))) void this.coordinator().catch(() => {})
   }
 
   // --- log cleaner
@@ -433,8 +435,9 @@ export class Dispatcher implements TxnMarkerWriter {
       offsetsRetentionMs: c.offsetsRetentionMinutes * 60_000,
       offsetMetadataMaxBytes: c.offsetMetadataMaxBytes,
       largestProducerIdInLogs: this.#largestProducerId,
-      logOverrides: { 'segment.bytes': String(c.offsetsTopicSegmentBytes) }
-    }, this.logger.child({ subsystem: 'coordinator' }))
+      logOverrides: { 'segment.bytes': String(c.offsetsTopicSegmentBytes) },
+      transactionMaxTimeoutMs: c.transactionMaxTimeoutMs
+    }, this.logger.child({ subsystem: 'coordinator' }), { writeTxnMarkers: (request) => this.writeTxnMarkers(request) })
     try {
       await link.setTopics(this.#topicCounts())
     } catch (err) {
