@@ -29,6 +29,7 @@ import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
 import { TXN_LOG_DIR } from '../transactions/txn-log-names.js'
+import { TxnProduceGate } from '../transactions/txn-produce-gate.js'
 import { LOCK_FILE } from '../data-dir/lock.js'
 import type { TxnMarkerRequest, TxnMarkerResult, TxnMarkerWriter } from '../transactions/txn-markers.js'
 
@@ -76,6 +77,9 @@ export class Dispatcher implements TxnMarkerWriter {
   readonly #offlineTopics = new Map<string, string>()
   readonly #offlineRefusals = new LogRateLimiter(OFFLINE_REFUSAL_LOG_INTERVAL_MS)
   #closed = false
+  /** Transactional appends: their partition must be in the producer's transaction (txn-produce-gate.ts). */
+  readonly txnProduceGate = new TxnProduceGate(async (producerId, producerEpoch, topic, partition) =>
+    await (await this.coordinator()).verifyTxnPartition(producerId, producerEpoch, topic, partition))
 
   private constructor (config: BrokerConfig, logger: Logger) {
     this.config = config
@@ -437,7 +441,12 @@ export class Dispatcher implements TxnMarkerWriter {
       largestProducerIdInLogs: this.#largestProducerId,
       logOverrides: { 'segment.bytes': String(c.offsetsTopicSegmentBytes) },
       transactionMaxTimeoutMs: c.transactionMaxTimeoutMs
-    }, this.logger.child({ subsystem: 'coordinator' }), { writeTxnMarkers: (request) => this.writeTxnMarkers(request) })
+    }, this.logger.child({ subsystem: 'coordinator' }), {
+      writeTxnMarkers: async (request) => {
+        this.txnProduceGate.forget(request.producerId)
+        return await this.writeTxnMarkers(request)
+      }
+    })
     try {
       await link.setTopics(this.#topicCounts())
     } catch (err) {

@@ -19,7 +19,7 @@
  */
 import { KafkaCode, errorName, isRetriable } from '../protocol/error-codes.js'
 import { LogStatus } from '../log/errors.js'
-import { silentLogger, type Logger } from '../logger.js'
+import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
 import type { CoordinatorLog } from '../coordinator/coordinator-log.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../protocol/apis/add-partitions-to-txn.js'
@@ -35,8 +35,11 @@ import { TxnState, decodeTxnKey, decodeTxnValue, txnKey, txnValue, type StoredTx
 export const DEFAULT_TRANSACTION_MAX_TIMEOUT_MS = 900_000
 /** How often open transactions are checked against their timeout (Kafka checks every 10 s; tests need less). */
 export const TXN_TIMEOUT_CHECK_INTERVAL_MS = 1000
-/** Wait before writing markers again after a retriable failure. */
+/** Wait before writing markers again after a retriable failure; it doubles up to MARKER_RETRY_MAX_BACKOFF_MS. */
 export const MARKER_RETRY_BACKOFF_MS = 100
+const MARKER_RETRY_MAX_BACKOFF_MS = 5000
+/** At most one line per transactional id and reason this often while markers keep failing. */
+const RETRY_LOG_INTERVAL_MS = 10_000
 /** Kafka's epochs are int16; the last one is kept for the fence, as Kafka does (Short.MaxValue - 1). */
 const MAX_PRODUCER_EPOCH = 32766
 /** Kafka's TRANSACTIONAL_ID_NOT_FOUND (KIP-664), missing from the reference error table. */
@@ -97,6 +100,7 @@ export class TransactionCoordinator {
   readonly #logger: Logger
   readonly #maxTimeoutMs: number
   readonly #txns = new Map<string, Txn>()
+  readonly #retryLogs = new LogRateLimiter(RETRY_LOG_INTERVAL_MS)
   #topics = new Map<string, number>()
   #writer: TxnMarkerWriter | null = null
   #timeoutTimer: NodeJS.Timeout | null = null
@@ -353,9 +357,15 @@ export class TransactionCoordinator {
   }
 
   async #completeNow (txn: Txn): Promise<void> {
-    const backoffMs = this.#options.markerRetryBackoffMs ?? MARKER_RETRY_BACKOFF_MS
     const commit = txn.state === TxnState.PrepareCommit
     const result: TxnResult = commit ? 'commit' : 'abort'
+    let backoffMs = this.#options.markerRetryBackoffMs ?? MARKER_RETRY_BACKOFF_MS
+    const retryLater = async (reason: string, fields: Record<string, unknown>): Promise<void> => {
+      const suppressed = this.#retryLogs.admit(`${txn.transactionalId}\0${reason}`)
+      if (suppressed !== null) this.#logger.warn({ transactionalId: txn.transactionalId, producerId: txn.producerId, result, suppressed, ...fields }, `${reason}; retrying`)
+      await delay(backoffMs)
+      backoffMs = Math.min(backoffMs * 2, MARKER_RETRY_MAX_BACKOFF_MS)
+    }
     let pending = Object.entries(txn.partitions).flatMap(([topic, list]) => list.map((partition) => ({ topic, partition })))
     while (!this.#closed && isPrepare(txn.state)) {
       if (pending.length > 0) {
@@ -363,8 +373,7 @@ export class TransactionCoordinator {
         try {
           results = await this.#writer!.writeTxnMarkers({ producerId: txn.producerId, producerEpoch: txn.producerEpoch, coordinatorEpoch: 0, result, partitions: pending })
         } catch (err) {
-          this.#logger.warn({ transactionalId: txn.transactionalId, err }, `transaction ${result} markers could not be sent; retrying`)
-          await delay(backoffMs)
+          await retryLater(`transaction ${result} markers could not be sent`, { err })
           continue
         }
         const retry: typeof pending = []
@@ -376,16 +385,18 @@ export class TransactionCoordinator {
             `transaction ${result} marker refused for good; the partition is left out`)
         }
         pending = retry
-        if (pending.length > 0) { await delay(backoffMs); continue }
+        if (pending.length > 0) {
+          await retryLater(`transaction ${result} markers not yet written to every partition`, { partitions: pending.map((p) => `${p.topic}-${p.partition}`) })
+          continue
+        }
       }
       if (commit && txn.offsets.length > 0 && !this.#options.groups.applyTxnOffsets(txn.offsets)) {
-        this.#logger.warn({ transactionalId: txn.transactionalId }, 'transactional offsets not yet applied: the offsets log refused the write; retrying')
-        await delay(backoffMs)
+        await retryLater('transactional offsets not yet applied: the offsets log refused the write', {})
         continue
       }
       const done = commit ? TxnState.CompleteCommit : TxnState.CompleteAbort
       if (this.#transition(txn, { state: done, partitions: {}, groups: [], offsets: [], startedAt: -1 })) return
-      await delay(backoffMs)
+      await retryLater(`transaction ${result} not yet completed: the transaction log refused the write`, {})
     }
   }
 
