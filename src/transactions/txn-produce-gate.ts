@@ -28,16 +28,28 @@ export class TxnProduceGate {
   }
 
   /**
-   * NONE when the append may go ahead, else the Produce error for this partition: the
-   * coordinator's INVALID_TXN_STATE or INVALID_PRODUCER_EPOCH, or NOT_ENOUGH_REPLICAS (retriable
-   * for every client, as Kafka maps it) when the coordinator cannot be asked.
+   * NONE when the append may go ahead, else the Produce error for this partition:
+   * INVALID_PRODUCER_EPOCH for another epoch of the producer, NOT_ENOUGH_REPLICAS (retriable for
+   * every client, as Kafka maps it) when the coordinator cannot be asked, INVALID_TXN_STATE
+   * otherwise (the partition is not in the transaction, or no transaction has this producer id).
    */
   check (producerId: number, producerEpoch: number, topic: string, partition: number): number | Promise<number> {
     const known = this.#verified.get(producerId)
     if (known !== undefined && known.epoch === producerEpoch && known.partitions.get(topic)?.has(partition) === true) return KafkaCode.NONE
     return this.#verify(producerId, producerEpoch, topic, partition).then((code) => {
-      if (code === KafkaCode.NONE) this.#remember(producerId, producerEpoch, topic, partition)
-      return code === KafkaCode.NOT_COORDINATOR || code === KafkaCode.COORDINATOR_NOT_AVAILABLE ? KafkaCode.NOT_ENOUGH_REPLICAS : code
+      switch (code) {
+        case KafkaCode.NONE:
+          this.#remember(producerId, producerEpoch, topic, partition)
+          return code
+        case KafkaCode.NOT_COORDINATOR:
+        case KafkaCode.COORDINATOR_NOT_AVAILABLE:
+          return KafkaCode.NOT_ENOUGH_REPLICAS
+        case KafkaCode.INVALID_PRODUCER_EPOCH:
+          return code
+        // A producer id no transaction holds is no transaction of this partition either.
+        default:
+          return KafkaCode.INVALID_TXN_STATE
+      }
     }, () => KafkaCode.NOT_ENOUGH_REPLICAS)
   }
 

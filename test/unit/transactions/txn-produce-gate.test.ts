@@ -24,6 +24,10 @@ test('refusals are not cached; an unreachable coordinator is NOT_ENOUGH_REPLICAS
   assert.is(await gate.check(1, 0, 't', 0), KafkaCode.INVALID_TXN_STATE)
   assert.is(await gate.check(1, 0, 't', 0), KafkaCode.INVALID_TXN_STATE)
   assert.is(calls, 2)
+  answer = KafkaCode.INVALID_PRODUCER_ID_MAPPING
+  assert.is(await gate.check(1, 0, 't', 0), KafkaCode.INVALID_TXN_STATE)
+  answer = KafkaCode.INVALID_PRODUCER_EPOCH
+  assert.is(await gate.check(1, 0, 't', 0), KafkaCode.INVALID_PRODUCER_EPOCH)
   answer = KafkaCode.COORDINATOR_NOT_AVAILABLE
   assert.is(await gate.check(1, 0, 't', 0), KafkaCode.NOT_ENOUGH_REPLICAS)
   answer = -99
