@@ -112,6 +112,16 @@ export class Dispatcher implements TxnMarkerWriter {
       },
       commitClean: async (result) => await running()?.commitClean(result) ?? false
     })
+    this.#cleaner.register({
+      name: TXN_LOG_DIR,
+      planClean: async (now) => await running()?.callTransactions((t) => t.planClean(now)) ?? null,
+      cleanInline: async (plan) => {
+        const link = running()
+        if (link === null) throw new Error('the coordinator is not running')
+        return await link.callTransactions((t) => t.cleanInline(plan))
+      },
+      commitClean: async (result) => await running()?.callTransactions((t) => t.commitClean(result)) ?? false
+    })
   }
 
   static async start (config: BrokerConfig, logger: Logger = silentLogger): Promise<Dispatcher> {

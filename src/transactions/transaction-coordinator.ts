@@ -29,6 +29,7 @@ import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../protoco
 import type { DescribeTransactionsRequest, DescribeTransactionsResponse } from '../protocol/apis/describe-transactions.js'
 import type { ListTransactionsRequest, ListTransactionsResponse } from '../protocol/apis/list-transactions.js'
 import type { TxnMarkerWriter, TxnResult } from './txn-markers.js'
+import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import { TxnState, decodeTxnKey, decodeTxnValue, txnKey, txnValue, type StoredTxn, type StoredTxnOffset } from './txn-records.js'
 
 /** Kafka's transaction.max.timeout.ms default. */
@@ -476,6 +477,12 @@ export class TransactionCoordinator {
       .map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state }))
     return { throttleTimeMs: 0, errorCode: KafkaCode.NONE, transactionStates }
   }
+
+  // --- the transaction log's compaction, driven by the dispatcher's log cleaner (one record per id survives)
+
+  async planClean (now: number): Promise<CleanPlan | null> { return this.#closed ? null : this.#log.planClean(now) }
+  async cleanInline (plan: CleanPlan): Promise<CleanResult> { return this.#log.cleanInline(plan) }
+  async commitClean (result: CleanResult): Promise<boolean> { return this.#closed ? false : this.#log.commitClean(result) }
 
   /** Test hook: resolves once no markers are being written. */
   async whenIdle (): Promise<void> {

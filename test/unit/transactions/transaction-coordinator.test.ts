@@ -44,7 +44,7 @@ function open (dataDir: string | null = null, extra: Partial<TransactionCoordina
   const groups = GroupCoordinator.load({ log: CoordinatorLog.open(dataDir), initialRebalanceDelayMs: 0, minSessionTimeoutMs: 10, maxSessionTimeoutMs: 60_000, offsetsRetentionMs: 600_000, offsetMetadataMaxBytes: 4096 })
   void groups.setTopics({ t: 4, u: 1 })
   const txn = TransactionCoordinator.load({
-    log: CoordinatorLog.open(dataDir, {}, logger.logger, TXN_LOG_DIR),
+    log: extra.log ?? CoordinatorLog.open(dataDir, {}, logger.logger, TXN_LOG_DIR),
     producerIds: { nextId: () => nextId++ },
     groups,
     maxTimeoutMs: 60_000,
@@ -485,3 +485,33 @@ admin('list filters by state and producer id; describe answers TRANSACTIONAL_ID_
 })
 
 admin.run()
+
+// ---
+
+const compaction = suite('transaction log compaction')
+
+compaction('cleaning keeps one record per transactional id; the state replays the same', async () => {
+  const dir = tmpDir()
+  try {
+    const overrides = { 'segment.bytes': '2000', 'min.cleanable.dirty.ratio': '0.1' }
+    const h = open(dir, { log: CoordinatorLog.open(dir, overrides, undefined, TXN_LOG_DIR) })
+    const p = await init(h, 'a')
+    for (let i = 0; i < 30; i++) {
+      await add(h, 'a', p.producerId, p.producerEpoch, [['t', [i % 4]]])
+      assert.is(await end(h, 'a', p.producerId, p.producerEpoch, i % 2 === 0), KafkaCode.NONE)
+      await h.txn.whenIdle()
+    }
+    const before = await h.txn.describeTransactions({ transactionalIds: ['a'] })
+    const plan = await h.txn.planClean(Date.now())
+    assert.ok(plan !== null, 'nothing to clean after 90 transitions of one id')
+    assert.ok(await h.txn.commitClean(await h.txn.cleanInline(plan)))
+    close(h)
+    const again = open(dir, { log: CoordinatorLog.open(dir, overrides, undefined, TXN_LOG_DIR) })
+    assert.equal(await again.txn.describeTransactions({ transactionalIds: ['a'] }), before)
+    close(again)
+  } finally {
+    removeDir(dir)
+  }
+})
+
+compaction.run()
