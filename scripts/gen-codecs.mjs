@@ -10,7 +10,7 @@
  *
  * The served version ranges below are ours (they decide what ApiVersions advertises). Only the
  * fields that exist somewhere inside a served range are generated, and the version tests are
- * clamped to it. Four APIs have no schema file in the reference set; their layouts are spelled
+ * clamped to it. Six APIs have no schema file in the reference set; their layouts are spelled
  * out in EXTRA_SCHEMAS in the same JSON shape.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -51,11 +51,57 @@ const APIS = [
   { key: 37, name: 'CreatePartitions', file: 'create-partitions', min: 0, max: 3 },
   { key: 42, name: 'DeleteGroups', file: 'delete-groups', min: 0, max: 2 },
   { key: 44, name: 'IncrementalAlterConfigs', file: 'incremental-alter-configs', min: 0, max: 1 },
-  { key: 47, name: 'OffsetDelete', file: 'offset-delete', min: 0, max: 0 }
+  { key: 47, name: 'OffsetDelete', file: 'offset-delete', min: 0, max: 0 },
+  { key: 65, name: 'DescribeTransactions', file: 'describe-transactions', min: 0, max: 0 },
+  { key: 66, name: 'ListTransactions', file: 'list-transactions', min: 0, max: 0 }
 ]
 
 /** Layouts of APIs missing from the reference schemas, in the schema JSON shape. */
 const EXTRA_SCHEMAS = {
+  DescribeTransactionsRequest: {
+    apiKey: 65, type: 'request', name: 'DescribeTransactionsRequest', validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'TransactionalIds', type: '[]string', versions: '0+' }
+    ]
+  },
+  DescribeTransactionsResponse: {
+    apiKey: 65, type: 'response', name: 'DescribeTransactionsResponse', validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'TransactionStates', type: '[]TransactionState', versions: '0+', fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'TransactionalId', type: 'string', versions: '0+' },
+        { name: 'TransactionState', type: 'string', versions: '0+' },
+        { name: 'TransactionTimeoutMs', type: 'int32', versions: '0+' },
+        { name: 'TransactionStartTimeMs', type: 'int64', versions: '0+' },
+        { name: 'ProducerId', type: 'int64', versions: '0+' },
+        { name: 'ProducerEpoch', type: 'int32', versions: '0+' },
+        { name: 'TopicPartitions', type: '[]TopicData', versions: '0+', fields: [
+          { name: 'Name', type: 'string', versions: '0+' },
+          { name: 'PartitionIndexes', type: '[]int32', versions: '0+' }
+        ] }
+      ] }
+    ]
+  },
+  ListTransactionsRequest: {
+    apiKey: 66, type: 'request', name: 'ListTransactionsRequest', validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'StateFilters', type: '[]string', versions: '0+' },
+      { name: 'ProducerIdFilters', type: '[]int64', versions: '0+' }
+    ]
+  },
+  ListTransactionsResponse: {
+    apiKey: 66, type: 'response', name: 'ListTransactionsResponse', validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'TransactionStates', type: '[]TransactionState', versions: '0+', fields: [
+        { name: 'TransactionalId', type: 'string', versions: '0+' },
+        { name: 'ProducerId', type: 'int64', versions: '0+' },
+        { name: 'TransactionState', type: 'string', versions: '0+' }
+      ] }
+    ]
+  },
   AlterConfigsRequest: {
     apiKey: 33, type: 'request', name: 'AlterConfigsRequest', validVersions: '0-2', flexibleVersions: '2+',
     fields: [

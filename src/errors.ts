@@ -20,6 +20,10 @@ export type MillraceErrorCode =
   | 'MR_ERR_DATA_DIR_UNUSABLE'
   | 'MR_ERR_WORKER_FAULT'
   | 'MR_ERR_KAFKA'
+  /** Another producer with the same transactional id took over (or the transaction timed out): this one can no longer write. */
+  | 'MR_ERR_PRODUCER_FENCED'
+  /** A transactional call out of order: send outside a transaction, commit without one, begin twice. */
+  | 'MR_ERR_INVALID_TXN_STATE'
 
 export class MillraceError extends Error {
   readonly code: MillraceErrorCode

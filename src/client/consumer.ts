@@ -156,6 +156,9 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   /** The group's member id once joined ('' before), for logs and tests. */
   get memberId (): string { return this.#member?.memberId ?? '' }
 
+  /** The consumer group (options.groupId), null without one: a transactional producer's sendOffsets names it. */
+  get groupId (): string | null { return this.#group?.groupId ?? null }
+
   /** The partitions the group gave this consumer in the current generation. */
   assignment (): Array<{ topic: string, partitions: number[] }> {
     return (this.#member?.assignment ?? []).map((tp) => ({ topic: tp.topic, partitions: [...tp.partitions] }))

@@ -7,6 +7,11 @@
  * send and stamps each batch with it, its epoch and the partition's next sequence. A batch is
  * retried only after the batches before it on its partition have settled, so retries keep
  * their order; a retry of a batch the log already holds is answered with its first offsets.
+ *
+ * Transactional (`transactionalId`): idempotent, and every send happens between
+ * beginTransaction() and commitTransaction()/abortTransaction(); the coordinator calls are in
+ * transaction-session.ts. Batches are flagged transactional, and each partition is added to the
+ * transaction before its first batch.
  */
 import { MillraceError, invalidOption } from '../errors.js'
 import { LogStatus } from '../log/errors.js'
@@ -20,6 +25,8 @@ import { partitionForKey, StickyPartitioner } from './partitioner.js'
 import { isRetriable, statusError } from './status-error.js'
 import { addSequence } from '../log/producer-state.js'
 import { KafkaCode } from '../protocol/error-codes.js'
+import { TransactionSession, type TxnOffset } from './transaction-session.js'
+import type { Consumer } from './consumer.js'
 
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 
@@ -40,6 +47,18 @@ export interface ProducerOptions {
   retryBackoffMs?: number
   /** Each batch is written once even when retried (Kafka's enable.idempotence); needs acks -1. Default false. */
   idempotent?: boolean
+  /** Makes the producer transactional (Kafka's transactional.id); implies idempotent, needs acks -1. */
+  transactionalId?: string
+  /** Kafka's transaction.timeout.ms: an open transaction is aborted by the broker after this long. Default 60000. */
+  transactionTimeoutMs?: number
+}
+
+export interface SendOffsetsRequest {
+  /** The consumer whose group commits the offsets; or name the group with `groupId`. */
+  consumer?: Consumer
+  groupId?: string
+  /** The next offsets to consume (the last processed offset + 1), as Kafka commits them. */
+  offsets: TxnOffset[]
 }
 
 export interface ProducerMessage {
@@ -162,6 +181,10 @@ export class Producer {
   readonly #sequences = new Map<number, number>()
   /** The last batch sent to each partition: a retry waits for the batches before it. */
   readonly #tails = new Map<number, InFlight>()
+  /** Null unless transactional. */
+  readonly #session: TransactionSession | null
+  /** A batch of the open transaction failed: it can only be aborted. */
+  #txnBatchFailure: Error | null = null
 
   constructor (dispatcher: Dispatcher, options: ProducerOptions = {}) {
     if (options === null || typeof options !== 'object') throw invalidOption('producer options', 'must be an object')
@@ -176,15 +199,29 @@ export class Producer {
     this.#compression = CODECS[compression]
     this.#retries = integerOption('producer options.retries', options.retries, 0, 5)
     this.#retryBackoffMs = integerOption('producer options.retryBackoffMs', options.retryBackoffMs, 0, 100)
-    const idempotent = options.idempotent ?? false
+    const transactionalId = options.transactionalId
+    if (transactionalId !== undefined && (typeof transactionalId !== 'string' || transactionalId.length === 0)) throw invalidOption('producer options.transactionalId', 'must be a non-empty string')
+    const transactionTimeoutMs = integerOption('producer options.transactionTimeoutMs', options.transactionTimeoutMs, 1, 60_000)
+    const idempotent = options.idempotent ?? transactionalId !== undefined
     if (typeof idempotent !== 'boolean') throw invalidOption('producer options.idempotent', 'must be a boolean')
-    if (idempotent && acks !== -1) throw invalidOption('producer options.acks', 'must be -1 (all) when idempotent is true')
+    if (transactionalId !== undefined && !idempotent) throw invalidOption('producer options.idempotent', 'must be true when transactionalId is set')
+    if (idempotent && acks !== -1) throw invalidOption('producer options.acks', `must be -1 (all) when ${transactionalId !== undefined ? 'transactionalId is set' : 'idempotent is true'}`)
     this.#idempotent = idempotent
+    this.#session = transactionalId === undefined ? null : new TransactionSession(dispatcher, transactionalId, transactionTimeoutMs)
   }
 
   /** Takes a producer id from the coordinator (once per generation; concurrent sends share the call). */
   #ensureIdentity (): Promise<void> {
     this.#identity ??= (async () => {
+      const session = this.#session
+      if (session !== null) {
+        await session.init()
+        this.#producerId = session.producerId
+        this.#producerEpoch = session.producerEpoch
+        this.#generation++
+        this.#sequences.clear()
+        return
+      }
       const coordinator = await this.#dispatcher.coordinator()
       const res = await coordinator.initProducerId({ transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 }, 4)
       if (res.errorCode !== KafkaCode.NONE) {
@@ -203,6 +240,8 @@ export class Producer {
 
   /** After a batch failed for good its partition's sequence has a gap: the next send takes a new id. */
   #dropIdentity (generation: number): void {
+    // A transactional producer keeps its epoch: a new one would fence itself; the transaction is aborted instead.
+    if (this.#session !== null) return
     if (generation === this.#generation) this.#identity = null
   }
 
@@ -216,6 +255,9 @@ export class Producer {
       throw this.#dispatcher.offlineTopicError(name) ?? new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${name}'`)
     }
     if (!Array.isArray(messages) || messages.length === 0) throw invalidOption('send request.messages', 'must be a non-empty array')
+    if (this.#session !== null && !this.#session.inTransaction) {
+      throw new MillraceError('MR_ERR_INVALID_TXN_STATE', `transactional id '${this.#session.transactionalId}': send needs an open transaction (beginTransaction first)`)
+    }
     if (this.#idempotent && this.#identity === null) {
       await this.#ensureIdentity()
       if (this.#closed) throw new MillraceError('MR_ERR_CLOSED', 'the producer is closed')
@@ -254,6 +296,13 @@ export class Producer {
       }
     }
 
+    if (this.#session !== null) {
+      // Every partition joins the transaction before its first batch is built (AddPartitionsToTxn).
+      const touched: Array<{ topic: string, partition: number }> = []
+      const seen = new Set<number>()
+      for (let i = 0; i < messages.length; i++) if (!seen.has(partitions[i])) { seen.add(partitions[i]); touched.push({ topic: name, partition: partitions[i] }) }
+      await this.#session.addPartitions(touched)
+    }
     // Each batch this send's records land in gets a share; the send resolves when all are acknowledged.
     const sendId = ++this.#sendCount
     const firstOffsets = new Map<number, Promise<number>>()
@@ -311,7 +360,7 @@ export class Producer {
     if (!this.#idempotent) return { p, builder: new BatchBuilder({ compression: this.#compression }), generation: 0, baseSequence: -1, shares: [], lastSendId: 0 }
     // One open batch per partition, sealed before the next is opened: sequences follow in order.
     const baseSequence = this.#sequences.get(p.id) ?? 0
-    const builder = new BatchBuilder({ compression: this.#compression, producerId: this.#producerId, producerEpoch: this.#producerEpoch, baseSequence })
+    const builder = new BatchBuilder({ compression: this.#compression, producerId: this.#producerId, producerEpoch: this.#producerEpoch, baseSequence, transactional: this.#session !== null })
     return { p, builder, generation: this.#generation, baseSequence, shares: [], lastSendId: 0 }
   }
 
@@ -405,6 +454,7 @@ export class Producer {
   }
 
   #fail (acc: Accumulator, shares: Share[], err: Error): void {
+    if (this.#session !== null) this.#txnBatchFailure ??= err
     this.#dropIdentity(acc.generation)
     for (const s of shares) s.settle(null, err)
   }
@@ -418,6 +468,50 @@ export class Producer {
     }
     this.#sealAll()
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+  }
+
+  // --- transactions (transactionalId only)
+
+  /** Starts a transaction; the first call also registers the producer (fencing older ones with the same id). */
+  async beginTransaction (): Promise<void> {
+    const session = this.#transactional('beginTransaction')
+    if (!session.initialised) await this.#ensureIdentity()
+    session.begin()
+    this.#txnBatchFailure = null
+  }
+
+  /** Adds a consumer group's offsets to the transaction: committed with it, dropped if it aborts (exactly-once copy). */
+  async sendOffsets (request: SendOffsetsRequest): Promise<void> {
+    const session = this.#transactional('sendOffsets')
+    if (request === null || typeof request !== 'object') throw invalidOption('sendOffsets request', 'must be an object with consumer or groupId, and offsets')
+    const groupId = request.groupId ?? request.consumer?.groupId ?? null
+    if (typeof groupId !== 'string' || groupId.length === 0) throw invalidOption('sendOffsets request', 'needs groupId or a consumer with a groupId')
+    if (!Array.isArray(request.offsets)) throw invalidOption('sendOffsets request.offsets', 'must be an array')
+    await session.sendOffsets(groupId, request.offsets)
+  }
+
+  /** Sends what is pending, then commits: resolves once the broker has decided the commit (PrepareCommit written). */
+  async commitTransaction (): Promise<void> {
+    const session = this.#transactional('commitTransaction')
+    await this.flush()
+    if (this.#txnBatchFailure !== null) {
+      throw new MillraceError('MR_ERR_INVALID_TXN_STATE', `transactional id '${session.transactionalId}': a batch of this transaction failed; abort it`, { cause: this.#txnBatchFailure })
+    }
+    await session.end(true)
+  }
+
+  /** Waits for batches in flight, then aborts: nothing sent in the transaction is ever read by read_committed consumers. */
+  async abortTransaction (): Promise<void> {
+    const session = this.#transactional('abortTransaction')
+    await this.flush()
+    this.#txnBatchFailure = null
+    await session.end(false)
+  }
+
+  #transactional (what: string): TransactionSession {
+    if (this.#closed) throw new MillraceError('MR_ERR_CLOSED', 'the producer is closed')
+    if (this.#session === null) throw new MillraceError('MR_ERR_INVALID_TXN_STATE', `${what} needs a transactional producer (producer options.transactionalId)`)
+    return this.#session
   }
 
   async close (): Promise<void> {

@@ -54,6 +54,8 @@ export interface BrokerOptions {
   cleanerIntervalMs?: number
   /** Kafka's offsets.topic.segment.bytes: segment size of the coordinator's offsets log (compaction cleans closed segments). */
   offsetsTopicSegmentBytes?: number
+  /** Kafka's transaction.max.timeout.ms: the longest transaction.timeout.ms a producer may ask for. */
+  transactionMaxTimeoutMs?: number
   /**
    * How fast the scrubber reads sealed segments to verify their CRCs and offsets, in bytes per
    * second across the broker; 0 turns it off. A data-dir broker only.
@@ -87,6 +89,7 @@ export interface BrokerConfig {
   readonly offsetMetadataMaxBytes: number
   readonly cleanerIntervalMs: number
   readonly offsetsTopicSegmentBytes: number
+  readonly transactionMaxTimeoutMs: number
   readonly scrubBytesPerSecond: number
   readonly scrubIntervalMs: number
 }
@@ -99,7 +102,7 @@ const KNOWN_OPTIONS = new Set([
   'dataDir', 'workers', 'ringBytes', 'port', 'host', 'httpPort', 'httpHost', 'advertisedHost', 'advertisedPort', 'autoCreateTopics',
   'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections',
   'groupInitialRebalanceDelayMs', 'groupMinSessionTimeoutMs', 'groupMaxSessionTimeoutMs', 'offsetsRetentionMinutes',
-  'offsetMetadataMaxBytes', 'cleanerIntervalMs', 'offsetsTopicSegmentBytes',
+  'offsetMetadataMaxBytes', 'cleanerIntervalMs', 'offsetsTopicSegmentBytes', 'transactionMaxTimeoutMs',
   'scrubBytesPerSecond', 'scrubIntervalMs'
 ])
 
@@ -183,6 +186,7 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
     offsetMetadataMaxBytes: integer('options.offsetMetadataMaxBytes', optional(options.offsetMetadataMaxBytes, 4096), 0),
     cleanerIntervalMs: integer('options.cleanerIntervalMs', optional(options.cleanerIntervalMs, 15_000), 10),
     offsetsTopicSegmentBytes: integer('options.offsetsTopicSegmentBytes', optional(options.offsetsTopicSegmentBytes, 104_857_600), 1024, 1_073_741_824),
+    transactionMaxTimeoutMs: integer('options.transactionMaxTimeoutMs', optional(options.transactionMaxTimeoutMs, 900_000), 1, 2_147_483_647),
     scrubBytesPerSecond: integer('options.scrubBytesPerSecond', optional(options.scrubBytesPerSecond, SCRUB_BYTES_PER_SECOND), 0),
     scrubIntervalMs: integer('options.scrubIntervalMs', optional(options.scrubIntervalMs, SCRUB_INTERVAL_MS), 10)
   })

@@ -32,28 +32,31 @@ export type CoordinatorRecord = readonly [key: Buffer, value: Buffer | null]
 export class CoordinatorLog {
   readonly #log: PartitionLog
   readonly #builder = new BatchBuilder()
+  readonly #dirName: string
 
-  private constructor (log: PartitionLog) {
+  private constructor (log: PartitionLog, dirName: string) {
     this.#log = log
+    this.#dirName = dirName
   }
 
   /**
    * Opens (and recovers) the log, cutting damaged batches out first (log-salvage.ts) and logging
-   * each on `logger`; `overrides` are topic configs for tests (segment.bytes…).
+   * each on `logger`; `overrides` are topic configs for tests (segment.bytes…). `dirName` is
+   * the offsets log's unless given (the transaction log lives beside it, in the same format).
    */
-  static open (dataDir: string | null, overrides: Record<string, string> = {}, logger: Logger = silentLogger): CoordinatorLog {
+  static open (dataDir: string | null, overrides: Record<string, string> = {}, logger: Logger = silentLogger, dirName: string = OFFSETS_DIR): CoordinatorLog {
     const config = logConfigFromTopicConfig({ 'cleanup.policy': 'compact', 'segment.bytes': OFFSETS_SEGMENT_BYTES, ...overrides })
     let dir: string | null = null
     if (dataDir !== null) {
-      dir = join(dataDir, OFFSETS_DIR)
+      dir = join(dataDir, dirName)
       mkdirSync(dir, { recursive: true })
       salvageCoordinatorLog(new DiskStore(dir), logger)
     }
     const faults = new StorageFaultLog(logger)
-    const where = { topic: OFFSETS_TOPIC, partition: 0, dir }
+    const where = { topic: dirName === OFFSETS_DIR ? OFFSETS_TOPIC : dirName.replace(/-0$/, ''), partition: 0, dir }
     const log = PartitionLog.open({ dir, config, onStorageError: (op, err) => faults.report(where, op, err) })
     log.setHighWatermark(log.logEndOffset)
-    return new CoordinatorLog(log)
+    return new CoordinatorLog(log, dirName)
   }
 
   /** The engine log, for the cleaner. */
@@ -96,7 +99,7 @@ export class CoordinatorLog {
   cleanInline (plan: CleanPlan): CleanResult { return this.#log.cleanInline(plan) }
   commitClean (result: CleanResult): boolean {
     const status = this.#log.commitClean(result)
-    if (status === LogStatus.StorageError) throw new Error(`${OFFSETS_DIR}: the cleaned segments could not be swapped in`)
+    if (status === LogStatus.StorageError) throw new Error(`${this.#dirName}: the cleaned segments could not be swapped in`)
     return status === LogStatus.Ok
   }
 

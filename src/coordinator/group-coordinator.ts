@@ -26,6 +26,8 @@ import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/lis
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
 import type { OffsetDeleteRequest, OffsetDeleteResponse, OffsetDeleteResponsePartition } from '../protocol/apis/offset-delete.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
+import type { TxnOffsetCommitRequest } from '../protocol/apis/txn-offset-commit.js'
+import type { StoredTxnOffset } from '../transactions/txn-records.js'
 import type { ClientIdentity, CoordinatorApi, OffsetsLogLookup, OffsetsLogRead } from './coordinator-api.js'
 import { Group, GroupState, Member } from './group.js'
 import type { CoordinatorLog, CoordinatorRecord } from './coordinator-log.js'
@@ -65,6 +67,8 @@ export class GroupCoordinator implements CoordinatorApi {
   readonly #groups = new Map<string, Group>()
   readonly #offsets = new Map<string, GroupOffsets>()
   #topics = new Map<string, number>()
+  /** Offsets a transaction holds until its marker (the transaction coordinator): OffsetFetch require_stable waits on them. */
+  #pendingTxnOffsets: { hasPendingOffset (groupId: string, topic: string, partition: number): boolean } | null = null
   #expiryTimer: NodeJS.Timeout | null = null
   #closed = false
 
@@ -541,36 +545,76 @@ export class GroupCoordinator implements CoordinatorApi {
   }
 
   async offsetFetch (req: OffsetFetchRequest, version: number): Promise<OffsetFetchResponse> {
+    const requireStable = version >= 7 && req.requireStable === true
     if (version >= 8) {
       return {
         throttleTimeMs: 0,
         groups: (req.groups ?? []).map((g) => {
-          const topics = this.#fetchOffsets(g.groupId, g.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null)
+          const topics = this.#fetchOffsets(g.groupId, g.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, requireStable)
           return { groupId: g.groupId, errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : KafkaCode.NONE, topics }
         })
       }
     }
-    const topics = this.#fetchOffsets(req.groupId ?? '', req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null)
+    const topics = this.#fetchOffsets(req.groupId ?? '', req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, requireStable)
     return { throttleTimeMs: 0, errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : KafkaCode.NONE, topics }
   }
 
   /** The committed offsets asked for (-1 where none), or every one the group has when `asked` is null. */
-  #fetchOffsets (groupId: string, asked: Array<{ name: string, partitions: number[] }> | null): Array<{ name: string, partitions: OffsetFetchResponsePartitions[] }> {
+  #fetchOffsets (groupId: string, asked: Array<{ name: string, partitions: number[] }> | null, requireStable = false): Array<{ name: string, partitions: OffsetFetchResponsePartitions[] }> {
     const offsets = this.#offsets.get(groupId)
-    const entry = (partition: number, c: CommittedOffset | undefined): OffsetFetchResponsePartitions => ({
-      partitionIndex: partition,
-      committedOffset: c?.offset ?? -1,
-      committedLeaderEpoch: c?.leaderEpoch ?? -1,
-      metadata: c?.metadata ?? '',
-      errorCode: KafkaCode.NONE
-    })
+    const pending = requireStable ? this.#pendingTxnOffsets : null
+    const entry = (topic: string, partition: number, c: CommittedOffset | undefined): OffsetFetchResponsePartitions => {
+      // KIP-447: a consumer that asks for stable offsets retries until the transaction ends.
+      if (pending?.hasPendingOffset(groupId, topic, partition) === true) {
+        return { partitionIndex: partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: KafkaCode.UNSTABLE_OFFSET_COMMIT }
+      }
+      return {
+        partitionIndex: partition,
+        committedOffset: c?.offset ?? -1,
+        committedLeaderEpoch: c?.leaderEpoch ?? -1,
+        metadata: c?.metadata ?? '',
+        errorCode: KafkaCode.NONE
+      }
+    }
     if (asked === null) {
       return [...(offsets ?? new Map<string, PartitionOffsets>())].map(([name, partitions]) => ({
         name,
-        partitions: [...partitions].sort((a, b) => a[0] - b[0]).map(([p, c]) => entry(p, c))
+        partitions: [...partitions].sort((a, b) => a[0] - b[0]).map(([p, c]) => entry(name, p, c))
       }))
     }
-    return asked.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => entry(p, offsets?.get(t.name)?.get(p))) }))
+    return asked.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => entry(t.name, p, offsets?.get(t.name)?.get(p))) }))
+  }
+
+  // --- transactional offsets (the transaction coordinator calls these on the same thread)
+
+  /** Where OffsetFetch with require_stable learns which offsets a transaction still holds. */
+  setPendingTxnOffsets (source: { hasPendingOffset (groupId: string, topic: string, partition: number): boolean }): void {
+    this.#pendingTxnOffsets = source
+  }
+
+  /**
+   * Whether the group takes a TxnOffsetCommit: v3+ (KIP-447) names the member and generation and
+   * is checked as an OffsetCommit is; before that only the group id and the partitions are.
+   */
+  txnCommitProblem (req: TxnOffsetCommitRequest, version: number): number {
+    if (this.#closed) return KafkaCode.NOT_COORDINATOR
+    if (req.groupId.length === 0) return KafkaCode.INVALID_GROUP_ID
+    for (const t of req.topics) for (const p of t.partitions) if (this.#partitionProblem(t.name, p.partitionIndex) !== KafkaCode.NONE) return KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
+    if (version < 3 || (req.generationId ?? -1) < 0) return KafkaCode.NONE
+    return this.#commitError({ groupId: req.groupId, generationIdOrMemberEpoch: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId ?? null, topics: [] } as unknown as OffsetCommitRequest, 1)
+  }
+
+  /** A committed transaction's offsets become the group's, written to the offsets log first. */
+  applyTxnOffsets (offsets: readonly StoredTxnOffset[]): boolean {
+    const now = this.#now()
+    const committed = offsets.map((o) => ({ o, c: { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: now } }))
+    const records: CoordinatorRecord[] = committed.map(({ o, c }) => [offsetKey(o.groupId, o.topic, o.partition), offsetValue(c)])
+    if (this.#log.write(records, now) !== LogStatus.Ok) return false
+    for (const { o, c } of committed) {
+      this.#remember(o.groupId, o.topic, o.partition, c)
+      this.#groupOrCreate(o.groupId)
+    }
+    return true
   }
 
   #remember (groupId: string, topic: string, partition: number, committed: CommittedOffset): void {

@@ -124,8 +124,9 @@ export class ProducerIds {
    * InitProducerId v0-4 for producers without a transactional id: a new id at epoch 0, as Kafka
    * answers them (an idempotent producer bumps its epoch itself, KIP-360, and asks for a new id
    * only when it must). v3+ may name its current id and epoch: both or neither, else
-   * INVALID_REQUEST. Transactions are not built: a transactional id is answered
-   * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients treat as fatal rather than retrying,
+   * INVALID_REQUEST. A transactional id is served by the transaction coordinator
+   * (transactions/transaction-coordinator.ts) and never reaches here; should one arrive, it is
+   * answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED (fatal for clients, never a silent success),
    * and an empty one INVALID_REQUEST as Kafka does.
    */
   initProducerId (req: InitProducerIdRequest, version: number): InitProducerIdResponse {

@@ -30,6 +30,8 @@ import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { kafkaCodeOf } from '../server/status.js'
 import { OFFSETS_DIR, OFFSETS_TOPIC } from '../coordinator/offsets-topic.js'
+import { TXN_LOG_DIR } from '../transactions/txn-log-names.js'
+import { TxnProduceGate } from '../transactions/txn-produce-gate.js'
 import { LOCK_FILE } from '../data-dir/lock.js'
 import type { TxnMarkerRequest, TxnMarkerResult, TxnMarkerWriter } from '../transactions/txn-markers.js'
 
@@ -80,6 +82,9 @@ export class Dispatcher implements TxnMarkerWriter {
   #offlineDirs = 0
   #workerRestarts = 0
   #closed = false
+  /** Transactional appends: their partition must be in the producer's transaction (txn-produce-gate.ts). */
+  readonly txnProduceGate = new TxnProduceGate(async (producerId, producerEpoch, topic, partition) =>
+    await (await this.coordinator()).verifyTxnPartition(producerId, producerEpoch, topic, partition))
 
   private constructor (config: BrokerConfig, logger: Logger) {
     this.config = config
@@ -111,6 +116,16 @@ export class Dispatcher implements TxnMarkerWriter {
         return await link.cleanInline(plan)
       },
       commitClean: async (result) => await running()?.commitClean(result) ?? false
+    })
+    this.#cleaner.register({
+      name: TXN_LOG_DIR,
+      planClean: async (now) => await running()?.callTransactions((t) => t.planClean(now)) ?? null,
+      cleanInline: async (plan) => {
+        const link = running()
+        if (link === null) throw new Error('the coordinator is not running')
+        return await link.callTransactions((t) => t.cleanInline(plan))
+      },
+      commitClean: async (result) => await running()?.callTransactions((t) => t.commitClean(result)) ?? false
     })
   }
 
@@ -146,7 +161,8 @@ export class Dispatcher implements TxnMarkerWriter {
     this.#scrubber?.start()
     // Groups were used here before: rebuild the coordinator's state now, as Kafka loads its
     // offsets topic at start, rather than on the first group request.
-    if (dataDir !== null && await hasEntries(join(dataDir, OFFSETS_DIR))) void this.coordinator().catch(() => {})
+    // Transactions too: a Prepare* is completed and open transactions' timeouts are re-armed.
+    if (dataDir !== null && (await hasEntries(join(dataDir, OFFSETS_DIR)) || await hasEntries(join(dataDir, TXN_LOG_DIR)))) void this.coordinator().catch(() => {})
   }
 
   // --- log cleaner
@@ -464,8 +480,14 @@ export class Dispatcher implements TxnMarkerWriter {
       offsetsRetentionMs: c.offsetsRetentionMinutes * 60_000,
       offsetMetadataMaxBytes: c.offsetMetadataMaxBytes,
       largestProducerIdInLogs: this.#largestProducerId,
-      logOverrides: { 'segment.bytes': String(c.offsetsTopicSegmentBytes) }
-    }, this.logger.child({ subsystem: 'coordinator' }))
+      logOverrides: { 'segment.bytes': String(c.offsetsTopicSegmentBytes) },
+      transactionMaxTimeoutMs: c.transactionMaxTimeoutMs
+    }, this.logger.child({ subsystem: 'coordinator' }), {
+      writeTxnMarkers: async (request) => {
+        this.txnProduceGate.forget(request.producerId)
+        return await this.writeTxnMarkers(request)
+      }
+    })
     try {
       await link.setTopics(this.#topicCounts())
     } catch (err) {

@@ -14,6 +14,7 @@ import { logConfigFromTopicConfig } from '../log/config.js'
 import type { DiscoveredPartition, UnloadablePartition } from '../partition/partition-spec.js'
 import { holdsPartitionData, readPartitionMetadata, readTopicConfig } from '../partition/partition-files.js'
 import { OFFSETS_DIR } from '../coordinator/offsets-topic.js'
+import { TXN_LOG_DIR } from '../transactions/txn-log-names.js'
 
 export type JobTask =
   | { type: 'discover', dataDir: string }
@@ -41,8 +42,8 @@ export function discover (dataDir: string): DiscoverResult {
     const dir = join(dataDir, name)
     if (name.endsWith('-delete')) { pendingDeletes.push(dir); continue }
     const match = PARTITION_DIR.exec(name)
-    // The coordinator's log has a partition's name but no topic: the coordinator opens it.
-    if (match === null || name === OFFSETS_DIR || !statSync(dir).isDirectory()) continue
+    // The coordinator's logs have a partition's name but no topic: the coordinator opens them.
+    if (match === null || name === OFFSETS_DIR || name === TXN_LOG_DIR || !statSync(dir).isDirectory()) continue
     const topic = match[1]
     const partition = Number(match[2])
     const metadata = readPartitionMetadata(dir)

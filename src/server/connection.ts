@@ -2,7 +2,10 @@
  * One client connection: splits the byte stream into frames, routes each request, and writes
  * responses strictly in the order requests arrived, even while an earlier long-poll Fetch is
  * still parked. Requests run concurrently; each holds a slot in the response queue (except
- * acks=0 Produce, which is never answered).
+ * acks=0 Produce, which is never answered). Transactional requests (routes marked `ordered`)
+ * are the exception: one starts only after every earlier request has finished, and later
+ * requests wait for it, so request N+1 is never applied before N where it matters (an EndTxn
+ * after its Produce, a Produce after its AddPartitionsToTxn).
  *
  * Bad framing (negative or oversized size), an unknown API key, an unsupported version of any
  * API but ApiVersions, and a body that does not decode all close the connection: the stream
@@ -22,7 +25,7 @@ import * as apiVersionsCodec from '../protocol/apis/api-versions.js'
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import { ANONYMOUS_PRINCIPAL, type RequestContext } from './context.js'
-import { routeOf, SERVED_APIS } from './router.js'
+import { routeOf, SERVED_APIS, type Route } from './router.js'
 import { unsupportedVersionResponse } from './handlers/api-versions.js'
 import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
 import type { RequestObserver } from './request-observer.js'
@@ -66,6 +69,10 @@ export class Connection {
   readonly #options: ConnectionOptions
   readonly #splitter: FrameSplitter
   readonly #queue: Slot[] = []
+  /** Requests whose handler has not finished yet: what an ordered request waits for. */
+  readonly #unfinished = new Set<Promise<unknown>>()
+  /** Set while an ordered request is in flight: later requests start after it. */
+  #barrier: Promise<unknown> | null = null
   readonly #localHost: string
   readonly #localPort: number
   readonly #remoteHost: string
@@ -202,15 +209,11 @@ export class Connection {
     const silent = route.silent?.(request) === true
     const slot: Slot | null = silent ? null : { segments: null }
     if (slot !== null) this.#queue.push(slot)
-    let pending: Promise<unknown>
-    try {
-      pending = Promise.resolve(route.handle(ctx, request))
-    } catch (err) {
-      pending = Promise.reject(err)
-    }
+    const pending = this.#start(route, ctx, request)
     const { correlationId, apiKey, apiVersion, clientId } = header
     pending.then((response) => {
       if (observer !== null) observer.requestHandled(apiKey, (performance.now() - started) / 1000)
+      this.#unfinished.delete(pending)
       if (slot === null) {
         if (route.failed?.(response) === true) this.destroy()
         return
@@ -218,8 +221,33 @@ export class Connection {
       this.#complete(slot, correlationId, apiVersion, (w) => route.codec.encodeResponse(w, apiVersion, response), apiKey, clientId)
     }, (err: unknown) => {
       if (observer !== null) observer.requestHandled(apiKey, (performance.now() - started) / 1000)
+      this.#unfinished.delete(pending)
       this.#handlerFailed(apiKey, apiVersion, clientId, err)
     })
+  }
+
+  /** Runs the handler now, or after the requests it must follow (see `ordered` in router.ts). */
+  #start (route: Route, ctx: RequestContext, request: unknown): Promise<unknown> {
+    const run = (): Promise<unknown> => {
+      try {
+        return Promise.resolve(route.handle(ctx, request))
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    let pending: Promise<unknown>
+    if (route.ordered === true) {
+      pending = Promise.allSettled([...this.#unfinished]).then(run)
+      const barrier = pending.then(() => {}, () => {})
+      this.#barrier = barrier
+      void barrier.then(() => { if (this.#barrier === barrier) this.#barrier = null })
+    } else if (this.#barrier !== null) {
+      pending = this.#barrier.then(run)
+    } else {
+      pending = run()
+    }
+    this.#unfinished.add(pending)
+    return pending
   }
 
   #complete (slot: Slot, correlationId: number, apiVersion: number, body: (w: SegmentWriter) => void, apiKey: number = ApiKey.ApiVersions, clientId: string | null = null): void {

@@ -29,6 +29,12 @@ import { handleDescribeGroups } from './handlers/describe-groups.js'
 import { handleListGroups } from './handlers/list-groups.js'
 import { handleDeleteGroups } from './handlers/delete-groups.js'
 import { handleOffsetDelete } from './handlers/offset-delete.js'
+import { handleAddPartitionsToTxn } from './handlers/add-partitions-to-txn.js'
+import { handleAddOffsetsToTxn } from './handlers/add-offsets-to-txn.js'
+import { handleEndTxn } from './handlers/end-txn.js'
+import { handleTxnOffsetCommit } from './handlers/txn-offset-commit.js'
+import { handleDescribeTransactions } from './handlers/describe-transactions.js'
+import { handleListTransactions } from './handlers/list-transactions.js'
 
 export interface Route {
   readonly codec: ApiCodec
@@ -37,6 +43,11 @@ export interface Route {
   silent?: (req: any) => boolean
   /** For a silent request: whether it failed, in which case the connection is closed. */
   failed?: (res: any) => boolean
+  /**
+   * Applied only after every earlier request of the connection has finished, as Kafka serves a
+   * connection one request at a time: an EndTxn never overtakes the Produce sent before it.
+   */
+  ordered?: boolean
 }
 
 type Handler = (ctx: RequestContext, req: any) => unknown
@@ -65,7 +76,13 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.CreatePartitions, handleCreatePartitions],
   [ApiKey.DeleteGroups, handleDeleteGroups],
   [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
-  [ApiKey.OffsetDelete, handleOffsetDelete]
+  [ApiKey.OffsetDelete, handleOffsetDelete],
+  [ApiKey.AddPartitionsToTxn, handleAddPartitionsToTxn, { ordered: true }],
+  [ApiKey.AddOffsetsToTxn, handleAddOffsetsToTxn, { ordered: true }],
+  [ApiKey.EndTxn, handleEndTxn, { ordered: true }],
+  [ApiKey.TxnOffsetCommit, handleTxnOffsetCommit, { ordered: true }],
+  [ApiKey.DescribeTransactions, handleDescribeTransactions],
+  [ApiKey.ListTransactions, handleListTransactions]
 ]
 
 const routes = new Map<number, Route>()

@@ -1,6 +1,6 @@
 /**
- * The partition side of transactions, driven directly: transactional batches produced over the
- * wire, markers written with `dispatcher.writeTxnMarkers` (as the transaction coordinator will),
+ * The partition side of transactions, driven directly: transactional batches appended through
+ * the dispatcher, markers written with `dispatcher.writeTxnMarkers` (as the transaction coordinator will),
  * read back with raw read_committed Fetch and ListOffsets, a kafkajs read_committed consumer
  * and the library consumer. Covers the LSO, the aborted list, long-poll wake-ups by markers,
  * fenced epochs, and the LSO and .txnindex across restarts.
@@ -12,6 +12,8 @@ import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { Broker } from '../../src/index.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
+import { LogStatus } from '../../src/log/errors.js'
+import { kafkaCodeOf } from '../../src/server/status.js'
 import { KafkaCode } from '../../src/protocol/error-codes.js'
 import type { FetchResponse, PartitionData } from '../../src/protocol/apis/fetch.js'
 import type { ListOffsetsResponse } from '../../src/protocol/apis/list-offsets.js'
@@ -61,12 +63,14 @@ txn.after.each(async (ctx) => {
   removeDir(ctx.dir)
 })
 
+/**
+ * Appends through the dispatcher, below the Produce handler: its check that the partition is in
+ * the producer's transaction asks the coordinator, which these tests leave out on purpose (the
+ * coordinator's tests cover that check).
+ */
 async function produce (ctx: Ctx, topic: string, records: Buffer): Promise<{ errorCode: number, baseOffset: number }> {
-  const res = await ctx.wire.request<ProduceResponse>(ApiKey.Produce, 9, {
-    transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }]
-  })
-  const p = res.responses[0].partitionResponses[0]
-  return { errorCode: p.errorCode, baseOffset: p.baseOffset }
+  const answer = await ctx.broker.dispatcher.append(ctx.broker.dispatcher.partition(topic, 0)!, records)
+  return answer.status === LogStatus.Ok ? { errorCode: KafkaCode.NONE, baseOffset: answer.a } : { errorCode: kafkaCodeOf(answer.status), baseOffset: -1 }
 }
 
 async function fetch (ctx: Ctx, topic: string, offset: number, isolationLevel: number, maxWaitMs = 0, wire = ctx.wire): Promise<PartitionData> {

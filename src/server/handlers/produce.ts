@@ -3,7 +3,9 @@
  * request frame); the batch header, CRC and every record are checked there (batch-validator.ts).
  * v0-2 message sets are first up-converted to a batch v2 (legacy-records.ts). Each partition
  * gets its own error code; one bad partition never fails its siblings. All appends are issued
- * before the first await, so appends keep the order requests arrived in.
+ * before the first await, so appends keep the order requests arrived in; the one exception, a
+ * transactional batch's first append to a partition, waits for the coordinator's answer
+ * (txn-produce-gate.ts), and later batches of that producer to that partition wait behind it.
  */
 import type { PartitionProduceResponse, ProduceRequest, ProduceResponse } from '../../protocol/apis/produce.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
@@ -13,9 +15,15 @@ import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
 import { PRODUCE_BATCH_V2_FROM_VERSION, upConvertProduce } from './legacy-records.js'
-import { ATTR_COMPRESSION_MASK, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic } from '../../protocol/batch-header.js'
+import { ATTR_COMPRESSION_MASK, ATTR_TRANSACTIONAL, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic, producerEpochOf, producerIdOf } from '../../protocol/batch-header.js'
 
 const ZSTD = 4
+
+function txnRefusal (code: number): string {
+  if (code === KafkaCode.INVALID_TXN_STATE) return 'the partition is not in the producer\'s ongoing transaction (AddPartitionsToTxn first)'
+  if (code === KafkaCode.NOT_ENOUGH_REPLICAS) return 'the transaction coordinator could not be asked; retry'
+  return 'the transaction coordinator refused this producer'
+}
 /** Produce version that introduced zstd. */
 const ZSTD_FROM_VERSION = 7
 
@@ -70,10 +78,15 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         const problem = recordsProblem(records, apiVersion)
         if (problem !== null) return failed(pd.index, problem.code, problem.message)
         if (records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
-        return dispatcher.append(p, records!).then((answer): PartitionProduceResponse => {
+        const append = (): Promise<PartitionProduceResponse> => dispatcher.append(p, records!).then((answer): PartitionProduceResponse => {
           if (answer.status !== LogStatus.Ok) return refused(pd.index, kafkaCodeOf(answer.status), answer.fault)
           return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.a, logAppendTimeMs: answer.b, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
         }, () => failed(pd.index, KafkaCode.NOT_LEADER_OR_FOLLOWER))
+        if ((records!.readInt16BE(kAttributes) & ATTR_TRANSACTIONAL) === 0) return append()
+        // A transactional batch: its partition must be in the producer's transaction (cached after the first check).
+        const verdict = dispatcher.txnProduceGate.check(producerIdOf(records!), producerEpochOf(records!), topic.name, pd.index)
+        if (verdict === KafkaCode.NONE) return append()
+        return Promise.resolve(verdict).then((code) => code === KafkaCode.NONE ? append() : failed(pd.index, code, txnRefusal(code)))
       })
     }
   })

@@ -176,6 +176,20 @@ const samples: Record<number, Sample> = {
   [m.offsetDelete.api.key]: {
     request: { groupId: 'g', topics: [{ name: 'orders', partitions: [{ partitionIndex: 0 }, { partitionIndex: 3 }] }] } satisfies m.offsetDelete.OffsetDeleteRequest,
     response: { errorCode: 0, throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0 }, { partitionIndex: 3, errorCode: 86 }] }] } satisfies m.offsetDelete.OffsetDeleteResponse
+  },
+  [m.describeTransactions.api.key]: {
+    request: { transactionalIds: ['tx-a', 'tx-b'] } satisfies m.describeTransactions.DescribeTransactionsRequest,
+    response: {
+      throttleTimeMs: 0,
+      transactionStates: [
+        { errorCode: 0, transactionalId: 'tx-a', transactionState: 'Ongoing', transactionTimeoutMs: 60000, transactionStartTimeMs: 1_700_000_000_000, producerId: 4001, producerEpoch: 3, topicPartitions: [{ name: 'orders', partitionIndexes: [0, 2] }] },
+        { errorCode: 105, transactionalId: 'tx-b', transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topicPartitions: [] }
+      ]
+    } satisfies m.describeTransactions.DescribeTransactionsResponse
+  },
+  [m.listTransactions.api.key]: {
+    request: { stateFilters: ['Ongoing'], producerIdFilters: [4001, 2 ** 40] } satisfies m.listTransactions.ListTransactionsRequest,
+    response: { throttleTimeMs: 0, errorCode: 0, transactionStates: [{ transactionalId: 'tx-a', producerId: 4001, transactionState: 'Ongoing' }] } satisfies m.listTransactions.ListTransactionsResponse
   }
 }
 

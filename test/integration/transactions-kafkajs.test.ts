@@ -1,8 +1,7 @@
 /**
- * PENDING (not run: the name does not end in .test.ts). End-to-end transactions with kafkajs,
- * for when the transaction coordinator (InitProducerId with a transactional id, AddPartitionsToTxn,
- * EndTxn) and the partition side (markers, LSO, .txnindex, read_committed) are both on main.
- * Rename to transactions-e2e.test.ts then.
+ * Transactions with kafkajs on both ends: the transaction coordinator (InitProducerId with a
+ * transactional id, AddPartitionsToTxn, EndTxn) and the partition side (markers, LSO, .txnindex,
+ * read_committed) together.
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
