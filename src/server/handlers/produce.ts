@@ -82,7 +82,8 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
           if (answer.status !== LogStatus.Ok) return refused(pd.index, kafkaCodeOf(answer.status), answer.fault)
           return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.a, logAppendTimeMs: answer.b, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
         }, () => failed(pd.index, KafkaCode.NOT_LEADER_OR_FOLLOWER))
-        if ((records!.readInt16BE(kAttributes) & ATTR_TRANSACTIONAL) === 0) return append()
+        // Not transactional, or transactional without a producer id (the log refuses that as INVALID_RECORD).
+        if ((records!.readInt16BE(kAttributes) & ATTR_TRANSACTIONAL) === 0 || producerIdOf(records!) < 0) return append()
         // A transactional batch: its partition must be in the producer's transaction (cached after the first check).
         const verdict = dispatcher.txnProduceGate.check(producerIdOf(records!), producerEpochOf(records!), topic.name, pd.index)
         if (verdict === KafkaCode.NONE) return append()
