@@ -31,6 +31,10 @@ export function topicConfig (topic) {
     current = config
     defaults = topicDefaults
     const names = [...new Set([...Object.keys(defaults), ...Object.keys(current)])].sort()
+    if (names.length === 0) {
+      replace(body, h('tr', null, h('td', { colspan: 4, class: 'muted' }, 'No overrides: the broker\'s built-in defaults apply.')))
+      return
+    }
     replace(body, names.map((name) => {
       const overridden = Object.hasOwn(current, name)
       const input = h('input', { value: overridden ? current[name] : defaults[name], dataset: { testid: `config-value-${name}` } })
