@@ -43,6 +43,14 @@ try {
   await consumer.close()
 
   const before = memory()
+  // Traffic while the pages are open, so throughput and lag charts have something to draw.
+  let traffic = true
+  const load = (async () => {
+    for (let n = 0; traffic; n++) {
+      await producer.send({ topic: TOPIC, messages: Array.from({ length: 200 }, (_, i) => ({ key: `user-${i}`, value: `{"live":${n}}` })) })
+      await new Promise((resolve) => setTimeout(resolve, 50 + (n % 20) * 5))
+    }
+  })()
   const server = await startConsoleServer(broker)
   const browser = await launchChromium()
   mkdirSync(OUT, { recursive: true })
@@ -66,13 +74,17 @@ try {
         await page.locator('[data-testid=message-value]').first().waitFor()
         await page.selectOption('[data-testid=browse-format]', 'json')
       }
-      // Two live samples so charts have a line and rates are filled in.
-      await page.locator('#live.on').waitFor()
-      await page.waitForTimeout(2500)
+      if (name !== 'broker') {
+        // A few live samples so charts have a line and rates are filled in.
+        await page.locator('#live.on').waitFor()
+        await page.waitForTimeout(3000)
+      }
       await page.screenshot({ path: `${OUT}${name}.png`, fullPage: name !== 'topic' })
       results.push({ page: name, loadMs, ...memory() })
     }
   } finally {
+    traffic = false
+    await load
     await browser.close()
     await server.close()
   }
