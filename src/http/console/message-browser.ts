@@ -89,6 +89,9 @@ export async function browseMessages (broker: Broker, request: BrowseRequest): P
     }
     if (!result.scanLimitReached && result.messages.length < request.limit) result.incompletePartitions = [...open].sort((a, b) => a - b)
   } finally {
+    // The broker keeps every client it handed out until it closes: drop the positions (one per
+    // partition read) so a closed browse consumer holds next to nothing.
+    consumer.assign([])
     await consumer.close()
   }
   result.messages.sort(request.partition === null
