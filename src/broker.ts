@@ -15,6 +15,8 @@ import { silentLogger, type Logger } from './logger.js'
 import { prepareDataDir } from './data-dir/prepare.js'
 import { DataDirLock } from './data-dir/lock.js'
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic.js'
+import { LogStatus } from './log/errors.js'
+import { statusError } from './client/status-error.js'
 import {
   describeGroup, deleteGroup, deleteGroupOffsets, listGroups, resetGroupOffsets,
   type DeleteOffsetsRequest, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult
@@ -184,6 +186,27 @@ export class Broker {
         sizeBytes: described[i]?.sizeBytes ?? null
       }))
     }
+  }
+
+  /**
+   * The first offset of a partition whose record timestamp is at or after `timestamp` (ms), as
+   * Kafka's ListOffsets by time answers it, with that record's timestamp; null when no record is
+   * that late. Throws MR_ERR_UNKNOWN_TOPIC / MR_ERR_UNKNOWN_PARTITION, and the partition's error
+   * when it cannot answer (offline, restarting).
+   */
+  async offsetForTimestamp (request: { topic: string, partition: number, timestamp: number }): Promise<{ offset: bigint, timestamp: number } | null> {
+    this.#assertOpen()
+    if (request === null || typeof request !== 'object') throw invalidOption('offsetForTimestamp()', 'takes { topic, partition, timestamp }')
+    const { topic, partition, timestamp } = request
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalidOption('offsetForTimestamp() timestamp', 'must be a non-negative integer (ms since the epoch)')
+    const t = this.#dispatcher.topic(topic)
+    if (t === undefined) throw new MillraceError('MR_ERR_UNKNOWN_TOPIC', `unknown topic '${String(topic)}'`)
+    const p = Number.isInteger(partition) ? t.partitions[partition] : undefined
+    if (p === undefined) throw new MillraceError('MR_ERR_UNKNOWN_PARTITION', `partition ${String(partition)} does not exist: topic '${t.name}' has ${t.partitions.length} partitions`)
+    const answer = await this.#dispatcher.listOffset(p, timestamp)
+    if (answer.status === LogStatus.NotFound || (answer.status === LogStatus.Ok && answer.a < 0)) return null
+    if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `offset for timestamp ${timestamp} in ${t.name}-${p.partition}`)
+    return { offset: BigInt(answer.a), timestamp: answer.b }
   }
 
   /** Coordinator actor, reached through the dispatcher. */

@@ -65,6 +65,24 @@ endpoint('off by default; with httpPort 0, /health and /ready answer 200 and clo
   assert.ok(refused, 'nothing listens after close()')
 })
 
+endpoint('the web console is served on the same endpoint: its page at / and its API under /api/', async () => {
+  const broker = await Broker.start({ dataDir: null, workers: 1, port: 0, httpPort: 0 })
+  try {
+    const topic = uniqueTopic('http-console')
+    await broker.createTopic({ topic, partitions: 2 })
+    const page = await get(broker.httpAddress!, '/')
+    assert.is(page.status, 200)
+    assert.match(page.type, 'text/html')
+    const overview = await get(broker.httpAddress!, '/api/overview')
+    assert.is(overview.status, 200)
+    assert.ok(overview.body.includes(topic), 'the overview lists the topic')
+    assert.is((await get(broker.httpAddress!, '/api/topics/no-such-topic')).status, 404)
+    assert.is((await get(broker.httpAddress!, '/metrics')).status, 200, 'the console leaves /metrics alone')
+  } finally {
+    await broker.close()
+  }
+})
+
 endpoint('/metrics after kafkajs produces and a group commits part of what it consumed', async () => {
   const broker = await Broker.start({ dataDir: null, workers: 1, port: 0, httpPort: 0 })
   const topic = uniqueTopic('http-metrics')

@@ -5,15 +5,17 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { execFile } from 'node:child_process'
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { removeDir, tmpDir } from '../helpers/tmp-dir.js'
+import { STATIC_DIR } from '../../src/http/console/static-assets.js'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+const CONSOLE_STATIC = 'src/http/console/static/'
 
 const pkg = suite('the published package')
 
@@ -21,10 +23,16 @@ pkg('the tarball holds the built library, workers and config examples, not tests
   const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT })
   const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path)
   for (const needed of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/partition-worker.js', 'dist/workers/coordinator.js', 'dist/workers/job.js',
-    'src/config/examples/server.properties', 'src/config/examples/millrace.service']) {
+    'src/config/examples/server.properties', 'src/config/examples/millrace.service',
+    'dist/src/http/console/console-routes.js', 'src/http/console/static/index.html', 'src/http/console/static/app.js', 'src/http/console/static/style.css']) {
     assert.ok(files.includes(needed), `${needed} is in the tarball`)
   }
-  assert.equal(files.filter((f) => f.startsWith('dist/test') || f.startsWith('dist/perf') || (f.startsWith('src/') && !f.startsWith('src/config/examples/')) || f.startsWith('test/')), [])
+  // The console's page files and the example configs ship as they are; no other source does.
+  const stray = (f: string): boolean => f.startsWith('dist/test') || f.startsWith('dist/perf') || (f.startsWith('src/') && !f.startsWith(CONSOLE_STATIC) && !f.startsWith('src/config/examples/')) || f.startsWith('test/')
+  assert.equal(files.filter(stray), [])
+  // Every file the console serves is in the tarball, where the built code looks for it.
+  const served = readdirSync(STATIC_DIR).map((name) => `${CONSOLE_STATIC}${name}`)
+  assert.equal(served.filter((f) => !files.includes(f)), [])
 })
 
 pkg('a strict TypeScript project type-checks against the shipped declarations without skipLibCheck', async () => {
