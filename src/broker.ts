@@ -13,6 +13,9 @@ import { silentLogger, type Logger } from './logger.js'
 import { prepareDataDir } from './data-dir/prepare.js'
 import { DataDirLock } from './data-dir/lock.js'
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic.js'
+import { AclStore } from './security/acl-store.js'
+import { Authorizer } from './security/authorizer.js'
+import { LibraryAcls } from './security/library-acls.js'
 import {
   describeGroup, deleteGroup, deleteGroupOffsets, listGroups, resetGroupOffsets,
   type DeleteOffsetsRequest, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult
@@ -40,13 +43,16 @@ export class Broker {
   /** Held from start to the end of close; null for an in-memory broker. */
   readonly #lock: DataDirLock | null
   readonly #clients = new Set<Producer | Consumer>()
+  /** ACL administration: create, list and delete bindings (MR_ERR_KAFKA SECURITY_DISABLED without an authorizer). */
+  readonly acls: LibraryAcls
   #server: KafkaServer | null = null
   #closing: Promise<void> | null = null
 
-  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null) {
+  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null, authorizer: Authorizer | null) {
     this.config = config
     this.#dispatcher = dispatcher
     this.#lock = lock
+    this.acls = new LibraryAcls(authorizer, () => this.#assertOpen())
   }
 
   /**
@@ -66,18 +72,24 @@ export class Broker {
       lock = await DataDirLock.acquire(config.dataDir)
     }
     let dispatcher: Dispatcher
+    let authorizer: Authorizer | null = null
     try {
+      // Before the workers start: a damaged ACL file stops the start, never opens the broker wider.
+      if (config.authorizer) {
+        const settings = { enabled: true, superUsers: config.superUsers, allowEveryoneIfNoAcl: config.allowEveryoneIfNoAcl }
+        authorizer = new Authorizer(settings, await AclStore.open(config.dataDir), logger.child({ subsystem: 'authorizer' }))
+      }
       dispatcher = await Dispatcher.start(config, logger)
     } catch (err) {
       await lock?.release().catch(() => {})
       throw err
     }
-    const broker = new Broker(config, dispatcher, lock)
+    const broker = new Broker(config, dispatcher, lock, authorizer)
     if (config.port !== undefined) {
       try {
         // Loaded only when listening: the protocol codecs are a third of start-up time in library mode.
         const { KafkaServer } = await import('./server/server.js')
-        broker.#server = await KafkaServer.listen(dispatcher, config)
+        broker.#server = await KafkaServer.listen(dispatcher, config, authorizer)
       } catch (err) {
         await dispatcher.close().catch(() => {})
         await lock?.release().catch(() => {})

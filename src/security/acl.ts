@@ -56,12 +56,17 @@ export function patternTypeName (code: number): string { return PATTERN_TYPE_NAM
 export function permissionName (code: number): string { return PERMISSION_NAMES[code] ?? `unknown(${code})` }
 export function operationName (code: number): string { return OPERATION_NAMES[code] ?? `unknown(${code})` }
 
-/** An operation by name, case and separators ignored ('Read', 'describe-configs', 'IDEMPOTENT_WRITE'); undefined when unknown. */
-export function parseOperation (name: string): number | undefined {
+function codeByName (names: Record<number, string>, name: string): number | undefined {
   const wanted = name.replace(/[-_ ]/g, '').toLowerCase()
-  for (const [code, n] of Object.entries(OPERATION_NAMES)) if (n.toLowerCase() === wanted) return Number(code)
+  for (const [code, n] of Object.entries(names)) if (n.toLowerCase() === wanted) return Number(code)
   return undefined
 }
+
+/** Codes by name, case and separators ignored ('Read', 'describe-configs', 'IDEMPOTENT_WRITE'); undefined when unknown. */
+export function parseOperation (name: string): number | undefined { return codeByName(OPERATION_NAMES, name) }
+export function parseResourceType (name: string): number | undefined { return codeByName(RESOURCE_TYPE_NAMES, name) }
+export function parsePatternType (name: string): number | undefined { return codeByName(PATTERN_TYPE_NAMES, name) }
+export function parsePermission (name: string): number | undefined { return codeByName(PERMISSION_NAMES, name) }
 
 /** `Kind:Name` with a non-empty kind and name, as Kafka's SecurityUtils.parseKafkaPrincipal requires. */
 export function isPrincipal (principal: string): boolean {

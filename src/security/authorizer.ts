@@ -104,6 +104,29 @@ export class Authorizer {
     return decision
   }
 
+  /**
+   * Whether some resource of the type allows the operation (Kafka's authorizeByResourceType,
+   * which idempotent producers need: Write on any topic). A Deny on the literal `*` refuses.
+   */
+  authorizeSome (principal: string, host: string, operation: number, resourceType: number): boolean {
+    if (!this.settings.enabled || this.#superUsers.has(principal)) return true
+    const index = this.#index.get(resourceType)
+    if (index === undefined) return this.settings.allowEveryoneIfNoAcl
+    if (this.#decide(principal, host, operation, resourceType, WILDCARD)) return true
+    const allowedBy = IMPLIED_BY.get(operation)
+    const applies = (b: AclBinding): boolean => (b.principal === principal || b.principal === WILDCARD_PRINCIPAL) && (b.host === host || b.host === WILDCARD)
+    const everywhereDenied = (index.literal.get(WILDCARD) ?? []).some((b) => applies(b) && b.permission === Permission.DENY && (b.operation === operation || b.operation === AclOperation.ALL))
+    if (everywhereDenied) return false
+    for (const map of [index.literal, index.prefixed]) {
+      for (const list of map.values()) {
+        for (const b of list) {
+          if (applies(b) && b.permission === Permission.ALLOW && (b.operation === operation || b.operation === AclOperation.ALL || (allowedBy?.includes(b.operation) ?? false))) return true
+        }
+      }
+    }
+    return false
+  }
+
   /** The operations of `supported` (bit N = operation code N) that the principal may perform on the resource. */
   authorizedOperations (principal: string, host: string, resourceType: number, resourceName: string, supported: number): number {
     if (!this.settings.enabled) return supported

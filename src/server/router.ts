@@ -29,6 +29,9 @@ import { handleDescribeGroups } from './handlers/describe-groups.js'
 import { handleListGroups } from './handlers/list-groups.js'
 import { handleDeleteGroups } from './handlers/delete-groups.js'
 import { handleOffsetDelete } from './handlers/offset-delete.js'
+import { handleDescribeAcls } from './handlers/describe-acls.js'
+import { handleCreateAcls } from './handlers/create-acls.js'
+import { handleDeleteAcls } from './handlers/delete-acls.js'
 
 export interface Route {
   readonly codec: ApiCodec
@@ -60,6 +63,9 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.CreateTopics, handleCreateTopics],
   [ApiKey.DeleteTopics, handleDeleteTopics],
   [ApiKey.DeleteRecords, handleDeleteRecords],
+  [ApiKey.DescribeAcls, handleDescribeAcls],
+  [ApiKey.CreateAcls, handleCreateAcls],
+  [ApiKey.DeleteAcls, handleDeleteAcls],
   [ApiKey.DescribeConfigs, handleDescribeConfigs],
   [ApiKey.AlterConfigs, handleAlterConfigs],
   [ApiKey.CreatePartitions, handleCreatePartitions],

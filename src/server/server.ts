@@ -11,6 +11,7 @@ import { Connection, newCounters, normaliseHost, type ServerCounters } from './c
 import { RefusalLog } from './refusals.js'
 import { warnIfFewDescriptors } from './descriptor-limit.js'
 import type { Logger } from '../logger.js'
+import type { Authorizer } from '../security/authorizer.js'
 
 /** Longest close() waits for connections to finish their responses before cutting them. */
 const CLOSE_GRACE_MS = 5000
@@ -23,18 +24,20 @@ export class KafkaServer {
   readonly #connections = new Set<Connection>()
   readonly #refusals: RefusalLog
   readonly #log: Logger
+  readonly #authorizer: Authorizer | null
   #closing: Promise<void> | null = null
 
-  private constructor (dispatcher: Dispatcher, config: BrokerConfig) {
+  private constructor (dispatcher: Dispatcher, config: BrokerConfig, authorizer: Authorizer | null) {
     this.#dispatcher = dispatcher
     this.#config = config
+    this.#authorizer = authorizer
     this.#log = dispatcher.logger.child({ subsystem: 'server' })
     this.#refusals = new RefusalLog(this.#log, this.counters)
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
   }
 
-  static async listen (dispatcher: Dispatcher, config: BrokerConfig): Promise<KafkaServer> {
-    const server = new KafkaServer(dispatcher, config)
+  static async listen (dispatcher: Dispatcher, config: BrokerConfig, authorizer: Authorizer | null = null): Promise<KafkaServer> {
+    const server = new KafkaServer(dispatcher, config, authorizer)
     await new Promise<void>((resolve, reject) => {
       server.#server.once('error', reject)
       server.#server.listen(config.port ?? 0, config.host, () => {
@@ -72,7 +75,8 @@ export class KafkaServer {
     const connection = new Connection(socket, {
       dispatcher: this.#dispatcher,
       config: this.#config,
-      refusals: this.#refusals
+      refusals: this.#refusals,
+      authorizer: this.#authorizer
     })
     this.#connections.add(connection)
     void connection.closed.then(() => this.#connections.delete(connection))
