@@ -10,8 +10,8 @@ import type { RefusalLog, RequestOrigin } from './refusals.js'
 export interface RequestAccess {
   /** The broker's authorizer; null when none is configured (the ACL APIs answer SECURITY_DISABLED). */
   readonly authorizer: Authorizer | null
-  /** Whether the check passes on the named resource; a refusal is logged. */
-  allows (check: Check, resourceName: string): boolean
+  /** Whether the check passes on the named resource; a refusal is logged unless `logIfDenied` is false (filters, as Kafka's). */
+  allows (check: Check, resourceName: string, logIfDenied?: boolean): boolean
   /** Whether the check passes on some resource of its type (Kafka's authorizeByResourceType); a refusal is logged. */
   allowsSome (check: Check): boolean
   /** The operations of `supported` (bit N = operation code N) allowed on the resource; refusals are not logged. */
@@ -39,9 +39,9 @@ export class PrincipalAccess implements RequestAccess {
     this.#refusals = refusals
   }
 
-  allows (check: Check, resourceName: string): boolean {
+  allows (check: Check, resourceName: string, logIfDenied = true): boolean {
     if (this.authorizer.authorize(this.#principal, this.#origin.remoteHost, check.operation, check.resourceType, resourceName)) return true
-    this.#refusals.denied(this.#origin, this.#principal, check, resourceName)
+    if (logIfDenied) this.#refusals.denied(this.#origin, this.#principal, check, resourceName)
     return false
   }
 
