@@ -4,10 +4,21 @@
  */
 import type { DescribeGroupsRequest, DescribeGroupsResponse, DescribedGroup } from '../../protocol/apis/describe-groups.js'
 import { CHECKS } from '../../security/api-operations.js'
+import { ResourceType } from '../../security/acl.js'
+import { GROUP_OPERATIONS } from '../../protocol/acl-operations.js'
 import type { RequestContext } from '../context.js'
 import { withCoordinator } from './coordinator-call.js'
 
 export async function handleDescribeGroups (ctx: RequestContext, req: DescribeGroupsRequest): Promise<DescribeGroupsResponse> {
+  const res = await describeAllowed(ctx, req)
+  // Asked for (v3+), each group carries what this principal may do with it, not every operation.
+  if (ctx.access.authorizer !== null && req.includeAuthorizedOperations === true) {
+    for (const g of res.groups) if (g.errorCode === 0 && g.authorizedOperations !== undefined) g.authorizedOperations = ctx.access.operations(ResourceType.GROUP, g.groupId, GROUP_OPERATIONS)
+  }
+  return res
+}
+
+async function describeAllowed (ctx: RequestContext, req: DescribeGroupsRequest): Promise<DescribeGroupsResponse> {
   const check = CHECKS.describeGroups.group
   const failed = (groupId: string, errorCode: number): DescribedGroup => ({ errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [] })
   const allowed = req.groups.filter((groupId) => ctx.access.allows(check, groupId))
