@@ -14,6 +14,8 @@ import { ATTR_CONTROL, attributesOf, baseOffsetOf, batchSizeAt, lastOffsetDeltaO
 import { LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST } from '../partition/frames.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import type { PartitionState } from '../dispatcher/topic-table.js'
+import { CHECKS } from '../security/api-operations.js'
+import type { LibraryCheck } from '../security/library-access.js'
 import { isRetriable, statusError } from './status-error.js'
 import type { CoordinatorApi } from '../coordinator/coordinator-api.js'
 import type { TopicPartitions } from '../protocol/consumer-protocol.js'
@@ -107,6 +109,8 @@ interface Position {
 
 export class Consumer implements AsyncIterable<ConsumerMessage> {
   readonly #dispatcher: Dispatcher
+  /** Set when the consumer acts as a principal (broker.consumer({ principal })). */
+  readonly #check: LibraryCheck | undefined
   readonly #maxWaitMs: number
   readonly #maxPartitionBytes: number
   readonly #reset: 'earliest' | 'latest' | 'none'
@@ -119,7 +123,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   #lastCommitted = new Map<string, number>()
   #closed = false
 
-  constructor (dispatcher: Dispatcher, options: ConsumerOptions = {}) {
+  constructor (dispatcher: Dispatcher, options: ConsumerOptions = {}, check?: LibraryCheck) {
     if (options === null || typeof options !== 'object') throw invalidOption('consumer options', 'must be an object')
     const maxWaitMs = options.maxWaitMs ?? 500
     if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0) throw invalidOption('consumer options.maxWaitMs', 'must be an integer ≥ 0')
@@ -129,6 +133,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const reset = options.autoOffsetReset ?? (group === null ? 'none' : 'latest')
     if (reset !== 'earliest' && reset !== 'latest' && reset !== 'none') throw invalidOption('consumer options.autoOffsetReset', "must be 'earliest', 'latest' or 'none'")
     this.#dispatcher = dispatcher
+    this.#check = check
     this.#maxWaitMs = maxWaitMs
     this.#maxPartitionBytes = maxPartitionBytes
     this.#reset = reset
@@ -154,6 +159,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     if (this.#mode === 'assign') throw invalidOption('subscribe()', 'cannot be used after assign(): a consumer either subscribes or assigns')
     if (request === null || typeof request !== 'object' || !Array.isArray(request.topics) || request.topics.length === 0) throw invalidOption('subscribe()', 'takes { topics: string[] } with at least one topic')
     for (const [i, t] of request.topics.entries()) if (typeof t !== 'string' || t === '') throw invalidOption(`subscribe() topics[${i}]`, 'must be a non-empty string')
+    this.#check?.(CHECKS.joinGroup.group, group.groupId)
+    for (const t of request.topics) this.#check?.(CHECKS.fetch.topic, t)
     this.#mode = 'subscribe'
     this.#member ??= new GroupMember(() => this.#coordinator(), {
       groupId: group.groupId,
@@ -261,6 +268,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const positions: Position[] = []
     for (const [i, a] of assignments.entries()) {
       if (a === null || typeof a !== 'object') throw invalidOption(`assignments[${i}]`, 'must be an object')
+      this.#check?.(CHECKS.fetch.topic, a.topic)
       positions.push({ p: this.#partition(a.topic, a.partition), offset: startOffset(a.offset ?? 'earliest', `assignments[${i}].offset`) })
     }
     this.#positions = positions
