@@ -45,6 +45,9 @@ const APIS = [
   { key: 25, name: 'AddOffsetsToTxn', file: 'add-offsets-to-txn', min: 0, max: 3 },
   { key: 26, name: 'EndTxn', file: 'end-txn', min: 0, max: 3 },
   { key: 28, name: 'TxnOffsetCommit', file: 'txn-offset-commit', min: 0, max: 3 },
+  { key: 29, name: 'DescribeAcls', file: 'describe-acls', min: 0, max: 3 },
+  { key: 30, name: 'CreateAcls', file: 'create-acls', min: 0, max: 3 },
+  { key: 31, name: 'DeleteAcls', file: 'delete-acls', min: 0, max: 3 },
   { key: 32, name: 'DescribeConfigs', file: 'describe-configs', min: 0, max: 4 },
   { key: 33, name: 'AlterConfigs', file: 'alter-configs', min: 0, max: 2 },
   { key: 36, name: 'SaslAuthenticate', file: 'sasl-authenticate', min: 0, max: 2 },
@@ -55,6 +58,94 @@ const APIS = [
   { key: 65, name: 'DescribeTransactions', file: 'describe-transactions', min: 0, max: 0 },
   { key: 66, name: 'ListTransactions', file: 'list-transactions', min: 0, max: 0 }
 ]
+
+/** One ACL filter's fields (DescribeAcls' request and each DeleteAcls filter share them). */
+const ACL_FILTER_FIELDS = [
+  { name: 'ResourceTypeFilter', type: 'int8', versions: '0+' },
+  { name: 'ResourceNameFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+  { name: 'PatternTypeFilter', type: 'int8', versions: '1+', default: '3' },
+  { name: 'PrincipalFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+  { name: 'HostFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+  { name: 'Operation', type: 'int8', versions: '0+' },
+  { name: 'PermissionType', type: 'int8', versions: '0+' }
+]
+
+const ACL_SCHEMAS = {
+  DescribeAclsRequest: {
+    apiKey: 29, type: 'request', name: 'DescribeAclsRequest', validVersions: '0-3', flexibleVersions: '2+',
+    fields: ACL_FILTER_FIELDS
+  },
+  DescribeAclsResponse: {
+    apiKey: 29, type: 'response', name: 'DescribeAclsResponse', validVersions: '0-3', flexibleVersions: '2+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'Resources', type: '[]DescribeAclsResource', versions: '0+', fields: [
+        { name: 'ResourceType', type: 'int8', versions: '0+' },
+        { name: 'ResourceName', type: 'string', versions: '0+' },
+        { name: 'PatternType', type: 'int8', versions: '1+', default: '3' },
+        { name: 'Acls', type: '[]AclDescription', versions: '0+', fields: [
+          { name: 'Principal', type: 'string', versions: '0+' },
+          { name: 'Host', type: 'string', versions: '0+' },
+          { name: 'Operation', type: 'int8', versions: '0+' },
+          { name: 'PermissionType', type: 'int8', versions: '0+' }
+        ] }
+      ] }
+    ]
+  },
+  CreateAclsRequest: {
+    apiKey: 30, type: 'request', name: 'CreateAclsRequest', validVersions: '0-3', flexibleVersions: '2+',
+    fields: [
+      { name: 'Creations', type: '[]AclCreation', versions: '0+', fields: [
+        { name: 'ResourceType', type: 'int8', versions: '0+' },
+        { name: 'ResourceName', type: 'string', versions: '0+' },
+        { name: 'ResourcePatternType', type: 'int8', versions: '1+', default: '3' },
+        { name: 'Principal', type: 'string', versions: '0+' },
+        { name: 'Host', type: 'string', versions: '0+' },
+        { name: 'Operation', type: 'int8', versions: '0+' },
+        { name: 'PermissionType', type: 'int8', versions: '0+' }
+      ] }
+    ]
+  },
+  CreateAclsResponse: {
+    apiKey: 30, type: 'response', name: 'CreateAclsResponse', validVersions: '0-3', flexibleVersions: '2+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'Results', type: '[]AclCreationResult', versions: '0+', fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' }
+      ] }
+    ]
+  },
+  DeleteAclsRequest: {
+    apiKey: 31, type: 'request', name: 'DeleteAclsRequest', validVersions: '0-3', flexibleVersions: '2+',
+    fields: [
+      { name: 'Filters', type: '[]DeleteAclsFilter', versions: '0+', fields: ACL_FILTER_FIELDS }
+    ]
+  },
+  DeleteAclsResponse: {
+    apiKey: 31, type: 'response', name: 'DeleteAclsResponse', validVersions: '0-3', flexibleVersions: '2+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'FilterResults', type: '[]DeleteAclsFilterResult', versions: '0+', fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'MatchingAcls', type: '[]DeleteAclsMatchingAcl', versions: '0+', fields: [
+          { name: 'ErrorCode', type: 'int16', versions: '0+' },
+          { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+          { name: 'ResourceType', type: 'int8', versions: '0+' },
+          { name: 'ResourceName', type: 'string', versions: '0+' },
+          { name: 'PatternType', type: 'int8', versions: '1+', default: '3' },
+          { name: 'Principal', type: 'string', versions: '0+' },
+          { name: 'Host', type: 'string', versions: '0+' },
+          { name: 'Operation', type: 'int8', versions: '0+' },
+          { name: 'PermissionType', type: 'int8', versions: '0+' }
+        ] }
+      ] }
+    ]
+  }
+}
 
 /** Layouts of APIs missing from the reference schemas, in the schema JSON shape. */
 const EXTRA_SCHEMAS = {
@@ -102,6 +193,7 @@ const EXTRA_SCHEMAS = {
       ] }
     ]
   },
+  ...ACL_SCHEMAS,
   AlterConfigsRequest: {
     apiKey: 33, type: 'request', name: 'AlterConfigsRequest', validVersions: '0-2', flexibleVersions: '2+',
     fields: [

@@ -22,6 +22,12 @@ for (const line of readFileSync(source, 'utf8').split('\n')) {
   rows.push({ code: Number(m[1]), name: m[2], retriable: m[3].trim().startsWith('yes') })
 }
 if (rows.length === 0) throw new Error(`no error rows found in ${source}`)
+/** Codes Kafka has that the reference table leaves out. */
+const EXTRA_ROWS = [
+  // DescribeAcls, CreateAcls and DeleteAcls on a broker without an authorizer.
+  { code: 54, name: 'SECURITY_DISABLED', retriable: false }
+]
+for (const extra of EXTRA_ROWS) if (!rows.some((r) => r.code === extra.code)) rows.push(extra)
 rows.sort((a, b) => a.code - b.code)
 const names = new Set()
 for (const r of rows) {

@@ -17,6 +17,10 @@ import { DataDirLock } from './data-dir/lock.js'
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic.js'
 import { LogStatus } from './log/errors.js'
 import { statusError } from './client/status-error.js'
+import { AclStore } from './security/acl-store.js'
+import { Authorizer } from './security/authorizer.js'
+import { LibraryAcls } from './security/library-acls.js'
+import { libraryCheck } from './security/library-access.js'
 import {
   describeGroup, deleteGroup, deleteGroupOffsets, listGroups, resetGroupOffsets,
   type DeleteOffsetsRequest, type GroupDescription, type GroupListing, type ResetOffsetsRequest, type ResetOffsetsResult
@@ -44,15 +48,22 @@ export class Broker {
   /** Held from start to the end of close; null for an in-memory broker. */
   readonly #lock: DataDirLock | null
   readonly #clients = new Set<Producer | Consumer>()
+  /** ACL administration: create, list and delete bindings (MR_ERR_KAFKA SECURITY_DISABLED without an authorizer). */
+  readonly acls: LibraryAcls
+  readonly #authorizer: Authorizer | null
+  readonly #logger: Logger
   #server: KafkaServer | null = null
   #http: HttpServer | null = null
   #metrics: BrokerMetrics | null = null
   #closing: Promise<void> | null = null
 
-  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null) {
+  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null, authorizer: Authorizer | null, logger: Logger) {
     this.config = config
+    this.#authorizer = authorizer
+    this.#logger = logger
     this.#dispatcher = dispatcher
     this.#lock = lock
+    this.acls = new LibraryAcls(authorizer, () => this.#assertOpen())
   }
 
   /**
@@ -73,13 +84,19 @@ export class Broker {
       lock = await DataDirLock.acquire(config.dataDir)
     }
     let dispatcher: Dispatcher
+    let authorizer: Authorizer | null = null
     try {
+      // Before the workers start: a damaged ACL file stops the start, never opens the broker wider.
+      if (config.authorizer) {
+        const settings = { enabled: true, superUsers: config.superUsers, allowEveryoneIfNoAcl: config.allowEveryoneIfNoAcl }
+        authorizer = new Authorizer(settings, await AclStore.open(config.dataDir), logger.child({ subsystem: 'authorizer' }))
+      }
       dispatcher = await Dispatcher.start(config, logger)
     } catch (err) {
       await lock?.release().catch(() => {})
       throw err
     }
-    const broker = new Broker(config, dispatcher, lock)
+    const broker = new Broker(config, dispatcher, lock, authorizer, logger)
     if (config.httpPort !== undefined) {
       // Loaded only with the HTTP endpoint, like the codecs below; made before the listener so it times every request.
       const { BrokerMetrics } = await import('./http/metrics/broker-metrics.js')
@@ -89,7 +106,7 @@ export class Broker {
       try {
         // Loaded only when listening: the protocol codecs are a third of start-up time in library mode.
         const { KafkaServer } = await import('./server/server.js')
-        broker.#server = await KafkaServer.listen(dispatcher, config, broker.#metrics)
+        broker.#server = await KafkaServer.listen(dispatcher, config, authorizer, broker.#metrics)
       } catch (err) {
         broker.#metrics?.close()
         await dispatcher.close().catch(() => {})
@@ -256,16 +273,26 @@ export class Broker {
     await deleteGroupOffsets(await this.#coordinator(), this.#dispatcher, request)
   }
 
-  producer (options?: ProducerOptions): Producer {
+  /**
+   * An in-process producer. With `principal` ('User:NAME') and the authorizer on, it is held to
+   * that principal's ACLs (a refused send throws MR_ERR_KAFKA with TOPIC_AUTHORIZATION_FAILED);
+   * without one it is not checked, as a super user.
+   */
+  producer (options?: ProducerOptions & { principal?: string }): Producer {
     this.#assertOpen()
-    const producer = new Producer(this.#dispatcher, options)
+    const { principal, settings } = withoutPrincipal(options)
+    const check = libraryCheck(this.#authorizer, principal, this.#logger, 'producer')
+    const producer = new Producer(this.#dispatcher, settings as ProducerOptions | undefined, check)
     this.#clients.add(producer)
     return producer
   }
 
-  consumer (options?: ConsumerOptions): Consumer {
+  /** An in-process consumer; `principal` as for producer() (subscribe and assign are checked). */
+  consumer (options?: ConsumerOptions & { principal?: string }): Consumer {
     this.#assertOpen()
-    const consumer = new Consumer(this.#dispatcher, options)
+    const { principal, settings } = withoutPrincipal(options)
+    const check = libraryCheck(this.#authorizer, principal, this.#logger, 'consumer')
+    const consumer = new Consumer(this.#dispatcher, settings as ConsumerOptions | undefined, check)
     this.#clients.add(consumer)
     return consumer
   }
@@ -289,4 +316,11 @@ export class Broker {
     })()
     return this.#closing
   }
+}
+
+/** Splits the principal off client options; anything that is not an object goes on as given, for the client to refuse. */
+function withoutPrincipal<T extends object> (options: (T & { principal?: string }) | undefined): { principal: unknown, settings: T | undefined } {
+  if (options === null || typeof options !== 'object') return { principal: undefined, settings: options }
+  const { principal, ...settings } = options
+  return { principal, settings: settings as T }
 }

@@ -13,9 +13,11 @@ const STOP_GRACE_MS = 10_000
 
 export interface BrokerProcess { child: ChildProcess, pid: number, port: number, dataDir: string }
 
-export async function startBrokerProcess (dataDirPrefix: string): Promise<BrokerProcess> {
+/** `extraArgs` go to `millrace start`; `prepare` may write into the fresh data dir before it starts. */
+export async function startBrokerProcess (dataDirPrefix: string, extraArgs: string[] = [], prepare?: (dataDir: string) => void): Promise<BrokerProcess> {
   const dataDir = tmpDir(dataDirPrefix)
-  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--http-port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  prepare?.(dataDir)
+  const child = spawn(process.execPath, [MAIN_JS, 'start', '--port', '0', '--http-port', '0', '--data', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] })
   const cleanUp = (): void => { child.kill('SIGKILL'); removeDir(dataDir) }
   process.once('exit', cleanUp)
   child.once('exit', () => process.off('exit', cleanUp))

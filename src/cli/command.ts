@@ -21,6 +21,7 @@ Commands:
   consume   print records of a topic
   groups    list, describe, delete consumer groups; reset or delete their offsets
   config    check a broker config file (server.properties or JSON) without starting
+  acls      create, list and delete ACLs (brokers started with --authorizer)
   bench     measure produce, consume, latency, mixed and startup workloads
 
 Run 'millrace <command> --help' for the options of each command; 'millrace --version' prints the version.
@@ -43,6 +44,9 @@ Options:
   --advertised-port N      port put in Metadata (default: the port the client reached)
   --config FILE    Kafka server.properties file, or JSON of broker options (flags
                    override it; see 'millrace config check --help')
+  --authorizer     check every request against ACLs (manage them with 'millrace acls')
+  --super-users LIST       principals allowed everything, e.g. 'User:admin;User:ops'
+  --allow-everyone-if-no-acl true|false   a resource without any ACL is open to all (default false)
   --log-level L    fatal, error, warn, info (default), debug or trace
   --log-format F   json (default when stderr is not a terminal) or pretty; logs go to stderr
   -h, --help       show this help
@@ -77,6 +81,12 @@ function integerFlag (name: string, value: string | undefined): number | undefin
   return n
 }
 
+function booleanFlag (name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined
+  if (value !== 'true' && value !== 'false') fail(`--${name} must be true or false, got '${value}'`)
+  return value === 'true'
+}
+
 const START_OPTIONS = {
   data: { type: 'string' },
   memory: { type: 'boolean' },
@@ -89,6 +99,9 @@ const START_OPTIONS = {
   'advertised-host': { type: 'string' },
   'advertised-port': { type: 'string' },
   config: { type: 'string' },
+  authorizer: { type: 'boolean' },
+  'super-users': { type: 'string' },
+  'allow-everyone-if-no-acl': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
@@ -115,7 +128,10 @@ async function start (argv: string[]): Promise<void> {
     httpPort: integerFlag('http-port', values['http-port']),
     httpHost: values['http-host'],
     advertisedHost: values['advertised-host'],
-    advertisedPort: integerFlag('advertised-port', values['advertised-port'])
+    advertisedPort: integerFlag('advertised-port', values['advertised-port']),
+    authorizer: values.authorizer,
+    superUsers: values['super-users']?.split(';').map((p) => p.trim()).filter((p) => p.length > 0),
+    allowEveryoneIfNoAcl: booleanFlag('allow-everyone-if-no-acl', values['allow-everyone-if-no-acl'])
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as Record<string, unknown>)[key] = value
   options.port ??= DEFAULT_PORT
@@ -185,6 +201,7 @@ switch (command) {
   case 'consume': await client(async (argv) => { await (await import('./consume.js')).runConsume(argv) }, rest); break
   case 'groups': await client(async (argv) => { await (await import('./groups.js')).runGroups(argv) }, rest); break
   case 'config': await client(async (argv) => { await (await import('./config-check.js')).runConfig(argv) }, rest); break
+  case 'acls': await client(async (argv) => { await (await import('./acls.js')).runAcls(argv) }, rest); break
   case 'bench': await client(async (argv) => { await (await import('../bench/run.js')).runBench(argv) }, rest); break
   case '-V': case '--version': case 'version': process.stdout.write(`millrace ${packageVersion()}\n`); break
   case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break

@@ -15,6 +15,8 @@ import { AbortedFilter, type AbortedRange } from './aborted-filter.js'
 import { LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST } from '../partition/frames.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import type { PartitionState } from '../dispatcher/topic-table.js'
+import { CHECKS } from '../security/api-operations.js'
+import type { LibraryCheck } from '../security/library-access.js'
 import { isRetriable, statusError } from './status-error.js'
 import type { CoordinatorApi } from '../coordinator/coordinator-api.js'
 import type { TopicPartitions } from '../protocol/consumer-protocol.js'
@@ -118,6 +120,8 @@ interface Position {
 
 export class Consumer implements AsyncIterable<ConsumerMessage> {
   readonly #dispatcher: Dispatcher
+  /** Set when the consumer acts as a principal (broker.consumer({ principal })). */
+  readonly #check: LibraryCheck | undefined
   readonly #maxWaitMs: number
   readonly #maxPartitionBytes: number
   readonly #reset: 'earliest' | 'latest' | 'none'
@@ -132,7 +136,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   #lastCommitted = new Map<string, number>()
   #closed = false
 
-  constructor (dispatcher: Dispatcher, options: ConsumerOptions = {}) {
+  constructor (dispatcher: Dispatcher, options: ConsumerOptions = {}, check?: LibraryCheck) {
     if (options === null || typeof options !== 'object') throw invalidOption('consumer options', 'must be an object')
     const maxWaitMs = options.maxWaitMs ?? 500
     if (!Number.isInteger(maxWaitMs) || maxWaitMs < 0) throw invalidOption('consumer options.maxWaitMs', 'must be an integer ≥ 0')
@@ -146,6 +150,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       throw invalidOption('consumer options.isolationLevel', "must be 'read_committed' or 'read_uncommitted'")
     }
     this.#dispatcher = dispatcher
+    this.#check = check
     this.#maxWaitMs = maxWaitMs
     this.#maxPartitionBytes = maxPartitionBytes
     this.#reset = reset
@@ -175,6 +180,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     if (this.#mode === 'assign') throw invalidOption('subscribe()', 'cannot be used after assign(): a consumer either subscribes or assigns')
     if (request === null || typeof request !== 'object' || !Array.isArray(request.topics) || request.topics.length === 0) throw invalidOption('subscribe()', 'takes { topics: string[] } with at least one topic')
     for (const [i, t] of request.topics.entries()) if (typeof t !== 'string' || t === '') throw invalidOption(`subscribe() topics[${i}]`, 'must be a non-empty string')
+    this.#check?.(CHECKS.joinGroup.group, group.groupId)
+    for (const t of request.topics) this.#check?.(CHECKS.fetch.topic, t)
     this.#mode = 'subscribe'
     this.#member ??= new GroupMember(() => this.#coordinator(), {
       groupId: group.groupId,
@@ -282,6 +289,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const positions: Position[] = []
     for (const [i, a] of assignments.entries()) {
       if (a === null || typeof a !== 'object') throw invalidOption(`assignments[${i}]`, 'must be an object')
+      this.#check?.(CHECKS.fetch.topic, a.topic)
       positions.push({ p: this.#partition(a.topic, a.partition), offset: startOffset(a.offset ?? 'earliest', `assignments[${i}].offset`) })
     }
     this.#positions = positions

@@ -21,6 +21,8 @@ import { Compression } from '../protocol/compression.js'
 import { defaultLogConfig } from '../log/config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import type { PartitionState, TopicState } from '../dispatcher/topic-table.js'
+import { CHECKS } from '../security/api-operations.js'
+import type { LibraryCheck } from '../security/library-access.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 import { isRetriable, statusError } from './status-error.js'
 import { addSequence } from '../log/producer-state.js'
@@ -154,6 +156,8 @@ function integerOption (path: string, value: unknown, min: number, fallback: num
 
 export class Producer {
   readonly #dispatcher: Dispatcher
+  /** Set when the producer acts as a principal (broker.producer({ principal })). */
+  readonly #check: LibraryCheck | undefined
   readonly #acks: 0 | 1 | -1
   readonly #lingerMs: number
   readonly #batchSize: number
@@ -186,13 +190,14 @@ export class Producer {
   /** A batch of the open transaction failed: it can only be aborted. */
   #txnBatchFailure: Error | null = null
 
-  constructor (dispatcher: Dispatcher, options: ProducerOptions = {}) {
+  constructor (dispatcher: Dispatcher, options: ProducerOptions = {}, check?: LibraryCheck) {
     if (options === null || typeof options !== 'object') throw invalidOption('producer options', 'must be an object')
     const acks = options.acks ?? -1
     if (acks !== 0 && acks !== 1 && acks !== -1) throw invalidOption('producer options.acks', 'must be 0, 1 or -1')
     const compression = options.compression ?? 'none'
     if (!(compression in CODECS)) throw invalidOption('producer options.compression', 'must be one of none, gzip, snappy, lz4, zstd')
     this.#dispatcher = dispatcher
+    this.#check = check
     this.#acks = acks
     this.#lingerMs = integerOption('producer options.lingerMs', options.lingerMs, 0, 0)
     this.#batchSize = integerOption('producer options.batchSize', options.batchSize, 1, DEFAULT_BATCH_BYTES)
@@ -258,6 +263,7 @@ export class Producer {
     if (this.#session !== null && !this.#session.inTransaction) {
       throw new MillraceError('MR_ERR_INVALID_TXN_STATE', `transactional id '${this.#session.transactionalId}': send needs an open transaction (beginTransaction first)`)
     }
+    this.#check?.(CHECKS.produce.topic, topic.name)
     if (this.#idempotent && this.#identity === null) {
       await this.#ensureIdentity()
       if (this.#closed) throw new MillraceError('MR_ERR_CLOSED', 'the producer is closed')

@@ -63,6 +63,12 @@ export interface BrokerOptions {
   scrubBytesPerSecond?: number
   /** The pause between the end of one scrub pass over every partition and the start of the next. */
   scrubIntervalMs?: number
+  /** Check every request against ACLs (Kafka's authorizer.class.name). Default false: everything is allowed. */
+  authorizer?: boolean
+  /** Principals (`User:NAME`) the authorizer allows everything (Kafka's super.users). */
+  superUsers?: string[]
+  /** Kafka's allow.everyone.if.no.acl.found: a resource without any ACL is open to all. Default false. */
+  allowEveryoneIfNoAcl?: boolean
 }
 
 export interface BrokerConfig {
@@ -92,6 +98,9 @@ export interface BrokerConfig {
   readonly transactionMaxTimeoutMs: number
   readonly scrubBytesPerSecond: number
   readonly scrubIntervalMs: number
+  readonly authorizer: boolean
+  readonly superUsers: readonly string[]
+  readonly allowEveryoneIfNoAcl: boolean
 }
 
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024
@@ -103,7 +112,7 @@ const KNOWN_OPTIONS = new Set([
   'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections',
   'groupInitialRebalanceDelayMs', 'groupMinSessionTimeoutMs', 'groupMaxSessionTimeoutMs', 'offsetsRetentionMinutes',
   'offsetMetadataMaxBytes', 'cleanerIntervalMs', 'offsetsTopicSegmentBytes', 'transactionMaxTimeoutMs',
-  'scrubBytesPerSecond', 'scrubIntervalMs'
+  'scrubBytesPerSecond', 'scrubIntervalMs', 'authorizer', 'superUsers', 'allowEveryoneIfNoAcl'
 ])
 
 /**
@@ -119,6 +128,21 @@ function integer (path: string, value: unknown, min: number, max = Number.MAX_SA
     throw invalidOption(path, max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer from ${min} to ${max}`)
   }
   return value
+}
+
+function boolean (path: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalidOption(path, 'must be a boolean')
+  return value
+}
+
+function principals (path: string, value: unknown): readonly string[] {
+  if (value === undefined) return Object.freeze([])
+  if (!Array.isArray(value)) throw invalidOption(path, 'must be an array of principals like User:admin')
+  for (const p of value) {
+    if (typeof p !== 'string' || !/^[^:]+:.+$/.test(p)) throw invalidOption(path, `must hold principals like User:admin; got ${JSON.stringify(p)}`)
+  }
+  return Object.freeze([...value as string[]])
 }
 
 function optional<T> (value: T | undefined, fallback: T): T {
@@ -188,7 +212,10 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
     offsetsTopicSegmentBytes: integer('options.offsetsTopicSegmentBytes', optional(options.offsetsTopicSegmentBytes, 104_857_600), 1024, 1_073_741_824),
     transactionMaxTimeoutMs: integer('options.transactionMaxTimeoutMs', optional(options.transactionMaxTimeoutMs, 900_000), 1, 2_147_483_647),
     scrubBytesPerSecond: integer('options.scrubBytesPerSecond', optional(options.scrubBytesPerSecond, SCRUB_BYTES_PER_SECOND), 0),
-    scrubIntervalMs: integer('options.scrubIntervalMs', optional(options.scrubIntervalMs, SCRUB_INTERVAL_MS), 10)
+    scrubIntervalMs: integer('options.scrubIntervalMs', optional(options.scrubIntervalMs, SCRUB_INTERVAL_MS), 10),
+    authorizer: boolean('options.authorizer', options.authorizer, false),
+    superUsers: principals('options.superUsers', options.superUsers),
+    allowEveryoneIfNoAcl: boolean('options.allowEveryoneIfNoAcl', options.allowEveryoneIfNoAcl, false)
   })
 }
 

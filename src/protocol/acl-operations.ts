@@ -9,6 +9,11 @@
  */
 
 export const AclOperation = {
+  UNKNOWN: 0,
+  /** In filters only: any operation. */
+  ANY: 1,
+  /** In ACLs: every operation. */
+  ALL: 2,
   READ: 3,
   WRITE: 4,
   CREATE: 5,

@@ -29,6 +29,8 @@ import { routeOf, SERVED_APIS, type Route } from './router.js'
 import { unsupportedVersionResponse } from './handlers/api-versions.js'
 import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
 import type { RequestObserver } from './request-observer.js'
+import type { Authorizer } from '../security/authorizer.js'
+import { OPEN_ACCESS, PrincipalAccess } from './access.js'
 
 /** Requests of one connection waiting for their response before reading pauses. */
 export const MAX_INFLIGHT_REQUESTS = 128
@@ -45,10 +47,12 @@ export interface ServerCounters {
   handlerFailures: number
   /** Connections the listener failed to accept (EMFILE …). */
   acceptErrors: number
+  /** Checks the authorizer refused (each answered with an authorization error). */
+  authorizationFailures: number
 }
 
 export function newCounters (): ServerCounters {
-  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0, acceptErrors: 0 }
+  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0, acceptErrors: 0, authorizationFailures: 0 }
 }
 
 interface Slot {
@@ -62,6 +66,8 @@ export interface ConnectionOptions {
   refusals: RefusalLog
   /** Told of each handled request and its duration (the metrics); null takes no timings. */
   requestObserver: RequestObserver | null
+  /** Checks each request's principal; null: no authorizer, everything is allowed. */
+  authorizer: Authorizer | null
 }
 
 export class Connection {
@@ -202,6 +208,9 @@ export class Connection {
       localPort: this.#localPort,
       remoteHost: this.#remoteHost,
       principal: this.principal,
+      access: this.#options.authorizer === null
+        ? OPEN_ACCESS
+        : new PrincipalAccess(this.#options.authorizer, this.principal, { remoteHost: this.#remoteHost, remotePort: this.#remotePort, clientId: header.clientId, apiKey: header.apiKey, apiVersion: header.apiVersion }, this.#options.refusals),
       stopWaiting: this.#stopWaiting.signal
     }
     const observer = this.#options.requestObserver

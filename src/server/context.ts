@@ -5,6 +5,7 @@
  */
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
+import type { RequestAccess } from './access.js'
 
 /** Kafka node id of this (single) broker. */
 export const NODE_ID = 1
@@ -24,6 +25,8 @@ export interface RequestContext {
   readonly remoteHost: string
   /** The authenticated principal, `User:NAME`; ANONYMOUS_PRINCIPAL without authentication. */
   readonly principal: string
+  /** What the principal may do (the authorizer's answers; every check passes without one). */
+  readonly access: RequestAccess
   /**
    * Aborts when a long-poll should give up waiting and answer now. A signal, not a promise: a
    * listener added for one short wait is removed when the wait ends, whereas a `.then` on a

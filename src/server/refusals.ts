@@ -14,6 +14,9 @@
 import { apiByKey } from '../protocol/api-keys.js'
 import { LogRateLimiter, type Logger } from '../logger.js'
 import type { ServerCounters } from './connection.js'
+import type { Check } from '../security/api-operations.js'
+import { operationName, resourceTypeName } from '../security/acl.js'
+import { errorName } from '../protocol/error-codes.js'
 
 export type RefusalReason =
   /** A frame size below zero or above maxRequestBytes. */
@@ -79,6 +82,21 @@ export class RefusalLog {
     const suppressed = this.#admit(reason, origin)
     if (suppressed === null) return
     this.#log.warn({ ...this.#fields(reason, origin, suppressed), supportedVersions: servedVersions(origin.apiKey), detail }, MESSAGES[reason])
+  }
+
+  /** The authorizer refused `principal` the check on a resource; the client gets `check.errorCode`. */
+  denied (origin: RequestOrigin, principal: string, check: Check, resourceName: string): void {
+    this.#counters.authorizationFailures++
+    const key = `denied|${principal}|${origin.remoteHost}|${origin.apiKey ?? ''}|${check.operation}|${check.resourceType}|${resourceName}`
+    const suppressed = this.#limiter.admit(key, this.#now())
+    if (suppressed === null) return
+    this.#log.warn({
+      ...this.#fields('authorization-failed', origin, suppressed),
+      principal,
+      operation: operationName(check.operation),
+      resource: `${resourceTypeName(check.resourceType)}:${resourceName}`,
+      errorCode: errorName(check.errorCode)
+    }, 'refused a request: the principal is not authorized (add an ACL with millrace acls create)')
   }
 
   /** A handler threw (or its response did not encode): the request gets no answer and its connection closes. */

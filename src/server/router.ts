@@ -35,6 +35,9 @@ import { handleEndTxn } from './handlers/end-txn.js'
 import { handleTxnOffsetCommit } from './handlers/txn-offset-commit.js'
 import { handleDescribeTransactions } from './handlers/describe-transactions.js'
 import { handleListTransactions } from './handlers/list-transactions.js'
+import { handleDescribeAcls } from './handlers/describe-acls.js'
+import { handleCreateAcls } from './handlers/create-acls.js'
+import { handleDeleteAcls } from './handlers/delete-acls.js'
 
 export interface Route {
   readonly codec: ApiCodec
@@ -71,6 +74,9 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.CreateTopics, handleCreateTopics],
   [ApiKey.DeleteTopics, handleDeleteTopics],
   [ApiKey.DeleteRecords, handleDeleteRecords],
+  [ApiKey.DescribeAcls, handleDescribeAcls],
+  [ApiKey.CreateAcls, handleCreateAcls],
+  [ApiKey.DeleteAcls, handleDeleteAcls],
   [ApiKey.DescribeConfigs, handleDescribeConfigs],
   [ApiKey.AlterConfigs, handleAlterConfigs],
   [ApiKey.CreatePartitions, handleCreatePartitions],

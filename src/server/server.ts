@@ -12,6 +12,7 @@ import { RefusalLog } from './refusals.js'
 import { warnIfFewDescriptors } from './descriptor-limit.js'
 import type { Logger } from '../logger.js'
 import type { RequestObserver } from './request-observer.js'
+import type { Authorizer } from '../security/authorizer.js'
 
 /** Longest close() waits for connections to finish their responses before cutting them. */
 const CLOSE_GRACE_MS = 5000
@@ -24,20 +25,22 @@ export class KafkaServer {
   readonly #connections = new Set<Connection>()
   readonly #refusals: RefusalLog
   readonly #log: Logger
+  readonly #authorizer: Authorizer | null
   readonly #requestObserver: RequestObserver | null
   #closing: Promise<void> | null = null
 
-  private constructor (dispatcher: Dispatcher, config: BrokerConfig, requestObserver: RequestObserver | null) {
+  private constructor (dispatcher: Dispatcher, config: BrokerConfig, authorizer: Authorizer | null, requestObserver: RequestObserver | null) {
     this.#dispatcher = dispatcher
     this.#config = config
+    this.#authorizer = authorizer
     this.#requestObserver = requestObserver
     this.#log = dispatcher.logger.child({ subsystem: 'server' })
     this.#refusals = new RefusalLog(this.#log, this.counters)
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
   }
 
-  static async listen (dispatcher: Dispatcher, config: BrokerConfig, requestObserver: RequestObserver | null = null): Promise<KafkaServer> {
-    const server = new KafkaServer(dispatcher, config, requestObserver)
+  static async listen (dispatcher: Dispatcher, config: BrokerConfig, authorizer: Authorizer | null = null, requestObserver: RequestObserver | null = null): Promise<KafkaServer> {
+    const server = new KafkaServer(dispatcher, config, authorizer, requestObserver)
     await new Promise<void>((resolve, reject) => {
       server.#server.once('error', reject)
       server.#server.listen(config.port ?? 0, config.host, () => {
@@ -76,7 +79,8 @@ export class KafkaServer {
       dispatcher: this.#dispatcher,
       config: this.#config,
       refusals: this.#refusals,
-      requestObserver: this.#requestObserver
+      requestObserver: this.#requestObserver,
+      authorizer: this.#authorizer
     })
     this.#connections.add(connection)
     void connection.closed.then(() => this.#connections.delete(connection))

@@ -27,6 +27,9 @@ import * as addPartitionsToTxn from './add-partitions-to-txn.js'
 import * as addOffsetsToTxn from './add-offsets-to-txn.js'
 import * as endTxn from './end-txn.js'
 import * as txnOffsetCommit from './txn-offset-commit.js'
+import * as describeAcls from './describe-acls.js'
+import * as createAcls from './create-acls.js'
+import * as deleteAcls from './delete-acls.js'
 import * as describeConfigs from './describe-configs.js'
 import * as alterConfigs from './alter-configs.js'
 import * as saslAuthenticate from './sasl-authenticate.js'
@@ -46,7 +49,7 @@ export interface ApiCodec {
   decodeResponse (r: Reader, version: number): unknown
 }
 
-export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeTransactions, listTransactions }
+export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeAcls, createAcls, deleteAcls, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeTransactions, listTransactions }
 
 export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [0, produce],
@@ -72,6 +75,9 @@ export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [25, addOffsetsToTxn],
   [26, endTxn],
   [28, txnOffsetCommit],
+  [29, describeAcls],
+  [30, createAcls],
+  [31, deleteAcls],
   [32, describeConfigs],
   [33, alterConfigs],
   [36, saslAuthenticate],

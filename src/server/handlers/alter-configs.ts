@@ -10,6 +10,8 @@ import { topicConfigProblem } from '../../config/topic-config.js'
 import type { RequestContext } from '../context.js'
 import { ResourceType } from './describe-configs.js'
 import { LIST_CONFIGS, topicConfigEntries } from './topic-configs.js'
+import { CHECKS } from '../../security/api-operations.js'
+import { CLUSTER_NAME } from '../../security/acl.js'
 
 export const ConfigOperation = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const
 
@@ -17,6 +19,9 @@ type Result = AlterConfigsResourceResponse
 
 async function apply (ctx: RequestContext, resourceType: number, resourceName: string, validateOnly: boolean, next: (current: Readonly<Record<string, string>>) => Record<string, string> | Result): Promise<Result> {
   const fail = (errorCode: number, errorMessage: string): Result => ({ errorCode, errorMessage, resourceType, resourceName })
+  const check = CHECKS.alterConfigs
+  if (resourceType === ResourceType.BROKER && !ctx.access.allows(check.broker, CLUSTER_NAME)) return fail(check.broker.errorCode, 'altering broker configs needs AlterConfigs on the cluster')
+  if (resourceType === ResourceType.TOPIC && !ctx.access.allows(check.topic, resourceName)) return fail(check.topic.errorCode, `altering the configs of '${resourceName}' needs AlterConfigs on it`)
   if (resourceType === ResourceType.BROKER) return fail(KafkaCode.INVALID_REQUEST, 'broker configs are static; set them in the broker options')
   if (resourceType !== ResourceType.TOPIC) return fail(KafkaCode.INVALID_REQUEST, `resource type ${resourceType} is not supported`)
   const topic = ctx.dispatcher.topic(resourceName)

@@ -3,11 +3,13 @@ import type { CreatePartitionsRequest, CreatePartitionsResponse, CreatePartition
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { MAX_PARTITIONS_PER_TOPIC } from '../../dispatcher/dispatcher.js'
 import { NODE_ID, type RequestContext } from '../context.js'
+import { CHECKS } from '../../security/api-operations.js'
 
 export async function handleCreatePartitions (ctx: RequestContext, req: CreatePartitionsRequest): Promise<CreatePartitionsResponse> {
   const { dispatcher } = ctx
   const results = await Promise.all(req.topics.map(async (t): Promise<CreatePartitionsTopicResult> => {
     const fail = (errorCode: number, errorMessage: string): CreatePartitionsTopicResult => ({ name: t.name, errorCode, errorMessage })
+    if (!ctx.access.allows(CHECKS.createPartitions.topic, t.name)) return fail(CHECKS.createPartitions.topic.errorCode, `adding partitions to '${t.name}' needs Alter on it`)
     const topic = dispatcher.topic(t.name)
     if (topic === undefined) return fail(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${t.name}'`)
     const current = topic.partitions.length

@@ -14,14 +14,19 @@ import { topicIdBytes } from './metadata.js'
 import { topicConfigEntries } from './topic-configs.js'
 import { ZERO_UUID } from '../../protocol/apis/codec-util.js'
 import { isOffsetsTopic } from '../offsets-topic.js'
+import { CHECKS } from '../../security/api-operations.js'
+import { CLUSTER_NAME } from '../../security/acl.js'
 
 export async function handleCreateTopics (ctx: RequestContext, req: CreateTopicsRequest): Promise<CreateTopicsResponse> {
   const { dispatcher, config } = ctx
+  // Create on the cluster covers every topic of the request; otherwise each topic needs its own.
+  const mayCreateAll = ctx.access.allows(CHECKS.createTopics.cluster, CLUSTER_NAME, false)
   const counts = new Map<string, number>()
   for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
   const topics = await Promise.all(req.topics.map(async (t): Promise<CreatableTopicResult> => {
     const fail = (errorCode: number, errorMessage: string): CreatableTopicResult =>
       ({ name: t.name, topicId: ZERO_UUID, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null })
+    if (!mayCreateAll && !ctx.access.allows(CHECKS.createTopics.topic, t.name)) return fail(CHECKS.createTopics.topic.errorCode, `creating '${t.name}' needs Create on the cluster or on the topic`)
     if (counts.get(t.name)! > 1) return fail(KafkaCode.INVALID_REQUEST, `topic '${t.name}' appears more than once in the request`)
     const nameProblem = topicNameProblem(t.name)
     if (nameProblem !== null) return fail(KafkaCode.INVALID_TOPIC_EXCEPTION, `topic name ${nameProblem}`)

@@ -1,10 +1,21 @@
-/** DeleteGroups (42): only empty groups; their committed offsets go with them. */
+/**
+ * DeleteGroups (42): only empty groups; their committed offsets go with them. A group the
+ * principal may not Delete answers GROUP_AUTHORIZATION_FAILED and stays.
+ */
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/apis/delete-groups.js'
+import { CHECKS } from '../../security/api-operations.js'
 import type { RequestContext } from '../context.js'
 import { withCoordinator } from './coordinator-call.js'
 
-export function handleDeleteGroups (ctx: RequestContext, req: DeleteGroupsRequest): Promise<DeleteGroupsResponse> {
-  return withCoordinator(ctx, (c) => c.deleteGroups(req, ctx.apiVersion), (errorCode) => ({
-    throttleTimeMs: 0, results: req.groupsNames.map((groupId) => ({ groupId, errorCode }))
-  }))
+export async function handleDeleteGroups (ctx: RequestContext, req: DeleteGroupsRequest): Promise<DeleteGroupsResponse> {
+  const check = CHECKS.deleteGroups.group
+  const allowed = req.groupsNames.filter((groupId) => ctx.access.allows(check, groupId))
+  const results = allowed.length === 0
+    ? []
+    : (await withCoordinator(ctx, (c) => c.deleteGroups(allowed.length === req.groupsNames.length ? req : { groupsNames: allowed }, ctx.apiVersion), (errorCode) => ({
+        throttleTimeMs: 0, results: allowed.map((groupId) => ({ groupId, errorCode }))
+      }))).results
+  if (allowed.length === req.groupsNames.length) return { throttleTimeMs: 0, results }
+  const denied = req.groupsNames.filter((g) => !allowed.includes(g)).map((groupId) => ({ groupId, errorCode: check.errorCode }))
+  return { throttleTimeMs: 0, results: [...results, ...denied] }
 }

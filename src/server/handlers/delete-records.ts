@@ -5,13 +5,16 @@ import { LogStatus } from '../../log/errors.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
+import { CHECKS } from '../../security/api-operations.js'
 
 export async function handleDeleteRecords (ctx: RequestContext, req: DeleteRecordsRequest): Promise<DeleteRecordsResponse> {
   const { dispatcher } = ctx
   const topics = await Promise.all(req.topics.map(async (t) => {
     const topic = dispatcher.topic(t.name)
+    const denied = !ctx.access.allows(CHECKS.deleteRecords.topic, t.name)
     const partitions = await Promise.all(t.partitions.map(async (dp): Promise<DeleteRecordsPartitionResult> => {
       const fail = (errorCode: number): DeleteRecordsPartitionResult => ({ partitionIndex: dp.partitionIndex, lowWatermark: -1, errorCode })
+      if (denied) return fail(CHECKS.deleteRecords.topic.errorCode)
       // As Kafka: the records of an internal topic are not the client's to delete.
       if (isOffsetsTopic(t.name)) { refuseOffsetsTopic(ctx, 'cannot delete records of'); return fail(KafkaCode.INVALID_TOPIC_EXCEPTION) }
       const p = topic?.partitions[dp.partitionIndex]

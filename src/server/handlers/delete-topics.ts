@@ -5,6 +5,7 @@ import { ZERO_UUID } from '../../protocol/apis/codec-util.js'
 import type { RequestContext } from '../context.js'
 import { topicIdBytes } from './metadata.js'
 import { isOffsetsTopic, isOffsetsTopicId, refuseOffsetsTopic } from '../offsets-topic.js'
+import { CHECKS } from '../../security/api-operations.js'
 
 /** First DeleteTopics version that may name topics by id. */
 const TOPIC_IDS_FROM_VERSION = 6
@@ -27,6 +28,7 @@ export async function handleDeleteTopics (ctx: RequestContext, req: DeleteTopics
       name = dispatcher.topics.byTopicId(hex)?.name ?? null
       if (name === null) return { name: null, topicId: w.topicId, errorCode: KafkaCode.UNKNOWN_TOPIC_ID, errorMessage: 'unknown topic id' }
     }
+    if (!ctx.access.allows(CHECKS.deleteTopics.topic, name!)) return { name, topicId: byId ? w.topicId : ZERO_UUID, errorCode: CHECKS.deleteTopics.topic.errorCode, errorMessage: `deleting '${name!}' needs Delete on it` }
     const topic = dispatcher.topic(name!)
     if (topic === undefined) return { name, topicId: ZERO_UUID, errorCode: KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic '${name!}'` }
     const topicId = topicIdBytes(topic.topicId)

@@ -7,6 +7,8 @@ import type { DescribeConfigsRequest, DescribeConfigsResourceResult, DescribeCon
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { NODE_ID, type RequestContext } from '../context.js'
 import { ConfigSource, ConfigType, topicConfigEntries, type TopicConfigEntry } from './topic-configs.js'
+import { CHECKS } from '../../security/api-operations.js'
+import { CLUSTER_NAME } from '../../security/acl.js'
 
 export const ResourceType = { TOPIC: 2, BROKER: 4 } as const
 
@@ -30,10 +32,12 @@ export function handleDescribeConfigs (ctx: RequestContext, req: DescribeConfigs
     let entries: TopicConfigEntry[]
     let readOnly = false
     if (res.resourceType === ResourceType.TOPIC) {
+      if (!ctx.access.allows(CHECKS.describeConfigs.topic, res.resourceName)) return fail(CHECKS.describeConfigs.topic.errorCode, `describing the configs of '${res.resourceName}' needs DescribeConfigs on it`)
       const topic = dispatcher.topic(res.resourceName)
       if (topic === undefined) return fail(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${res.resourceName}'`)
       entries = topicConfigEntries(config, topic.overrides)
     } else if (res.resourceType === ResourceType.BROKER) {
+      if (!ctx.access.allows(CHECKS.describeConfigs.broker, CLUSTER_NAME)) return fail(CHECKS.describeConfigs.broker.errorCode, 'describing broker configs needs DescribeConfigs on the cluster')
       if (res.resourceName !== '' && res.resourceName !== String(NODE_ID)) return fail(KafkaCode.INVALID_REQUEST, `unknown broker '${res.resourceName}'`)
       entries = brokerEntries(ctx)
       readOnly = true

@@ -13,6 +13,8 @@ import type { PartitionState, TopicState } from '../../dispatcher/topic-table.js
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { fetchOffsetsTopic, isOffsetsTopic, isOffsetsTopicId } from '../offsets-topic.js'
+import { OFFSETS_TOPIC } from '../../coordinator/offsets-topic.js'
+import { CHECKS } from '../../security/api-operations.js'
 import { downConvertFetch, FETCH_BATCH_V2_FROM_VERSION } from './legacy-records.js'
 import { countOut } from '../../dispatcher/traffic.js'
 
@@ -27,6 +29,8 @@ interface Wanted {
   p: PartitionState | undefined
   /** A partition of `__consumer_offsets`: read from the coordinator's log. */
   internal: boolean
+  /** The authorization error to answer, when the principal may not Read the topic. */
+  denied: number | null
 }
 
 function errorData (index: number, errorCode: number, p?: PartitionState): PartitionData {
@@ -45,6 +49,7 @@ function errorData (index: number, errorCode: number, p?: PartitionState): Parti
 async function readOne (ctx: RequestContext, w: Wanted, isolation: number, maxBytes: number, unknownCode: number): Promise<PartitionData> {
   const { dispatcher } = ctx
   const index = w.request.partition
+  if (w.denied !== null) return errorData(index, w.denied)
   if (w.internal) return await fetchOffsetsTopic(ctx, index, w.request.fetchOffset, maxBytes)
   if (w.p === undefined) return errorData(index, unknownCode)
   let answer
@@ -91,7 +96,10 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
   const groups = req.topics.map((t) => {
     const topic = byId ? dispatcher.topics.byTopicId(t.topicId!.toString('hex')) : dispatcher.topic(t.topic!)
     const internal = byId ? isOffsetsTopicId(t.topicId) : isOffsetsTopic(t.topic)
-    return { request: t, wanted: t.partitions.map((fp): Wanted => ({ topic, request: fp, p: topic?.partitions[fp.partition], internal })) }
+    // A topic id that names no topic has nothing to check: it answers UNKNOWN_TOPIC_ID.
+    const name = internal ? OFFSETS_TOPIC : byId ? topic?.name : t.topic!
+    const denied = name === undefined || ctx.access.allows(CHECKS.fetch.topic, name) ? null : CHECKS.fetch.topic.errorCode
+    return { request: t, wanted: t.partitions.map((fp): Wanted => ({ topic, request: fp, p: topic?.partitions[fp.partition], internal, denied })) }
   })
   const unknownCode = byId ? KafkaCode.UNKNOWN_TOPIC_ID : KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
   const isolation = req.isolationLevel === READ_COMMITTED ? READ_COMMITTED : 0

@@ -6,6 +6,7 @@ import type { Coordinator, FindCoordinatorRequest, FindCoordinatorResponse } fro
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { NODE_ID, type RequestContext } from '../context.js'
 import { advertisedAddress } from './metadata.js'
+import { CHECKS } from '../../security/api-operations.js'
 
 const KEY_TYPE_GROUP = 0
 const KEY_TYPE_TRANSACTION = 1
@@ -21,6 +22,8 @@ export function handleFindCoordinator (ctx: RequestContext, req: FindCoordinator
       ? `unknown coordinator key type ${keyType}`
       : key.length === 0 ? 'the coordinator key must not be empty' : null
     if (problem !== null) return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaCode.INVALID_REQUEST, errorMessage: problem }
+    const check = keyType === KEY_TYPE_GROUP ? CHECKS.findCoordinator.group : CHECKS.findCoordinator.transactionalId
+    if (!ctx.access.allows(check, key)) return { key, nodeId: -1, host: '', port: -1, errorCode: check.errorCode, errorMessage: null }
     return { key, nodeId: NODE_ID, host, port, errorCode: KafkaCode.NONE, errorMessage: null }
   }
   if (ctx.apiVersion >= 4) return { throttleTimeMs: 0, coordinators: (req.coordinatorKeys ?? []).map(find) }

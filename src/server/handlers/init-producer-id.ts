@@ -6,9 +6,22 @@
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/apis/init-producer-id.js'
 import type { RequestContext } from '../context.js'
 import { withCoordinator } from './coordinator-call.js'
+import { CHECKS } from '../../security/api-operations.js'
+import { CLUSTER_NAME } from '../../security/acl.js'
+
+/** Transactional: Write on the id. Idempotent: IdempotentWrite on the cluster, or Write on some topic (Kafka 3's rule). */
+function denied (ctx: RequestContext, req: InitProducerIdRequest): number | null {
+  const check = CHECKS.initProducerId
+  if (req.transactionalId !== null) return ctx.access.allows(check.transactionalId, req.transactionalId) ? null : check.transactionalId.errorCode
+  if (ctx.access.allows(check.idempotentCluster, CLUSTER_NAME, false) || ctx.access.allowsSome(check.idempotentTopics)) return null
+  return check.idempotentCluster.errorCode
+}
 
 export function handleInitProducerId (ctx: RequestContext, req: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+  const failed = (errorCode: number): InitProducerIdResponse => ({ throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 })
+  const refused = denied(ctx, req)
+  if (refused !== null) return Promise.resolve(failed(refused))
   return withCoordinator(ctx,
     (c) => req.transactionalId !== null ? c.initTransactionalProducerId(req, ctx.apiVersion) : c.initProducerId(req, ctx.apiVersion),
-    (errorCode) => ({ throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 }))
+    failed)
 }

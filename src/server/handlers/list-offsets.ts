@@ -13,6 +13,7 @@ import { LogRateLimiter } from '../../logger.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { isOffsetsTopic, listOffsetsTopic } from '../offsets-topic.js'
+import { CHECKS } from '../../security/api-operations.js'
 
 /** One warning a second per partition and status, however many clients ask. */
 const failureLines = new LogRateLimiter()
@@ -21,9 +22,11 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
   const { dispatcher } = ctx
   const topics = await Promise.all(req.topics.map(async (t) => {
     const topic = dispatcher.topic(t.name)
+    const denied = !ctx.access.allows(CHECKS.listOffsets.topic, t.name)
     const partitions = await Promise.all(t.partitions.map(async (lp): Promise<ListOffsetsPartitionResponse> => {
-      if (isOffsetsTopic(t.name)) return await listOffsetsTopic(ctx, lp.partitionIndex, lp.timestamp)
       const failed = (errorCode: number): ListOffsetsPartitionResponse => ({ partitionIndex: lp.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 })
+      if (denied) return failed(CHECKS.listOffsets.topic.errorCode)
+      if (isOffsetsTopic(t.name)) return await listOffsetsTopic(ctx, lp.partitionIndex, lp.timestamp)
       const p = topic?.partitions[lp.partitionIndex]
       if (p === undefined) return failed(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
       let answer

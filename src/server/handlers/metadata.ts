@@ -12,6 +12,8 @@ import type { TopicState } from '../../dispatcher/topic-table.js'
 import { CLUSTER_ID, NODE_ID, type RequestContext } from '../context.js'
 import { OFFSETS_PARTITIONS, OFFSETS_TOPIC, OFFSETS_TOPIC_ID } from '../../coordinator/offsets-topic.js'
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorizedOperationsField } from '../../protocol/acl-operations.js'
+import { CHECKS } from '../../security/api-operations.js'
+import { CLUSTER_NAME, ResourceType } from '../../security/acl.js'
 
 export function advertisedAddress (ctx: RequestContext): { host: string, port: number } {
   return { host: ctx.config.advertisedHost ?? ctx.localHost, port: ctx.config.advertisedPort ?? ctx.localPort }
@@ -67,11 +69,14 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
   const { dispatcher, config, apiVersion } = ctx
   const all = req.topics === null || (apiVersion === 0 && req.topics.length === 0)
   const topics: MetadataResponseTopic[] = []
+  const check = CHECKS.metadata
+  // As Kafka: an all-topics answer leaves out what the principal may not Describe, silently.
+  const describable = (name: string): boolean => ctx.access.allows(check.topic, name, false)
   if (all) {
-    for (const t of dispatcher.topics.all()) topics.push(describe(t))
+    for (const t of dispatcher.topics.all()) if (describable(t.name)) topics.push(describe(t))
     // Offline topics are shown, with their error, rather than silently missing.
-    for (const name of dispatcher.offlineTopics()) topics.push(missing(name, KafkaCode.KAFKA_STORAGE_ERROR))
-    topics.push(describeOffsetsTopic())
+    for (const name of dispatcher.offlineTopics()) if (describable(name)) topics.push(missing(name, KafkaCode.KAFKA_STORAGE_ERROR))
+    if (describable(OFFSETS_TOPIC)) topics.push(describeOffsetsTopic())
   } else {
     const mayCreate = config.autoCreateTopics && (apiVersion < 4 || req.allowAutoTopicCreation !== false)
     const answers = await Promise.all(req.topics!.map(async (wanted): Promise<MetadataResponseTopic> => {
@@ -82,12 +87,15 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
         if (name === null) return { ...missing(null, KafkaCode.UNKNOWN_TOPIC_ID), topicId: wanted.topicId }
       }
       if (name === null) return missing(null, KafkaCode.INVALID_REQUEST)
+      // Asked for by name: refused whether or not it exists, so existence is not disclosed.
+      if (!ctx.access.allows(check.topic, name)) return missing(name, check.topic.errorCode)
       if (name === OFFSETS_TOPIC) return describeOffsetsTopic()
       const found = dispatcher.topic(name)
       if (found !== undefined) return describe(found)
       if (topicNameProblem(name) !== null) return missing(name, KafkaCode.INVALID_TOPIC_EXCEPTION)
       if (dispatcher.offlineTopicError(name) !== null) return missing(name, KafkaCode.KAFKA_STORAGE_ERROR)
       if (!mayCreate) return missing(name, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
+      if (!ctx.access.allows(check.createCluster, CLUSTER_NAME, false) && !ctx.access.allows(check.createTopic, name)) return missing(name, check.createTopic.errorCode)
       try {
         return describe(await dispatcher.createTopic(name, config.defaultPartitions))
       } catch {
@@ -100,8 +108,11 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
   }
   // Asked for (v8+), each listed topic carries its operations; as in Kafka, a topic id that
   // resolved to no name keeps the "not requested" value.
-  const topicOperations = authorizedOperationsField(req.includeTopicAuthorizedOperations, TOPIC_OPERATIONS)
-  for (const t of topics) if (t.errorCode !== KafkaCode.UNKNOWN_TOPIC_ID) t.topicAuthorizedOperations = topicOperations
+  for (const t of topics) {
+    if (t.errorCode === KafkaCode.UNKNOWN_TOPIC_ID || t.errorCode === check.topic.errorCode) continue
+    const allowed = t.name === null || req.includeTopicAuthorizedOperations !== true ? TOPIC_OPERATIONS : ctx.access.operations(ResourceType.TOPIC, t.name, TOPIC_OPERATIONS)
+    t.topicAuthorizedOperations = authorizedOperationsField(req.includeTopicAuthorizedOperations, allowed)
+  }
   const { host, port } = advertisedAddress(ctx)
   return {
     throttleTimeMs: 0,
@@ -109,6 +120,7 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
     clusterId: CLUSTER_ID,
     controllerId: NODE_ID,
     topics,
-    clusterAuthorizedOperations: authorizedOperationsField(req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS)
+    clusterAuthorizedOperations: authorizedOperationsField(req.includeClusterAuthorizedOperations,
+      req.includeClusterAuthorizedOperations === true ? ctx.access.operations(ResourceType.CLUSTER, CLUSTER_NAME, CLUSTER_OPERATIONS) : CLUSTER_OPERATIONS)
   }
 }

@@ -15,6 +15,7 @@ import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
 import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
 import { PRODUCE_BATCH_V2_FROM_VERSION, upConvertProduce } from './legacy-records.js'
+import { CHECKS } from '../../security/api-operations.js'
 import { ATTR_COMPRESSION_MASK, ATTR_TRANSACTIONAL, BATCH_LOG_OVERHEAD, kAttributes, kBatchLength, kMagic, producerEpochOf, producerIdOf } from '../../protocol/batch-header.js'
 
 const ZSTD = 4
@@ -58,13 +59,18 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
   const { dispatcher, apiVersion } = ctx
   const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1
   const maxAppendBytes = dispatcher.maxAppendBytes
+  // One check per request and per topic, never per partition or record.
+  const transactional = req.transactionalId ?? null
+  const deniedAll = transactional !== null && !ctx.access.allows(CHECKS.produce.transactionalId, transactional) ? CHECKS.produce.transactionalId.errorCode : null
   const pending = req.topicData.map((topic) => {
-    const state = dispatcher.topic(topic.name)
+    const denied = deniedAll ?? (ctx.access.allows(CHECKS.produce.topic, topic.name) ? null : CHECKS.produce.topic.errorCode)
+    const state = denied === null ? dispatcher.topic(topic.name) : undefined
     // Only the coordinator writes its log; Kafka refuses clients' appends to internal topics so.
-    const internal = isOffsetsTopic(topic.name) ? refuseOffsetsTopic(ctx, 'cannot append to') : null
+    const internal = denied === null && isOffsetsTopic(topic.name) ? refuseOffsetsTopic(ctx, 'cannot append to') : null
     return {
       name: topic.name,
       partitions: topic.partitionData.map((pd): PartitionProduceResponse | Promise<PartitionProduceResponse> => {
+        if (denied !== null) return failed(pd.index, denied)
         if (!validAcks) return failed(pd.index, KafkaCode.INVALID_REQUIRED_ACKS)
         if (internal !== null) return failed(pd.index, KafkaCode.INVALID_TOPIC_EXCEPTION, internal)
         const p = state?.partitions[pd.index]

@@ -153,6 +153,30 @@ const samples: Record<number, Sample> = {
       results: [{ errorCode: 0, errorMessage: null, resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '604800000', readOnly: false, configSource: 5, isSensitive: false, synonyms: [{ name: 'log.retention.ms', value: null, source: 5 }], configType: 5, documentation: null }] }]
     } satisfies m.describeConfigs.DescribeConfigsResponse
   },
+  [m.describeAcls.api.key]: {
+    request: { resourceTypeFilter: 2, resourceNameFilter: 'orders', patternTypeFilter: 2, principalFilter: null, hostFilter: '*', operation: 1, permissionType: 3 } satisfies m.describeAcls.DescribeAclsRequest,
+    response: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      errorMessage: null,
+      resources: [{ resourceType: 2, resourceName: 'orders', patternType: 4, acls: [{ principal: 'User:alice', host: '*', operation: 3, permissionType: 3 }] }]
+    } satisfies m.describeAcls.DescribeAclsResponse
+  },
+  [m.createAcls.api.key]: {
+    request: { creations: [{ resourceType: 3, resourceName: 'g', resourcePatternType: 3, principal: 'User:bob', host: '10.0.0.1', operation: 3, permissionType: 2 }] } satisfies m.createAcls.CreateAclsRequest,
+    response: { throttleTimeMs: 0, results: [{ errorCode: 42, errorMessage: 'bad principal' }, { errorCode: 0, errorMessage: null }] } satisfies m.createAcls.CreateAclsResponse
+  },
+  [m.deleteAcls.api.key]: {
+    request: { filters: [{ resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: 'User:bob', hostFilter: null, operation: 1, permissionType: 1 }] } satisfies m.deleteAcls.DeleteAclsRequest,
+    response: {
+      throttleTimeMs: 0,
+      filterResults: [{
+        errorCode: 0,
+        errorMessage: null,
+        matchingAcls: [{ errorCode: 0, errorMessage: null, resourceType: 3, resourceName: 'g', patternType: 3, principal: 'User:bob', host: '10.0.0.1', operation: 3, permissionType: 2 }]
+      }]
+    } satisfies m.deleteAcls.DeleteAclsResponse
+  },
   [m.alterConfigs.api.key]: {
     request: { resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000' }, { name: 'cleanup.policy', value: null }] }], validateOnly: false } satisfies m.alterConfigs.AlterConfigsRequest,
     response: { throttleTimeMs: 0, responses: [{ errorCode: 40, errorMessage: 'bad value', resourceType: 2, resourceName: 'orders' }] } satisfies m.alterConfigs.AlterConfigsResponse
