@@ -49,6 +49,13 @@ export const CHECKS = Object.freeze({
   listGroups: { cluster: cluster(DESCRIBE), group: group(DESCRIBE) },
   deleteGroups: { group: group(DELETE) },
   offsetDelete: { group: group(DELETE), topic: topic(READ) },
+  /** Transactions: Write on the transactional id, plus what each request touches (Kafka's KafkaApis). */
+  addPartitionsToTxn: { transactionalId: transactionalId(WRITE), topic: topic(WRITE) },
+  addOffsetsToTxn: { transactionalId: transactionalId(WRITE), group: group(READ) },
+  endTxn: { transactionalId: transactionalId(WRITE) },
+  txnOffsetCommit: { transactionalId: transactionalId(WRITE), group: group(READ), topic: topic(READ) },
+  describeTransactions: { transactionalId: transactionalId(DESCRIBE) },
+  listTransactions: { transactionalId: transactionalId(DESCRIBE) },
   describeAcls: { cluster: cluster(DESCRIBE) },
   createAcls: { cluster: cluster(ALTER) },
   deleteAcls: { cluster: cluster(ALTER) }
