@@ -7,7 +7,9 @@ import { MillraceError, invalidOption } from './errors.js'
 import { Dispatcher } from './dispatcher/dispatcher.js'
 import { Producer, type ProducerOptions } from './client/producer.js'
 import { Consumer, type ConsumerOptions } from './client/consumer.js'
-import type { KafkaServer } from './server/server.js'
+import type { BoundListener, KafkaServer } from './server/server.js'
+import { CredentialStore, type UserCredentialInfo } from './server/sasl/credential-store.js'
+import type { ScramMechanism } from './server/sasl/scram.js'
 import type { CoordinatorApi } from './coordinator/coordinator-api.js'
 import { silentLogger, type Logger } from './logger.js'
 import { prepareDataDir } from './data-dir/prepare.js'
@@ -34,19 +36,30 @@ export interface TopicDescription {
   partitions: Array<{ partition: number, logStartOffset: bigint, highWatermark: bigint, logEndOffset: bigint | null, sizeBytes: number | null }>
 }
 
+/** SCRAM users of the SASL listeners (Kafka's kafka-configs --entity-type users … SCRAM credentials). */
+export interface BrokerUsers {
+  /** Creates the user's credential for `mechanism`, or replaces it (a new password). Only its salted hash is kept. */
+  create (user: string, options: { mechanism: ScramMechanism, password: string, iterations?: number }): Promise<void>
+  /** Removes the user's credential for `mechanism` (every mechanism when omitted); false when there was none. */
+  delete (user: string, mechanism?: ScramMechanism): Promise<boolean>
+  list (): UserCredentialInfo[]
+}
+
 export class Broker {
   readonly config: BrokerConfig
   readonly #dispatcher: Dispatcher
   /** Held from start to the end of close; null for an in-memory broker. */
   readonly #lock: DataDirLock | null
   readonly #clients = new Set<Producer | Consumer>()
+  readonly #credentials: CredentialStore
   #server: KafkaServer | null = null
   #closing: Promise<void> | null = null
 
-  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null) {
+  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null, credentials: CredentialStore) {
     this.config = config
     this.#dispatcher = dispatcher
     this.#lock = lock
+    this.#credentials = credentials
   }
 
   /**
@@ -66,22 +79,26 @@ export class Broker {
       lock = await DataDirLock.acquire(config.dataDir)
     }
     let dispatcher: Dispatcher
+    let credentials: CredentialStore
     try {
+      credentials = config.dataDir === null ? CredentialStore.inMemory() : await CredentialStore.open(config.dataDir)
       dispatcher = await Dispatcher.start(config, logger)
     } catch (err) {
       await lock?.release().catch(() => {})
       throw err
     }
-    const broker = new Broker(config, dispatcher, lock)
-    if (config.port !== undefined) {
+    const broker = new Broker(config, dispatcher, lock, credentials)
+    if (config.listeners.length > 0) {
       try {
         // Loaded only when listening: the protocol codecs are a third of start-up time in library mode.
         const { KafkaServer } = await import('./server/server.js')
-        broker.#server = await KafkaServer.listen(dispatcher, config)
+        broker.#server = await KafkaServer.listen(dispatcher, config, credentials)
       } catch (err) {
         await dispatcher.close().catch(() => {})
         await lock?.release().catch(() => {})
-        throw new MillraceError('MR_ERR_INVALID_OPTION', `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err })
+        if (err instanceof MillraceError) throw err
+        const where = config.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')
+        throw new MillraceError('MR_ERR_INVALID_OPTION', `cannot listen on ${where}: ${(err as Error).message}`, { cause: err })
       }
     }
     return broker
@@ -96,6 +113,41 @@ export class Broker {
     const host = this.#server.host
     return `${host.includes(':') ? `[${host}]` : host}:${this.#server.port}`
   }
+
+  /** Every listener as bound (real ports); empty without listeners. */
+  get listeners (): BoundListener[] { return this.#server?.listeners ?? [] }
+
+  /**
+   * Reads the TLS certificate, key and CA files again (after a renewal); new connections get the
+   * new certificate, open ones keep theirs. Throws MR_ERR_INVALID_OPTION, keeping the old one, when a file is wrong.
+   */
+  async reloadTls (): Promise<void> {
+    this.#assertOpen()
+    await this.#server?.reloadTls()
+  }
+
+  /** SCRAM credentials that SASL listeners check (kept hashed in the data dir; in memory for an in-memory broker). */
+  get users (): BrokerUsers {
+    const store = this.#credentials
+    return {
+      create: async (user, options) => {
+        this.#assertOpen()
+        if (options === null || typeof options !== 'object') throw invalidOption('users.create()', 'takes (user, { mechanism, password, iterations? })')
+        await store.upsert(user, options.mechanism, options.password, options.iterations)
+      },
+      delete: async (user, mechanism) => {
+        this.#assertOpen()
+        if (mechanism !== undefined) return await store.delete(user, mechanism)
+        let any = false
+        for (const m of store.mechanismsOf(user)) any = (await store.delete(user, m)) || any
+        return any
+      },
+      list: () => store.list()
+    }
+  }
+
+  /** Internal: the credential store, for the SCRAM credential APIs. */
+  get credentials (): CredentialStore { return this.#credentials }
 
   /** Internal: the Kafka listener, for tests (counters). */
   get server (): KafkaServer | null { return this.#server }

@@ -10,6 +10,7 @@ import type { BrokerOptions } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
 import { CliError, EXIT_FAILURE, joinNegativeValues } from './args.js'
 import { Shutdown } from './shutdown.js'
+import { listenerFlags, LISTENER_HELP, LISTENER_OPTIONS } from './listener-flags.js'
 
 const USAGE = `Usage: millrace <command> [options]
 
@@ -36,6 +37,7 @@ Options:
   --host HOST      address to listen on (default 127.0.0.1)
   --advertised-host HOST   host put in Metadata (default: the address the client reached)
   --advertised-port N      port put in Metadata (default: the port the client reached)
+${LISTENER_HELP}
   --config FILE    JSON file of broker options (flags override it)
   --log-level L    fatal, error, warn, info (default), debug or trace
   --log-format F   json (default when stderr is not a terminal) or pretty; logs go to stderr
@@ -85,7 +87,8 @@ const START_OPTIONS = {
   config: { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
-  help: { type: 'boolean', short: 'h' }
+  help: { type: 'boolean', short: 'h' },
+  ...LISTENER_OPTIONS
 } as const
 
 async function start (argv: string[]): Promise<void> {
@@ -108,7 +111,12 @@ async function start (argv: string[]): Promise<void> {
     advertisedPort: integerFlag('advertised-port', values['advertised-port'])
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as Record<string, unknown>)[key] = value
-  options.port ??= DEFAULT_PORT
+  try {
+    Object.assign(options, listenerFlags(values))
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  if (options.listeners === undefined) options.port ??= DEFAULT_PORT
   const level = values['log-level'] ?? 'info'
   const format = values['log-format']
   const { createLogOutput, isLogFormat, isLogLevel } = await import('../log-output.js')
@@ -126,7 +134,7 @@ async function start (argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown.signal('SIGTERM'))
   // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
   process.stdout.on('error', () => {})
-  logger.info({ dataDir: options.dataDir, port: options.port }, 'starting')
+  logger.info({ dataDir: options.dataDir, port: options.port, listeners: options.listeners }, 'starting')
   let broker: Broker
   try {
     broker = await Broker.start({ ...options, logger })
@@ -139,8 +147,13 @@ async function start (argv: string[]): Promise<void> {
   if (!shutdown.stopping) {
     const dataDir = broker.config.dataDir
     const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
-    process.stdout.write(`millrace ready: listening on ${broker.address!}, ${broker.config.workers} partition workers, ${where}\n`)
-    logger.info({ address: broker.address, workers: broker.config.workers, dataDir }, 'broker ready')
+    const listening = broker.listeners.map((l) => `listening on ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port} (${l.protocol})`).join(', ')
+    process.stdout.write(`millrace ready: ${listening}, ${broker.config.workers} partition workers, ${where}\n`)
+    logger.info({ address: broker.address, listeners: broker.listeners, workers: broker.config.workers, dataDir }, 'broker ready')
+    // Kafka reloads certificates through its admin API; a signal is the Unix way for a server.
+    process.on('SIGHUP', () => {
+      broker.reloadTls().catch((err: Error) => logger.error({ code: (err as MillraceError).code }, `TLS reload failed, keeping the old certificate: ${err.message}`))
+    })
   }
   shutdown.started(broker)
 }

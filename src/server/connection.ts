@@ -25,6 +25,7 @@ import { ANONYMOUS_PRINCIPAL, type RequestContext } from './context.js'
 import { routeOf, SERVED_APIS } from './router.js'
 import { unsupportedVersionResponse } from './handlers/api-versions.js'
 import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
+import type { SaslExchange } from './sasl/sasl-exchange.js'
 
 /** Requests of one connection waiting for their response before reading pauses. */
 export const MAX_INFLIGHT_REQUESTS = 128
@@ -41,10 +42,14 @@ export interface ServerCounters {
   handlerFailures: number
   /** Connections the listener failed to accept (EMFILE …). */
   acceptErrors: number
+  /** Requests refused on a SASL listener before authentication completed. */
+  unauthenticatedRequests: number
+  authenticationFailures: number
+  tlsHandshakeFailures: number
 }
 
 export function newCounters (): ServerCounters {
-  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0, acceptErrors: 0 }
+  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0, acceptErrors: 0, unauthenticatedRequests: 0, authenticationFailures: 0, tlsHandshakeFailures: 0 }
 }
 
 interface Slot {
@@ -56,6 +61,12 @@ export interface ConnectionOptions {
   config: BrokerConfig
   /** Counts and logs what this connection refuses (shared by the server's connections). */
   refusals: RefusalLog
+  /** The listener's name (Metadata advertises that listener); default PLAINTEXT. */
+  listenerName?: string
+  /** On a SASL listener: the exchange that must succeed before other requests are served. */
+  sasl?: SaslExchange | null
+  /** The principal before SASL: a TLS client certificate's subject, else anonymous. */
+  principal?: string
 }
 
 export class Connection {
@@ -67,6 +78,7 @@ export class Connection {
   readonly #localPort: number
   readonly #remoteHost: string
   readonly #remotePort: number
+  readonly #sasl: SaslExchange | null
   /** Aborted when this connection closes or shuts down: its long-polls answer at once. */
   readonly #stopWaiting = new AbortController()
   readonly closed: Promise<void>
@@ -84,6 +96,8 @@ export class Connection {
     this.#localPort = socket.localPort ?? 0
     this.#remoteHost = normaliseHost(socket.remoteAddress ?? '')
     this.#remotePort = socket.remotePort ?? 0
+    this.#sasl = options.sasl ?? null
+    this.principal = options.principal ?? ANONYMOUS_PRINCIPAL
     // Each parked long-poll listens on the signal, and up to MAX_INFLIGHT_REQUESTS may be parked.
     setMaxListeners(MAX_INFLIGHT_REQUESTS, this.#stopWaiting.signal)
     this.closed = new Promise((resolve) => socket.once('close', () => { this.#destroyed = true; this.#stop(); resolve() }))
@@ -144,12 +158,23 @@ export class Connection {
   }
 
   #onFrame (frame: Buffer): void {
+    const sasl = this.#sasl
+    if (sasl !== null && sasl.expectsRawToken) {
+      this.#onRawSaslToken(sasl, frame)
+      return
+    }
     const r = new Reader(frame)
     let peek
     try {
       peek = peekRequestHeader(r)
     } catch (err) {
       this.#refuse('malformed-request', null, (err as Error).message)
+      this.destroy()
+      return
+    }
+    if (sasl !== null && !sasl.admits(peek.apiKey)) {
+      // Kafka's rule: nothing but ApiVersions and the SASL steps before authentication.
+      this.#refuse('unauthenticated', r)
       this.destroy()
       return
     }
@@ -192,6 +217,8 @@ export class Connection {
       localPort: this.#localPort,
       remoteHost: this.#remoteHost,
       principal: this.principal,
+      listenerName: this.#options.listenerName ?? 'PLAINTEXT',
+      sasl,
       stopWaiting: this.#stopWaiting.signal
     }
     const silent = route.silent?.(request) === true
@@ -210,9 +237,37 @@ export class Connection {
         return
       }
       this.#complete(slot, correlationId, apiVersion, (w) => route.codec.encodeResponse(w, apiVersion, response), apiKey, clientId)
+      if (sasl !== null && !sasl.authenticated) this.#afterSaslStep(sasl)
     }, (err: unknown) => {
       this.#handlerFailed(apiKey, apiVersion, clientId, err)
     })
+  }
+
+  /** After a SASL step: take the principal it proved, or close once a failure's answer is out. */
+  #afterSaslStep (sasl: SaslExchange): void {
+    if (sasl.principal !== null) this.principal = sasl.principal
+    if (!sasl.failed) return
+    this.#ending = true
+    this.#stop()
+    this.#maybeFinish()
+  }
+
+  /** Legacy flow (SaslHandshake v0): a bare token in, a bare token out; a failure just closes, as in Kafka. */
+  #onRawSaslToken (sasl: SaslExchange, token: Buffer): void {
+    const slot: Slot = { segments: null }
+    this.#queue.push(slot)
+    sasl.rawToken(token).then((response) => {
+      if (response === null) {
+        this.destroy()
+        return
+      }
+      if (this.#destroyed) return
+      const size = Buffer.allocUnsafe(4)
+      size.writeInt32BE(response.length, 0)
+      slot.segments = [size, response]
+      if (sasl.principal !== null) this.principal = sasl.principal
+      this.#flush()
+    }, () => this.destroy())
   }
 
   #complete (slot: Slot, correlationId: number, apiVersion: number, body: (w: SegmentWriter) => void, apiKey: number = ApiKey.ApiVersions, clientId: string | null = null): void {

@@ -5,6 +5,7 @@
  */
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
+import type { SaslExchange } from './sasl/sasl-exchange.js'
 
 /** Kafka node id of this (single) broker. */
 export const NODE_ID = 1
@@ -24,6 +25,10 @@ export interface RequestContext {
   readonly remoteHost: string
   /** The authenticated principal, `User:NAME`; ANONYMOUS_PRINCIPAL without authentication. */
   readonly principal: string
+  /** The listener the client connected to (Metadata advertises its advertised listener); PLAINTEXT by default. */
+  readonly listenerName?: string
+  /** The connection's SASL exchange on a SASL listener; null or absent elsewhere. */
+  readonly sasl?: SaslExchange | null
   /**
    * Aborts when a long-poll should give up waiting and answer now. A signal, not a promise: a
    * listener added for one short wait is removed when the wait ends, whereas a `.then` on a

@@ -29,6 +29,8 @@ import { handleDescribeGroups } from './handlers/describe-groups.js'
 import { handleListGroups } from './handlers/list-groups.js'
 import { handleDeleteGroups } from './handlers/delete-groups.js'
 import { handleOffsetDelete } from './handlers/offset-delete.js'
+import { handleSaslHandshake } from './handlers/sasl-handshake.js'
+import { handleSaslAuthenticate } from './handlers/sasl-authenticate.js'
 
 export interface Route {
   readonly codec: ApiCodec
@@ -65,7 +67,9 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.CreatePartitions, handleCreatePartitions],
   [ApiKey.DeleteGroups, handleDeleteGroups],
   [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
-  [ApiKey.OffsetDelete, handleOffsetDelete]
+  [ApiKey.OffsetDelete, handleOffsetDelete],
+  [ApiKey.SaslHandshake, handleSaslHandshake],
+  [ApiKey.SaslAuthenticate, handleSaslAuthenticate]
 ]
 
 const routes = new Map<number, Route>()

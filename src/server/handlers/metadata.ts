@@ -14,6 +14,12 @@ import { OFFSETS_PARTITIONS, OFFSETS_TOPIC, OFFSETS_TOPIC_ID } from '../../coord
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorizedOperationsField } from '../../protocol/acl-operations.js'
 
 export function advertisedAddress (ctx: RequestContext): { host: string, port: number } {
+  // The advertised listener of the same name as the one the client reached (Kafka's rule).
+  const advertised = ctx.config.advertisedListeners?.find((l) => l.name === ctx.listenerName)
+  if (advertised !== undefined) return { host: advertised.host, port: advertised.port }
+  // advertisedHost/advertisedPort describe the first listener (the --host/--port one).
+  const first = ctx.config.listeners === undefined || ctx.config.listeners.length === 0 || ctx.config.listeners[0]!.name === (ctx.listenerName ?? 'PLAINTEXT')
+  if (!first) return { host: ctx.localHost, port: ctx.localPort }
   return { host: ctx.config.advertisedHost ?? ctx.localHost, port: ctx.config.advertisedPort ?? ctx.localPort }
 }
 
