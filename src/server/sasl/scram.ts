@@ -170,8 +170,10 @@ export class ScramServer {
     const proofText = text.slice(proofAt + 3)
     if (attrs === null || !withoutProof.startsWith('c=') || !BASE64.test(proofText)) return this.#fail('malformed client-final message')
     if (attrs.get('c') !== Buffer.from(this.#gs2Header, 'utf8').toString('base64')) return this.#fail('the channel binding differs from the client-first message')
-    // The nonce must be the one the server sent, which begins with the client's own.
-    if (attrs.get('r') !== this.#nonce) return this.#fail('the nonce differs from the one the server sent')
+    // The nonce must end with the one the server sent (the client's own, then the server's). Kafka
+    // checks endsWith, not equality: librdkafka sends its nonce again in front of the server's.
+    const nonce = attrs.get('r')
+    if (nonce === undefined || !nonce.endsWith(this.#nonce)) return this.#fail('the nonce differs from the one the server sent')
     const credential = this.#credential!
     const proof = Buffer.from(proofText, 'base64')
     const authMessage = `${this.#clientFirstBare},${this.#serverFirst},${withoutProof}`
