@@ -176,6 +176,8 @@ export class ScramServer {
     if (nonce === undefined || !nonce.endsWith(this.#nonce)) return this.#fail('the nonce differs from the one the server sent')
     const credential = this.#credential!
     const proof = Buffer.from(proofText, 'base64')
+    // Only the canonical spelling: base64 has spare bits that would let two texts carry one proof.
+    if (proof.toString('base64') !== proofText) return this.#fail('malformed client-final message')
     const authMessage = `${this.#clientFirstBare},${this.#serverFirst},${withoutProof}`
     const clientSignature = hmac(this.#mechanism, credential.storedKey, authMessage)
     if (proof.length !== clientSignature.length) return this.#fail('invalid credentials')
