@@ -14,6 +14,7 @@ import { isSaslProtocol, isTlsProtocol, type ListenerConfig, type SecurityProtoc
 import { loadTls, serverOptions, tlsPrincipal } from './tls-context.js'
 import { SaslExchange } from './sasl/sasl-exchange.js'
 import type { CredentialStore } from './sasl/credential-store.js'
+import { ANONYMOUS_PRINCIPAL } from './context.js'
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import { Connection, newCounters, normaliseHost, type ServerCounters } from './connection.js'
@@ -75,7 +76,10 @@ export class KafkaServer {
   async #open (config: ListenerConfig, tlsOptions: ReturnType<typeof serverOptions> | null): Promise<void> {
     const tls = isTlsProtocol(config.protocol)
     const server: Server = tls
-      ? createTlsServer({ ...tlsOptions!, allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, config, true))
+      // No allowHalfOpen over TLS: a client that closes before the handshake ends would leave a
+      // socket nobody ends (the Connection that would end it does not exist yet), and a server
+      // close() waiting for it forever. TLS clients do not half-close to wait for answers anyway.
+      ? createTlsServer({ ...tlsOptions!, noDelay: true }, (socket) => this.#accept(socket, config, true))
       : createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, config, false))
     if (tls) {
       (server as TlsServer).on('tlsClientError', (err: Error, socket: TLSSocket) => {
@@ -139,8 +143,13 @@ export class KafkaServer {
     this.counters.accepted++
     const remoteHost = normaliseHost(socket.remoteAddress ?? '')
     const remotePort = socket.remotePort ?? 0
+    const client = remoteHost.includes(':') ? `[${remoteHost}]:${remotePort}` : `${remoteHost}:${remotePort}`
+    // Once per connection, at debug (Kafka logs successful authentication at debug too).
+    if (principal !== undefined && principal !== ANONYMOUS_PRINCIPAL) this.#log.debug({ client, listener: listener.name, principal }, 'client authenticated by its TLS certificate')
     const sasl = isSaslProtocol(listener.protocol)
-      ? new SaslExchange(this.#credentials, (failure) => this.#refusals.authenticationFailed(remoteHost, remotePort, listener.name, failure))
+      ? new SaslExchange(this.#credentials,
+        (failure) => this.#refusals.authenticationFailed(remoteHost, remotePort, listener.name, failure),
+        (authenticated, mechanism) => this.#log.debug({ client, listener: listener.name, principal: authenticated, mechanism }, 'client authenticated by SASL'))
       : null
     const connection = new Connection(socket, {
       dispatcher: this.#dispatcher,

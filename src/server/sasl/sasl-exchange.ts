@@ -40,6 +40,7 @@ type Step =
 export class SaslExchange {
   readonly #store: CredentialStore
   readonly #onFailure: (failure: SaslFailure) => void
+  readonly #onSuccess: (principal: string, mechanism: string) => void
   #state: 'handshake' | 'authenticate' | 'authenticated' | 'failed' = 'handshake'
   #mechanism: string | null = null
   #framed = true
@@ -48,9 +49,10 @@ export class SaslExchange {
   /** `User:NAME` once authenticated. */
   principal: string | null = null
 
-  constructor (store: CredentialStore, onFailure: (failure: SaslFailure) => void) {
+  constructor (store: CredentialStore, onFailure: (failure: SaslFailure) => void, onSuccess: (principal: string, mechanism: string) => void = () => {}) {
     this.#store = store
     this.#onFailure = onFailure
+    this.#onSuccess = onSuccess
   }
 
   get authenticated (): boolean { return this.#state === 'authenticated' }
@@ -121,6 +123,7 @@ export class SaslExchange {
     else if (step.kind === 'success') {
       this.#state = 'authenticated'
       this.principal = `User:${step.user}`
+      this.#onSuccess(this.principal, this.#mechanism!)
     }
     return step
   }
