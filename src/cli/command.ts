@@ -20,6 +20,7 @@ Commands:
   produce   send lines from stdin as records
   consume   print records of a topic
   groups    list, describe, delete consumer groups; reset or delete their offsets
+  users     create, list and delete SCRAM users in a stopped broker's data dir
   bench     measure produce, consume, latency, mixed and startup workloads
 
 Run 'millrace <command> --help' for the options of each command; 'millrace --version' prints the version.
@@ -182,6 +183,7 @@ switch (command) {
   case 'produce': await client(async (argv) => { await (await import('./produce.js')).runProduce(argv) }, rest); break
   case 'consume': await client(async (argv) => { await (await import('./consume.js')).runConsume(argv) }, rest); break
   case 'groups': await client(async (argv) => { await (await import('./groups.js')).runGroups(argv) }, rest); break
+  case 'users': await client(async (argv) => { await (await import('./users.js')).runUsers(argv) }, rest); break
   case 'bench': await client(async (argv) => { await (await import('../bench/run.js')).runBench(argv) }, rest); break
   case '-V': case '--version': case 'version': process.stdout.write(`millrace ${packageVersion()}\n`); break
   case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break
