@@ -26,6 +26,7 @@ import { routeOf, SERVED_APIS } from './router.js'
 import { unsupportedVersionResponse } from './handlers/api-versions.js'
 import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
 import type { SaslExchange } from './sasl/sasl-exchange.js'
+import type { CredentialStore } from './sasl/credential-store.js'
 
 /** Requests of one connection waiting for their response before reading pauses. */
 export const MAX_INFLIGHT_REQUESTS = 128
@@ -67,6 +68,8 @@ export interface ConnectionOptions {
   sasl?: SaslExchange | null
   /** The principal before SASL: a TLS client certificate's subject, else anonymous. */
   principal?: string
+  /** The broker's SCRAM credentials, for the credential APIs. */
+  credentials?: CredentialStore
 }
 
 export class Connection {
@@ -219,6 +222,7 @@ export class Connection {
       principal: this.principal,
       listenerName: this.#options.listenerName ?? 'PLAINTEXT',
       sasl,
+      credentials: this.#options.credentials,
       stopWaiting: this.#stopWaiting.signal
     }
     const silent = route.silent?.(request) === true

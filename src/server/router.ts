@@ -31,6 +31,7 @@ import { handleDeleteGroups } from './handlers/delete-groups.js'
 import { handleOffsetDelete } from './handlers/offset-delete.js'
 import { handleSaslHandshake } from './handlers/sasl-handshake.js'
 import { handleSaslAuthenticate } from './handlers/sasl-authenticate.js'
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials } from './handlers/user-scram-credentials.js'
 
 export interface Route {
   readonly codec: ApiCodec
@@ -69,7 +70,9 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],
   [ApiKey.OffsetDelete, handleOffsetDelete],
   [ApiKey.SaslHandshake, handleSaslHandshake],
-  [ApiKey.SaslAuthenticate, handleSaslAuthenticate]
+  [ApiKey.SaslAuthenticate, handleSaslAuthenticate],
+  [ApiKey.DescribeUserScramCredentials, handleDescribeUserScramCredentials],
+  [ApiKey.AlterUserScramCredentials, handleAlterUserScramCredentials]
 ]
 
 const routes = new Map<number, Route>()

@@ -157,7 +157,8 @@ export class KafkaServer {
       refusals: this.#refusals,
       listenerName: listener.name,
       sasl,
-      principal
+      principal,
+      credentials: this.#credentials
     })
     this.#connections.add(connection)
     void connection.closed.then(() => this.#connections.delete(connection))

@@ -34,6 +34,8 @@ import * as createPartitions from './create-partitions.js'
 import * as deleteGroups from './delete-groups.js'
 import * as incrementalAlterConfigs from './incremental-alter-configs.js'
 import * as offsetDelete from './offset-delete.js'
+import * as describeUserScramCredentials from './describe-user-scram-credentials.js'
+import * as alterUserScramCredentials from './alter-user-scram-credentials.js'
 
 /** The four directions of one API, with request and response types erased. */
 export interface ApiCodec {
@@ -44,7 +46,7 @@ export interface ApiCodec {
   decodeResponse (r: Reader, version: number): unknown
 }
 
-export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete }
+export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeUserScramCredentials, alterUserScramCredentials }
 
 export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [0, produce],
@@ -77,6 +79,8 @@ export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [42, deleteGroups],
   [44, incrementalAlterConfigs],
   [47, offsetDelete],
+  [50, describeUserScramCredentials],
+  [51, alterUserScramCredentials],
 ])
 
 export function codecByKey (key: number): ApiCodec | undefined { return codecs.get(key) }
