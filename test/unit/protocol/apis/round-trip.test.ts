@@ -176,6 +176,14 @@ const samples: Record<number, Sample> = {
   [m.offsetDelete.api.key]: {
     request: { groupId: 'g', topics: [{ name: 'orders', partitions: [{ partitionIndex: 0 }, { partitionIndex: 3 }] }] } satisfies m.offsetDelete.OffsetDeleteRequest,
     response: { errorCode: 0, throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 0 }, { partitionIndex: 3, errorCode: 86 }] }] } satisfies m.offsetDelete.OffsetDeleteResponse
+  },
+  [m.describeUserScramCredentials.api.key]: {
+    request: { users: [{ name: 'alice' }] } satisfies m.describeUserScramCredentials.DescribeUserScramCredentialsRequest,
+    response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, results: [{ user: 'alice', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: 2, iterations: 8192 }] }] } satisfies m.describeUserScramCredentials.DescribeUserScramCredentialsResponse
+  },
+  [m.alterUserScramCredentials.api.key]: {
+    request: { deletions: [{ name: 'bob', mechanism: 1 }], upsertions: [{ name: 'alice', mechanism: 2, iterations: 4096, salt: b('salt'), saltedPassword: b('salted-password') }] } satisfies m.alterUserScramCredentials.AlterUserScramCredentialsRequest,
+    response: { throttleTimeMs: 0, results: [{ user: 'alice', errorCode: 0, errorMessage: null }, { user: 'bob', errorCode: 91, errorMessage: 'missing' }] } satisfies m.alterUserScramCredentials.AlterUserScramCredentialsResponse
   }
 }
 
