@@ -25,7 +25,7 @@ import { ANONYMOUS_PRINCIPAL, type RequestContext } from './context.js'
 import { routeOf, SERVED_APIS } from './router.js'
 import { unsupportedVersionResponse } from './handlers/api-versions.js'
 import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
-import type { SaslExchange } from './sasl/sasl-exchange.js'
+import { SASL_MAX_RECEIVE_BYTES, type SaslExchange } from './sasl/sasl-exchange.js'
 import type { CredentialStore } from './sasl/credential-store.js'
 
 /** Requests of one connection waiting for their response before reading pauses. */
@@ -100,6 +100,7 @@ export class Connection {
     this.#remoteHost = normaliseHost(socket.remoteAddress ?? '')
     this.#remotePort = socket.remotePort ?? 0
     this.#sasl = options.sasl ?? null
+    if (this.#sasl !== null) this.#splitter.maxFrameBytes = Math.min(SASL_MAX_RECEIVE_BYTES, options.config.maxRequestBytes)
     this.principal = options.principal ?? ANONYMOUS_PRINCIPAL
     // Each parked long-poll listens on the signal, and up to MAX_INFLIGHT_REQUESTS may be parked.
     setMaxListeners(MAX_INFLIGHT_REQUESTS, this.#stopWaiting.signal)
@@ -249,11 +250,16 @@ export class Connection {
 
   /** After a SASL step: take the principal it proved, or close once a failure's answer is out. */
   #afterSaslStep (sasl: SaslExchange): void {
-    if (sasl.principal !== null) this.principal = sasl.principal
+    if (sasl.principal !== null) this.#authenticated(sasl.principal)
     if (!sasl.failed) return
     this.#ending = true
     this.#stop()
     this.#maybeFinish()
+  }
+
+  #authenticated (principal: string): void {
+    this.principal = principal
+    this.#splitter.maxFrameBytes = this.#options.config.maxRequestBytes
   }
 
   /** Legacy flow (SaslHandshake v0): a bare token in, a bare token out; a failure just closes, as in Kafka. */
@@ -269,7 +275,7 @@ export class Connection {
       const size = Buffer.allocUnsafe(4)
       size.writeInt32BE(response.length, 0)
       slot.segments = [size, response]
-      if (sasl.principal !== null) this.principal = sasl.principal
+      if (sasl.principal !== null) this.#authenticated(sasl.principal)
       this.#flush()
     }, () => this.destroy())
   }

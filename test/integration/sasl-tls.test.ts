@@ -183,6 +183,15 @@ sasl('Metadata before authentication on a SASL listener closes the connection an
   assert.ok(log.find('refused a request before SASL authentication completed', 'warn').some((l) => l.fields.api === 'Metadata'))
 })
 
+sasl('before authentication a frame over 512 KiB closes the connection (Kafka\'s sasl.server.max.receive.size)', async ({ broker, log }) => {
+  const client = await WireClient.connect(portOf(broker, 'SASL_PLAINTEXT'))
+  const header = Buffer.alloc(4)
+  header.writeInt32BE(600 * 1024)
+  client.write(header)
+  await client.closed
+  assert.ok(log.find('frame size out of range', 'warn').some((l) => String(l.fields.detail).includes(`at most ${512 * 1024}`)))
+})
+
 sasl('after authentication the same connection is served; a second handshake is ILLEGAL_SASL_STATE', async ({ broker }) => {
   const client = await WireClient.connect(portOf(broker, 'SASL_PLAINTEXT'))
   try {

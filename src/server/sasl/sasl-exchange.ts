@@ -23,6 +23,12 @@ import { checkPlain } from './plain.js'
 
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
 
+/**
+ * Largest frame a SASL listener reads before authentication (Kafka's sasl.server.max.receive.size):
+ * an unknown client cannot make the broker buffer maxRequestBytes per connection.
+ */
+export const SASL_MAX_RECEIVE_BYTES = 512 * 1024
+
 /** Longest token accepted: SCRAM and PLAIN messages are a few hundred bytes. */
 export const MAX_SASL_TOKEN_BYTES = 8192
 
