@@ -133,6 +133,13 @@ async function start (argv: string[]): Promise<void> {
   })
   process.on('SIGINT', () => shutdown.signal('SIGINT'))
   process.on('SIGTERM', () => shutdown.signal('SIGTERM'))
+  // SIGHUP reloads the TLS certificate (Kafka does it through its admin API; a signal is the Unix
+  // way for a server). Handled from here on: left to its default, it would end the process.
+  let running: Broker | null = null
+  process.on('SIGHUP', () => {
+    if (running === null) { logger.warn({}, 'SIGHUP during start-up: nothing to reload yet'); return }
+    running.reloadTls().catch((err: Error) => logger.error({ code: (err as MillraceError).code }, `TLS reload failed, keeping the old certificate: ${err.message}`))
+  })
   // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
   process.stdout.on('error', () => {})
   logger.info({ dataDir: options.dataDir, port: options.port, listeners: options.listeners }, 'starting')
@@ -145,16 +152,13 @@ async function start (argv: string[]): Promise<void> {
     logger.fatal(err instanceof MillraceError ? { code: err.code } : { err }, message)
     fail(message)
   }
+  running = broker
   if (!shutdown.stopping) {
     const dataDir = broker.config.dataDir
     const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
     const listening = broker.listeners.map((l) => `listening on ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port} (${l.protocol})`).join(', ')
     process.stdout.write(`millrace ready: ${listening}, ${broker.config.workers} partition workers, ${where}\n`)
     logger.info({ address: broker.address, listeners: broker.listeners, workers: broker.config.workers, dataDir }, 'broker ready')
-    // Kafka reloads certificates through its admin API; a signal is the Unix way for a server.
-    process.on('SIGHUP', () => {
-      broker.reloadTls().catch((err: Error) => logger.error({ code: (err as MillraceError).code }, `TLS reload failed, keeping the old certificate: ${err.message}`))
-    })
   }
   shutdown.started(broker)
 }

@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Broker } from '../../src/index.js'
 import { millrace, startCli } from '../helpers/cli.js'
@@ -78,6 +78,32 @@ cli('start --listeners with SSL reloads the certificate on SIGHUP; a bad key fai
   const bad = await millrace(['start', '--memory', '--listeners', 'SSL://127.0.0.1:0', '--tls-cert', certs.certFile, '--tls-key', certs.clientKeyFile])
   assert.is(bad.code, 2)
   assert.match(bad.stderr, `tls: the key ${certs.clientKeyFile} does not fit the certificate ${certs.certFile}`)
+})
+
+cli('client commands speak SASL_SSL with --command-config; a wrong password fails with the broker\'s reason', async ({ dir }) => {
+  const certs = await makeCerts(dir)
+  const broker = await Broker.start({ dataDir: null, workers: 1, listeners: [{ protocol: 'SASL_SSL', host: '127.0.0.1', port: 0 }], tls: { certFile: certs.certFile, keyFile: certs.keyFile } })
+  try {
+    await broker.users.create('ops', { mechanism: 'SCRAM-SHA-512', password: 'ops-pw' })
+    const config = join(dir, 'client.properties')
+    const properties = (password: string): string => `# test client\nsecurity.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=ops\nsasl.password=${password}\nssl.ca.location=${certs.caFile}\n`
+    writeFileSync(config, properties('ops-pw'))
+    const bootstrap = `127.0.0.1:${broker.port!}`
+    const topic = uniqueTopic('cli-sasl-ssl')
+    const created = await millrace(['topics', 'create', topic, '--partitions', '1', '-b', bootstrap, '--command-config', config])
+    assert.is(created.code, 0, created.stderr)
+    const produced = await millrace(['produce', '--topic', topic, '-b', bootstrap, '--command-config', config], 'over-tls\n')
+    assert.is(produced.code, 0, produced.stderr)
+    const consumed = await millrace(['consume', '--topic', topic, '--from-beginning', '--count', '1', '-b', bootstrap, '--command-config', config])
+    assert.is(consumed.code, 0, consumed.stderr)
+    assert.is(consumed.stdout, 'over-tls\n')
+    writeFileSync(config, properties('wrong'))
+    const refused = await millrace(['topics', 'list', '-b', bootstrap, '--command-config', config])
+    assert.is(refused.code, 1)
+    assert.match(refused.stderr, `authentication to ${bootstrap} failed: Authentication failed`)
+  } finally {
+    await broker.close()
+  }
 })
 
 cli.run()
