@@ -62,13 +62,14 @@ api('a user created over the wire authenticates with SCRAM-SHA-512; describe lis
 
 api('each bad change gets its own error code; the good ones apply', async ({ broker, client }) => {
   const res = await client.request(ApiKey.AlterUserScramCredentials, 0, {
-    deletions: [{ name: 'ghost', mechanism: 1 }, { name: 'twice', mechanism: 1 }],
+    deletions: [{ name: 'ghost', mechanism: 1 }, { name: 'twice', mechanism: 1 }, { name: 'eve', mechanism: 2 }],
     upsertions: [
       await upsertion('twice', 1, 'pw'),
       await upsertion('weak', 1, 'pw', 100),
       { ...(await upsertion('odd', 1, 'pw')), mechanism: 7 },
       await upsertion('', 1, 'pw'),
-      await upsertion('dave', 1, 'dave-pw')
+      await upsertion('dave', 1, 'dave-pw'),
+      await upsertion('dave', 2, 'dave-pw')
     ]
   })
   const codes = Object.fromEntries(res.results.map((r: { user: string, errorCode: number }) => [r.user, r.errorCode]))
@@ -78,9 +79,10 @@ api('each bad change gets its own error code; the good ones apply', async ({ bro
     weak: UNACCEPTABLE_CREDENTIAL,
     odd: KafkaCode.UNSUPPORTED_SASL_MECHANISM,
     '': UNACCEPTABLE_CREDENTIAL,
-    dave: KafkaCode.NONE
+    dave: KafkaCode.NONE,
+    eve: KafkaCode.RESOURCE_NOT_FOUND
   })
-  assert.equal(broker.users.list(), [{ user: 'dave', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }] }])
+  assert.equal(broker.users.list(), [{ user: 'dave', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }, { mechanism: 'SCRAM-SHA-512', iterations: 4096 }] }])
 })
 
 api.run()

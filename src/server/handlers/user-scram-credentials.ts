@@ -43,15 +43,20 @@ export function handleDescribeUserScramCredentials (ctx: RequestContext, req: De
 
 export async function handleAlterUserScramCredentials (ctx: RequestContext, req: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
   const store = ctx.credentials
+  // Kafka refuses a user whose credential for one mechanism is changed twice in a request.
   const named = new Map<string, number>()
-  for (const { name } of [...req.deletions, ...req.upsertions]) named.set(name, (named.get(name) ?? 0) + 1)
+  const pairs = new Map<string, number>()
+  for (const { name, mechanism } of [...req.deletions, ...req.upsertions]) {
+    named.set(name, (named.get(name) ?? 0) + 1)
+    pairs.set(`${mechanism}:${name}`, (pairs.get(`${mechanism}:${name}`) ?? 0) + 1)
+  }
   const results = new Map<string, AlterUserScramCredentialsResult>()
   const fail = (user: string, errorCode: number, errorMessage: string): void => { if (!results.has(user)) results.set(user, { user, errorCode, errorMessage }) }
   // Checked first for the whole request, as Kafka does: a user with one bad change gets none.
   const check = (user: string, mechanismId: number, iterations: number | null): void => {
     const mechanism = MECHANISM_BY_ID.get(mechanismId)
     if (user.length === 0) fail(user, UNACCEPTABLE_CREDENTIAL, 'Username must not be empty')
-    else if ((named.get(user) ?? 0) > 1) fail(user, DUPLICATE_RESOURCE, `A user credential cannot be altered twice in the same request: ${user}`)
+    else if ((pairs.get(`${mechanismId}:${user}`) ?? 0) > 1) fail(user, DUPLICATE_RESOURCE, `A user credential cannot be altered twice in the same request: ${user}`)
     else if (mechanism === undefined) fail(user, KafkaCode.UNSUPPORTED_SASL_MECHANISM, `Unknown SCRAM mechanism id ${mechanismId}`)
     else if (iterations !== null && (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS)) fail(user, UNACCEPTABLE_CREDENTIAL, `Iterations ${iterations} must be from ${MIN_ITERATIONS} to ${MAX_ITERATIONS}`)
     else if (iterations === null && store?.get(user, mechanism) === undefined) fail(user, KafkaCode.RESOURCE_NOT_FOUND, `Attempt to delete a user credential that does not exist: ${user}`)
@@ -61,13 +66,15 @@ export async function handleAlterUserScramCredentials (ctx: RequestContext, req:
   if (store === undefined) {
     for (const user of named.keys()) fail(user, KafkaCode.UNKNOWN_SERVER_ERROR, 'this broker keeps no credentials')
   }
+  // Users with an error so far get no change at all; the others get every change they asked for.
+  const refused = new Set(results.keys())
   for (const d of req.deletions) {
-    if (results.has(d.name)) continue
+    if (refused.has(d.name)) continue
     await store!.delete(d.name, MECHANISM_BY_ID.get(d.mechanism)!)
     results.set(d.name, { user: d.name, errorCode: KafkaCode.NONE, errorMessage: null })
   }
   for (const u of req.upsertions) {
-    if (results.has(u.name)) continue
+    if (refused.has(u.name)) continue
     await store!.upsertSalted(u.name, MECHANISM_BY_ID.get(u.mechanism)!, Buffer.from(u.salt), Buffer.from(u.saltedPassword), u.iterations)
     results.set(u.name, { user: u.name, errorCode: KafkaCode.NONE, errorMessage: null })
   }
