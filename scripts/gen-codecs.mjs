@@ -55,6 +55,8 @@ const APIS = [
   { key: 42, name: 'DeleteGroups', file: 'delete-groups', min: 0, max: 2 },
   { key: 44, name: 'IncrementalAlterConfigs', file: 'incremental-alter-configs', min: 0, max: 1 },
   { key: 47, name: 'OffsetDelete', file: 'offset-delete', min: 0, max: 0 },
+  { key: 50, name: 'DescribeUserScramCredentials', file: 'describe-user-scram-credentials', min: 0, max: 0 },
+  { key: 51, name: 'AlterUserScramCredentials', file: 'alter-user-scram-credentials', min: 0, max: 0 },
   { key: 65, name: 'DescribeTransactions', file: 'describe-transactions', min: 0, max: 0 },
   { key: 66, name: 'ListTransactions', file: 'list-transactions', min: 0, max: 0 }
 ]
@@ -190,6 +192,58 @@ const EXTRA_SCHEMAS = {
         { name: 'TransactionalId', type: 'string', versions: '0+' },
         { name: 'ProducerId', type: 'int64', versions: '0+' },
         { name: 'TransactionState', type: 'string', versions: '0+' }
+      ] }
+    ]
+  },
+  DescribeUserScramCredentialsRequest: {
+    apiKey: 50, type: 'request', name: 'DescribeUserScramCredentialsRequest', validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'Users', type: '[]UserName', versions: '0+', nullableVersions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' }
+      ] }
+    ]
+  },
+  DescribeUserScramCredentialsResponse: {
+    apiKey: 50, type: 'response', name: 'DescribeUserScramCredentialsResponse', validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '0+' },
+      { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      { name: 'Results', type: '[]DescribeUserScramCredentialsResult', versions: '0+', fields: [
+        { name: 'User', type: 'string', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'CredentialInfos', type: '[]CredentialInfo', versions: '0+', fields: [
+          { name: 'Mechanism', type: 'int8', versions: '0+' },
+          { name: 'Iterations', type: 'int32', versions: '0+' }
+        ] }
+      ] }
+    ]
+  },
+  AlterUserScramCredentialsRequest: {
+    apiKey: 51, type: 'request', name: 'AlterUserScramCredentialsRequest', validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'Deletions', type: '[]ScramCredentialDeletion', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Mechanism', type: 'int8', versions: '0+' }
+      ] },
+      { name: 'Upsertions', type: '[]ScramCredentialUpsertion', versions: '0+', fields: [
+        { name: 'Name', type: 'string', versions: '0+' },
+        { name: 'Mechanism', type: 'int8', versions: '0+' },
+        { name: 'Iterations', type: 'int32', versions: '0+' },
+        { name: 'Salt', type: 'bytes', versions: '0+' },
+        { name: 'SaltedPassword', type: 'bytes', versions: '0+' }
+      ] }
+    ]
+  },
+  AlterUserScramCredentialsResponse: {
+    apiKey: 51, type: 'response', name: 'AlterUserScramCredentialsResponse', validVersions: '0', flexibleVersions: '0+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'Results', type: '[]AlterUserScramCredentialsResult', versions: '0+', fields: [
+        { name: 'User', type: 'string', versions: '0+' },
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'ErrorMessage', type: 'string', versions: '0+', nullableVersions: '0+' }
       ] }
     ]
   },

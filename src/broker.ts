@@ -7,7 +7,9 @@ import { MillraceError, invalidOption } from './errors.js'
 import { Dispatcher } from './dispatcher/dispatcher.js'
 import { Producer, type ProducerOptions } from './client/producer.js'
 import { Consumer, type ConsumerOptions } from './client/consumer.js'
-import type { KafkaServer } from './server/server.js'
+import type { BoundListener, KafkaServer } from './server/server.js'
+import { CredentialStore, type UserCredentialInfo } from './server/sasl/credential-store.js'
+import type { ScramMechanism } from './server/sasl/scram.js'
 import type { HttpServer } from './http/http-server.js'
 import type { BrokerMetrics } from './http/metrics/broker-metrics.js'
 import type { CoordinatorApi } from './coordinator/coordinator-api.js'
@@ -42,6 +44,15 @@ export interface TopicDescription {
   partitions: Array<{ partition: number, logStartOffset: bigint, highWatermark: bigint, logEndOffset: bigint | null, sizeBytes: number | null }>
 }
 
+/** SCRAM users of the SASL listeners (Kafka's kafka-configs --entity-type users … SCRAM credentials). */
+export interface BrokerUsers {
+  /** Creates the user's credential for `mechanism`, or replaces it (a new password). Only its salted hash is kept. */
+  create (user: string, options: { mechanism: ScramMechanism, password: string, iterations?: number }): Promise<void>
+  /** Removes the user's credential for `mechanism` (every mechanism when omitted); false when there was none. */
+  delete (user: string, mechanism?: ScramMechanism): Promise<boolean>
+  list (): UserCredentialInfo[]
+}
+
 export class Broker {
   readonly config: BrokerConfig
   readonly #dispatcher: Dispatcher
@@ -52,18 +63,20 @@ export class Broker {
   readonly acls: LibraryAcls
   readonly #authorizer: Authorizer | null
   readonly #logger: Logger
+  readonly #credentials: CredentialStore
   #server: KafkaServer | null = null
   #http: HttpServer | null = null
   #metrics: BrokerMetrics | null = null
   #closing: Promise<void> | null = null
 
-  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null, authorizer: Authorizer | null, logger: Logger) {
+  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null, authorizer: Authorizer | null, logger: Logger, credentials: CredentialStore) {
     this.config = config
     this.#authorizer = authorizer
     this.#logger = logger
     this.#dispatcher = dispatcher
     this.#lock = lock
     this.acls = new LibraryAcls(authorizer, () => this.#assertOpen())
+    this.#credentials = credentials
   }
 
   /**
@@ -85,33 +98,37 @@ export class Broker {
     }
     let dispatcher: Dispatcher
     let authorizer: Authorizer | null = null
+    let credentials: CredentialStore
     try {
       // Before the workers start: a damaged ACL file stops the start, never opens the broker wider.
       if (config.authorizer) {
         const settings = { enabled: true, superUsers: config.superUsers, allowEveryoneIfNoAcl: config.allowEveryoneIfNoAcl }
         authorizer = new Authorizer(settings, await AclStore.open(config.dataDir), logger.child({ subsystem: 'authorizer' }))
       }
+      credentials = config.dataDir === null ? CredentialStore.inMemory() : await CredentialStore.open(config.dataDir)
       dispatcher = await Dispatcher.start(config, logger)
     } catch (err) {
       await lock?.release().catch(() => {})
       throw err
     }
-    const broker = new Broker(config, dispatcher, lock, authorizer, logger)
+    const broker = new Broker(config, dispatcher, lock, authorizer, logger, credentials)
     if (config.httpPort !== undefined) {
       // Loaded only with the HTTP endpoint, like the codecs below; made before the listener so it times every request.
       const { BrokerMetrics } = await import('./http/metrics/broker-metrics.js')
       broker.#metrics = new BrokerMetrics(broker, logger.child({ subsystem: 'http' }))
     }
-    if (config.port !== undefined) {
+    if (config.listeners.length > 0) {
       try {
         // Loaded only when listening: the protocol codecs are a third of start-up time in library mode.
         const { KafkaServer } = await import('./server/server.js')
-        broker.#server = await KafkaServer.listen(dispatcher, config, authorizer, broker.#metrics)
+        broker.#server = await KafkaServer.listen(dispatcher, config, credentials, authorizer, broker.#metrics)
       } catch (err) {
         broker.#metrics?.close()
         await dispatcher.close().catch(() => {})
         await lock?.release().catch(() => {})
-        throw new MillraceError('MR_ERR_INVALID_OPTION', `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err })
+        if (err instanceof MillraceError) throw err
+        const where = config.listeners.map((l) => `${l.name}://${l.host}:${l.port}`).join(', ')
+        throw new MillraceError('MR_ERR_INVALID_OPTION', `cannot listen on ${where}: ${(err as Error).message}`, { cause: err })
       }
     }
     if (config.httpPort !== undefined) {
@@ -141,6 +158,41 @@ export class Broker {
 
   /** Internal: the metrics behind GET /metrics; null without the HTTP endpoint. */
   get metrics (): BrokerMetrics | null { return this.#metrics }
+
+  /** Every listener as bound (real ports); empty without listeners. */
+  get listeners (): BoundListener[] { return this.#server?.listeners ?? [] }
+
+  /**
+   * Reads the TLS certificate, key and CA files again (after a renewal); new connections get the
+   * new certificate, open ones keep theirs. Throws MR_ERR_INVALID_OPTION, keeping the old one, when a file is wrong.
+   */
+  async reloadTls (): Promise<void> {
+    this.#assertOpen()
+    await this.#server?.reloadTls()
+  }
+
+  /** SCRAM credentials that SASL listeners check (kept hashed in the data dir; in memory for an in-memory broker). */
+  get users (): BrokerUsers {
+    const store = this.#credentials
+    return {
+      create: async (user, options) => {
+        this.#assertOpen()
+        if (options === null || typeof options !== 'object') throw invalidOption('users.create()', 'takes (user, { mechanism, password, iterations? })')
+        await store.upsert(user, options.mechanism, options.password, options.iterations)
+      },
+      delete: async (user, mechanism) => {
+        this.#assertOpen()
+        if (mechanism !== undefined) return await store.delete(user, mechanism)
+        let any = false
+        for (const m of store.mechanismsOf(user)) any = (await store.delete(user, m)) || any
+        return any
+      },
+      list: () => store.list()
+    }
+  }
+
+  /** Internal: the credential store, for the SCRAM credential APIs. */
+  get credentials (): CredentialStore { return this.#credentials }
 
   /** Internal: the Kafka listener, for tests (counters). */
   get server (): KafkaServer | null { return this.#server }

@@ -29,7 +29,7 @@ export class KafkaDriver implements Driver {
   }
 
   static async open (label: string, endpoint: Endpoint, options: BenchOptions, pid?: number): Promise<KafkaDriver> {
-    return new KafkaDriver(label, endpoint, options, await connectKafka(endpoint), pid)
+    return new KafkaDriver(label, endpoint, options, await connectKafka(endpoint, options.security), pid)
   }
 
   async createTopic (topic: string, partitions: number): Promise<void> {
@@ -61,13 +61,13 @@ export class KafkaDriver implements Driver {
 
   async prepareProduce (job: ProduceJob): Promise<() => Promise<ProduceOutcome>> {
     const count = this.#options.producers
-    const pool = await startProducers(this.#endpoint, Array.from({ length: count }, (_, i) => this.#spec(job, i, count)), job.meter)
+    const pool = await startProducers(this.#endpoint, Array.from({ length: count }, (_, i) => this.#spec(job, i, count)), job.meter, this.#options.security)
     return async () => await pool.go()
   }
 
   async prepareConsume (job: ConsumeJob): Promise<() => Promise<number>> {
     const count = Math.min(this.#options.consumers, job.partitions)
-    const clients = await Promise.all(Array.from({ length: count }, async () => await connectKafka(this.#endpoint)))
+    const clients = await Promise.all(Array.from({ length: count }, async () => await connectKafka(this.#endpoint, this.#options.security)))
     return async () => {
       const readByAll = { count: 0 }
       try {

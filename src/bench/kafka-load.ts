@@ -17,6 +17,7 @@ import type { Compression } from '../protocol/compression.js'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { BatchBuilder, forEachRecord } from '../protocol/record-batch.js'
 import type { Endpoint } from '../cli/args.js'
+import type { ClientSecurity } from '../cli/client-security.js'
 import { KafkaClient, describeKafkaError, type KafkaConnection, type TopicInfo } from '../cli/kafka-client.js'
 import type { LatencyHistogram } from './histogram.js'
 import { readStamp, writeStamp } from './stamp.js'
@@ -28,8 +29,8 @@ const FETCH_MAX_BYTES = 64 * 1024 * 1024
 /** How long a Fetch that finds nothing waits for new records. */
 const FETCH_WAIT_MS = 100
 
-export async function connectKafka (endpoint: Endpoint): Promise<KafkaClient> {
-  return await KafkaClient.connect(endpoint, { requestTimeoutMs: REQUEST_TIMEOUT_MS })
+export async function connectKafka (endpoint: Endpoint, security?: ClientSecurity): Promise<KafkaClient> {
+  return await KafkaClient.connect(endpoint, { requestTimeoutMs: REQUEST_TIMEOUT_MS, security })
 }
 
 export async function createKafkaTopic (client: KafkaClient, topic: string, partitions: number, config: Record<string, string>): Promise<void> {

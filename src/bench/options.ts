@@ -4,6 +4,7 @@
  */
 import { intFlag, parseEndpoint, parseFlags, usageError, type Endpoint } from '../cli/args.js'
 import { Compression } from '../protocol/compression.js'
+import { PLAINTEXT_SECURITY, readClientSecurity, type ClientSecurity } from '../cli/client-security.js'
 
 export const COMMAND = 'bench'
 
@@ -41,6 +42,8 @@ export interface BenchOptions {
   runs: number
   target: TargetKind
   brokers: Endpoint | undefined
+  /** TLS and SASL settings for --brokers (--command-config); plaintext otherwise. */
+  security: ClientSecurity
   /** Millrace targets: a data dir to use, null for memory, undefined for a fresh temp dir per run. */
   dataDir: string | null | undefined
   durable: boolean
@@ -66,6 +69,8 @@ Workloads:
 Target (default: a Millrace server this command starts):
   --target embedded|server    embedded = library mode in this process, no TCP
   --brokers HOST:PORT         any Kafka-protocol broker already running
+  --command-config FILE       (with --brokers) Kafka client properties: security.protocol,
+                              sasl.mechanism, sasl.username, sasl.password, ssl.ca.location
   --memory                    Millrace targets keep data in memory
   --data DIR                  Millrace targets use DIR (default: a fresh temp dir per run)
   --vs nats,redis             run the same workload against NATS JetStream and Redis Streams
@@ -98,6 +103,7 @@ Output:
 const OPTIONS = {
   target: { type: 'string' },
   brokers: { type: 'string' },
+  'command-config': { type: 'string' },
   memory: { type: 'boolean' },
   data: { type: 'string' },
   vs: { type: 'string' },
@@ -161,6 +167,7 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
     target = 'brokers'
   }
   if (values.memory === true && values.data !== undefined) throw usageError('--memory and --data cannot be used together', COMMAND)
+  if (target !== 'brokers' && values['command-config'] !== undefined) throw usageError('--command-config applies to --brokers HOST:PORT', COMMAND)
   if (target === 'brokers' && (values.memory === true || values.data !== undefined)) throw usageError('--memory and --data apply to Millrace targets, not to --brokers', COMMAND)
   const dataDir = values.memory === true ? null : values.data
 
@@ -229,6 +236,7 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
     runs: intFlag('runs', values.runs, 3, 1, 100, COMMAND),
     target,
     brokers,
+    security: target === 'brokers' ? readClientSecurity(values['command-config'], COMMAND) : PLAINTEXT_SECURITY,
     dataDir,
     durable,
     topicConfig: durable ? { 'flush.messages': '1' } : {},

@@ -4,6 +4,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { Endpoint } from '../cli/args.js'
+import type { ClientSecurity } from '../cli/client-security.js'
 import type { ProduceSpec } from './kafka-load.js'
 import type { Meter } from './meter.js'
 import type { ProducerWorkerData, ProducerWorkerMessage } from './producer-worker.js'
@@ -17,12 +18,12 @@ export interface ProducerPool {
   terminate: () => Promise<void>
 }
 
-export async function startProducers (endpoint: Endpoint, specs: ProduceSpec[], meter: Meter): Promise<ProducerPool> {
+export async function startProducers (endpoint: Endpoint, specs: ProduceSpec[], meter: Meter, security?: ClientSecurity): Promise<ProducerPool> {
   const workers: Worker[] = []
   const done: Array<Promise<{ records: number, busyMs: number }>> = []
   const ready: Array<Promise<void>> = []
   for (const spec of specs) {
-    const worker = new Worker(WORKER_URL, { workerData: { endpoint, spec } satisfies ProducerWorkerData })
+    const worker = new Worker(WORKER_URL, { workerData: { endpoint, spec, security } satisfies ProducerWorkerData })
     workers.push(worker)
     let onReady!: () => void
     ready.push(new Promise<void>((resolve) => { onReady = resolve }))

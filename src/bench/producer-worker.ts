@@ -5,9 +5,10 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { Endpoint } from '../cli/args.js'
+import type { ClientSecurity } from '../cli/client-security.js'
 import { connectKafka, runKafkaProducer, type ProduceSpec } from './kafka-load.js'
 
-export interface ProducerWorkerData { endpoint: Endpoint, spec: ProduceSpec }
+export interface ProducerWorkerData { endpoint: Endpoint, spec: ProduceSpec, security?: ClientSecurity }
 
 export type ProducerWorkerMessage =
   | { type: 'ready' }
@@ -20,7 +21,7 @@ const PROGRESS_INTERVAL_MS = 25
 export async function runProducerWorker (port: MessagePort, data: ProducerWorkerData): Promise<void> {
   const post = (m: ProducerWorkerMessage): void => port.postMessage(m)
   try {
-    const client = await connectKafka(data.endpoint)
+    const client = await connectKafka(data.endpoint, data.security)
     try {
       await new Promise<void>((resolve) => {
         port.once('message', () => resolve())

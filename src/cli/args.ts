@@ -37,11 +37,14 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export const COMMON_OPTIONS = {
   bootstrap: { type: 'string', short: 'b' },
   'request-timeout-ms': { type: 'string' },
+  'command-config': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
 export const COMMON_HELP = `  -b, --bootstrap HOST:PORT   broker to connect to (default ${DEFAULT_BOOTSTRAP})
   --request-timeout-ms N      give up on a request after N ms (default ${DEFAULT_REQUEST_TIMEOUT_MS})
+  --command-config FILE       Kafka client properties: security.protocol, sasl.mechanism,
+                              sasl.username, sasl.password, ssl.ca.location
   -h, --help                  show this help`
 
 type StrictConfig<T extends ParseArgsOptions> = { args: string[], options: T, strict: true, allowPositionals: true }

@@ -11,6 +11,7 @@ import { loadConfigFile, type LoadedConfig } from '../config/config-file.js'
 import { MillraceError } from '../errors.js'
 import { CliError, DEFAULT_PORT, EXIT_FAILURE, joinNegativeValues } from './args.js'
 import { Shutdown } from './shutdown.js'
+import { listenerFlags, LISTENER_HELP, LISTENER_OPTIONS } from './listener-flags.js'
 
 const USAGE = `Usage: millrace <command> [options]
 
@@ -22,6 +23,7 @@ Commands:
   groups    list, describe, delete consumer groups; reset or delete their offsets
   config    check a broker config file (server.properties or JSON) without starting
   acls      create, list and delete ACLs (brokers started with --authorizer)
+  users     create, list and delete SCRAM users in a stopped broker's data dir
   bench     measure produce, consume, latency, mixed and startup workloads
 
 Run 'millrace <command> --help' for the options of each command; 'millrace --version' prints the version.
@@ -42,6 +44,7 @@ Options:
   --no-http        serve no HTTP endpoint
   --advertised-host HOST   host put in Metadata (default: the address the client reached)
   --advertised-port N      port put in Metadata (default: the port the client reached)
+${LISTENER_HELP}
   --config FILE    Kafka server.properties file, or JSON of broker options (flags
                    override it; see 'millrace config check --help')
   --authorizer     check every request against ACLs (manage them with 'millrace acls')
@@ -104,7 +107,8 @@ const START_OPTIONS = {
   'allow-everyone-if-no-acl': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
-  help: { type: 'boolean', short: 'h' }
+  help: { type: 'boolean', short: 'h' },
+  ...LISTENER_OPTIONS
 } as const
 
 async function start (argv: string[]): Promise<void> {
@@ -134,7 +138,12 @@ async function start (argv: string[]): Promise<void> {
     allowEveryoneIfNoAcl: booleanFlag('allow-everyone-if-no-acl', values['allow-everyone-if-no-acl'])
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as Record<string, unknown>)[key] = value
-  options.port ??= DEFAULT_PORT
+  try {
+    Object.assign(options, listenerFlags(values))
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  if (options.listeners === undefined) options.port ??= DEFAULT_PORT
   // A config file turns the endpoint off with "httpPort": null; an absent key means the default.
   if (values['no-http'] === true) options.httpPort = null
   else if (options.httpPort === undefined) options.httpPort = DEFAULT_HTTP_PORT
@@ -154,9 +163,16 @@ async function start (argv: string[]): Promise<void> {
   })
   process.on('SIGINT', () => shutdown.signal('SIGINT'))
   process.on('SIGTERM', () => shutdown.signal('SIGTERM'))
+  // SIGHUP reloads the TLS certificate (Kafka does it through its admin API; a signal is the Unix
+  // way for a server). Handled from here on: left to its default, it would end the process.
+  let running: Broker | null = null
+  process.on('SIGHUP', () => {
+    if (running === null) { logger.warn({}, 'SIGHUP during start-up: nothing to reload yet'); return }
+    running.reloadTls().catch((err: Error) => logger.error({ code: (err as MillraceError).code }, `TLS reload failed, keeping the old certificate: ${err.message}`))
+  })
   // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
   process.stdout.on('error', () => {})
-  logger.info({ dataDir: options.dataDir, port: options.port, httpPort: options.httpPort }, 'starting')
+  logger.info({ dataDir: options.dataDir, port: options.port, listeners: options.listeners, httpPort: options.httpPort }, 'starting')
   let broker: Broker
   try {
     broker = await Broker.start({ ...options, logger })
@@ -166,12 +182,14 @@ async function start (argv: string[]): Promise<void> {
     logger.fatal(err instanceof MillraceError ? { code: err.code } : { err }, message)
     fail(message)
   }
+  running = broker
   if (!shutdown.stopping) {
     const dataDir = broker.config.dataDir
     const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
+    const listening = broker.listeners.map((l) => `listening on ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port} (${l.protocol})`).join(', ')
     const http = broker.httpAddress === undefined ? '' : `, http on ${broker.httpAddress}`
-    process.stdout.write(`millrace ready: listening on ${broker.address!}${http}, ${broker.config.workers} partition workers, ${where}\n`)
-    logger.info({ address: broker.address, httpAddress: broker.httpAddress, workers: broker.config.workers, dataDir }, 'broker ready')
+    process.stdout.write(`millrace ready: ${listening}${http}, ${broker.config.workers} partition workers, ${where}\n`)
+    logger.info({ address: broker.address, listeners: broker.listeners, httpAddress: broker.httpAddress, workers: broker.config.workers, dataDir }, 'broker ready')
   }
   shutdown.started(broker)
 }
@@ -202,6 +220,7 @@ switch (command) {
   case 'groups': await client(async (argv) => { await (await import('./groups.js')).runGroups(argv) }, rest); break
   case 'config': await client(async (argv) => { await (await import('./config-check.js')).runConfig(argv) }, rest); break
   case 'acls': await client(async (argv) => { await (await import('./acls.js')).runAcls(argv) }, rest); break
+  case 'users': await client(async (argv) => { await (await import('./users.js')).runUsers(argv) }, rest); break
   case 'bench': await client(async (argv) => { await (await import('../bench/run.js')).runBench(argv) }, rest); break
   case '-V': case '--version': case 'version': process.stdout.write(`millrace ${packageVersion()}\n`); break
   case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break

@@ -14,6 +14,8 @@
  * Lives on the main thread of a short-lived CLI process; nothing here is on a hot path.
  */
 import { connect, type Socket } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
+import { authenticate, PLAINTEXT_SECURITY, readClientSecurity, tlsOptions, type ClientSecurity } from './client-security.js'
 import { ApiKey, apiByKey } from '../protocol/api-keys.js'
 import { codecByKey } from '../protocol/apis/index.js'
 import type { ApiVersionsResponse } from '../protocol/apis/api-versions.js'
@@ -98,15 +100,16 @@ export class KafkaConnection {
   }
 
   /** Connects and negotiates API versions; throws CliError("cannot connect to HOST:PORT: …"). */
-  static async open (endpoint: Endpoint, requestTimeoutMs: number): Promise<KafkaConnection> {
+  static async open (endpoint: Endpoint, requestTimeoutMs: number, security: ClientSecurity = PLAINTEXT_SECURITY): Promise<KafkaConnection> {
     const address = formatEndpoint(endpoint)
+    const tls = tlsOptions(security, endpoint.host)
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: endpoint.host, port: endpoint.port })
+      const s = tls === null ? connect({ host: endpoint.host, port: endpoint.port }) : tlsConnect({ ...tls, host: endpoint.host, port: endpoint.port })
       const timer = setTimeout(() => {
         s.destroy()
         reject(new CliError(`cannot connect to ${address}: no answer within ${requestTimeoutMs} ms`))
       }, requestTimeoutMs)
-      s.once('connect', () => { clearTimeout(timer); s.removeAllListeners('error'); resolve(s) })
+      s.once(tls === null ? 'connect' : 'secureConnect', () => { clearTimeout(timer); s.removeAllListeners('error'); resolve(s) })
       s.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer)
         reject(new CliError(`cannot connect to ${address}: ${err.code ?? err.message}`))
@@ -116,6 +119,7 @@ export class KafkaConnection {
     const conn = new KafkaConnection(socket, endpoint, requestTimeoutMs)
     try {
       await conn.#negotiate()
+      await authenticate(conn, security)
     } catch (err) {
       conn.close()
       throw err
@@ -248,6 +252,8 @@ export class KafkaConnection {
 
 export interface ClientOptions {
   requestTimeoutMs: number
+  /** TLS and SASL settings (--command-config); plaintext when absent. */
+  security?: ClientSecurity
 }
 
 /** One partition's place in the cluster, from Metadata. */
@@ -279,7 +285,7 @@ export class KafkaClient {
   }
 
   static async connect (bootstrap: Endpoint, options: ClientOptions): Promise<KafkaClient> {
-    return new KafkaClient(await KafkaConnection.open(bootstrap, options.requestTimeoutMs), options)
+    return new KafkaClient(await KafkaConnection.open(bootstrap, options.requestTimeoutMs, options.security), options)
   }
 
   /**
@@ -327,7 +333,7 @@ export class KafkaClient {
     const address = formatEndpoint(endpoint)
     let conn = this.#connections.get(address)
     if (conn === undefined) {
-      conn = KafkaConnection.open(endpoint, this.#options.requestTimeoutMs)
+      conn = KafkaConnection.open(endpoint, this.#options.requestTimeoutMs, this.#options.security)
       this.#connections.set(address, conn)
     }
     return conn
@@ -402,10 +408,11 @@ export const LATEST_TIMESTAMP = -1
  * Connects to the `--bootstrap` broker named in parsed common flags, runs `fn` and closes
  * every connection, whether `fn` succeeded or not.
  */
-export async function withClient<T> (flags: { bootstrap?: string, 'request-timeout-ms'?: string }, command: string, fn: (client: KafkaClient) => Promise<T>): Promise<T> {
+export async function withClient<T> (flags: { bootstrap?: string, 'request-timeout-ms'?: string, 'command-config'?: string }, command: string, fn: (client: KafkaClient) => Promise<T>): Promise<T> {
   const endpoint = parseEndpoint(flags.bootstrap ?? DEFAULT_BOOTSTRAP, command)
   const requestTimeoutMs = intFlag('request-timeout-ms', flags['request-timeout-ms'], DEFAULT_REQUEST_TIMEOUT_MS, 1, 0x7fffffff, command)
-  const client = await KafkaClient.connect(endpoint, { requestTimeoutMs })
+  const security = readClientSecurity(flags['command-config'], command)
+  const client = await KafkaClient.connect(endpoint, { requestTimeoutMs, security })
   try {
     return await fn(client)
   } finally {

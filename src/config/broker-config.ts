@@ -6,6 +6,8 @@
 import { availableParallelism } from 'node:os'
 import { invalidOption } from '../errors.js'
 import { topicConfigProblem } from './topic-config.js'
+import { isTlsProtocol, resolveAdvertisedListeners, resolveListeners, type AdvertisedListener, type ListenerConfig, type ListenerOptions } from './listeners.js'
+import { resolveTls, type TlsConfig, type TlsOptions } from './tls-options.js'
 
 export interface BrokerOptions {
   /** Where partition directories live; `null` keeps everything in memory. Default './data'. */
@@ -27,6 +29,15 @@ export interface BrokerOptions {
   /** Host and port put in Metadata responses (Kafka's advertised.listeners). */
   advertisedHost?: string
   advertisedPort?: number
+  /**
+   * Kafka's listeners: each a name (default: the protocol), a security protocol, host and port
+   * (0 picks a free one). Replaces `host`/`port`, which describe a single PLAINTEXT listener.
+   */
+  listeners?: ListenerOptions[]
+  /** Kafka's advertised.listeners: the host and port Metadata gives clients of the listener with that name. */
+  advertisedListeners?: AdvertisedListener[]
+  /** Certificate and key of the SSL and SASL_SSL listeners (PEM files), and client certificate checks. */
+  tls?: TlsOptions
   /** Kafka's auto.create.topics.enable. */
   autoCreateTopics?: boolean
   /** Kafka's num.partitions: partitions of auto-created topics and CreateTopics with -1. */
@@ -81,6 +92,10 @@ export interface BrokerConfig {
   readonly httpHost: string
   readonly advertisedHost: string | undefined
   readonly advertisedPort: number | undefined
+  /** Every listener; empty when the broker opens none (library mode). The first is what `port` and `host` name. */
+  readonly listeners: readonly ListenerConfig[]
+  readonly advertisedListeners: readonly AdvertisedListener[]
+  readonly tls: TlsConfig | null
   readonly autoCreateTopics: boolean
   readonly defaultPartitions: number
   readonly topicDefaults: Readonly<Record<string, string>>
@@ -108,7 +123,7 @@ export const MIN_RING_BYTES = 64 * 1024
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024
 
 const KNOWN_OPTIONS = new Set([
-  'dataDir', 'workers', 'ringBytes', 'port', 'host', 'httpPort', 'httpHost', 'advertisedHost', 'advertisedPort', 'autoCreateTopics',
+  'dataDir', 'workers', 'ringBytes', 'port', 'host', 'httpPort', 'httpHost', 'advertisedHost', 'advertisedPort', 'listeners', 'advertisedListeners', 'tls', 'autoCreateTopics',
   'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections',
   'groupInitialRebalanceDelayMs', 'groupMinSessionTimeoutMs', 'groupMaxSessionTimeoutMs', 'offsetsRetentionMinutes',
   'offsetMetadataMaxBytes', 'cleanerIntervalMs', 'offsetsTopicSegmentBytes', 'transactionMaxTimeoutMs',
@@ -160,9 +175,23 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
   }
   const ringBytes = integer('options.ringBytes', optional(options.ringBytes, DEFAULT_RING_BYTES), MIN_RING_BYTES, 1 << 30)
   if ((ringBytes & (ringBytes - 1)) !== 0) throw invalidOption('options.ringBytes', 'must be a power of two')
-  const port = options.port === undefined ? undefined : integer('options.port', options.port, 0, 65535)
-  const host = optional(options.host, '127.0.0.1')
+  let port = options.port === undefined ? undefined : integer('options.port', options.port, 0, 65535)
+  let host = optional(options.host, '127.0.0.1')
   if (typeof host !== 'string' || host.length === 0) throw invalidOption('options.host', 'must be a non-empty string')
+  let listeners: readonly ListenerConfig[] = Object.freeze([])
+  if (options.listeners !== undefined) {
+    if (options.port !== undefined || options.host !== undefined) throw invalidOption('options.listeners', 'replaces options.host and options.port; give one or the other')
+    listeners = resolveListeners(options.listeners)
+    port = listeners[0]!.port
+    host = listeners[0]!.host
+  } else if (port !== undefined) {
+    listeners = Object.freeze([Object.freeze({ name: 'PLAINTEXT', protocol: 'PLAINTEXT' as const, host, port })])
+  }
+  const advertisedListeners = resolveAdvertisedListeners(options.advertisedListeners, listeners)
+  const tls = options.tls === undefined ? null : resolveTls(options.tls)
+  const needsTls = listeners.find((l) => isTlsProtocol(l.protocol))
+  if (needsTls !== undefined && tls === null) throw invalidOption('options.tls', `is needed by listener ${needsTls.name} (${needsTls.protocol}): give { certFile, keyFile }`)
+  // The HTTP endpoint binds the Kafka host (the first listener's) unless told otherwise.
   const httpPort = options.httpPort === undefined || options.httpPort === null ? undefined : integer('options.httpPort', options.httpPort, 0, 65535)
   const httpHost = optional(options.httpHost, host)
   if (typeof httpHost !== 'string' || httpHost.length === 0) throw invalidOption('options.httpHost', 'must be a non-empty string')
@@ -195,6 +224,9 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
     httpHost,
     advertisedHost: options.advertisedHost,
     advertisedPort,
+    listeners,
+    advertisedListeners,
+    tls,
     autoCreateTopics,
     defaultPartitions: integer('options.defaultPartitions', optional(options.defaultPartitions, 1), 1, 100_000),
     topicDefaults: Object.freeze({ ...topicDefaults }),

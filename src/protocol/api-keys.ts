@@ -46,6 +46,8 @@ export const ApiKey = {
   DeleteGroups: 42,
   IncrementalAlterConfigs: 44,
   OffsetDelete: 47,
+  DescribeUserScramCredentials: 50,
+  AlterUserScramCredentials: 51,
   DescribeTransactions: 65,
   ListTransactions: 66,
 } as const
@@ -85,6 +87,8 @@ export const API_LIST: readonly ApiInfo[] = Object.freeze([
   { key: 42, name: 'DeleteGroups', minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
   { key: 44, name: 'IncrementalAlterConfigs', minVersion: 0, maxVersion: 1, firstFlexibleVersion: 1 },
   { key: 47, name: 'OffsetDelete', minVersion: 0, maxVersion: 0, firstFlexibleVersion: null },
+  { key: 50, name: 'DescribeUserScramCredentials', minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  { key: 51, name: 'AlterUserScramCredentials', minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { key: 65, name: 'DescribeTransactions', minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
   { key: 66, name: 'ListTransactions', minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
 ].map(a => Object.freeze(a)))

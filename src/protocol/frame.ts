@@ -51,7 +51,8 @@ export function splitFrames (buf: Buffer, out: Buffer[], maxFrameBytes = MAX_FRA
  * as a list until a frame is complete, so a large frame arriving in many chunks is joined once.
  */
 export class FrameSplitter {
-  readonly maxFrameBytes: number
+  /** Changes apply from the next frame on (a SASL connection raises it once authenticated). */
+  maxFrameBytes: number
   #chunks: Buffer[]
   #bytes: number
 

@@ -31,6 +31,8 @@ import type { RefusalLog, RefusalReason, RequestOrigin } from './refusals.js'
 import type { RequestObserver } from './request-observer.js'
 import type { Authorizer } from '../security/authorizer.js'
 import { OPEN_ACCESS, PrincipalAccess } from './access.js'
+import { SASL_MAX_RECEIVE_BYTES, type SaslExchange } from './sasl/sasl-exchange.js'
+import type { CredentialStore } from './sasl/credential-store.js'
 
 /** Requests of one connection waiting for their response before reading pauses. */
 export const MAX_INFLIGHT_REQUESTS = 128
@@ -49,10 +51,14 @@ export interface ServerCounters {
   acceptErrors: number
   /** Checks the authorizer refused (each answered with an authorization error). */
   authorizationFailures: number
+  /** Requests refused on a SASL listener before authentication completed. */
+  unauthenticatedRequests: number
+  authenticationFailures: number
+  tlsHandshakeFailures: number
 }
 
 export function newCounters (): ServerCounters {
-  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0, acceptErrors: 0, authorizationFailures: 0 }
+  return { accepted: 0, rejected: 0, malformedFrames: 0, malformedRequests: 0, unknownApiKeys: 0, unsupportedVersions: 0, handlerFailures: 0, acceptErrors: 0, authorizationFailures: 0, unauthenticatedRequests: 0, authenticationFailures: 0, tlsHandshakeFailures: 0 }
 }
 
 interface Slot {
@@ -68,6 +74,14 @@ export interface ConnectionOptions {
   requestObserver: RequestObserver | null
   /** Checks each request's principal; null: no authorizer, everything is allowed. */
   authorizer: Authorizer | null
+  /** The listener's name (Metadata advertises that listener); default PLAINTEXT. */
+  listenerName?: string
+  /** On a SASL listener: the exchange that must succeed before other requests are served. */
+  sasl?: SaslExchange | null
+  /** The principal before SASL: a TLS client certificate's subject, else anonymous. */
+  principal?: string
+  /** The broker's SCRAM credentials, for the credential APIs. */
+  credentials?: CredentialStore
 }
 
 export class Connection {
@@ -83,6 +97,7 @@ export class Connection {
   readonly #localPort: number
   readonly #remoteHost: string
   readonly #remotePort: number
+  readonly #sasl: SaslExchange | null
   /** Aborted when this connection closes or shuts down: its long-polls answer at once. */
   readonly #stopWaiting = new AbortController()
   readonly closed: Promise<void>
@@ -100,6 +115,9 @@ export class Connection {
     this.#localPort = socket.localPort ?? 0
     this.#remoteHost = normaliseHost(socket.remoteAddress ?? '')
     this.#remotePort = socket.remotePort ?? 0
+    this.#sasl = options.sasl ?? null
+    if (this.#sasl !== null) this.#splitter.maxFrameBytes = Math.min(SASL_MAX_RECEIVE_BYTES, options.config.maxRequestBytes)
+    this.principal = options.principal ?? ANONYMOUS_PRINCIPAL
     // Each parked long-poll listens on the signal, and up to MAX_INFLIGHT_REQUESTS may be parked.
     setMaxListeners(MAX_INFLIGHT_REQUESTS, this.#stopWaiting.signal)
     this.closed = new Promise((resolve) => socket.once('close', () => { this.#destroyed = true; this.#stop(); resolve() }))
@@ -160,12 +178,23 @@ export class Connection {
   }
 
   #onFrame (frame: Buffer): void {
+    const sasl = this.#sasl
+    if (sasl !== null && sasl.expectsRawToken) {
+      this.#onRawSaslToken(sasl, frame)
+      return
+    }
     const r = new Reader(frame)
     let peek
     try {
       peek = peekRequestHeader(r)
     } catch (err) {
       this.#refuse('malformed-request', null, (err as Error).message)
+      this.destroy()
+      return
+    }
+    if (sasl !== null && !sasl.admits(peek.apiKey)) {
+      // Kafka's rule: nothing but ApiVersions and the SASL steps before authentication.
+      this.#refuse('unauthenticated', r)
       this.destroy()
       return
     }
@@ -211,6 +240,9 @@ export class Connection {
       access: this.#options.authorizer === null
         ? OPEN_ACCESS
         : new PrincipalAccess(this.#options.authorizer, this.principal, { remoteHost: this.#remoteHost, remotePort: this.#remotePort, clientId: header.clientId, apiKey: header.apiKey, apiVersion: header.apiVersion }, this.#options.refusals),
+      listenerName: this.#options.listenerName ?? 'PLAINTEXT',
+      sasl,
+      credentials: this.#options.credentials,
       stopWaiting: this.#stopWaiting.signal
     }
     const observer = this.#options.requestObserver
@@ -228,6 +260,7 @@ export class Connection {
         return
       }
       this.#complete(slot, correlationId, apiVersion, (w) => route.codec.encodeResponse(w, apiVersion, response), apiKey, clientId)
+      if (sasl !== null && !sasl.authenticated) this.#afterSaslStep(sasl)
     }, (err: unknown) => {
       if (observer !== null) observer.requestHandled(apiKey, (performance.now() - started) / 1000)
       this.#unfinished.delete(pending)
@@ -257,6 +290,38 @@ export class Connection {
     }
     this.#unfinished.add(pending)
     return pending
+  }
+
+  /** After a SASL step: take the principal it proved, or close once a failure's answer is out. */
+  #afterSaslStep (sasl: SaslExchange): void {
+    if (sasl.principal !== null) this.#authenticated(sasl.principal)
+    if (!sasl.failed) return
+    this.#ending = true
+    this.#stop()
+    this.#maybeFinish()
+  }
+
+  #authenticated (principal: string): void {
+    this.principal = principal
+    this.#splitter.maxFrameBytes = this.#options.config.maxRequestBytes
+  }
+
+  /** Legacy flow (SaslHandshake v0): a bare token in, a bare token out; a failure just closes, as in Kafka. */
+  #onRawSaslToken (sasl: SaslExchange, token: Buffer): void {
+    const slot: Slot = { segments: null }
+    this.#queue.push(slot)
+    sasl.rawToken(token).then((response) => {
+      if (response === null) {
+        this.destroy()
+        return
+      }
+      if (this.#destroyed) return
+      const size = Buffer.allocUnsafe(4)
+      size.writeInt32BE(response.length, 0)
+      slot.segments = [size, response]
+      if (sasl.principal !== null) this.#authenticated(sasl.principal)
+      this.#flush()
+    }, () => this.destroy())
   }
 
   #complete (slot: Slot, correlationId: number, apiVersion: number, body: (w: SegmentWriter) => void, apiKey: number = ApiKey.ApiVersions, clientId: string | null = null): void {

@@ -6,6 +6,8 @@
 import type { BrokerConfig } from '../config/broker-config.js'
 import type { Dispatcher } from '../dispatcher/dispatcher.js'
 import type { RequestAccess } from './access.js'
+import type { SaslExchange } from './sasl/sasl-exchange.js'
+import type { CredentialStore } from './sasl/credential-store.js'
 
 /** Kafka node id of this (single) broker. */
 export const NODE_ID = 1
@@ -27,6 +29,12 @@ export interface RequestContext {
   readonly principal: string
   /** What the principal may do (the authorizer's answers; every check passes without one). */
   readonly access: RequestAccess
+  /** The listener the client connected to (Metadata advertises its advertised listener); PLAINTEXT by default. */
+  readonly listenerName?: string
+  /** The connection's SASL exchange on a SASL listener; null or absent elsewhere. */
+  readonly sasl?: SaslExchange | null
+  /** The broker's SCRAM credentials (APIs 50 and 51); absent where no listener layer set it. */
+  readonly credentials?: CredentialStore
   /**
    * Aborts when a long-poll should give up waiting and answer now. A signal, not a promise: a
    * listener added for one short wait is removed when the wait ends, whereas a `.then` on a

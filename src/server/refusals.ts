@@ -29,13 +29,16 @@ export type RefusalReason =
   | 'unknown-api'
   /** A version outside the served range of the API (ApiVersions is answered instead). */
   | 'unsupported-version'
+  /** On a SASL listener, a request other than the current authentication step's. */
+  | 'unauthenticated'
 
 const MESSAGES: Record<RefusalReason, string> = {
   'bad-frame-size': 'refused a request: frame size out of range; closing the connection',
   'truncated-frame': 'refused a request: the client closed in the middle of a frame',
   'malformed-request': 'refused a request that does not decode; closing the connection',
   'unknown-api': 'refused a request for an API this broker does not serve; closing the connection',
-  'unsupported-version': 'refused a request with an unsupported API version; closing the connection'
+  'unsupported-version': 'refused a request with an unsupported API version; closing the connection',
+  unauthenticated: 'refused a request before SASL authentication completed; closing the connection'
 }
 
 /** Who sent a request, and what it was (null where the bytes did not say). */
@@ -78,6 +81,7 @@ export class RefusalLog {
       case 'malformed-request': c.malformedRequests++; break
       case 'unknown-api': c.unknownApiKeys++; break
       case 'unsupported-version': c.unsupportedVersions++; break
+      case 'unauthenticated': c.unauthenticatedRequests++; break
     }
     const suppressed = this.#admit(reason, origin)
     if (suppressed === null) return
@@ -105,6 +109,22 @@ export class RefusalLog {
     const suppressed = this.#admit('handler-failure', origin)
     if (suppressed === null) return
     this.#log.error({ ...this.#fields('handler-failure', origin, suppressed), err }, 'a request handler failed; closing the connection')
+  }
+
+  /** A SASL exchange failed (bad password, unknown user, malformed token …); its connection closes. One line a second per address. */
+  authenticationFailed (remoteHost: string, remotePort: number, listener: string, failure: { mechanism: string | null, user: string | null, reason: string }): void {
+    this.#counters.authenticationFailures++
+    const suppressed = this.#limiter.admit(`sasl|${remoteHost}`, this.#now())
+    if (suppressed === null) return
+    this.#log.warn({ client: remoteHost.includes(':') ? `[${remoteHost}]:${remotePort}` : `${remoteHost}:${remotePort}`, listener, mechanism: failure.mechanism, user: failure.user, reason: failure.reason, suppressed }, 'SASL authentication failed; closing the connection')
+  }
+
+  /** A TLS handshake failed (no or an untrusted client certificate, an old protocol version, not TLS at all). */
+  tlsHandshakeFailed (remoteHost: string, listener: string, err: Error): void {
+    this.#counters.tlsHandshakeFailures++
+    const suppressed = this.#limiter.admit(`tls|${remoteHost}`, this.#now())
+    if (suppressed === null) return
+    this.#log.warn({ client: remoteHost, listener, code: (err as NodeJS.ErrnoException).code, reason: err.message, suppressed }, 'TLS handshake failed; closing the connection')
   }
 
   /** A connection closed at once: maxConnections reached, or the server is shutting down. */

@@ -38,6 +38,9 @@ import { handleListTransactions } from './handlers/list-transactions.js'
 import { handleDescribeAcls } from './handlers/describe-acls.js'
 import { handleCreateAcls } from './handlers/create-acls.js'
 import { handleDeleteAcls } from './handlers/delete-acls.js'
+import { handleSaslHandshake } from './handlers/sasl-handshake.js'
+import { handleSaslAuthenticate } from './handlers/sasl-authenticate.js'
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials } from './handlers/user-scram-credentials.js'
 
 export interface Route {
   readonly codec: ApiCodec
@@ -88,7 +91,11 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.EndTxn, handleEndTxn, { ordered: true }],
   [ApiKey.TxnOffsetCommit, handleTxnOffsetCommit, { ordered: true }],
   [ApiKey.DescribeTransactions, handleDescribeTransactions],
-  [ApiKey.ListTransactions, handleListTransactions]
+  [ApiKey.ListTransactions, handleListTransactions],
+  [ApiKey.SaslHandshake, handleSaslHandshake],
+  [ApiKey.SaslAuthenticate, handleSaslAuthenticate],
+  [ApiKey.DescribeUserScramCredentials, handleDescribeUserScramCredentials],
+  [ApiKey.AlterUserScramCredentials, handleAlterUserScramCredentials]
 ]
 
 const routes = new Map<number, Route>()

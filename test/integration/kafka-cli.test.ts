@@ -71,7 +71,7 @@ cli('a module NODE_OPTIONS preloads runs on the main thread only, not in the bro
     const preload = join(dir, 'preload.cjs')
     writeFileSync(preload, `require('node:fs').appendFileSync(${JSON.stringify(log)}, require('node:worker_threads').isMainThread ? 'main\\n' : 'worker\\n')`)
     const { child, ready, exit } = start(['--data', join(dir, 'data'), '--port', '0', '--workers', '2'], { ...process.env, NODE_OPTIONS: `--require ${preload}` })
-    const port = Number(/:(\d+),/.exec(await ready)![1])
+    const port = Number(/listening on \S+:(\d+)/.exec(await ready)![1])
     // Threads of every kind: partition workers, the job pool (a topic's directory is deleted
     // there) and the coordinator (started by FindCoordinator).
     await kcat(['-b', `127.0.0.1:${port}`, '-P', '-t', 'preloaded'], 'one\ntwo\n')

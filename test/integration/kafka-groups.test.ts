@@ -262,7 +262,7 @@ durability('offsets committed before a SIGKILL of the broker process are there a
       let out = ''
       child.stdout!.on('data', (chunk) => {
         out += String(chunk)
-        const m = /listening on (\S+),/.exec(out)
+        const m = /listening on (\S+) /.exec(out)
         if (m !== null) resolve(m[1])
       })
       child.once('exit', () => reject(new Error(`broker exited: ${out}`)))

@@ -4,6 +4,7 @@
  * blocks the event loop: the broker under test runs in the same process.
  */
 import { connect, type Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import { execFile } from 'node:child_process'
 import { Writer } from '../../src/protocol/writer.js'
 import { Reader } from '../../src/protocol/reader.js'
@@ -36,6 +37,14 @@ export class WireClient {
         this.#waiting.delete(id)
         w?.resolve(frame)
       }
+    })
+  }
+
+  /** A client over TLS (node:tls options: ca, cert, key …); resolves once the handshake is done. */
+  static connectTls (port: number, options: ConnectionOptions = {}, host = '127.0.0.1'): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({ port, host, ...options }, () => resolve(new WireClient(socket)))
+      socket.once('error', reject)
     })
   }
 

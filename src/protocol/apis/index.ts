@@ -37,6 +37,8 @@ import * as createPartitions from './create-partitions.js'
 import * as deleteGroups from './delete-groups.js'
 import * as incrementalAlterConfigs from './incremental-alter-configs.js'
 import * as offsetDelete from './offset-delete.js'
+import * as describeUserScramCredentials from './describe-user-scram-credentials.js'
+import * as alterUserScramCredentials from './alter-user-scram-credentials.js'
 import * as describeTransactions from './describe-transactions.js'
 import * as listTransactions from './list-transactions.js'
 
@@ -49,7 +51,7 @@ export interface ApiCodec {
   decodeResponse (r: Reader, version: number): unknown
 }
 
-export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeAcls, createAcls, deleteAcls, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeTransactions, listTransactions }
+export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeAcls, createAcls, deleteAcls, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeUserScramCredentials, alterUserScramCredentials, describeTransactions, listTransactions }
 
 export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [0, produce],
@@ -85,6 +87,8 @@ export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [42, deleteGroups],
   [44, incrementalAlterConfigs],
   [47, offsetDelete],
+  [50, describeUserScramCredentials],
+  [51, alterUserScramCredentials],
   [65, describeTransactions],
   [66, listTransactions],
 ])

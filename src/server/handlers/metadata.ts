@@ -16,6 +16,12 @@ import { CHECKS } from '../../security/api-operations.js'
 import { CLUSTER_NAME, ResourceType } from '../../security/acl.js'
 
 export function advertisedAddress (ctx: RequestContext): { host: string, port: number } {
+  // The advertised listener of the same name as the one the client reached (Kafka's rule).
+  const advertised = ctx.config.advertisedListeners?.find((l) => l.name === ctx.listenerName)
+  if (advertised !== undefined) return { host: advertised.host, port: advertised.port }
+  // advertisedHost/advertisedPort describe the first listener (the --host/--port one).
+  const first = ctx.config.listeners === undefined || ctx.config.listeners.length === 0 || ctx.config.listeners[0]!.name === (ctx.listenerName ?? 'PLAINTEXT')
+  if (!first) return { host: ctx.localHost, port: ctx.localPort }
   return { host: ctx.config.advertisedHost ?? ctx.localHost, port: ctx.config.advertisedPort ?? ctx.localPort }
 }
 

@@ -108,6 +108,7 @@ options('--brokers needs HOST:PORT and excludes Millrace-only flags', () => {
   rejects(['produce', '--brokers', 'h:9092', '--memory'], /apply to Millrace targets/)
   rejects(['produce', '--brokers', 'h:9092', '--profile', 'flame'], /--profile wraps the Millrace server/)
   rejects(['produce', '--memory', '--data', '/tmp/x'], /--memory and --data cannot be used together/)
+  rejects(['produce', '--command-config', '/tmp/x.properties'], /--command-config applies to --brokers HOST:PORT/)
 })
 
 options.run()

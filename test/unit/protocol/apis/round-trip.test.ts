@@ -213,7 +213,15 @@ const samples: Record<number, Sample> = {
   },
   [m.listTransactions.api.key]: {
     request: { stateFilters: ['Ongoing'], producerIdFilters: [4001, 2 ** 40] } satisfies m.listTransactions.ListTransactionsRequest,
-    response: { throttleTimeMs: 0, errorCode: 0, transactionStates: [{ transactionalId: 'tx-a', producerId: 4001, transactionState: 'Ongoing' }] } satisfies m.listTransactions.ListTransactionsResponse
+    response: { throttleTimeMs: 0, errorCode: 0, transactionStates: [{ transactionalId: 'tx-a', producerId: 4001, transactionState: 'Ongoing' }] } satisfies m.listTransactions.ListTransactionsResponse,
+  },
+  [m.describeUserScramCredentials.api.key]: {
+    request: { users: [{ name: 'alice' }] } satisfies m.describeUserScramCredentials.DescribeUserScramCredentialsRequest,
+    response: { throttleTimeMs: 0, errorCode: 0, errorMessage: null, results: [{ user: 'alice', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: 2, iterations: 8192 }] }] } satisfies m.describeUserScramCredentials.DescribeUserScramCredentialsResponse
+  },
+  [m.alterUserScramCredentials.api.key]: {
+    request: { deletions: [{ name: 'bob', mechanism: 1 }], upsertions: [{ name: 'alice', mechanism: 2, iterations: 4096, salt: b('salt'), saltedPassword: b('salted-password') }] } satisfies m.alterUserScramCredentials.AlterUserScramCredentialsRequest,
+    response: { throttleTimeMs: 0, results: [{ user: 'alice', errorCode: 0, errorMessage: null }, { user: 'bob', errorCode: 91, errorMessage: 'missing' }] } satisfies m.alterUserScramCredentials.AlterUserScramCredentialsResponse
   }
 }
 
