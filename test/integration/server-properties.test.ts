@@ -20,7 +20,7 @@ props.before.each((ctx) => { ctx.dir = tmpDir() })
 props.after.each((ctx) => { removeDir(ctx.dir) })
 
 function portOf (readyLine: string): number {
-  return Number(/listening on [^\s,]+:(\d+),/.exec(readyLine)![1])
+  return Number(/listening on [^\s,]+:(\d+)[ ,]/.exec(readyLine)![1])
 }
 
 props('num.partitions, log.dirs and listeners take effect; ignored and unknown keys are named in the log', async ({ dir }) => {
