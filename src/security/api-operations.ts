@@ -56,6 +56,8 @@ export const CHECKS = Object.freeze({
   txnOffsetCommit: { transactionalId: transactionalId(WRITE), group: group(READ), topic: topic(READ) },
   describeTransactions: { transactionalId: transactionalId(DESCRIBE) },
   listTransactions: { transactionalId: transactionalId(DESCRIBE) },
+  describeUserScramCredentials: { cluster: cluster(DESCRIBE) },
+  alterUserScramCredentials: { cluster: cluster(ALTER) },
   describeAcls: { cluster: cluster(DESCRIBE) },
   createAcls: { cluster: cluster(ALTER) },
   deleteAcls: { cluster: cluster(ALTER) }

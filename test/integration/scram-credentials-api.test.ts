@@ -86,3 +86,29 @@ api('each bad change gets its own error code; the good ones apply', async ({ bro
 })
 
 api.run()
+
+const guarded = suite('SCRAM credential APIs under the authorizer')
+
+guarded('Describe needs Describe on the cluster and Alter needs Alter on it', async () => {
+  const broker = await Broker.start({ dataDir: null, workers: 1, port: 0, authorizer: true })
+  const client = await WireClient.connect(broker.port!)
+  try {
+    const refusedAlter = await client.request(ApiKey.AlterUserScramCredentials, 0, { deletions: [], upsertions: [await upsertion('mallory', 2, 'pw')] })
+    assert.equal(refusedAlter.results, [{ user: 'mallory', errorCode: KafkaCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'not authorized to alter SCRAM credentials' }])
+    assert.equal(broker.users.list(), [], 'nothing was stored')
+    const refusedDescribe = await client.request(ApiKey.DescribeUserScramCredentials, 0, { users: null })
+    assert.is(refusedDescribe.errorCode, KafkaCode.CLUSTER_AUTHORIZATION_FAILED)
+
+    await broker.acls.create([{ resourceType: 'Cluster', resourceName: 'kafka-cluster', principal: 'User:ANONYMOUS', operation: 'Alter' }])
+    const altered = await client.request(ApiKey.AlterUserScramCredentials, 0, { deletions: [], upsertions: [await upsertion('admin', 2, 'pw')] })
+    assert.is(altered.results[0].errorCode, KafkaCode.NONE)
+    const described = await client.request(ApiKey.DescribeUserScramCredentials, 0, { users: null })
+    assert.is(described.errorCode, KafkaCode.NONE, 'Alter implies Describe')
+    assert.equal(described.results.map((r: { user: string }) => r.user), ['admin'])
+  } finally {
+    client.close()
+    await broker.close()
+  }
+})
+
+guarded.run()

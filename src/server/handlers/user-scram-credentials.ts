@@ -3,13 +3,16 @@
  * credential store (sasl/credential-store.ts), with Kafka's per-user answers: an unknown user is
  * RESOURCE_NOT_FOUND, a user named twice DUPLICATE_RESOURCE, an unknown mechanism
  * UNSUPPORTED_SASL_MECHANISM, iterations outside 4096..16384 or an empty name UNACCEPTABLE_CREDENTIAL.
- * Alter receives salted passwords (the client salts and hashes), never a password.
+ * Alter receives salted passwords (the client salts and hashes), never a password. Under the
+ * authorizer, Describe needs Describe on the cluster and Alter needs Alter on it, as in Kafka.
  */
 import type { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResult } from '../../protocol/apis/describe-user-scram-credentials.js'
 import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse, AlterUserScramCredentialsResult } from '../../protocol/apis/alter-user-scram-credentials.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { MAX_ITERATIONS, MIN_ITERATIONS, type ScramMechanism } from '../sasl/scram.js'
 import type { RequestContext } from '../context.js'
+import { CHECKS } from '../../security/api-operations.js'
+import { CLUSTER_NAME } from '../../security/acl.js'
 
 /** Kafka's codes 92 and 93, which the reference error table (and so error-codes.ts) leaves out. */
 export const DUPLICATE_RESOURCE = 92
@@ -20,6 +23,8 @@ const MECHANISM_BY_ID = new Map<number, ScramMechanism>([[1, 'SCRAM-SHA-256'], [
 const ID_BY_MECHANISM = new Map<ScramMechanism, number>([['SCRAM-SHA-256', 1], ['SCRAM-SHA-512', 2]])
 
 export function handleDescribeUserScramCredentials (ctx: RequestContext, req: DescribeUserScramCredentialsRequest): DescribeUserScramCredentialsResponse {
+  const check = CHECKS.describeUserScramCredentials.cluster
+  if (!ctx.access.allows(check, CLUSTER_NAME)) return { throttleTimeMs: 0, errorCode: check.errorCode, errorMessage: 'not authorized to describe SCRAM credentials', results: [] }
   const store = ctx.credentials
   const all = store?.list() ?? []
   const byUser = new Map(all.map((u) => [u.user, u]))
@@ -42,6 +47,11 @@ export function handleDescribeUserScramCredentials (ctx: RequestContext, req: De
 }
 
 export async function handleAlterUserScramCredentials (ctx: RequestContext, req: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
+  const clusterAlter = CHECKS.alterUserScramCredentials.cluster
+  if (!ctx.access.allows(clusterAlter, CLUSTER_NAME)) {
+    const users = [...new Set([...req.deletions, ...req.upsertions].map((c) => c.name))]
+    return { throttleTimeMs: 0, results: users.map((user) => ({ user, errorCode: clusterAlter.errorCode, errorMessage: 'not authorized to alter SCRAM credentials' })) }
+  }
   const store = ctx.credentials
   // Kafka refuses a user whose credential for one mechanism is changed twice in a request.
   const named = new Map<string, number>()
