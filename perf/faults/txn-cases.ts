@@ -174,7 +174,9 @@ export async function txnBrokerKillAtCommit (options: CaseOptions): Promise<Case
     const code = await client.exited
     if (code !== 0) problems.push(`the transactional producer exited with ${String(code)}: ${client.stderr().split('\n').at(-2) ?? ''}`)
     const records = await readBack(bootstrap, 'txn-out')
-    return { fault: 'broker SIGKILL at EndTxn', runs: recoveries.length, ...check(ledger, records), recoveryMs: recoveries.length === 0 ? null : recoveries.sort((a, b) => a - b)[recoveries.length >> 1], problems }
+    // How often a kill landed between PrepareCommit and the markers, so the restart finished the commit.
+    const completedAtStart = broker.logged('completing a prepared transaction').length
+    return { fault: `broker SIGKILL at EndTxn (${completedAtStart} commits completed at restart)`, runs: recoveries.length, ...check(ledger, records), recoveryMs: recoveries.length === 0 ? null : recoveries.sort((a, b) => a - b)[recoveries.length >> 1], problems }
   } finally {
     await broker.stop('SIGKILL')
     removeDir(dir)

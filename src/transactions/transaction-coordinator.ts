@@ -150,7 +150,11 @@ export class TransactionCoordinator {
   /** Where markers go; completes every Prepare* found at start (or left by a writer that failed). */
   setMarkerWriter (writer: TxnMarkerWriter): void {
     this.#writer = writer
-    for (const txn of this.#txns.values()) if (isPrepare(txn.state)) this.#complete(txn)
+    for (const txn of this.#txns.values()) {
+      if (!isPrepare(txn.state) || txn.completing !== null) continue
+      this.#logger.info({ transactionalId: txn.transactionalId, producerId: txn.producerId, state: TxnState[txn.state] }, 'completing a prepared transaction: writing its markers')
+      this.#complete(txn)
+    }
   }
 
   async setTopics (topics: Record<string, number>): Promise<void> {
