@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util'
 import { diskFull, powerLoss, sigkillLoop, tcpFaults, twoBrokers, workerCrash, type CaseOptions, type CaseResult } from './cases.js'
 import { badBatches, diskDamage } from './damage-cases.js'
+import { txnBrokerKillAtCommit, txnCopierKills, txnDelayedProduce } from './txn-cases.js'
 import { problemsOf, type Expectation } from './verdict.js'
 
 interface Case { name: string, run: (o: CaseOptions) => Promise<CaseResult>, expect?: Expectation }
@@ -24,7 +25,10 @@ const CASES: Case[] = [
   { name: 'damage-value', run: (o) => diskDamage({ ...o, damage: 'value-byte' }), expect: { unreadableAllowed: true } },
   { name: 'damage-offset', run: (o) => diskDamage({ ...o, damage: 'base-offset' }), expect: { unreadableAllowed: true } },
   { name: 'damage-zeroed', run: (o) => diskDamage({ ...o, damage: 'zeroed-tail' }), expect: { unreadableAllowed: true } },
-  { name: 'bad-batches', run: badBatches }
+  { name: 'bad-batches', run: badBatches },
+  { name: 'txn-copier', run: txnCopierKills },
+  { name: 'txn-broker-at-commit', run: txnBrokerKillAtCommit },
+  { name: 'txn-delayed-produce', run: txnDelayedProduce }
 ]
 
 const { values } = parseArgs({ options: { seed: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' } } })

@@ -28,12 +28,16 @@ export interface ConsumeJob {
   signal: AbortSignal
   histogram: LatencyHistogram | undefined
   meter: Meter
+  /** Read with isolation level read_committed (only what committed transactions wrote). */
+  readCommitted?: boolean
 }
 
 export interface ProduceOutcome {
   records: number
   /** Busy time of the load generator's producer threads, when they run in threads. */
   busyMs: number | undefined
+  /** Transactional producers: how long each commitTransaction took, in ms. */
+  commitMs?: number[]
 }
 
 export interface Driver {

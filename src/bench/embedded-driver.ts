@@ -49,10 +49,17 @@ export class EmbeddedDriver implements Driver {
     await this.#broker.deleteTopic(topic)
   }
 
-  #producer (): Producer {
+  #producer (transactionalId?: string): Producer {
     const o = this.#options
     // No linger in the producer: each send already carries a full batch, or at a rate what one tick gathered.
-    return this.#broker.producer({ acks: o.acks as 0 | 1 | -1, batchSize: o.batchBytes, lingerMs: 0, compression: COMPRESSION_NAMES[o.compression] })
+    return this.#broker.producer({
+      acks: o.acks as 0 | 1 | -1,
+      batchSize: o.batchBytes,
+      lingerMs: 0,
+      compression: COMPRESSION_NAMES[o.compression],
+      idempotent: o.producerMode !== 'plain',
+      transactionalId
+    })
   }
 
   async prepareProduce (job: ProduceJob): Promise<() => Promise<ProduceOutcome>> {
@@ -60,7 +67,9 @@ export class EmbeddedDriver implements Driver {
     const count = o.producers
     const perSend = recordsPerBatch(o.recordBytes, o.batchBytes)
     const value = randomBytes(o.recordBytes)
-    const producers = Array.from({ length: count }, () => this.#producer())
+    const transactional = o.producerMode === 'transactional'
+    const producers = Array.from({ length: count }, (_, i) => this.#producer(transactional ? `${job.topic}-txn-${i}` : undefined))
+    const commitMs: number[] = []
     const deadline = (): number => job.durationMs === undefined ? Infinity : start + job.durationMs
     let start = 0
     const loop = async (producer: Producer, index: number): Promise<number> => {
@@ -81,7 +90,22 @@ export class EmbeddedDriver implements Driver {
         inFlight.add(p)
         void p.finally(() => inFlight.delete(p)).catch(() => {})
       }
-      if (rate === undefined) {
+      if (transactional) {
+        // Flat out, one transaction per txnRecords records; each commit waits for its sends.
+        const full = messages(Math.min(perSend, o.txnRecords), 0)
+        while (sent < quota && performance.now() < deadline()) {
+          const end = Math.min(quota, sent + o.txnRecords)
+          await producer.beginTransaction()
+          while (sent < end) {
+            send(end - sent >= full.length ? full : full.slice(0, end - sent))
+            if (inFlight.size >= o.inFlight) await Promise.race(inFlight)
+          }
+          await Promise.all(inFlight)
+          const t = performance.now()
+          await producer.commitTransaction()
+          commitMs.push(performance.now() - t)
+        }
+      } else if (rate === undefined) {
         const full = messages(perSend, 0)
         while (sent < quota && performance.now() < deadline()) {
           send(job.stamp ? messages(Math.min(perSend, quota - sent), sent) : quota - sent >= perSend ? full : full.slice(0, quota - sent))
@@ -102,14 +126,18 @@ export class EmbeddedDriver implements Driver {
       start = performance.now()
       const counts = await Promise.all(producers.map(loop))
       await Promise.all(producers.map(async (p) => await p.close()))
-      return { records: counts.reduce((a, b) => a + b, 0), busyMs: undefined }
+      return { records: counts.reduce((a, b) => a + b, 0), busyMs: undefined, commitMs: transactional ? commitMs : undefined }
     }
   }
 
   async prepareConsume (job: ConsumeJob): Promise<() => Promise<number>> {
     const count = Math.min(this.#options.consumers, job.partitions)
     const consumers = Array.from({ length: count }, (_, i) => {
-      const c = this.#broker.consumer({ maxWaitMs: CONSUMER_WAIT_MS, maxPartitionBytes: CONSUMER_PARTITION_BYTES })
+      const c = this.#broker.consumer({
+        maxWaitMs: CONSUMER_WAIT_MS,
+        maxPartitionBytes: CONSUMER_PARTITION_BYTES,
+        isolationLevel: job.readCommitted === true ? 'read_committed' : 'read_uncommitted'
+      })
       c.assign(partitionsOf(i, count, job.partitions).map((partition) => ({ topic: job.topic, partition, offset: 0n })))
       return c
     })

@@ -22,8 +22,13 @@ const LOAD_CPU: FigureDef = { key: 'loadCpuSec', name: 'load generator CPU', uni
 const BROKER_CPU: FigureDef = { key: 'brokerCpuSec', name: 'broker CPU', unit: 's', better: 'lower', of: (r) => r.brokerCpuSec }
 const PEAK_RSS: FigureDef = { key: 'brokerPeakRssMb', name: 'broker peak RSS', unit: 'MB', better: 'lower', of: (r) => r.brokerPeakRssMb }
 
+/** Transactional produce runs only (other runs leave them undefined, so they are not shown). */
+const COMMIT_P50: FigureDef = { key: 'commitP50Ms', name: 'commit latency p50', unit: 'ms', better: 'lower', of: (r) => r.commitP50Ms }
+const COMMIT_P99: FigureDef = { key: 'commitP99Ms', name: 'commit latency p99', unit: 'ms', better: 'lower', of: (r) => r.commitP99Ms }
+const COMMITTED_CONSUME_RATE: FigureDef = { key: 'committedConsumeRate', name: 'read_committed consume', unit: 'records/s', better: 'higher', of: (r) => r.committedConsumeRate }
+
 export const FIGURES: Readonly<Record<Workload, FigureDef[]>> = {
-  produce: [PRODUCE_RATE, MB, LOAD_CPU, BROKER_CPU, PEAK_RSS],
+  produce: [PRODUCE_RATE, MB, LOAD_CPU, BROKER_CPU, PEAK_RSS, COMMIT_P50, COMMIT_P99, COMMITTED_CONSUME_RATE],
   consume: [CONSUME_RATE, MB, LOAD_CPU, BROKER_CPU],
   latency: [
     { key: 'p50', name: 'latency p50', unit: 'ms', better: 'lower', of: (r) => ms(r.latency?.p50) },

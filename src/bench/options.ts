@@ -15,6 +15,8 @@ export const PEERS = ['nats', 'redis'] as const
 export type PeerName = typeof PEERS[number]
 
 export type TargetKind = 'embedded' | 'server' | 'brokers'
+/** plain = the fastest producer; idempotent and transactional are the library's (acks=all). */
+export type ProducerMode = 'plain' | 'idempotent' | 'transactional'
 export type ProfileKind = 'flame' | 'doctor'
 
 const COMPRESSIONS: Record<string, Compression> = {
@@ -55,6 +57,11 @@ export interface BenchOptions {
   htmlPath: string | undefined
   profile: ProfileKind | undefined
   progress: boolean
+  producerMode: ProducerMode
+  /** Records per transaction of a transactional producer. */
+  txnRecords: number
+  /** With --transactional: run the idempotent producer too, as the baseline the ratios compare with. */
+  compareIdempotent: boolean
 }
 
 export const BENCH_USAGE = `Usage: millrace bench <workload> [options]
@@ -91,6 +98,15 @@ Workload options:
   --rate N                    records/s to aim at (latency default 10000; otherwise flat out)
   --runs N                    runs per target; the summary shows medians (default 3)
 
+Idempotent and transactional producers (produce workload, library mode: --target embedded is
+the default and the only target; both mean acks=all):
+  --idempotent                each batch written once even when retried
+  --transactional             every --txn-records records are one transaction; also reports
+                              commit latency and read_committed consume throughput
+  --txn-records N             records per transaction (default 1000)
+  --compare-idempotent        (with --transactional) run the idempotent producer too, as the
+                              baseline of the ratios
+
 Output:
   --out DIR                   where result files go (default ./bench-results)
   --json FILE                 the JSON result file (default DIR/bench-<workload>-<time>.json)
@@ -126,10 +142,15 @@ const OPTIONS = {
   html: { type: 'string' },
   profile: { type: 'string' },
   'no-progress': { type: 'boolean' },
+  idempotent: { type: 'boolean' },
+  transactional: { type: 'boolean' },
+  'txn-records': { type: 'string' },
+  'compare-idempotent': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
 const DEFAULT_RECORDS = 1_000_000
+const DEFAULT_TXN_RECORDS = 1000
 const DEFAULT_LATENCY_RATE = 10_000
 const DEFAULT_LATENCY_DURATION_MS = 10_000
 /** Kafka's default max.message.bytes is 1 MiB; a batch must fit in it. */
@@ -146,6 +167,16 @@ function positiveNumber (name: string, value: string | undefined, max: number): 
   return n
 }
 
+function parseProducerMode (values: { idempotent?: boolean, transactional?: boolean, 'txn-records'?: string, 'compare-idempotent'?: boolean, vs?: string }, workload: Workload): ProducerMode {
+  const mode: ProducerMode = values.transactional === true ? 'transactional' : values.idempotent === true ? 'idempotent' : 'plain'
+  if (values.transactional === true && values.idempotent === true) throw usageError('--transactional and --idempotent cannot be used together (use --compare-idempotent to run both)', COMMAND)
+  if (mode !== 'plain' && workload !== 'produce') throw usageError(`--${mode} applies to the produce workload, not ${workload}`, COMMAND)
+  if (mode !== 'transactional' && values['txn-records'] !== undefined) throw usageError('--txn-records applies to --transactional', COMMAND)
+  if (mode !== 'transactional' && values['compare-idempotent'] === true) throw usageError('--compare-idempotent applies to --transactional', COMMAND)
+  if (mode !== 'plain' && values.vs !== undefined) throw usageError(`--vs cannot be used with --${mode}: the peers have no such producer`, COMMAND)
+  return mode
+}
+
 export function parseBenchArgs (argv: string[]): BenchOptions {
   const { values, positionals } = parseFlags(argv, OPTIONS, COMMAND)
   if (values.help === true) throw new HelpRequested()
@@ -154,7 +185,8 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
   const workload = positionals[0] as Workload
   if (!WORKLOADS.includes(workload)) throw usageError(`unknown workload '${positionals[0]}': use one of ${WORKLOADS.join(', ')}`, COMMAND)
 
-  let target: TargetKind = 'server'
+  const producerMode = parseProducerMode(values, workload)
+  let target: TargetKind = producerMode === 'plain' ? 'server' : 'embedded'
   let brokers: Endpoint | undefined
   if (values.target !== undefined) {
     if (values.target !== 'embedded' && values.target !== 'server') throw usageError(`--target must be embedded or server, got '${values.target}' (use --brokers HOST:PORT for another broker)`, COMMAND)
@@ -170,6 +202,7 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
   if (target !== 'brokers' && values['command-config'] !== undefined) throw usageError('--command-config applies to --brokers HOST:PORT', COMMAND)
   if (target === 'brokers' && (values.memory === true || values.data !== undefined)) throw usageError('--memory and --data apply to Millrace targets, not to --brokers', COMMAND)
   const dataDir = values.memory === true ? null : values.data
+  if (producerMode !== 'plain' && target !== 'embedded') throw usageError(`--${producerMode} uses the library's ${producerMode} producer: it runs with --target embedded only`, COMMAND)
 
   const vs: PeerName[] = []
   if (values.vs !== undefined) {
@@ -192,7 +225,8 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
   }
   const records = durationMs === undefined ? recordsFlag : undefined
 
-  let acks = 1
+  let acks = producerMode === 'plain' ? 1 : -1
+  if (producerMode !== 'plain' && values.acks !== undefined && values.acks !== 'all' && values.acks !== '-1') throw usageError(`--${producerMode} means acks=all: drop --acks or give --acks all`, COMMAND)
   if (values.acks !== undefined) {
     const map: Record<string, number> = { 0: 0, 1: 1, all: -1, '-1': -1 }
     if (!(values.acks in map)) throw usageError(`--acks must be 0, 1 or all, got '${values.acks}'`, COMMAND)
@@ -245,7 +279,10 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
     jsonPath: values.json,
     htmlPath: values.html,
     profile,
-    progress: values['no-progress'] !== true
+    progress: values['no-progress'] !== true,
+    producerMode,
+    txnRecords: intFlag('txn-records', values['txn-records'], DEFAULT_TXN_RECORDS, 1, 1_000_000_000, COMMAND),
+    compareIdempotent: values['compare-idempotent'] === true
   }
   if (options.consumers > options.partitions && (workload === 'consume' || workload === 'mixed' || workload === 'latency')) {
     throw usageError(`--consumers ${options.consumers} is more than --partitions ${options.partitions}: each consumer reads its own partitions`, COMMAND)

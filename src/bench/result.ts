@@ -66,7 +66,10 @@ export function settingsOf (o: BenchOptions): Record<string, string | number | b
     rate: o.rate ?? null,
     runs: o.runs,
     vs: o.vs.join(',') || null,
-    profile: o.profile ?? null
+    profile: o.profile ?? null,
+    producer: o.producerMode,
+    txnRecords: o.producerMode === 'transactional' ? o.txnRecords : null,
+    compareIdempotent: o.compareIdempotent
   }
 }
 

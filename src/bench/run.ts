@@ -44,7 +44,7 @@ function closing (driver: Driver, after?: () => Promise<string | undefined>): ()
 function millraceTarget (options: BenchOptions): Target {
   if (options.target === 'embedded') {
     return {
-      label: 'millrace (embedded)',
+      label: options.producerMode === 'plain' ? 'millrace (embedded)' : `millrace (embedded, ${options.producerMode})`,
       kind: 'millrace',
       open: async () => {
         const startedAt = performance.now()
@@ -85,6 +85,14 @@ function millraceTarget (options: BenchOptions): Target {
   }
 }
 
+/**
+ * The idempotent producer as a baseline for --compare-idempotent: it stands where a peer
+ * stands, so the summary's ratios read transactional ÷ idempotent.
+ */
+function idempotentBaseline (options: BenchOptions): Target {
+  return { ...millraceTarget({ ...options, producerMode: 'idempotent', compareIdempotent: false }), kind: 'peer' }
+}
+
 /** The peers' targets, and a message for each one that cannot run here. */
 export async function peerTargets (options: BenchOptions, find: (name: string) => string | undefined = findBinary): Promise<{ targets: Target[], skipped: string[] }> {
   const targets: Target[] = []
@@ -122,7 +130,9 @@ function describeRun (workload: string, r: RunResult): string {
     case 'mixed': return `produce ${formatNumber(r.produceRate ?? 0)}, consume ${formatNumber(r.consumeRate ?? 0)} records/s`
     case 'latency': return `p50 ${formatNumber((r.latency?.p50 ?? 0) / 1000)} ms, p99 ${formatNumber((r.latency?.p99 ?? 0) / 1000)} ms, p99.9 ${formatNumber((r.latency?.p999 ?? 0) / 1000)} ms at ${formatNumber(r.produceRate ?? 0)} records/s`
     case 'startup': return `${formatNumber(r.coldStartMs ?? 0)} ms to first round trip, idle RSS ${formatNumber(r.idleRssMb ?? 0)} MB, peak ${formatNumber(r.brokerPeakRssMb ?? 0)} MB`
-    default: return `${formatNumber(r.produceRate ?? 0)} records/s`
+    default: return `${formatNumber(r.produceRate ?? 0)} records/s` + (r.commits === undefined
+      ? ''
+      : `, ${r.commits} commits (p50 ${formatNumber(r.commitP50Ms ?? 0)} ms, p99 ${formatNumber(r.commitP99Ms ?? 0)} ms), read_committed ${formatNumber(r.committedConsumeRate ?? 0)} records/s`)
   }
 }
 
@@ -155,7 +165,8 @@ export async function runBenchmark (options: BenchOptions, out: NodeJS.WriteStre
   for (const s of skipped) progress.note(`skipping ${s}`)
   if (options.workload === 'startup' && options.target === 'brokers') throw new CliError('startup measures a broker this command starts: it cannot run with --brokers')
   const results: TargetResult[] = []
-  for (const target of [millraceTarget(options), ...peers]) results.push(await runTarget(target, options, progress))
+  const baseline = options.compareIdempotent ? [idempotentBaseline(options)] : []
+  for (const target of [millraceTarget(options), ...baseline, ...peers]) results.push(await runTarget(target, options, progress))
   const result = buildResult(options, results, skipped)
   const stamp = result.createdAt.replace(/[:.]/g, '-')
   const jsonPath = resolve(options.jsonPath ?? join(options.outDir, `bench-${options.workload}-${stamp}.json`))

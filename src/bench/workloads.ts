@@ -38,6 +38,11 @@ export interface RunResult {
   coldStartMs: number | undefined
   readyMs: number | undefined
   idleRssMb: number | undefined
+  /** Transactional produce: commitTransaction's time (ms) and a read_committed read-back of everything (records/s). */
+  commitP50Ms: number | undefined
+  commitP99Ms: number | undefined
+  commits: number | undefined
+  committedConsumeRate: number | undefined
 }
 
 /** A driver for one run, opened by the caller; `startedAt` is performance.now() before it spawned anything. */
@@ -51,7 +56,8 @@ function emptyResult (run: number): RunResult {
   return {
     run, seconds: 0, produced: 0, consumed: 0, produceRate: undefined, consumeRate: undefined, mbPerSec: undefined, latency: undefined,
     samples: [], loadCpuSec: 0, producerBusySec: undefined, brokerCpuSec: undefined, brokerRssMb: undefined, brokerPeakRssMb: undefined,
-    coldStartMs: undefined, readyMs: undefined, idleRssMb: undefined
+    coldStartMs: undefined, readyMs: undefined, idleRssMb: undefined,
+    commitP50Ms: undefined, commitP99Ms: undefined, commits: undefined, committedConsumeRate: undefined
   }
 }
 
@@ -72,6 +78,22 @@ function stallGuard (meter: Meter, count: () => number, abort: AbortController):
   })
   promise.catch(() => {})
   return { promise, stop: () => clearInterval(timer) }
+}
+
+/** The value below which `fraction` of the sorted values lie (nearest rank). */
+function percentile (sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]
+}
+
+/**
+ * After a transactional produce run: reads every record back with read_committed, timed apart
+ * from the produce figure. Reading them all also proves that every transaction committed.
+ */
+async function readCommitted (driver: Driver, topic: string, partitions: number, produced: number, meter: Meter, signal: AbortSignal): Promise<{ count: number, rate: number }> {
+  const consume = await driver.prepareConsume({ topic, partitions, expected: { count: produced }, signal, histogram: undefined, meter, readCommitted: true })
+  const t = performance.now()
+  const count = await consume()
+  return { count, rate: count / ((performance.now() - t) / 1000) }
 }
 
 export async function runWorkload (opened: OpenedDriver, options: BenchOptions, run: number, onSample: (m: Meter) => void): Promise<RunResult> {
@@ -119,6 +141,7 @@ export async function runWorkload (opened: OpenedDriver, options: BenchOptions, 
     meter.start()
     let produceSeconds = 0
     let consumeSeconds = 0
+    let commitMs: number[] | undefined
     const consuming = consume?.().then((n) => { consumeSeconds = (performance.now() - t0) / 1000; return n })
     consuming?.catch(() => {})
     if (produce !== undefined) {
@@ -126,6 +149,7 @@ export async function runWorkload (opened: OpenedDriver, options: BenchOptions, 
       produceSeconds = (performance.now() - t0) / 1000
       result.produced = outcome.records
       result.producerBusySec = outcome.busyMs === undefined ? undefined : outcome.busyMs / 1000
+      commitMs = outcome.commitMs
       expected.count = outcome.records
       // Consumers that already have everything may be blocked waiting for more: release them.
       if (meter.consumed >= expected.count) abort.abort()
@@ -139,6 +163,15 @@ export async function runWorkload (opened: OpenedDriver, options: BenchOptions, 
     const main = options.workload === 'consume' ? result.consumeRate : result.produceRate
     result.mbPerSec = main === undefined ? undefined : main * options.recordBytes / 1e6
     if (histogram !== undefined) result.latency = { ...histogram.summary(), distribution: histogram.distribution() }
+    if (commitMs !== undefined && commitMs.length > 0) {
+      const sorted = [...commitMs].sort((a, b) => a - b)
+      result.commits = sorted.length
+      result.commitP50Ms = percentile(sorted, 0.5)
+      result.commitP99Ms = percentile(sorted, 0.99)
+      const read = await Promise.race([readCommitted(driver, topic, partitions, result.produced, meter, abort.signal), guard.promise])
+      result.consumed = read.count
+      result.committedConsumeRate = read.rate
+    }
   } finally {
     guard.stop()
     meter.stop()

@@ -39,6 +39,8 @@ export const TXN_TIMEOUT_CHECK_INTERVAL_MS = 1000
 /** Wait before writing markers again after a retriable failure; it doubles up to MARKER_RETRY_MAX_BACKOFF_MS. */
 export const MARKER_RETRY_BACKOFF_MS = 100
 const MARKER_RETRY_MAX_BACKOFF_MS = 5000
+/** How long AddPartitionsToTxn/AddOffsetsToTxn wait for the previous transaction to complete before CONCURRENT_TRANSACTIONS. */
+const COMPLETION_WAIT_MS = 50
 /** At most one line per transactional id and reason this often while markers keep failing. */
 const RETRY_LOG_INTERVAL_MS = 10_000
 /** Kafka's epochs are int16; the last one is kept for the fence, as Kafka does (Short.MaxValue - 1). */
@@ -148,7 +150,11 @@ export class TransactionCoordinator {
   /** Where markers go; completes every Prepare* found at start (or left by a writer that failed). */
   setMarkerWriter (writer: TxnMarkerWriter): void {
     this.#writer = writer
-    for (const txn of this.#txns.values()) if (isPrepare(txn.state)) this.#complete(txn)
+    for (const txn of this.#txns.values()) {
+      if (!isPrepare(txn.state) || txn.completing !== null) continue
+      this.#logger.info({ transactionalId: txn.transactionalId, producerId: txn.producerId, state: TxnState[txn.state] }, 'completing a prepared transaction: writing its markers')
+      this.#complete(txn)
+    }
   }
 
   async setTopics (topics: Record<string, number>): Promise<void> {
@@ -275,7 +281,22 @@ export class TransactionCoordinator {
     return this.#transition(txn, next) ? KafkaCode.NONE : KafkaCode.COORDINATOR_NOT_AVAILABLE
   }
 
+  /**
+   * A transaction's first AddPartitionsToTxn or AddOffsetsToTxn usually arrives while the markers
+   * of the one before are being written (about a millisecond). Waiting that out here, briefly,
+   * spares the client a CONCURRENT_TRANSACTIONS and its retry backoff; past the wait the answer
+   * is that code, as Kafka's.
+   */
+  async #afterCompletion (transactionalId: string): Promise<void> {
+    const completing = this.#txns.get(transactionalId)?.completing
+    if (completing === undefined || completing === null) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([completing.catch(() => {}), new Promise((resolve) => { timer = setTimeout(resolve, COMPLETION_WAIT_MS) })])
+    clearTimeout(timer)
+  }
+
   async addPartitionsToTxn (req: AddPartitionsToTxnRequest, version: number): Promise<AddPartitionsToTxnResponse> {
+    await this.#afterCompletion(req.v3AndBelowTransactionalId)
     const topics = req.v3AndBelowTopics
     const answer = (codeOf: (topic: string, partition: number) => number): AddPartitionsToTxnResponse => ({
       throttleTimeMs: 0,
@@ -296,6 +317,7 @@ export class TransactionCoordinator {
 
   async addOffsetsToTxn (req: AddOffsetsToTxnRequest, version: number): Promise<AddOffsetsToTxnResponse> {
     if (req.groupId === '') return { throttleTimeMs: 0, errorCode: KafkaCode.INVALID_GROUP_ID }
+    await this.#afterCompletion(req.transactionalId)
     const { code, txn } = this.#checkProducer(req.transactionalId, req.producerId, req.producerEpoch, version)
     return { throttleTimeMs: 0, errorCode: txn === undefined ? code : this.#add(txn, [], req.groupId) }
   }

@@ -7,7 +7,7 @@ import { Broker } from '../../src/broker.js'
 import { parseBenchArgs } from '../../src/bench/options.js'
 import { runBenchmark } from '../../src/bench/run.js'
 import { connectKafka, runKafkaConsumer } from '../../src/bench/kafka-load.js'
-import type { BenchResult } from '../../src/bench/result.js'
+import { summaryTable, type BenchResult } from '../../src/bench/result.js'
 import { removeDir, tmpDir } from '../helpers/tmp-dir.js'
 
 const MAIN_JS = new URL('../../src/cli/main.js', import.meta.url).pathname
@@ -166,6 +166,34 @@ bench('--brokers against a broker that is not there fails with a clear message',
   } catch (err) {
     assert.match((err as Error).message, /cannot connect to 127\.0\.0\.1:1: ECONNREFUSED/)
   }
+})
+
+bench('a transactional produce run beside the idempotent one: commit latency, every record read back read_committed, the ratio', async () => {
+  const options = parseBenchArgs(['produce', '--transactional', '--txn-records', '300', '--compare-idempotent', '--memory', '--records', '3000',
+    '--partitions', '2', '--runs', '1', '--json', join(dir, 'txn.json'), '--no-progress'])
+  const out = sink()
+  const { result: returned, files } = await runBenchmark(options, out)
+  const result = readResult(files.jsonPath)
+  assert.is(result.settings.producer, 'transactional')
+  assert.is(result.settings.txnRecords, 300)
+  assert.equal(result.targets.map((t) => t.label), ['millrace (embedded, transactional)', 'millrace (embedded, idempotent)'])
+  const [txn, idem] = result.targets
+  const run = txn.runs[0]
+  assert.is(run.produced, 3000)
+  assert.is(run.commits, 10)
+  // The read-back is read_committed: it only ends once every transaction's marker is written.
+  assert.is(run.consumed, 3000)
+  assert.ok(run.commitP50Ms! > 0 && run.commitP50Ms! <= run.commitP99Ms!)
+  assert.ok(run.committedConsumeRate! > 0)
+  for (const key of ['produceRate', 'commitP50Ms', 'commitP99Ms', 'committedConsumeRate']) assert.ok(key in txn.summary, `${key} missing from the summary`)
+  assert.is(idem.runs[0].produced, 3000)
+  assert.is(idem.runs[0].commits, undefined)
+  assert.not.ok('commitP50Ms' in idem.summary)
+  assert.match(out.text, /millrace \(embedded, transactional\) run 1\/1: [\d,]+ records\/s, 10 commits \(p50 [\d.]+ ms, p99 [\d.]+ ms\), read_committed [\d,]+ records\/s/)
+  const table = summaryTable(returned)
+  assert.match(table, /commit latency p50 +[\d.]+ ms/)
+  assert.match(table, /read_committed consume +[\d,]+ records\/s/)
+  assert.match(table, /millrace vs millrace \(embedded, idempotent\) \(above 1 = millrace ahead\): produce [\d.]+×/)
 })
 
 bench('the CLI prints a usage error with exit code 2 for bad flags', async () => {

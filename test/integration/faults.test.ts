@@ -7,6 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { diskFull, powerLoss, sigkillLoop, tcpFaults, twoBrokers, workerCrash, type CaseResult } from '../../perf/faults/cases.js'
 import { badBatches, diskDamage } from '../../perf/faults/damage-cases.js'
+import { txnBrokerKillAtCommit, txnCopierKills, txnDelayedProduce } from '../../perf/faults/txn-cases.js'
 import { problemsOf, type Expectation } from '../../perf/faults/verdict.js'
 
 const SEED = 20261203
@@ -52,6 +53,22 @@ for (const damage of ['value-byte', 'base-offset', 'zeroed-tail'] as const) {
 
 faults('malformed batches and a gzip bomb: refused with Kafka codes, nothing visible, memory bounded', async () => {
   holds(await badBatches({ seed: SEED, quick: true }))
+})
+
+faults('a transactional copier SIGKILLed mid-transaction copies every input exactly once, no aborted record seen', async () => {
+  const r = await txnCopierKills({ seed: SEED, quick: true })
+  holds(r)
+  assert.ok(r.runs > 3, `the copier ran ${r.runs} times`)
+})
+
+faults('the broker SIGKILLed at EndTxn: every committed transaction is completed after the restart and read whole', async () => {
+  const r = await txnBrokerKillAtCommit({ seed: SEED, quick: true })
+  holds(r)
+  assert.ok(r.runs >= 2, `the broker was killed ${r.runs} times`)
+})
+
+faults('a delayed Produce from a fenced epoch is refused and never seen', async () => {
+  holds(await txnDelayedProduce({ seed: SEED, quick: true }))
 })
 
 faults.run()

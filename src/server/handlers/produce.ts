@@ -13,6 +13,7 @@ import { LogStatus } from '../../log/errors.js'
 import type { AppendFault } from '../../partition/frames.js'
 import type { RequestContext } from '../context.js'
 import { kafkaCodeOf } from '../status.js'
+import { noteProducerRefusal } from '../fenced-produce.js'
 import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
 import { PRODUCE_BATCH_V2_FROM_VERSION, upConvertProduce } from './legacy-records.js'
 import { CHECKS } from '../../security/api-operations.js'
@@ -85,6 +86,7 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         if (problem !== null) return failed(pd.index, problem.code, problem.message)
         if (records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
         const append = (): Promise<PartitionProduceResponse> => dispatcher.append(p, records!).then((answer): PartitionProduceResponse => {
+          if (answer.status === LogStatus.InvalidProducerEpoch) noteProducerRefusal(ctx, topic.name, pd.index, producerIdOf(records!), producerEpochOf(records!), KafkaCode.INVALID_PRODUCER_EPOCH)
           if (answer.status !== LogStatus.Ok) return refused(pd.index, kafkaCodeOf(answer.status), answer.fault)
           return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.a, logAppendTimeMs: answer.b, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
         }, () => failed(pd.index, KafkaCode.NOT_LEADER_OR_FOLLOWER))
@@ -93,7 +95,11 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         // A transactional batch: its partition must be in the producer's transaction (cached after the first check).
         const verdict = dispatcher.txnProduceGate.check(producerIdOf(records!), producerEpochOf(records!), topic.name, pd.index)
         if (verdict === KafkaCode.NONE) return append()
-        return Promise.resolve(verdict).then((code) => code === KafkaCode.NONE ? append() : failed(pd.index, code, txnRefusal(code)))
+        return Promise.resolve(verdict).then((code) => {
+          if (code === KafkaCode.NONE) return append()
+          noteProducerRefusal(ctx, topic.name, pd.index, producerIdOf(records!), producerEpochOf(records!), code)
+          return failed(pd.index, code, txnRefusal(code))
+        })
       })
     }
   })

@@ -111,4 +111,33 @@ options('--brokers needs HOST:PORT and excludes Millrace-only flags', () => {
   rejects(['produce', '--command-config', '/tmp/x.properties'], /--command-config applies to --brokers HOST:PORT/)
 })
 
+options('--idempotent and --transactional: the library producers, acks=all, embedded by default', () => {
+  const plain = parseBenchArgs(['produce'])
+  assert.is(plain.producerMode, 'plain')
+  const txn = parseBenchArgs(['produce', '--transactional'])
+  assert.is(txn.producerMode, 'transactional')
+  assert.is(txn.target, 'embedded')
+  assert.is(txn.acks, -1)
+  assert.is(txn.txnRecords, 1000)
+  assert.is(txn.compareIdempotent, false)
+  const tuned = parseBenchArgs(['produce', '--transactional', '--txn-records', '250', '--compare-idempotent', '--target', 'embedded', '--acks', 'all'])
+  assert.is(tuned.txnRecords, 250)
+  assert.is(tuned.compareIdempotent, true)
+  const idem = parseBenchArgs(['produce', '--idempotent'])
+  assert.is(idem.producerMode, 'idempotent')
+  assert.is(idem.acks, -1)
+})
+
+options('--idempotent and --transactional refuse what they cannot do', () => {
+  rejects(['produce', '--transactional', '--idempotent'], /--transactional and --idempotent cannot be used together/)
+  rejects(['consume', '--transactional'], /--transactional applies to the produce workload, not consume/)
+  rejects(['produce', '--transactional', '--target', 'server'], /--transactional uses the library's transactional producer: it runs with --target embedded only/)
+  rejects(['produce', '--idempotent', '--brokers', 'h:9092'], /--idempotent uses the library's idempotent producer/)
+  rejects(['produce', '--transactional', '--acks', '1'], /--transactional means acks=all/)
+  rejects(['produce', '--txn-records', '10'], /--txn-records applies to --transactional/)
+  rejects(['produce', '--idempotent', '--compare-idempotent'], /--compare-idempotent applies to --transactional/)
+  rejects(['produce', '--transactional', '--vs', 'nats'], /--vs cannot be used with --transactional/)
+  rejects(['produce', '--transactional', '--txn-records', '0'], /--txn-records/)
+})
+
 options.run()
