@@ -16,6 +16,7 @@ import type { EndTxnResponse } from '../../src/protocol/apis/end-txn.js'
 import type { InitProducerIdResponse } from '../../src/protocol/apis/init-producer-id.js'
 import type { AddPartitionsToTxnResponse } from '../../src/protocol/apis/add-partitions-to-txn.js'
 import { uniqueTopic } from '../helpers/tmp-dir.js'
+import { until } from '../helpers/until.js'
 import { WireClient } from './kafka-wire.js'
 
 const acls = suite('transactions under the authorizer')
@@ -50,7 +51,12 @@ acls('Write on the transactional id and the topic is needed; without them nothin
     // Write covers Describe: the id is listed. A topic without Write is not added.
     const listed = await wire.request<ListTransactionsResponse>(ApiKey.ListTransactions, 0, { stateFilters: [], producerIdFilters: [] })
     assert.ok(listed.transactionStates.some((t) => t.transactionalId === transactionalId))
-    const p = await init()
+    // Until the commit's markers are written the id answers CONCURRENT_TRANSACTIONS; clients retry.
+    let p = await init()
+    await until('the commit to complete', async () => {
+      if (p.errorCode === KafkaCode.CONCURRENT_TRANSACTIONS) p = await init()
+      return p.errorCode !== KafkaCode.CONCURRENT_TRANSACTIONS
+    })
     assert.is(p.errorCode, KafkaCode.NONE)
     const other = uniqueTopic('acl-txn-other')
     await broker.createTopic({ topic: other })
