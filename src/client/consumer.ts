@@ -324,7 +324,11 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     }
   }
 
-  /** One fetch round over every assigned partition; waits up to maxWaitMs when nothing is there. */
+  /**
+   * Fetch rounds over every assigned partition until one returns records: a round that finds
+   * nothing waits up to maxWaitMs for an append, then the next starts. Resolves [] only when the
+   * consumer closes, when maxWaitMs is 0, or while a group member has no partitions.
+   */
   async poll (): Promise<ConsumerMessage[]> {
     for (;;) {
       if (this.#closed) return []
