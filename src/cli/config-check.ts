@@ -37,7 +37,8 @@ export async function runConfig (argv: string[], write: (text: string) => void =
   } catch (err) {
     throw new CliError(`${file}: ${(err as Error).message}`)
   }
-  const config = resolveBrokerConfig({ ...loaded.options, port: loaded.options.port ?? DEFAULT_PORT })
+  // As `millrace start` does: without listeners in the file, one on the default port.
+  const config = resolveBrokerConfig(loaded.options.listeners === undefined ? { ...loaded.options, port: loaded.options.port ?? DEFAULT_PORT } : loaded.options)
   const settings = effectiveSettings(config)
   const keyWidth = Math.max(...settings.map((s) => s.key.length))
   const valueWidth = Math.max(...settings.map((s) => s.value.length))

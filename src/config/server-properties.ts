@@ -13,6 +13,7 @@ import { MillraceError } from '../errors.js'
 import { logConfigFromTopicConfig, defaultLogConfig, NEVER, type LogConfig } from '../log/config.js'
 import { resolveBrokerConfig, type BrokerConfig, type BrokerOptions } from './broker-config.js'
 import type { PropertyEntry } from './properties-file.js'
+import { SECURITY_PROTOCOLS, type SecurityProtocol } from './listeners.js'
 
 type NumericOption = {
   [K in keyof BrokerOptions]-?: NonNullable<BrokerOptions[K]> extends number ? K : never
@@ -94,6 +95,8 @@ export const SETTINGS: readonly Row[] = [
 
 const DATA_DIR_KEYS = ['log.dirs', 'log.dir'] as const
 const LISTENER_KEYS = ['listeners', 'advertised.listeners'] as const
+const SECURITY_KEYS = ['ssl.keystore.location', 'ssl.keystore.type', 'ssl.truststore.location', 'ssl.truststore.type', 'ssl.client.auth',
+  'authorizer.class.name', 'super.users', 'allow.everyone.if.no.acl.found'] as const
 /** Consulted to read `listeners`, never applied on their own. */
 const LISTENER_HELPER_KEYS = ['listener.security.protocol.map', 'controller.listener.names'] as const
 
@@ -124,6 +127,10 @@ const IGNORED: ReadonlyArray<{ why: string, keys: readonly string[] }> = [
       'log.cleaner.threads', 'background.threads', 'queued.max.requests']
   },
   {
+    why: 'Millrace serves PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 on every SASL listener and has no traffic between brokers',
+    keys: ['sasl.enabled.mechanisms', 'sasl.mechanism.inter.broker.protocol', 'security.inter.broker.protocol', 'inter.broker.listener.name']
+  },
+  {
     why: 'Millrace has one replica per partition',
     keys: ['offsets.topic.num.partitions', 'transaction.state.log.num.partitions', 'replica.lag.time.max.ms', 'replica.fetch.max.bytes',
       'unclean.leader.election.enable', 'auto.leader.rebalance.enable', 'share.coordinator.state.topic.replication.factor',
@@ -144,7 +151,7 @@ const IGNORED_WHY: ReadonlyMap<string, string> = new Map(IGNORED.flatMap(({ why,
 /** Every key this module knows, for "did you mean". */
 export const KNOWN_KEYS: readonly string[] = [
   ...SETTINGS.flatMap((r) => r.kind === 'option' ? [r.key] : r.keys.map((k) => k.key)),
-  ...DATA_DIR_KEYS, ...LISTENER_KEYS, ...LISTENER_HELPER_KEYS,
+  ...DATA_DIR_KEYS, ...LISTENER_KEYS, ...LISTENER_HELPER_KEYS, ...SECURITY_KEYS,
   ...FIXED.map((f) => f.key), ...IGNORED_WHY.keys()
 ]
 
@@ -267,6 +274,12 @@ export function mapServerProperties (entries: readonly PropertyEntry[]): MappedP
 
   Object.assign(options, dataDirOption(take, warnings, origins))
   Object.assign(options, listenerOptions(take, warnings, origins))
+  Object.assign(options, tlsOptions(take, origins))
+  const tlsListener = options.listeners?.find((l) => l.protocol === 'SSL' || l.protocol === 'SASL_SSL')
+  if (tlsListener !== undefined && options.tls === undefined) {
+    throw invalidProperty(byKey.get('listeners')!, `has ${tlsListener.protocol} listener ${tlsListener.name ?? tlsListener.protocol}, which needs ssl.keystore.type=PEM and ssl.keystore.location (the broker's PEM key and certificate)`)
+  }
+  Object.assign(options, authorizerOptions(take, warnings, origins))
 
   for (const fixed of FIXED) {
     const entry = take(fixed.key)
@@ -328,23 +341,88 @@ function listenerOptions (take: (key: string) => PropertyEntry | undefined, warn
     return false
   })
   const listeners = served(listenersEntry)
-  if (listeners.length !== 1) {
-    throw invalidProperty(listenersEntry, `must name one listener (Millrace serves one today), and ${listeners.length} are given`)
+  if (listeners.length === 0) throw invalidProperty(listenersEntry, 'must name at least one listener')
+  const withProtocols = listeners.map((l) => {
+    const protocol = protocols[l.name]
+    if (protocol === undefined) throw invalidProperty(listenersEntry, `names listener ${l.name}, which listener.security.protocol.map does not map`)
+    if (!(SECURITY_PROTOCOLS as readonly string[]).includes(protocol)) throw invalidProperty(protocolMap ?? listenersEntry, `maps ${l.name} to ${protocol}, which is not one of ${SECURITY_PROTOCOLS.join(', ')}`)
+    return { ...l, host: l.host === '' ? '0.0.0.0' : l.host, protocol: protocol as SecurityProtocol }
+  })
+  if (new Set(withProtocols.map((l) => l.name)).size !== withProtocols.length) throw invalidProperty(listenersEntry, 'names a listener twice')
+  const advertised = advertisedEntry === undefined ? [] : served(advertisedEntry)
+  for (const a of advertised) {
+    if (!withProtocols.some((l) => l.name === a.name)) throw invalidProperty(advertisedEntry!, `names ${a.name}, which listeners does not have`)
   }
-  const listener = listeners[0]!
-  const protocol = protocols[listener.name]
-  if (protocol === undefined) throw invalidProperty(listenersEntry, `names listener ${listener.name}, which listener.security.protocol.map does not map`)
-  if (protocol !== 'PLAINTEXT') throw invalidProperty(listenersEntry, `uses ${protocol}; Millrace serves PLAINTEXT listeners only today`)
-  let advertised: Listener | undefined
-  if (advertisedEntry !== undefined) {
-    const list = served(advertisedEntry)
-    advertised = list.find((l) => l.name === listener.name)
-    if (advertised === undefined || list.length !== 1) throw invalidProperty(advertisedEntry, `must name one listener, ${listener.name} (the one in listeners)`)
-    origins.set('advertised.listeners', `file, line ${advertisedEntry.line}`)
-  }
+  if (advertisedEntry !== undefined) origins.set('advertised.listeners', `file, line ${advertisedEntry.line}`)
   origins.set('listeners', `file, line ${listenersEntry.line}`)
-  return singleListenerOptions(listener, advertised)
+  const only = withProtocols[0]!
+  // One PLAINTEXT listener keeps the host/port options, so --port and --host still override the file.
+  if (withProtocols.length === 1 && only.protocol === 'PLAINTEXT' && advertised.length <= 1) {
+    return singleListenerOptions(only, advertised[0])
+  }
+  return {
+    listeners: withProtocols.map((l) => ({ name: l.name, protocol: l.protocol, host: l.host, port: l.port })),
+    ...(advertised.length === 0 ? {} : { advertisedListeners: advertised.filter((a) => a.host !== '').map((a) => ({ name: a.name, host: a.host, port: a.port })) })
+  }
 }
+
+/**
+ * TLS of SSL and SASL_SSL listeners from Kafka's PEM keys: `ssl.keystore.type=PEM` with
+ * `ssl.keystore.location` (one PEM file holding the private key and the certificate chain),
+ * `ssl.truststore.location` (PEM CA bundle for client certificates), `ssl.client.auth`.
+ */
+function tlsOptions (take: (key: string) => PropertyEntry | undefined, origins: Map<string, string>): BrokerOptions {
+  const keystore = take('ssl.keystore.location')
+  const keystoreType = take('ssl.keystore.type')
+  const truststore = take('ssl.truststore.location')
+  const truststoreType = take('ssl.truststore.type')
+  const clientAuth = take('ssl.client.auth')
+  for (const type of [keystoreType, truststoreType]) {
+    if (type !== undefined && type.value.trim().toUpperCase() !== 'PEM') throw invalidProperty(type, 'must be PEM: Millrace reads PEM files (convert a JKS or PKCS12 store with keytool and openssl)')
+  }
+  if (keystore === undefined) {
+    const stray = truststore ?? clientAuth
+    if (stray !== undefined) throw invalidProperty(stray, 'needs ssl.keystore.location (the broker\'s PEM key and certificate) too')
+    return {}
+  }
+  if (keystoreType === undefined) throw invalidProperty(keystore, 'needs ssl.keystore.type=PEM (Millrace reads PEM files)')
+  const auth = clientAuth?.value.trim().toLowerCase()
+  if (auth !== undefined && auth !== 'required' && auth !== 'requested' && auth !== 'none') throw invalidProperty(clientAuth!, 'must be required, requested or none')
+  for (const e of [keystore, truststore, clientAuth]) if (e !== undefined) origins.set(e.key, `file, line ${e.line}`)
+  const file = keystore.value.trim()
+  return {
+    tls: {
+      certFile: file,
+      keyFile: file,
+      ...(truststore === undefined ? {} : { caFile: truststore.value.trim() }),
+      ...(auth === undefined ? {} : { clientAuth: auth })
+    }
+  }
+}
+
+/** Kafka's ACL authorizer keys: `authorizer.class.name` turns it on; `super.users`; `allow.everyone.if.no.acl.found`. */
+function authorizerOptions (take: (key: string) => PropertyEntry | undefined, warnings: string[], origins: Map<string, string>): BrokerOptions {
+  const className = take('authorizer.class.name')
+  const superUsers = take('super.users')
+  const allowEveryone = take('allow.everyone.if.no.acl.found')
+  const options: BrokerOptions = {}
+  if (className !== undefined && className.value.trim() !== '') {
+    options.authorizer = true
+    if (!KAFKA_AUTHORIZERS.has(className.value.trim())) warnings.push(`line ${className.line}: authorizer.class.name=${className.value} is read as Kafka's ACL authorizer: Millrace has that one only`)
+    origins.set('authorizer.class.name', `file, line ${className.line}`)
+  }
+  if (superUsers !== undefined) {
+    options.superUsers = superUsers.value.split(';').map((u) => u.trim()).filter((u) => u.length > 0)
+    origins.set('super.users', `file, line ${superUsers.line}`)
+  }
+  if (allowEveryone !== undefined) {
+    options.allowEveryoneIfNoAcl = parseBoolean(allowEveryone)
+    origins.set('allow.everyone.if.no.acl.found', `file, line ${allowEveryone.line}`)
+  }
+  return options
+}
+
+const KAFKA_AUTHORIZERS = new Set(['org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'kafka.security.authorizer.AclAuthorizer'])
 
 /** Runs the broker's and the engine's own rules, naming the file's key when they refuse one of its values. */
 function checkValues (options: BrokerOptions, sources: ReadonlyMap<string, PropertyEntry>): void {
@@ -370,10 +448,9 @@ export interface EffectiveSetting { key: string, value: string, doc: string }
 /** Every honoured setting of a broker as Kafka keys and Kafka units, for `config check`. */
 export function effectiveSettings (config: BrokerConfig): EffectiveSetting[] {
   const engine = logConfigFromTopicConfig(config.topicDefaults, defaultLogConfig)
-  const listenerHost = config.host.includes(':') ? `[${config.host}]` : config.host
   const out: EffectiveSetting[] = [
     { key: 'log.dirs', value: config.dataDir ?? '(none: in memory)', doc: 'the data directory (one)' },
-    { key: 'listeners', value: config.port === undefined ? '(none)' : `PLAINTEXT://${listenerHost}:${config.port}`, doc: 'where clients connect' },
+    { key: 'listeners', value: config.listeners.length === 0 ? '(none)' : config.listeners.map((l) => `${l.name}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(','), doc: 'where clients connect' },
     {
       key: 'advertised.listeners',
       value: config.advertisedHost === undefined && config.advertisedPort === undefined

@@ -173,14 +173,40 @@ listeners('a custom listener name mapped to PLAINTEXT is served', () => {
 })
 
 listeners('listeners Millrace cannot serve are refused, naming the key and the value', () => {
-  refuses('listeners=SSL://:9093', 'line 1: listeners=SSL://:9093 uses SSL; Millrace serves PLAINTEXT listeners only today')
-  refuses('listeners=PLAINTEXT://:9092,OTHER://:9094\nlistener.security.protocol.map=OTHER:PLAINTEXT',
-    'line 1: listeners=PLAINTEXT://:9092,OTHER://:9094 must name one listener (Millrace serves one today), and 2 are given')
+  refuses('listeners=SSL://:9093', "line 1: listeners=SSL://:9093 has SSL listener SSL, which needs ssl.keystore.type=PEM and ssl.keystore.location (the broker's PEM key and certificate)")
   refuses('listeners=CLIENTS://:9092', 'line 1: listeners=CLIENTS://:9092 names listener CLIENTS, which listener.security.protocol.map does not map')
+  refuses('listeners=CLIENTS://:9092\nlistener.security.protocol.map=CLIENTS:SASL_KERBEROS', 'line 2: listener.security.protocol.map=CLIENTS:SASL_KERBEROS maps CLIENTS to SASL_KERBEROS, which is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL')
+  refuses('listeners=PLAINTEXT://:9092,PLAINTEXT://:9093', 'line 1: listeners=PLAINTEXT://:9092,PLAINTEXT://:9093 names a listener twice')
   refuses('listeners=localhost:9092', "line 1: listeners=localhost:9092 must be a list of NAME://HOST:PORT (port 0 to 65535), and 'localhost:9092' is not")
   refuses('listeners=PLAINTEXT://:70000', "line 1: listeners=PLAINTEXT://:70000 must be a list of NAME://HOST:PORT (port 0 to 65535), and 'PLAINTEXT://:70000' is not")
   refuses('advertised.listeners=PLAINTEXT://a:1', 'line 1: advertised.listeners=PLAINTEXT://a:1 needs listeners to be set too')
-  refuses('listeners=PLAINTEXT://:1\nadvertised.listeners=OTHER://a:1', 'line 2: advertised.listeners=OTHER://a:1 must name one listener, PLAINTEXT (the one in listeners)')
+  refuses('listeners=PLAINTEXT://:1\nadvertised.listeners=OTHER://a:1', 'line 2: advertised.listeners=OTHER://a:1 names OTHER, which listeners does not have')
+  refuses('listeners=SSL://:1\nssl.keystore.type=JKS\nssl.keystore.location=/k.jks', 'line 2: ssl.keystore.type=JKS must be PEM: Millrace reads PEM files (convert a JKS or PKCS12 store with keytool and openssl)')
+  refuses('ssl.truststore.location=/ca.pem', "line 1: ssl.truststore.location=/ca.pem needs ssl.keystore.location (the broker's PEM key and certificate) too")
+})
+
+listeners('several listeners, TLS from PEM keys and the ACL authorizer map to the broker options', () => {
+  const { broker, mapped } = configOf([
+    'listeners=PLAINTEXT://127.0.0.1:0,CLIENTS://:0,INTERNAL://127.0.0.1:0',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CLIENTS:SASL_SSL,INTERNAL:SASL_PLAINTEXT',
+    'advertised.listeners=CLIENTS://broker.example:9093',
+    'ssl.keystore.type=PEM',
+    'ssl.keystore.location=/etc/millrace/broker.pem',
+    'ssl.truststore.type=PEM',
+    'ssl.truststore.location=/etc/millrace/ca.pem',
+    'ssl.client.auth=requested',
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users=User:admin;User:ops',
+    'allow.everyone.if.no.acl.found=false',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512'
+  ].join('\n'))
+  assert.equal(broker.listeners.map((l) => `${l.name} ${l.protocol} ${l.host}:${l.port}`), ['PLAINTEXT PLAINTEXT 127.0.0.1:0', 'CLIENTS SASL_SSL 0.0.0.0:0', 'INTERNAL SASL_PLAINTEXT 127.0.0.1:0'])
+  assert.equal(broker.advertisedListeners.map((a) => `${a.name} ${a.host}:${a.port}`), ['CLIENTS broker.example:9093'])
+  assert.equal(broker.tls, { certFile: '/etc/millrace/broker.pem', keyFile: '/etc/millrace/broker.pem', caFile: '/etc/millrace/ca.pem', clientAuth: 'requested' })
+  assert.is(broker.authorizer, true)
+  assert.equal([...broker.superUsers], ['User:admin', 'User:ops'])
+  assert.is(broker.allowEveryoneIfNoAcl, false)
+  assert.equal(mapped.warnings, ['line 12: sasl.enabled.mechanisms is ignored: Millrace serves PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 on every SASL listener and has no traffic between brokers'])
 })
 
 listeners.run()
