@@ -14,7 +14,6 @@ import type { TxnMarkerRequest, TxnMarkerResult, TxnMarkerWriter } from '../tran
 import { FrameType } from '../partition/frames.js'
 import type { PartitionOffsets } from '../partition/partition-spec.js'
 import { workerFaultAnswer, type AnswerOffsets, type AppendAnswer, type DeleteRecordsAnswer, type FetchAnswer, type ListOffsetAnswer } from '../partition/frame-codec.js'
-import { appendedTail } from './appended-tail.js'
 import { LongPolls } from './long-polls.js'
 import { countIn } from './traffic.js'
 import type { PartitionState, TopicTable } from './topic-table.js'
@@ -22,6 +21,8 @@ import type { WorkerSupervisor } from './worker-supervisor.js'
 
 /** The bytes of an empty read. */
 const NO_BYTES = Buffer.alloc(0)
+/** Larger appends are read from the worker as usual: the stored tail is for latency, not throughput. */
+export const STORED_TAIL_MAX_BYTES = 64 * 1024
 
 /** Partition I/O as the Kafka handlers and the library client see it. */
 export interface PartitionRouter {
@@ -55,24 +56,21 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
   get maxAppendBytes (): number { return this.#workers.maxAppendBytes }
 
   async append (p: PartitionState, batches: Uint8Array): Promise<AppendAnswer> {
-    const epoch = p.leaderEpoch
-    const answer = p.online ? await this.#workers.linkOf(p).append(p.id, epoch, batches) : workerFaultAnswer(FrameType.Append)
-    const previousEnd = p.highWatermark
+    // Long-polls are waiting: ask for the batches as stored, to answer them without another read.
+    const returnStored = this.#polls.parked(p.id) > 0 && batches.length <= STORED_TAIL_MAX_BYTES
+    const answer = p.online ? await this.#workers.linkOf(p).append(p.id, p.leaderEpoch, batches, returnStored) : workerFaultAnswer(FrameType.Append)
     this.#observe(p, answer)
     if (answer.status === LogStatus.Ok) {
       p.appends++
       countIn(p, batches)
       p.tail = null
-      // Long-polls are waiting: keep the batches for them. Only a fresh append (an idempotent
-      // duplicate answers with older offsets) and only without LogAppendTime (logAppendTime ≥ 0),
-      // whose stamp and CRC the worker rewrites.
-      if (this.#polls.parked(p.id) > 0 && answer.baseOffset === previousEnd && answer.logAppendTime < 0) {
-        const tail = appendedTail(batches, answer.baseOffset, epoch)
-        if (tail !== null && tail.endOffset === answer.highWatermark) {
-          p.tail = tail
-          // The woken polls read it in this turn of the event loop; after that it is only memory.
-          setImmediate(() => { if (p.tail === tail) p.tail = null })
-        }
+      // Only a fresh append carries them (an idempotent duplicate answers with older offsets).
+      const stored = answer.storedBytes
+      if (stored !== null && answer.logEndOffset === answer.highWatermark) {
+        const tail = { baseOffset: answer.baseOffset, endOffset: answer.logEndOffset, bytes: stored }
+        p.tail = tail
+        // The woken polls read it in this turn of the event loop; after that it is only memory.
+        setImmediate(() => { if (p.tail === tail) p.tail = null })
       }
       this.#polls.wake(p.id)
     }
