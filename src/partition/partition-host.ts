@@ -155,6 +155,9 @@ export class PartitionHost implements PartitionControl {
     setImmediate(this.#pump)
   }
 
+  /** Answers every request frame published so far and returns how many: the pump's step, and how tests drive a host on one thread. */
+  serve (): number { return this.#drain() }
+
   /** Answers every published request frame; returns how many. */
   #drain (): number {
     const reader = this.#requests
