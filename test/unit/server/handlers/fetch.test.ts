@@ -72,7 +72,7 @@ function request (maxWaitMs: number, minBytes: number, isolationLevel = 0): Fetc
     replicaId: -1, maxWaitMs, minBytes, maxBytes: 1 << 20, isolationLevel, sessionId: 0, sessionEpoch: -1,
     topics: [{ topic: 'handler-fetch', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 5, logStartOffset: -1, partitionMaxBytes: 4096 }] }],
     forgottenTopicsData: [], rackId: ''
-  } as unknown as FetchRequest
+  }
 }
 
 const fetch = suite('Fetch handler against a PartitionRouter')
