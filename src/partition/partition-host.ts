@@ -29,8 +29,9 @@ import { partitionDirName } from './partition-spec.js'
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
 import type { BatchFault } from '../log/batch-validator.js'
 import {
-  ABORTED_ENTRY_BYTES, appendFaultBytes, writeAppendFault, FrameType, kA, kArg, kB, kFlags, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo,
-  kRespLogStart, kRespStable, kStatus, kType, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, MARKER_COMMIT, REQUEST_HEADER_BYTES,
+  ABORTED_ENTRY_BYTES, APPEND_RETURN_STORED, appendFaultBytes, writeAppendFault, FrameType, kCoordinatorEpoch, kDeleteBefore, kFetchOffset, kFlags, kIsolation, kLeaderEpoch,
+  kListTimestamp, kMaxBytes, kPartition, kProducerEpoch, kProducerId, kRequestId, kRespAbortedCount, kRespBaseOffset, kRespFoundOffset, kRespFoundTimestamp,
+  kRespHw, kRespLeo, kRespLogAppendTime, kRespLogStart, kRespMarkerOffset, kRespStable, kStatus, kType, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, MARKER_COMMIT, REQUEST_HEADER_BYTES,
   RESPONSE_HEADER_BYTES
 } from './frames.js'
 import { nextOffsetAfter } from '../protocol/batch-header.js'
@@ -154,6 +155,9 @@ export class PartitionHost implements PartitionControl {
     setImmediate(this.#pump)
   }
 
+  /** Answers every request frame published so far and returns how many: the pump's step, and how tests drive a host on one thread. */
+  serve (): number { return this.#drain() }
+
   /** Answers every published request frame; returns how many. */
   #drain (): number {
     const reader = this.#requests
@@ -236,8 +240,9 @@ export class PartitionHost implements PartitionControl {
     out.setFloat64(at + kRespLogStart, log === undefined ? -1 : log.logStartOffset, true)
     out.setFloat64(at + kRespLeo, log === undefined ? -1 : log.logEndOffset, true)
     out.setFloat64(at + kRespStable, log === undefined ? -1 : log.lastStableOffset, true)
-    out.setFloat64(at + kRespA, -1, true)
-    out.setFloat64(at + kRespB, -1, true)
+    // The per-type fields (kRespBaseOffset, kRespLogAppendTime and those sharing their slots) default to -1.
+    out.setFloat64(at + kRespBaseOffset, -1, true)
+    out.setFloat64(at + kRespLogAppendTime, -1, true)
   }
 
   #answerStatus (type: number, requestId: number, id: number, status: LogStatus, actor: PartitionActor | null): void {
@@ -250,21 +255,26 @@ export class PartitionHost implements PartitionControl {
   #append (actor: PartitionActor, requestId: number, at: number, length: number): void {
     const bytes = this.#requests.bytes
     const payload = Buffer.from(bytes.buffer, bytes.byteOffset + at + REQUEST_HEADER_BYTES, length - REQUEST_HEADER_BYTES)
-    const epoch = this.#in.getInt32(at + kArg, true)
+    const epoch = this.#in.getInt32(at + kLeaderEpoch, true)
     const log = actor.log
+    const endBefore = log.logEndOffset
     const result = log.append(payload, epoch >= 0 ? epoch : actor.leaderEpoch)
     if (log.owesSync) this.#owingSync.add(log)
     // One replica: the high watermark follows the log end offset as soon as the append is done.
     if (result.status === LogStatus.Ok) log.setHighWatermark(log.logEndOffset)
     const fault = result.fault
     if (fault !== null) this.#logRefusal(actor, fault)
-    const frameBytes = RESPONSE_HEADER_BYTES + (fault === null ? 0 : appendFaultBytes(fault))
+    // The log patched the payload in place as it stored it; a duplicate (older offsets) was not stored.
+    const returnStored = (this.#in.getUint8(at + kFlags) & APPEND_RETURN_STORED) !== 0 &&
+      result.status === LogStatus.Ok && result.baseOffset === endBefore && payload.length <= this.#maxFetchBytes
+    const frameBytes = RESPONSE_HEADER_BYTES + (fault !== null ? appendFaultBytes(fault) : returnStored ? payload.length : 0)
     const out = this.#reserve(frameBytes)
     if (out < 0) return
     this.#writeHeader(out, FrameType.Append, result.status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, result.baseOffset, true)
-    this.#out.setFloat64(out + kRespB, result.logAppendTime, true)
+    this.#out.setFloat64(out + kRespBaseOffset, result.baseOffset, true)
+    this.#out.setFloat64(out + kRespLogAppendTime, result.logAppendTime, true)
     if (fault !== null) writeAppendFault(this.#responses.bytes, out + RESPONSE_HEADER_BYTES, fault)
+    else if (returnStored) this.#responses.bytes.set(payload, out + RESPONSE_HEADER_BYTES)
     this.#responses.commit(frameBytes, false)
   }
 
@@ -278,10 +288,10 @@ export class PartitionHost implements PartitionControl {
 
   #fetch (actor: PartitionActor, requestId: number, at: number): void {
     const view = this.#in
-    const offset = view.getFloat64(at + kA, true)
-    const committed = view.getFloat64(at + kB, true) === 1
+    const offset = view.getFloat64(at + kFetchOffset, true)
+    const committed = view.getFloat64(at + kIsolation, true) === 1
     const limit = this.#maxFetchBytes
-    const maxBytes = Math.min(view.getInt32(at + kArg, true), limit)
+    const maxBytes = Math.min(view.getInt32(at + kMaxBytes, true), limit)
     const log = actor.log
     const stable = log.lastStableOffset
     // read_committed stops at the last stable offset, and lists the aborted transactions its range overlaps.
@@ -309,8 +319,7 @@ export class PartitionHost implements PartitionControl {
       }
     }
     this.#writeHeader(out, FrameType.Fetch, status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, stable, true)
-    this.#out.setFloat64(out + kRespB, aborted, true)
+    this.#out.setFloat64(out + kRespAbortedCount, aborted, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES + served + aborted * ABORTED_ENTRY_BYTES, false)
     if (status === LogStatus.CorruptMessage) this.#logRefusedFetch(actor, offset)
   }
@@ -326,8 +335,8 @@ export class PartitionHost implements PartitionControl {
   }
 
   #listOffset (actor: PartitionActor, requestId: number, at: number): void {
-    const timestamp = this.#in.getFloat64(at + kA, true)
-    const committed = this.#in.getFloat64(at + kB, true) === 1
+    const timestamp = this.#in.getFloat64(at + kListTimestamp, true)
+    const committed = this.#in.getFloat64(at + kIsolation, true) === 1
     const log = actor.log
     let status = LogStatus.Ok
     let offset = -1
@@ -345,19 +354,19 @@ export class PartitionHost implements PartitionControl {
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
     if (out < 0) return
     this.#writeHeader(out, FrameType.ListOffset, status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, offset, true)
-    this.#out.setFloat64(out + kRespB, foundTimestamp, true)
+    this.#out.setFloat64(out + kRespFoundOffset, offset, true)
+    this.#out.setFloat64(out + kRespFoundTimestamp, foundTimestamp, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
   #deleteRecords (actor: PartitionActor, requestId: number, at: number): void {
-    const requested = this.#in.getFloat64(at + kA, true)
+    const requested = this.#in.getFloat64(at + kDeleteBefore, true)
     const log = actor.log
     const status = log.deleteRecordsBefore(requested === -1 ? log.highWatermark : requested)
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
     if (out < 0) return
+    // The new log start offset travels in the header's kRespLogStart.
     this.#writeHeader(out, FrameType.DeleteRecords, status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, log.logStartOffset, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
@@ -365,9 +374,9 @@ export class PartitionHost implements PartitionControl {
   #txnMarker (actor: PartitionActor, requestId: number, at: number): void {
     const view = this.#in
     const commit = (view.getUint8(at + kFlags) & MARKER_COMMIT) !== 0
-    const producerEpoch = view.getInt32(at + kArg, true)
-    const producerId = view.getFloat64(at + kA, true)
-    const coordinatorEpoch = view.getFloat64(at + kB, true)
+    const producerEpoch = view.getInt32(at + kProducerEpoch, true)
+    const producerId = view.getFloat64(at + kProducerId, true)
+    const coordinatorEpoch = view.getFloat64(at + kCoordinatorEpoch, true)
     const log = actor.log
     const result = log.appendMarker(producerId, producerEpoch, coordinatorEpoch, commit, actor.leaderEpoch)
     if (log.owesSync) this.#owingSync.add(log)
@@ -384,7 +393,7 @@ export class PartitionHost implements PartitionControl {
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
     if (out < 0) return
     this.#writeHeader(out, FrameType.TxnMarker, result.status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, result.baseOffset, true)
+    this.#out.setFloat64(out + kRespMarkerOffset, result.baseOffset, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 

@@ -31,7 +31,7 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
       if (p === undefined) return failed(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
       let answer
       try {
-        answer = await dispatcher.listOffset(p, lp.timestamp, req.isolationLevel === 1 ? 1 : 0)
+        answer = await dispatcher.router.listOffset(p, lp.timestamp, req.isolationLevel === 1 ? 1 : 0)
       } catch {
         return failed(KafkaCode.NOT_LEADER_OR_FOLLOWER)
       }
@@ -45,8 +45,8 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
         }
         return failed(errorCode)
       }
-      const oldStyleOffsets = (lp.maxNumOffsets ?? 1) > 0 ? [answer.a] : []
-      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, oldStyleOffsets, timestamp: answer.b, offset: answer.a, leaderEpoch: p.leaderEpoch }
+      const oldStyleOffsets = (lp.maxNumOffsets ?? 1) > 0 ? [answer.offset] : []
+      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, oldStyleOffsets, timestamp: answer.timestamp, offset: answer.offset, leaderEpoch: p.leaderEpoch }
     }))
     return { name: t.name, partitions }
   }))
