@@ -459,3 +459,66 @@ for (const kind of ['memory', 'file'] as const) {
 
   epochs.run()
 }
+
+// ---
+const faults = suite('replica log: flush and storage faults (memory store)')
+
+/** A leader log holding `batches` one-record batches of epoch 2, and its bytes. */
+function leaderBytes (batches: number): Buffer {
+  const leader = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({}), store: new MemoryStore() })
+  for (let i = 0; i < batches; i++) lead(leader, makeBatch(), 2)
+  const bytes = allBytes(leader)
+  leader.close()
+  return bytes
+}
+
+faults('flush.messages=1: a follower\'s append is fsynced, or owes its sync under group commit', () => {
+  const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({ 'flush.messages': '1' }), store: new MemoryStore() })
+  const bytes = leaderBytes(2)
+  const [one, two] = batchesIn(bytes)
+  assert.is(log.appendAsFollower(bytes.subarray(0, one.size)).synced, true)
+  log.deferSync = true
+  assert.is(log.appendAsFollower(bytes.subarray(two.position)).synced, false)
+  assert.ok(log.owesSync)
+  log.syncOwed()
+  assert.not.ok(log.owesSync)
+})
+
+faults('a failed write or fsync appends nothing and assigns no epoch', () => {
+  const store = new MemoryStore()
+  const log = PartitionLog.open({ dir: null, config: logConfigFromTopicConfig({ 'flush.messages': '1' }), store })
+  const bytes = leaderBytes(1)
+  store.injectFault({ op: 'write', partialBytes: 10 })
+  assert.is(LogStatus[log.appendAsFollower(bytes).status], 'StorageError')
+  assert.equal([log.logEndOffset, log.size, log.leaderEpochs], [0, 0, []])
+  store.injectFault({ op: 'sync' })
+  assert.is(LogStatus[log.appendAsFollower(bytes).status], 'StorageError')
+  assert.equal([log.logEndOffset, log.size, log.leaderEpochs], [0, 0, []])
+  assert.is(LogStatus[log.appendAsFollower(bytes).status], 'Ok')
+  assert.equal([log.logEndOffset, log.leaderEpochs], [1, [{ epoch: 2, startOffset: 0 }]])
+})
+
+faults('a truncation that fails is reported, closes the log, and the next open finds it whole', () => {
+  const store = new MemoryStore()
+  const reported: string[] = []
+  const config = logConfigFromTopicConfig({ 'segment.bytes': '300' })
+  const log = PartitionLog.open({ dir: null, config, store, onStorageError: op => reported.push(op) })
+  for (let i = 0; i < 12; i++) lead(log, makeBatch({ records: 2 }), 1)
+  log.setHighWatermark(24)
+  const before = allBytes(log)
+  assert.ok(log.segmentBaseOffsets.length > 2)
+  store.injectFault({ op: 'truncate' })
+  assert.is(LogStatus[log.truncateTo(log.segmentBaseOffsets[1] + 2)], 'StorageError')
+  assert.equal(reported, ['truncate'])
+  assert.ok(log.isClosed)
+  assert.is(LogStatus[log.appendAsFollower(makeBatch()).status], 'Closed')
+
+  const reopened = PartitionLog.open({ dir: null, config, store })
+  assert.ok(reopened.logEndOffset >= log.segmentBaseOffsets[1] + 2, 'what was below the offset is kept')
+  assert.equal(allBytes(reopened), before.subarray(0, allBytes(reopened).length), 'a prefix of what the log held')
+  assert.is(reopened.truncateTo(log.segmentBaseOffsets[1] + 2), LogStatus.Ok)
+  assert.is(reopened.logEndOffset, log.segmentBaseOffsets[1] + 2)
+  reopened.close()
+})
+
+faults.run()
