@@ -960,7 +960,8 @@ export class PartitionLog {
    * log below it. The cut is fsynced before the call returns, so a reopen ends where it did.
    *
    * An offset below the log start empties the log and starts it there (`truncateFullyAndStartAt`,
-   * Kafka's choice); one at or past the log end changes nothing. StorageError when an fs call
+   * Kafka's choice), as does a cut before a batch the log start lies inside; an offset at or
+   * past the log end changes nothing. StorageError when an fs call
    * fails: the log may then be cut part way, so it is closed (later calls answer Closed) and the
    * owner takes the replica offline or reopens it; the recovery point was lowered first, so that
    * open rescans whatever is left.
@@ -981,6 +982,8 @@ export class PartitionLog {
       } else if (segment.damagedAt >= 0) {
         return LogStatus.CorruptMessage // where the batches end is unknown; nothing was changed
       }
+      // DeleteRecords moved the start inside the batch cut: nothing readable is left.
+      if (end < this.#logStartOffset) return this.truncateFullyAndStartAt(offset)
       this.#lowerRecoveryPoint(end)
       while (this.#segments.length - 1 > at) {
         const dropped = this.#segments.pop() as Segment

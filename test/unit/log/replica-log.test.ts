@@ -432,6 +432,17 @@ for (const kind of ['memory', 'file'] as const) {
     assert.equal([reopened.logStartOffset, reopened.logEndOffset], [20, 20])
   })
 
+  truncate('a cut before the batch the log start lies in (DeleteRecords) starts the log again at the offset', ctx => {
+    const [r] = replicas(ctx, kind, 1)
+    lead(r.log, makeBatch({ records: 5 }), 1) // 0..4
+    lead(r.log, makeBatch({ records: 5 }), 1) // 5..9
+    r.log.setHighWatermark(10)
+    assert.is(r.log.deleteRecordsBefore(7), LogStatus.Ok)
+    assert.is(r.log.truncateTo(8), LogStatus.Ok)
+    assert.equal([r.log.logStartOffset, r.log.logEndOffset, r.log.size], [8, 8, 0])
+    assert.equal([r.reopen().logStartOffset, r.log.logEndOffset], [8, 8])
+  })
+
   truncate.run()
 
   // ---
