@@ -8,6 +8,10 @@
  * in place to validate them (batch-validator.ts) but never builds them; compaction decodes keys,
  * and a lookup by timestamp decodes the one batch it ends in.
  *
+ * Replicas: a leader's log assigns offsets and epochs (`append`); a follower's takes the
+ * leader's batches exactly as stored (`appendAsFollower`), cuts a tail that diverged from its
+ * leader (`truncateTo`, KIP-101) and answers where an epoch ends (`endOffsetForEpoch`).
+ *
  * Lifecycle: `PartitionLog.open` (recovers the directory first when its recovery point is
  * behind the end of the log) → append / read / … → `close()` (flush, checkpoints) or `delete()`.
  * After either, every call answers LogStatus.Closed.
