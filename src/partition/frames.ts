@@ -8,11 +8,14 @@
  *  │0 type│1 flags│4 requestId│8 partition│12 i32 arg  │16 f64 a  │24 f64 b  │
  *  └──────┴───────┴──────────┴───────────┴────────────┴──────────┴──────────┘
  *    append:         arg = leader epoch,  payload = record batches
- *    fetch:          arg = max bytes,     a = fetch offset, b = isolation (0 uncommitted, 1 committed)
+ *    fetch:          arg = max bytes,     a = fetch offset, b = isolation (0 uncommitted, 1 committed,
+ *                    2 replica: up to the log end offset, for a follower's copy)
  *    list-offset:    a = timestamp (-1 latest, -2 earliest, -3 max timestamp), b = isolation
  *    delete-records: a = offset (-1 = high watermark)
  *    txn-marker:     flags = 1 commit / 0 abort, arg = producer epoch, a = producer id,
  *                    b = coordinator epoch
+ *    replica-append: arg = leader epoch,  payload = the leader's batches, offsets and epochs kept
+ *    high-watermark: a = the new high watermark (replicated leaders only move it when told)
  *
  *  response (worker → dispatcher), RESPONSE_HEADER_BYTES = 64, then payload
  *  ┌──────┬────────┬───────────┬───────────┬────────┬─────────┬───────────┬────────┬─────────┬────────────┐
@@ -25,6 +28,8 @@
  *    list-offset:  a = offset, b = timestamp
  *    delete-records: a = new log start offset
  *    txn-marker:   a = the marker's offset
+ *    replica-append: a = base offset of the appended batches (the new LEO is in leo)
+ *    high-watermark: nothing beyond the common fields
  *  start is the log start offset, stable the last stable offset; every response carries hw,
  *  log start, leo and the last stable offset so the dispatcher's view of each partition stays
  *  fresh without extra requests.
@@ -41,6 +46,8 @@ export const enum FrameType {
   ListOffset = 3,
   DeleteRecords = 4,
   TxnMarker = 5,
+  ReplicaAppend = 6,
+  HighWatermark = 7,
 }
 
 export const kType = 0
@@ -59,6 +66,12 @@ export const kRespLeo = 48
 export const kRespStable = 56
 /** txn-marker request flag: a COMMIT marker (else ABORT). */
 export const MARKER_COMMIT = 1
+
+/** Fetch isolation values (the request's b). */
+export const ISOLATION_UNCOMMITTED = 0
+export const ISOLATION_COMMITTED = 1
+/** A follower's copy: reads up to the leader's log end offset, past its high watermark. */
+export const ISOLATION_REPLICA = 2
 
 export const LIST_OFFSET_LATEST = -1
 export const LIST_OFFSET_EARLIEST = -2
