@@ -45,8 +45,8 @@ export interface EpochEntry {
 }
 
 /**
- * Leader epochs and the first offset each one wrote, oldest first. Kept so a future follower
- * can ask "where does epoch E end" (OffsetForLeaderEpoch) and truncate to it.
+ * Leader epochs and the first offset each one wrote, oldest first (KIP-101): a follower asks
+ * its leader "where does epoch E end" (OffsetForLeaderEpoch) and truncates to it.
  */
 export class LeaderEpochCache {
   readonly #store: LogStore
@@ -88,15 +88,31 @@ export class LeaderEpochCache {
     this.#entries = next
   }
 
-  /** The end offset of `epoch` (start of the next newer one, or `logEndOffset`), and the epoch found; [-1, -1] if none ≤ epoch. */
+  /** Forgets every epoch (the log was emptied and restarted at another offset). */
+  clear (): void {
+    if (this.#entries.length === 0) return
+    writeEpochs(this.#store, [])
+    this.#entries = []
+  }
+
+  /**
+   * Kafka's OffsetForLeaderEpoch answer for `epoch`: [the largest epoch ≤ `epoch`, where the
+   * next newer epoch starts (or `logEndOffset` when none is newer)]. An epoch older than every
+   * cached one answers [`epoch`, the first cached start offset], as Kafka does (older epochs may
+   * have been dropped with the log's start). [-1, -1] for epoch -1 or an empty cache.
+   * An epoch newer than the latest answers [latest, logEndOffset]: Kafka assigns a leader's epoch
+   * when it becomes leader, this cache at its first append, and both answers then agree.
+   */
   endOffsetFor (epoch: number, logEndOffset: number): [number, number] {
-    for (let i = this.#entries.length - 1; i >= 0; i--) {
-      if (this.#entries[i].epoch <= epoch) {
-        const end = i + 1 < this.#entries.length ? this.#entries[i + 1].startOffset : logEndOffset
-        return [this.#entries[i].epoch, end]
+    const entries = this.#entries
+    if (epoch < 0 || entries.length === 0) return [-1, -1]
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (entries[i].epoch <= epoch) {
+        const end = i + 1 < entries.length ? entries[i + 1].startOffset : logEndOffset
+        return [entries[i].epoch, end]
       }
     }
-    return [-1, -1]
+    return [epoch, entries[0].startOffset]
   }
 }
 

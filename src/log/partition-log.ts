@@ -22,8 +22,8 @@
  * leaves the log as it was before the call.
  */
 import {
-  BATCH_HEADER_BYTES, BatchCheck, baseSequenceOf, batchSizeAt, checkBatch, lastOffsetDeltaOf,
-  maxTimestampOf, patchOffsetAndEpoch, producerIdOf, stampLogAppendTime
+  BATCH_HEADER_BYTES, BatchCheck, baseOffsetOf, baseSequenceOf, batchSizeAt, checkBatch, lastOffsetDeltaOf,
+  leaderEpochOf, maxTimestampOf, patchOffsetAndEpoch, producerIdOf, stampLogAppendTime
 } from '../protocol/batch-header.js'
 import {
   LeaderEpochCache, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, readOffsetCheckpoint, writeOffsetCheckpoint,
@@ -34,7 +34,7 @@ import { planClean, readCleanerCheckpoint, writeCleanerCheckpoint, type CleanPla
 import { cleanSegments } from './segment-cleaner.js'
 import type { LogConfig } from './config.js'
 import { LogStatus } from './errors.js'
-import { DUPLICATE_BATCH, ProducerStateTable } from './producer-state.js'
+import { DUPLICATE_BATCH, ProducerStateTable, snapshotFileName, snapshotOffsets } from './producer-state.js'
 import { TxnIndex, TXN_INDEX_SUFFIX, type AbortedTxn } from './txn-index.js'
 import { buildMarkerBatch, ControlType } from '../protocol/control-batch.js'
 import { validateBatch, type BatchFault, type BatchRules } from './batch-validator.js'
@@ -69,7 +69,7 @@ export interface PartitionLogOptions {
 }
 
 /** What the log was doing when an fs call failed. */
-export type StorageOp = 'roll' | 'append' | 'fsync' | 'flush' | 'read' | 'timestamp lookup' | 'retention' | 'delete records' | 'clean swap' | 'close' | 'delete' | 'txn index'
+export type StorageOp = 'roll' | 'append' | 'fsync' | 'flush' | 'read' | 'timestamp lookup' | 'retention' | 'delete records' | 'clean swap' | 'close' | 'delete' | 'txn index' | 'truncate'
 
 export interface AppendResult {
   status: LogStatus
@@ -148,8 +148,8 @@ export class PartitionLog {
   /** A segment file was created since the directory was last fsynced. */
   #dirDirty: boolean
   readonly #epochs: LeaderEpochCache
-  /** Idempotent producers' last batches: duplicates, gaps and fenced epochs (producer-state.ts). */
-  readonly #producers: ProducerStateTable
+  /** Idempotent producers' last batches: duplicates, gaps and fenced epochs (producer-state.ts); rebuilt by a truncation. */
+  #producers: ProducerStateTable
   /** Aborted transactions, one `.txnindex` per segment (txn-index.ts). */
   readonly #txnIndex: TxnIndex
   /** The index was rebuilt at open (missing or damaged files). */
@@ -245,8 +245,10 @@ export class PartitionLog {
   get isClosed (): boolean { return this.#closed }
   get segmentBaseOffsets (): number[] { return this.#segments.map(s => s.baseOffset) }
   get leaderEpochs (): readonly EpochEntry[] { return this.#epochs.entries }
+  /** The newest leader epoch that wrote to this log, -1 when none. */
+  get latestEpoch (): number { return this.#epochs.latestEpoch }
 
-  /** The end offset of `epoch` (Kafka's OffsetForLeaderEpoch): [epoch found, end offset], [-1, -1] when unknown. */
+  /** The end offset of `epoch` (Kafka's OffsetForLeaderEpoch): [epoch found, end offset]; checkpoint.ts `endOffsetFor` says which. */
   endOffsetForEpoch (epoch: number): [number, number] {
     return this.#epochs.endOffsetFor(epoch, this.#logEndOffset)
   }
@@ -345,6 +347,75 @@ export class PartitionLog {
     return this.#write(batch, 1, now, leaderEpoch)
   }
 
+  /**
+   * A follower's append: `batches` as its leader stored them (read from the leader's log), kept
+   * byte for byte: base offsets, partition leader epochs, timestamps and producer fields are
+   * neither patched nor stamped. All are checked first, and on a refusal nothing is written and
+   * `fault` says why: every header whole (CorruptMessage), magic 2 and counts (InvalidRecord),
+   * every CRC (CorruptMessage); the first batch must start at the log end offset
+   * (OffsetOutOfRange) and each next one right after the one before (InvalidRecord). On a
+   * compacted topic a batch may start above that, as Kafka allows: the leader's cleaner leaves
+   * gaps. Records are not validated again, nor is max.message.bytes applied: the leader did so
+   * when it accepted them, and a follower refusing what its leader acknowledged (a control
+   * batch, or a topic limit lowered since) could never catch up.
+   *
+   * Each batch whose partitionLeaderEpoch is newer than the latest cached epoch starts that
+   * epoch at its base offset. Producer state, transactions (markers are control batches), the
+   * txn index and so the LSO follow exactly as on the leader, so this log deduplicates an
+   * idempotent producer's retry once it leads. Indexes, flush.messages and group commit as for
+   * `append`. The high watermark does not move: the caller sets it.
+   */
+  appendAsFollower (batches: Buffer): AppendResult {
+    if (this.#closed) return this.#appendFailure(LogStatus.Closed)
+    const length = batches.length
+    if (length === 0) return this.#appendFailure(LogStatus.Ok)
+    const gapsAllowed = this.#config.cleanupPolicy.includes('compact')
+    const baseOffset = this.#logEndOffset
+    let expected = baseOffset
+    let position = 0
+    let count = 0
+    let maxTimestamp = -1
+    while (position < length) {
+      const size = batchSizeAt(batches, position)
+      if (size < 0 || size > length - position) return this.#refuse(checkFault(BatchCheck.Truncated))
+      const check = checkBatch(batches, position)
+      if (check !== BatchCheck.Ok) return this.#refuse(checkFault(check))
+      const base = baseOffsetOf(batches, position)
+      if (base < expected || (base > expected && !gapsAllowed)) {
+        return this.#refuse(position === 0
+          ? { status: LogStatus.OffsetOutOfRange, message: `the replicated batches start at offset ${base}, not at the log end offset ${expected}`, recordIndexes: [] }
+          : { status: LogStatus.InvalidRecord, message: `the replicated batches are not contiguous: a batch at offset ${base} where ${expected} was due`, recordIndexes: [] })
+      }
+      const records = lastOffsetDeltaOf(batches, position) + 1
+      count += records
+      expected = base + records
+      const timestamp = maxTimestampOf(batches, position)
+      if (timestamp > maxTimestamp) maxTimestamp = timestamp
+      position += size
+    }
+    const now = this.#now()
+    try {
+      if (this.#shouldRoll(length, expected - baseOffset, maxTimestamp, now)) this.#roll(now)
+      for (position = 0; position < length; position += batchSizeAt(batches, position)) {
+        const epoch = leaderEpochOf(batches, position)
+        if (epoch > this.#epochs.latestEpoch) this.#epochs.assign(epoch, baseOffsetOf(batches, position))
+      }
+    } catch (err) {
+      this.#storageFailed('roll', err)
+      this.#dropEpochsFrom(baseOffset)
+      return this.#appendFailure(LogStatus.StorageError)
+    }
+    const segment = this.#active
+    segment.saveState()
+    const start = segment.size
+    for (position = 0; position < length;) {
+      const size = batchSizeAt(batches, position)
+      segment.indexBatch(start + position, baseOffsetOf(batches, position) - segment.baseOffset, size, maxTimestampOf(batches, position))
+      position += size
+    }
+    return this.#commitWrite(batches, baseOffset, expected, count, -1, now, baseOffset)
+  }
+
   /** Writes the TxnIndex entry of an abort whose marker is now in the log (or found by a replay). */
   readonly #recordAbort = (producerId: number, firstOffset: number, markerOffset: number, lastStableOffset: number): void => {
     const segment = this.#segments[this.#segmentFor(markerOffset)]
@@ -386,15 +457,29 @@ export class PartitionLog {
       offset += lastOffsetDeltaOf(records, position) + 1
       position += size
     }
+    return this.#commitWrite(records, baseOffset, offset, count, logAppendTime, now, -1)
+  }
+
+  /**
+   * The common end of both appends, once the active segment's state is saved and its indexes
+   * account for `records`: writes them, advances the log end to `endOffset`, fsyncs when
+   * flush.messages says so (or leaves the sync owed), and records producers and markers. On a
+   * failure everything is cut back; `epochsFrom` ≥ 0 also drops epochs assigned from there.
+   */
+  #commitWrite (records: Buffer, baseOffset: number, endOffset: number, count: number, logAppendTime: number, now: number, epochsFrom: number): AppendResult {
+    const config = this.#config
+    const segment = this.#active
+    const length = records.length
     try {
       segment.appendBytes(records)
     } catch (err) {
       this.#storageFailed('append', err)
       segment.restoreState()
+      this.#dropEpochsFrom(epochsFrom)
       return this.#appendFailure(LogStatus.StorageError)
     }
-    segment.nextOffset = offset
-    this.#logEndOffset = offset
+    segment.nextOffset = endOffset
+    this.#logEndOffset = endOffset
     this.#totalBytes += length
     this.#unflushedMessages += count
 
@@ -411,13 +496,25 @@ export class PartitionLog {
         this.#logEndOffset = baseOffset
         this.#totalBytes -= length
         this.#unflushedMessages -= count
+        this.#dropEpochsFrom(epochsFrom)
         return this.#appendFailure(LogStatus.StorageError)
       }
       synced = true
       this.#lastFlushMs = now
     }
     this.#producers.commit(records, now)
-    return { status: LogStatus.Ok, baseOffset, lastOffset: offset - 1, logAppendTime, logStartOffset: this.#logStartOffset, synced, fault: null }
+    return { status: LogStatus.Ok, baseOffset, lastOffset: endOffset - 1, logAppendTime, logStartOffset: this.#logStartOffset, synced, fault: null }
+  }
+
+  /** Forgets leader epochs assigned from `offset` on by an append that failed; -1: none were. */
+  #dropEpochsFrom (offset: number): void {
+    if (offset < 0) return
+    try {
+      this.#epochs.truncateFromEnd(offset)
+    } catch (err) {
+      // The file keeps an epoch starting at the log end: it ends there too, so no answer changes.
+      this.#storageFailed('append', err)
+    }
   }
 
   /** A retried idempotent batch already in the log: its original offsets, nothing appended. */
@@ -847,6 +944,142 @@ export class PartitionLog {
       }
     }
     return deleted
+  }
+
+  // --- replica truncation (KIP-101)
+
+  /**
+   * Drops every record at and after `offset`: a follower's tail that diverged from its leader.
+   * Segments above it are deleted and the one holding it is cut. `offset` should be a batch
+   * boundary; an offset inside a batch cuts before that batch, as Kafka does (a batch is never
+   * split), and the log then ends at that batch's base offset, below `offset`. The offset and time
+   * indexes of the cut segment are rebuilt from its batch headers; the epoch cache, txn index,
+   * high watermark (so the LSO) and recovery point follow the new end. Producer state is rebuilt
+   * from the newest snapshot at or below the new end by replaying batch headers from there: about
+   * one segment's headers while the cut is above the older of the two kept snapshots, the whole
+   * log below it. The cut is fsynced before the call returns, so a reopen ends where it did.
+   *
+   * An offset below the log start empties the log and starts it there (`truncateFullyAndStartAt`,
+   * Kafka's choice); one at or past the log end changes nothing. StorageError when an fs call
+   * fails: the log may then be cut part way, so it is closed (later calls answer Closed) and the
+   * owner takes the replica offline or reopens it; the recovery point was lowered first, so that
+   * open rescans whatever is left.
+   */
+  truncateTo (offset: number): LogStatus {
+    if (this.#closed) return LogStatus.Closed
+    if (!Number.isSafeInteger(offset) || offset < 0) return LogStatus.OffsetOutOfRange
+    if (offset >= this.#logEndOffset) return LogStatus.Ok
+    if (offset < this.#logStartOffset) return this.truncateFullyAndStartAt(offset)
+    try {
+      const at = this.#segmentFor(offset)
+      const segment = this.#segments[at]
+      let cutPosition = segment.size
+      let end = offset
+      if (segment.locate(offset)) {
+        cutPosition = found.position
+        if (found.baseOffset < end) end = found.baseOffset
+      } else if (segment.damagedAt >= 0) {
+        return LogStatus.CorruptMessage // where the batches end is unknown; nothing was changed
+      }
+      this.#lowerRecoveryPoint(end)
+      while (this.#segments.length - 1 > at) {
+        const dropped = this.#segments.pop() as Segment
+        dropped.remove()
+        this.#totalBytes -= dropped.size
+        this.#dirDirty = true
+      }
+      this.#active = segment
+      segment.log.truncate(cutPosition)
+      this.#totalBytes -= segment.size - cutPosition
+      segment.size = cutPosition
+      segment.nextOffset = end
+      if (segment.damagedAt >= cutPosition) { segment.damagedAt = -1; segment.damage = '' }
+      segment.rebuildIndexesFromHeaders()
+      segment.durable = false
+      this.#logEndOffset = end
+      if (this.#highWatermark > end) this.#highWatermark = end
+      if (this.#syncedOffset > end) this.#syncedOffset = end
+      this.#epochs.truncateFromEnd(end)
+      this.#txnIndex.truncateFromEnd(end)
+      const cleaner = readCleanerCheckpoint(this.#store)
+      if (cleaner.firstDirtyOffset > end) writeCleanerCheckpoint(this.#store, { firstDirtyOffset: end, earliestHorizon: cleaner.earliestHorizon })
+      this.#producers = ProducerStateTable.load(this.#store, this.#segments, end, this.#now(), this.#recordAbort)
+    } catch (err) {
+      return this.#truncationFailed(err)
+    }
+    const status = this.flush()
+    if (status !== LogStatus.Ok) this.#closeAfterFailure()
+    return status
+  }
+
+  /**
+   * Empties the log and starts it again at `offset` (log start = log end = high watermark =
+   * `offset`): a follower whose leader knows none of its epochs, or whose log lies wholly below
+   * the leader's log start. Every segment, snapshot, txn index and epoch goes. StorageError when
+   * an fs call fails: the log is closed as by a failed `truncateTo`.
+   */
+  truncateFullyAndStartAt (offset: number): LogStatus {
+    if (this.#closed) return LogStatus.Closed
+    if (!Number.isSafeInteger(offset) || offset < 0) return LogStatus.OffsetOutOfRange
+    const now = this.#now()
+    try {
+      // The start first: a crash once the segments are gone reopens an empty log at `offset`.
+      writeOffsetCheckpoint(this.#store, LOG_START_OFFSET_FILE, offset)
+      this.#txnIndex.reset(this.#segments.map(s => s.baseOffset))
+      while (this.#segments.length > 0) {
+        const dropped = this.#segments.pop() as Segment
+        dropped.remove()
+      }
+      for (const snapshot of snapshotOffsets(this.#store)) this.#store.remove(snapshotFileName(snapshot))
+      if (readCleanerCheckpoint(this.#store).firstDirtyOffset !== 0) writeCleanerCheckpoint(this.#store, { firstDirtyOffset: offset, earliestHorizon: -1 })
+      this.#epochs.clear()
+      const segment = Segment.create(this.#store, offset, this.#settings, now)
+      this.#segments.push(segment)
+      this.#active = segment
+      segment.syncAll()
+      this.#store.syncDir()
+      this.#dirDirty = false
+      writeOffsetCheckpoint(this.#store, RECOVERY_POINT_FILE, offset)
+      this.#producers = ProducerStateTable.load(this.#store, this.#segments, offset, now, this.#recordAbort)
+    } catch (err) {
+      return this.#truncationFailed(err)
+    }
+    this.#logStartOffset = offset
+    this.#logEndOffset = offset
+    this.#highWatermark = offset
+    this.#syncedOffset = offset
+    this.#recoveryPoint = offset
+    this.#lastCheckpointMs = now
+    this.#totalBytes = 0
+    this.#unflushedMessages = 0
+    this.#syncOwed = false
+    this.#refused = null
+    return LogStatus.Ok
+  }
+
+  #truncationFailed (err: unknown): LogStatus {
+    this.#storageFailed('truncate', err)
+    this.#closeAfterFailure()
+    return LogStatus.StorageError
+  }
+
+  /** A truncation stopped part way: memory no longer matches the files, so no call may use either. */
+  #closeAfterFailure (): void {
+    this.#closed = true
+    for (const segment of this.#segments) {
+      try {
+        segment.close()
+      } catch {
+        // Closing what is left; the failure was reported already.
+      }
+    }
+  }
+
+  /** Writes a recovery point no higher than `offset` before bytes above it are cut. */
+  #lowerRecoveryPoint (offset: number): void {
+    if (this.#recoveryPoint <= offset) return
+    writeOffsetCheckpoint(this.#store, RECOVERY_POINT_FILE, offset)
+    this.#recoveryPoint = offset
   }
 
   // --- compaction (see compaction.ts)

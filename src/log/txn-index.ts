@@ -145,6 +145,34 @@ export class TxnIndex {
   }
 
   /**
+   * Forgets the entries whose marker is at or after `endOffset` (the log was truncated there):
+   * each affected file is cut back to the entries it keeps, or removed when none is left.
+   * Throws the fs error; memory is already trimmed, and the next open rebuilds a file left long.
+   */
+  truncateFromEnd (endOffset: number): void {
+    const cut: Array<{ base: number, keep: number }> = []
+    while (this.#entries.length > 0 && this.#entries[this.#entries.length - 1].lastOffset >= endOffset) {
+      this.#entries.pop()
+      const last = this.#segments[this.#segments.length - 1]
+      last.count--
+      if (cut.length === 0 || cut[cut.length - 1].base !== last.base) cut.push({ base: last.base, keep: last.count })
+      else cut[cut.length - 1].keep = last.count
+      if (last.count === 0) this.#segments.pop()
+    }
+    for (const { base, keep } of cut) {
+      const name = segmentFileName(base, TXN_INDEX_SUFFIX)
+      if (keep === 0) { this.#store.remove(name); continue }
+      const file = this.#store.open(name)
+      try {
+        file.truncate(keep * ABORTED_TXN_BYTES)
+        file.sync()
+      } finally {
+        file.close()
+      }
+    }
+  }
+
+  /**
    * The aborted transactions a read of [fetchOffset, upperBound) must list, as Kafka's
    * collectAbortedTxns: marker at or after fetchOffset and first offset below upperBound,
    * sorted by first offset. An empty array (shared, never changed) when none.
