@@ -253,6 +253,10 @@ export class WorkerLink {
     return this.call((c) => c.truncateTo(partitionId, offset))
   }
 
+  truncateFullyAndStartAt (partitionId: number, offset: number): Promise<void> {
+    return this.call((c) => c.truncateFullyAndStartAt(partitionId, offset))
+  }
+
   endOffsetForEpoch (partitionId: number, leaderEpoch: number): Promise<[number, number]> {
     return this.call((c) => c.endOffsetForEpoch(partitionId, leaderEpoch))
   }

@@ -21,7 +21,7 @@ import { join, resolve, sep } from 'node:path'
 import { mkdirSync, renameSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { maxFrameBytes, RingReader, RingWriter } from '../ring/ring.js'
-import { PartitionLog, type AppendResult } from '../log/partition-log.js'
+import { PartitionLog } from '../log/partition-log.js'
 import { DiskStore, MemoryStore, type StoreFault } from '../log/store.js'
 import { LogRateLimiter, workerLogger, type Logger } from '../logger.js'
 import { StorageFaultLog } from './storage-faults.js'
@@ -41,17 +41,6 @@ import {
   MARKER_COMMIT, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
 } from './frames.js'
 import { nextOffsetAfter } from '../protocol/batch-header.js'
-
-/**
- * The follower half of the log agreed for src/log (issue 11): PartitionLog gains these on the
- * log's own branch; this view goes once that is merged.
- */
-interface FollowerLog {
-  appendAsFollower (batches: Buffer): AppendResult
-  truncateTo (offset: number): void
-  readonly latestEpoch: number
-}
-const asFollowerLog = (log: PartitionLog): FollowerLog => log as unknown as FollowerLog
 
 /** Longest a pump slice keeps the thread before yielding to the event loop (comlink, timers). */
 const SLICE_MS = 20
@@ -102,8 +91,10 @@ export interface PartitionControl {
   becomeLeader (id: number, epoch: number, highWatermark: number): void
   /** Makes the replica a follower of `epoch`: it refuses client writes and takes ReplicaAppend frames of that epoch. */
   becomeFollower (id: number, epoch: number): void
-  /** Drops everything at and after `offset` (a follower diverging from its new leader). */
+  /** Drops everything at and after `offset` (a follower diverging from its new leader); throws when the log refuses or fails. */
   truncateTo (id: number, offset: number): void
+  /** Empties the replica's log and starts it at `offset` (its leader knows none of its epochs). */
+  truncateFullyAndStartAt (id: number, offset: number): void
   /** [epoch, end offset] of the largest epoch ≤ `epoch` (Kafka's OffsetForLeaderEpoch); [-1, -1] when unknown. */
   endOffsetForEpoch (id: number, epoch: number): [number, number]
   /** The latest leader epoch in the replica's log, -1 when none. */
@@ -362,7 +353,7 @@ export class PartitionHost implements PartitionControl {
       const bytes = this.#requests.bytes
       const payload = Buffer.from(bytes.buffer, bytes.byteOffset + at + REQUEST_HEADER_BYTES, length - REQUEST_HEADER_BYTES)
       const log = actor.log
-      const result = asFollowerLog(log).appendAsFollower(payload)
+      const result = log.appendAsFollower(payload)
       // flush.messages=1: the answer (and so the high watermark) waits for this burst's fsync.
       if (log.owesSync) this.#owingSync.add(log)
       if (result.fault !== null) this.#logRefusal(actor, result.fault)
@@ -693,7 +684,23 @@ export class PartitionHost implements PartitionControl {
   }
 
   truncateTo (id: number, offset: number): void {
-    asFollowerLog(this.#actor(id).log).truncateTo(offset)
+    const actor = this.#actor(id)
+    this.#checkTruncation(actor, 'truncateTo', offset, actor.log.truncateTo(offset))
+  }
+
+  truncateFullyAndStartAt (id: number, offset: number): void {
+    const actor = this.#actor(id)
+    this.#checkTruncation(actor, 'truncateFullyAndStartAt', offset, actor.log.truncateFullyAndStartAt(offset))
+  }
+
+  /**
+   * A truncation that failed leaves the log closed (it may be cut part way): the replica goes
+   * offline here, and the controller gets the reason (the fs error itself was logged as it happened).
+   */
+  #checkTruncation (actor: PartitionActor, op: string, offset: number, status: LogStatus): void {
+    if (status === LogStatus.Ok) return
+    if (actor.log.isClosed) actor.offline = true
+    throw new Error(`partition ${actor.spec.topic}-${actor.spec.partition} replica ${actor.spec.replica ?? 0}: ${op}(${offset}) failed with ${LogStatus[status]}${actor.offline ? '; the replica is offline' : ''}`)
   }
 
   endOffsetForEpoch (id: number, epoch: number): [number, number] {
@@ -701,7 +708,7 @@ export class PartitionHost implements PartitionControl {
   }
 
   latestEpoch (id: number): number {
-    return asFollowerLog(this.#actor(id).log).latestEpoch
+    return this.#actor(id).log.latestEpoch
   }
 
   failDataDir (dir: string): void {

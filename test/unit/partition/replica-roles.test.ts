@@ -6,6 +6,7 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { WorkerLink } from '../../../src/dispatcher/worker-link.js'
@@ -41,6 +42,8 @@ roles.after.each(async (ctx) => {
 let nextId = 1
 
 interface Replica {
+  /** Another replica of the same partition: same topic and topic id, its own partition id. */
+  of?: PartitionSpec
   role?: ReplicaRole
   replica?: number
   replicas?: number
@@ -50,10 +53,14 @@ interface Replica {
 
 /** Opens a new replica on the worker; returns its partition id. */
 async function open (ctx: Ctx, replica: Replica = {}): Promise<number> {
+  return (await openSpec(ctx, replica)).id
+}
+
+async function openSpec (ctx: Ctx, replica: Replica = {}): Promise<PartitionSpec> {
   const spec: PartitionSpec = {
     id: nextId++,
-    topic: uniqueTopic('replica'),
-    topicId: randomBytes(16).toString('hex'),
+    topic: replica.of?.topic ?? uniqueTopic('replica'),
+    topicId: replica.of?.topicId ?? randomBytes(16).toString('hex'),
     partition: 0,
     overrides: {},
     leaderEpoch: replica.leaderEpoch ?? 0,
@@ -63,7 +70,7 @@ async function open (ctx: Ctx, replica: Replica = {}): Promise<number> {
     role: replica.role ?? 'leader'
   }
   await ctx.link.call((c) => c.openPartition(spec, true))
-  return spec.id
+  return spec
 }
 
 function batch (...values: string[]): Buffer {
@@ -163,6 +170,59 @@ roles('replica appends are refused unless the replica follows exactly that epoch
   // A leader copies from no one.
   assert.is((await ctx.link.replicaAppend(leader, 0, bytes)).status, LogStatus.NotLeader)
   assert.is((await ctx.link.call((c) => c.describe(leader)))!.logEndOffset, 0)
+})
+
+roles('a follower copies the leader byte for byte, truncates to a divergence point and catches up again', async (ctx) => {
+  const leaderSpec = await openSpec(ctx, { replicas: 2, leaderEpoch: 3 })
+  const leader = leaderSpec.id
+  const follower = await open(ctx, { of: leaderSpec, role: 'follower', replica: 1, replicas: 2, leaderEpoch: 3 })
+  assert.ok(existsSync(join(ctx.dir, `${leaderSpec.topic}-0~1`)), 'replica 1 lives in its own directory')
+  assert.is((await ctx.link.append(leader, 3, batch('a', 'b'))).status, LogStatus.Ok)
+  assert.is((await ctx.link.append(leader, 3, batch('c'))).status, LogStatus.Ok)
+
+  const copied = (await ctx.link.fetch(leader, 0, MAX_BYTES, ISOLATION_REPLICA)).bytes!
+  const answer = await ctx.link.replicaAppend(follower, 3, copied)
+  assert.is(answer.status, LogStatus.Ok)
+  assert.is(answer.a, 0)
+  assert.is(answer.logEndOffset, 3)
+  // The follower's own high watermark is not its business: it stays where it was opened.
+  assert.is(answer.highWatermark, 0)
+  const stored = (await ctx.link.fetch(follower, 0, MAX_BYTES, ISOLATION_REPLICA)).bytes!
+  assert.ok(stored.equals(copied), 'the follower stores the leader\'s bytes unchanged')
+  assert.equal(decodeBatches(stored).map((b) => [b.baseOffset, b.partitionLeaderEpoch]), [[0, 3], [2, 3]])
+  assert.is(await ctx.link.latestEpoch(follower), 3)
+  assert.equal(await ctx.link.endOffsetForEpoch(follower, 3), [3, 3])
+
+  // The same batches again do not start at its log end: refused, nothing written.
+  const again = await ctx.link.replicaAppend(follower, 3, copied)
+  assert.is(again.status, LogStatus.OffsetOutOfRange)
+  assert.is(again.logEndOffset, 3)
+
+  await ctx.link.truncateTo(follower, 2)
+  assert.is((await ctx.link.call((c) => c.describe(follower)))!.logEndOffset, 2)
+  const tail = (await ctx.link.fetch(leader, 2, MAX_BYTES, ISOLATION_REPLICA)).bytes!
+  assert.is((await ctx.link.replicaAppend(follower, 3, tail)).logEndOffset, 3)
+  assert.ok((await ctx.link.fetch(follower, 0, MAX_BYTES, ISOLATION_REPLICA)).bytes!.equals(copied))
+
+  // Failover: the follower leads epoch 4 and takes client appends; the old leader follows.
+  await ctx.link.becomeLeader(follower, 4, 3)
+  await ctx.link.becomeFollower(leader, 4)
+  const promoted = await ctx.link.append(follower, 4, batch('d'))
+  assert.is(promoted.status, LogStatus.Ok)
+  assert.is(promoted.a, 3)
+  assert.is((await ctx.link.append(leader, 3, batch('zombie'))).status, LogStatus.NotLeader)
+})
+
+roles('truncateFullyAndStartAt empties a follower and starts it at the given offset', async (ctx) => {
+  const follower = await open(ctx, { role: 'follower', replica: 1, replicas: 2 })
+  const builder = new BatchBuilder()
+  builder.append(1_700_000_000_000, null, Buffer.from('x'))
+  assert.is((await ctx.link.replicaAppend(follower, 0, builder.build())).status, LogStatus.Ok)
+  await ctx.link.truncateFullyAndStartAt(follower, 10)
+  const offsets = (await ctx.link.call((c) => c.describe(follower)))!
+  assert.is(offsets.logStartOffset, 10)
+  assert.is(offsets.logEndOffset, 10)
+  assert.is(await ctx.link.latestEpoch(follower), -1)
 })
 
 roles('the heartbeat moves while the worker runs', async (ctx) => {
