@@ -273,9 +273,9 @@ export class Broker {
     const p = Number.isInteger(partition) ? t.partitions[partition] : undefined
     if (p === undefined) throw new MillraceError('MR_ERR_UNKNOWN_PARTITION', `partition ${String(partition)} does not exist: topic '${t.name}' has ${t.partitions.length} partitions`)
     const answer = await this.#dispatcher.listOffset(p, timestamp)
-    if (answer.status === LogStatus.NotFound || (answer.status === LogStatus.Ok && answer.a < 0)) return null
+    if (answer.status === LogStatus.NotFound || (answer.status === LogStatus.Ok && answer.offset < 0)) return null
     if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `offset for timestamp ${timestamp} in ${t.name}-${p.partition}`)
-    return { offset: BigInt(answer.a), timestamp: answer.b }
+    return { offset: BigInt(answer.offset), timestamp: answer.timestamp }
   }
 
   /** Coordinator actor, reached through the dispatcher. */

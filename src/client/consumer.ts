@@ -374,8 +374,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     // A partition just created or whose worker restarts is not online yet: try again next round.
     if (isRetriable(answer.status)) return null
     if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `list offsets of ${pos.p.topic}-${pos.p.partition}`)
-    pos.offset = answer.a
-    return answer.a
+    pos.offset = answer.offset
+    return answer.offset
   }
 
   /** One partition's fetch: its messages and the position after them, or null when nothing was read. */

@@ -408,7 +408,7 @@ export class Producer {
     for (let attempt = 0; ; attempt++) {
       const answer = await this.#dispatcher.append(p, bytes)
       if (answer.status === LogStatus.Ok) {
-        for (const s of shares) s.settle(answer.a, null)
+        for (const s of shares) s.settle(answer.baseOffset, null)
         return
       }
       if (!isRetriable(answer.status) || attempt >= this.#retries || this.#closed) {
@@ -441,7 +441,7 @@ export class Producer {
       for (let attempt = 0; ; attempt++) {
         const answer = await this.#dispatcher.append(p, bytes)
         if (answer.status === LogStatus.Ok) {
-          for (const s of shares) s.settle(answer.a, null)
+          for (const s of shares) s.settle(answer.baseOffset, null)
           return
         }
         const overtaken = answer.status === LogStatus.OutOfOrderSequence && previous !== null && !previous.settled

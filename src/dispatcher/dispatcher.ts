@@ -19,7 +19,9 @@ import type { DiscoveredPartition, PartitionOffsets, PartitionSpec, UnloadablePa
 import { JobPool } from './job-pool.js'
 import { logRecoveryFindings } from '../log/recovery-findings.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
-import { WorkerLink, type PartitionAnswer } from './worker-link.js'
+import { WorkerLink } from './worker-link.js'
+import { FrameType } from '../partition/frames.js'
+import { workerFaultAnswer, type AnswerOffsets, type AppendAnswer, type DeleteRecordsAnswer, type FetchAnswer, type ListOffsetAnswer } from '../partition/frame-codec.js'
 import { releaseEarlyWorkers } from './early-workers.js'
 import { appendedTail } from './appended-tail.js'
 import { countIn } from './traffic.js'
@@ -519,9 +521,9 @@ export class Dispatcher implements TxnMarkerWriter {
   /** Largest record-batch payload one append may carry (the ring's frame limit). */
   get maxAppendBytes (): number { return this.#links[0]?.maxRequestPayload ?? 0 }
 
-  async append (p: PartitionState, batches: Uint8Array): Promise<PartitionAnswer> {
+  async append (p: PartitionState, batches: Uint8Array): Promise<AppendAnswer> {
     const epoch = p.leaderEpoch
-    const answer = p.online ? await this.#links[p.worker].append(p.id, epoch, batches) : offline()
+    const answer = p.online ? await this.#links[p.worker].append(p.id, epoch, batches) : workerFaultAnswer(FrameType.Append)
     const previousEnd = p.highWatermark
     this.#observe(p, answer)
     if (answer.status === LogStatus.Ok) {
@@ -529,10 +531,10 @@ export class Dispatcher implements TxnMarkerWriter {
       countIn(p, batches)
       p.tail = null
       // Long-polls are waiting: keep the batches for them. Only a fresh append (an idempotent
-      // duplicate answers with older offsets) and only without LogAppendTime (answer.b ≥ 0),
+      // duplicate answers with older offsets) and only without LogAppendTime (answer.logAppendTime ≥ 0),
       // whose stamp and CRC the worker rewrites.
-      if (this.parkedPolls(p) > 0 && answer.a === previousEnd && answer.b < 0) {
-        const tail = appendedTail(batches, answer.a, epoch)
+      if (this.parkedPolls(p) > 0 && answer.baseOffset === previousEnd && answer.logAppendTime < 0) {
+        const tail = appendedTail(batches, answer.baseOffset, epoch)
         if (tail !== null && tail.endOffset === answer.highWatermark) {
           p.tail = tail
           // The woken polls read it in this turn of the event loop; after that it is only memory.
@@ -544,11 +546,11 @@ export class Dispatcher implements TxnMarkerWriter {
     return answer
   }
 
-  async fetch (p: PartitionState, offset: number, maxBytes: number, isolation = 0): Promise<PartitionAnswer> {
+  async fetch (p: PartitionState, offset: number, maxBytes: number, isolation = 0): Promise<FetchAnswer> {
     // read_committed may take the dispatcher's shortcut only while no transaction holds the LSO back.
     const known = p.online && (isolation === 0 || p.lastStableOffset === p.highWatermark) ? this.#answerFromView(p, offset, maxBytes) : null
     if (known !== null) return known
-    const answer = p.online ? await this.#links[p.worker].fetch(p.id, offset, maxBytes, isolation) : offline()
+    const answer = p.online ? await this.#links[p.worker].fetch(p.id, offset, maxBytes, isolation) : workerFaultAnswer(FrameType.Fetch)
     this.#observe(p, answer)
     return answer
   }
@@ -559,30 +561,30 @@ export class Dispatcher implements TxnMarkerWriter {
    * consumer that is caught up gets an empty answer at once, and a long-poll woken by an
    * append gets the appended batches it asked for. Anything else goes to the worker.
    */
-  #answerFromView (p: PartitionState, offset: number, maxBytes: number): PartitionAnswer | null {
+  #answerFromView (p: PartitionState, offset: number, maxBytes: number): FetchAnswer | null {
     const hw = p.highWatermark
     const tail = p.tail
     const bytes = offset === hw
       ? NO_BYTES
       : tail !== null && offset === tail.baseOffset && tail.endOffset === hw && offset >= p.logStartOffset && tail.bytes.length <= maxBytes ? tail.bytes : null
     if (bytes === null) return null
-    return { status: LogStatus.Ok, a: hw, b: -1, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, lastStableOffset: hw, bytes, fault: null, abortedTransactions: null }
+    return { status: LogStatus.Ok, bytes, abortedTransactions: null, highWatermark: hw, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, lastStableOffset: hw }
   }
 
   /** `isolation` 1 (read_committed) answers the last stable offset for latest (-1). */
-  async listOffset (p: PartitionState, timestamp: number, isolation = 0): Promise<PartitionAnswer> {
-    const answer = p.online ? await this.#links[p.worker].listOffset(p.id, timestamp, isolation) : offline()
+  async listOffset (p: PartitionState, timestamp: number, isolation = 0): Promise<ListOffsetAnswer> {
+    const answer = p.online ? await this.#links[p.worker].listOffset(p.id, timestamp, isolation) : workerFaultAnswer(FrameType.ListOffset)
     this.#observe(p, answer)
     return answer
   }
 
-  async deleteRecords (p: PartitionState, offset: number): Promise<PartitionAnswer> {
-    const answer = p.online ? await this.#links[p.worker].deleteRecords(p.id, offset) : offline()
+  async deleteRecords (p: PartitionState, offset: number): Promise<DeleteRecordsAnswer> {
+    const answer = p.online ? await this.#links[p.worker].deleteRecords(p.id, offset) : workerFaultAnswer(FrameType.DeleteRecords)
     this.#observe(p, answer)
     return answer
   }
 
-  #observe (p: PartitionState, answer: PartitionAnswer): void {
+  #observe (p: PartitionState, answer: AnswerOffsets): void {
     if (answer.highWatermark < 0) return
     p.highWatermark = answer.highWatermark
     p.logStartOffset = answer.logStartOffset
@@ -655,7 +657,7 @@ export class Dispatcher implements TxnMarkerWriter {
       if (p === undefined) return { topic, partition, errorCode: KafkaCode.UNKNOWN_TOPIC_OR_PARTITION }
       const answer = p.online
         ? await this.#links[p.worker].txnMarker(p.id, request.producerId, request.producerEpoch, request.coordinatorEpoch, commit)
-        : offline()
+        : workerFaultAnswer(FrameType.TxnMarker)
       this.#observe(p, answer)
       if (answer.status === LogStatus.Ok) {
         p.appends++
@@ -711,10 +713,6 @@ function topicIdConflicts (found: DiscoveredPartition[]): UnloadablePartition[] 
   return found
     .filter((d) => ids.get(d.topic)!.size > 1)
     .map((d) => ({ dir: d.dir, topic: d.topic, partition: d.partition, problem: `its topic id ${d.topicId} differs from that of another partition of '${d.topic}' (${[...ids.get(d.topic)!].filter((id) => id !== d.topicId).join(', ')})` }))
-}
-
-function offline (): PartitionAnswer {
-  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, lastStableOffset: -1, bytes: null, fault: null, abortedTransactions: null }
 }
 
 /**

@@ -19,14 +19,15 @@ import { threadOptions } from './thread-options.js'
 import { remoteOn, type Remote } from '../control/comlink.js'
 import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter, ringCapacity, ringUsedBytes } from '../ring/ring.js'
 import type { PartitionControl } from '../partition/partition-host.js'
-import { LogStatus } from '../log/errors.js'
 import { relayWorkerLogs, type Logger } from '../logger.js'
 import { CallsInFlight } from './calls-in-flight.js'
 import { ControlBlock, createControlBlock } from '../partition/control-block.js'
+import { REQUEST_HEADER_BYTES } from '../partition/frames.js'
 import {
-  ABORTED_ENTRY_BYTES, type AppendFault, FrameType, kA, kArg, kB, kFlags, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo, kRespLogStart,
-  kRespStable, kStatus, kType, MARKER_COMMIT, readAppendFault, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
-} from '../partition/frames.js'
+  answerRequestId, appendRequest, deleteRecordsRequest, fetchRequest, highWatermarkRequest, listOffsetRequest, readAnswer, replicaAppendRequest, requestFrameBytes,
+  txnMarkerRequest, workerFaultAnswer, writeRequest, type AppendAnswer, type DeleteRecordsAnswer, type FetchAnswer, type HighWatermarkAnswer, type ListOffsetAnswer,
+  type PartitionAnswer, type ReplicaAppendAnswer, type RequestFrame, type TxnMarkerAnswer
+} from '../partition/frame-codec.js'
 
 /** How long `hang` waits for the worker to report it is blocked before giving up. */
 const HANG_START_TIMEOUT_MS = 5000
@@ -34,44 +35,10 @@ const HANG_START_TIMEOUT_MS = 5000
 /** Backstop for a missed notify: the response loop re-checks the ring at least this often. */
 const RESPONSE_WAIT_MS = 1000
 
-/** One aborted transaction a read_committed fetch lists (Kafka's FetchResponse AbortedTransaction). */
-export interface AbortedTransaction {
-  producerId: number
-  firstOffset: number
-}
-
-/** What every partition answer carries. `bytes` is set for fetches only (a copy out of the ring). */
-export interface PartitionAnswer {
-  status: LogStatus
-  /** append: base offset; fetch: last stable offset; list-offset: offset; delete-records: log start; txn-marker: marker offset. */
-  a: number
-  /** append: log append time; list-offset: timestamp. */
-  b: number
-  highWatermark: number
-  logStartOffset: number
-  logEndOffset: number
-  /** The partition's last stable offset (the high watermark while no transaction is open). */
-  lastStableOffset: number
-  bytes: Buffer | null
-  /** A refused append's reason and the records at fault, when the log gave one. */
-  fault: AppendFault | null
-  /** A read_committed fetch: the aborted transactions its batches overlap, sorted by first offset; else null. */
-  abortedTransactions: AbortedTransaction[] | null
-}
-
-interface Pending {
-  resolve: (answer: PartitionAnswer) => void
-}
-
+/** A request on its way: its frame, and who waits for its answer. */
 interface Outgoing {
-  type: FrameType
-  flags: number
-  partitionId: number
-  arg: number
-  a: number
-  b: number
-  payload: Uint8Array | null
-  resolve: ((answer: PartitionAnswer) => void) | null
+  readonly frame: RequestFrame
+  readonly resolve: (answer: PartitionAnswer) => void
 }
 
 export interface WorkerLinkOptions {
@@ -85,10 +52,6 @@ export interface WorkerLinkOptions {
   onExit: (link: WorkerLink, cause: Error) => void
 }
 
-function faultAnswer (): PartitionAnswer {
-  return { status: LogStatus.WorkerFault, a: -1, b: -1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, lastStableOffset: -1, bytes: null, fault: null, abortedTransactions: null }
-}
-
 export class WorkerLink {
   readonly index: number
   readonly control: Remote<PartitionControl>
@@ -99,7 +62,7 @@ export class WorkerLink {
   readonly #responseRing: SharedArrayBuffer
   readonly #out: DataView
   readonly #in: DataView
-  readonly #pending = new Map<number, Pending>()
+  readonly #pending = new Map<number, Outgoing>()
   readonly #calls = new CallsInFlight()
   readonly #waiting: Outgoing[] = []
   readonly #options: WorkerLinkOptions
@@ -198,20 +161,20 @@ export class WorkerLink {
 
   // --- requests
 
-  append (partitionId: number, leaderEpoch: number, batches: Uint8Array): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.Append, flags: 0, partitionId, arg: leaderEpoch, a: 0, b: 0, payload: batches, resolve: null })
+  append (partitionId: number, leaderEpoch: number, batches: Uint8Array): Promise<AppendAnswer> {
+    return this.#request(appendRequest(partitionId, leaderEpoch, batches)) as Promise<AppendAnswer>
   }
 
-  fetch (partitionId: number, offset: number, maxBytes: number, isolation: number): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.Fetch, flags: 0, partitionId, arg: maxBytes, a: offset, b: isolation, payload: null, resolve: null })
+  fetch (partitionId: number, offset: number, maxBytes: number, isolation: number): Promise<FetchAnswer> {
+    return this.#request(fetchRequest(partitionId, offset, maxBytes, isolation)) as Promise<FetchAnswer>
   }
 
-  listOffset (partitionId: number, timestamp: number, isolation = 0): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.ListOffset, flags: 0, partitionId, arg: 0, a: timestamp, b: isolation, payload: null, resolve: null })
+  listOffset (partitionId: number, timestamp: number, isolation = 0): Promise<ListOffsetAnswer> {
+    return this.#request(listOffsetRequest(partitionId, timestamp, isolation)) as Promise<ListOffsetAnswer>
   }
 
-  deleteRecords (partitionId: number, offset: number): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.DeleteRecords, flags: 0, partitionId, arg: 0, a: offset, b: 0, payload: null, resolve: null })
+  deleteRecords (partitionId: number, offset: number): Promise<DeleteRecordsAnswer> {
+    return this.#request(deleteRecordsRequest(partitionId, offset)) as Promise<DeleteRecordsAnswer>
   }
 
   /**
@@ -219,8 +182,8 @@ export class WorkerLink {
    * lands after every append sent to the partition before it; markers for several partitions of
    * one worker sent in the same tick go out in one burst.
    */
-  txnMarker (partitionId: number, producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.TxnMarker, flags: commit ? MARKER_COMMIT : 0, partitionId, arg: producerEpoch, a: producerId, b: coordinatorEpoch, payload: null, resolve: null })
+  txnMarker (partitionId: number, producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean): Promise<TxnMarkerAnswer> {
+    return this.#request(txnMarkerRequest(partitionId, producerId, producerEpoch, coordinatorEpoch, commit)) as Promise<TxnMarkerAnswer>
   }
 
   /**
@@ -228,13 +191,13 @@ export class WorkerLink {
    * Answered with the follower's new log end offset, or NotLeader / FencedLeaderEpoch /
    * UnknownLeaderEpoch when the replica is not a follower of `leaderEpoch`.
    */
-  replicaAppend (partitionId: number, leaderEpoch: number, batches: Uint8Array): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.ReplicaAppend, flags: 0, partitionId, arg: leaderEpoch, a: 0, b: 0, payload: batches, resolve: null })
+  replicaAppend (partitionId: number, leaderEpoch: number, batches: Uint8Array): Promise<ReplicaAppendAnswer> {
+    return this.#request(replicaAppendRequest(partitionId, leaderEpoch, batches)) as Promise<ReplicaAppendAnswer>
   }
 
   /** Replication: the high watermark over the in-sync replicas, for the leader (ordered with its appends). */
-  setHighWatermark (partitionId: number, highWatermark: number): Promise<PartitionAnswer> {
-    return this.#request({ type: FrameType.HighWatermark, flags: 0, partitionId, arg: 0, a: highWatermark, b: 0, payload: null, resolve: null })
+  setHighWatermark (partitionId: number, highWatermark: number): Promise<HighWatermarkAnswer> {
+    return this.#request(highWatermarkRequest(partitionId, highWatermark)) as Promise<HighWatermarkAnswer>
   }
 
   get maxRequestPayload (): number { return this.#maxRequestPayload }
@@ -291,10 +254,10 @@ export class WorkerLink {
     }
   }
 
-  #request (req: Outgoing): Promise<PartitionAnswer> {
-    if (!this.#alive) return Promise.resolve(faultAnswer())
+  #request (frame: RequestFrame): Promise<PartitionAnswer> {
+    if (!this.#alive) return Promise.resolve(workerFaultAnswer(frame.type))
     return new Promise((resolve) => {
-      req.resolve = resolve
+      const req: Outgoing = { frame, resolve }
       // Full ring, or others already waiting: queue behind them so per-partition order is kept.
       if (this.#waiting.length > 0 || !this.#trySend(req)) {
         this.#waiting.push(req)
@@ -305,21 +268,13 @@ export class WorkerLink {
 
   /** Writes one request frame if the ring has room; false means full. */
   #trySend (req: Outgoing): boolean {
-    const bytes = REQUEST_HEADER_BYTES + (req.payload === null ? 0 : req.payload.length)
+    const bytes = requestFrameBytes(req.frame)
     const at = this.#requests.reserve(bytes)
     if (at < 0) return false
     const requestId = this.#nextRequestId
     this.#nextRequestId = (requestId % 0xfffffff0) + 1
-    const out = this.#out
-    out.setUint8(at + kType, req.type)
-    out.setUint8(at + kFlags, req.flags)
-    out.setUint32(at + kRequestId, requestId, true)
-    out.setUint32(at + kPartition, req.partitionId, true)
-    out.setInt32(at + kArg, req.arg, true)
-    out.setFloat64(at + kA, req.a, true)
-    out.setFloat64(at + kB, req.b, true)
-    if (req.payload !== null) this.#requests.bytes.set(req.payload, at + REQUEST_HEADER_BYTES)
-    this.#pending.set(requestId, req as Pending)
+    writeRequest(this.#out, this.#requests.bytes, at, requestId, req.frame)
+    this.#pending.set(requestId, req)
     // Requests written in the same tick are published together: one store and at most one
     // wake-up of the worker per burst instead of per request (Atomics.notify is a syscall).
     this.#requests.commit(bytes, false)
@@ -333,9 +288,9 @@ export class WorkerLink {
   async #drainWaiting (): Promise<void> {
     while (this.#waiting.length > 0) {
       const next = this.#waiting[0]
-      if (!this.#alive) { this.#waiting.shift(); next.resolve!(faultAnswer()); continue }
+      if (!this.#alive) { this.#waiting.shift(); next.resolve(workerFaultAnswer(next.frame.type)); continue }
       if (!this.#trySend(next)) {
-        await this.#requests.waitForSpace(REQUEST_HEADER_BYTES + (next.payload?.length ?? 0), 100)
+        await this.#requests.waitForSpace(requestFrameBytes(next.frame), 100)
         continue
       }
       this.#waiting.shift()
@@ -361,36 +316,11 @@ export class WorkerLink {
       const at = reader.next()
       if (at < 0) break
       drained++
-      const requestId = view.getUint32(at + kRequestId, true)
+      const requestId = answerRequestId(view, at)
       const pending = this.#pending.get(requestId)
       if (pending === undefined) continue
       this.#pending.delete(requestId)
-      const length = reader.frameLength - RESPONSE_HEADER_BYTES
-      let bytes: Buffer | null = null
-      let fault: AppendFault | null = null
-      let aborted: AbortedTransaction[] | null = null
-      const type = view.getUint8(at + kType)
-      if (type === FrameType.Fetch) {
-        const count = view.getFloat64(at + kRespB, true)
-        const batchBytes = count > 0 ? length - count * ABORTED_ENTRY_BYTES : length
-        bytes = Buffer.allocUnsafe(batchBytes)
-        bytes.set(reader.bytes.subarray(at + RESPONSE_HEADER_BYTES, at + RESPONSE_HEADER_BYTES + batchBytes))
-        if (count > 0) aborted = readAborted(view, at + RESPONSE_HEADER_BYTES + batchBytes, count)
-      } else if (type === FrameType.Append && length > 0) {
-        fault = readAppendFault(reader.bytes, at + RESPONSE_HEADER_BYTES, length)
-      }
-      pending.resolve({
-        status: view.getUint16(at + kStatus, true),
-        a: view.getFloat64(at + kRespA, true),
-        b: view.getFloat64(at + kRespB, true),
-        highWatermark: view.getFloat64(at + kRespHw, true),
-        logStartOffset: view.getFloat64(at + kRespLogStart, true),
-        logEndOffset: view.getFloat64(at + kRespLeo, true),
-        lastStableOffset: view.getFloat64(at + kRespStable, true),
-        bytes,
-        fault,
-        abortedTransactions: aborted
-      })
+      pending.resolve(readAnswer(view, reader.bytes, at, reader.frameLength))
     }
     if (drained > 0) reader.release()
   }
@@ -400,9 +330,9 @@ export class WorkerLink {
   #onExit (code: number): void {
     this.#alive = false
     this.#drainResponses()
-    for (const pending of this.#pending.values()) pending.resolve(faultAnswer())
+    for (const pending of this.#pending.values()) pending.resolve(workerFaultAnswer(pending.frame.type))
     this.#pending.clear()
-    for (const next of this.#waiting.splice(0)) next.resolve!(faultAnswer())
+    for (const next of this.#waiting.splice(0)) next.resolve(workerFaultAnswer(next.frame.type))
     this.#calls.failAll(() => this.#deadError())
     if (!this.#closing) {
       this.#fault ??= new Error(`partition worker ${this.index} exited with code ${code}`)
@@ -430,12 +360,4 @@ export class WorkerLink {
     await this.#worker.terminate()
     await this.exited
   }
-}
-
-function readAborted (view: DataView, at: number, count: number): AbortedTransaction[] {
-  const list = new Array<AbortedTransaction>(count)
-  for (let i = 0; i < count; i++, at += ABORTED_ENTRY_BYTES) {
-    list[i] = { producerId: view.getFloat64(at, true), firstOffset: view.getFloat64(at + 8, true) }
-  }
-  return list
 }

@@ -7,29 +7,35 @@
  *  ┌──────┬───────┬──────────┬───────────┬────────────┬──────────┬──────────┐
  *  │0 type│1 flags│4 requestId│8 partition│12 i32 arg  │16 f64 a  │24 f64 b  │
  *  └──────┴───────┴──────────┴───────────┴────────────┴──────────┴──────────┘
- *    append:         arg = leader epoch,  payload = record batches
- *    fetch:          arg = max bytes,     a = fetch offset, b = isolation (0 uncommitted, 1 committed,
- *                    2 replica: up to the log end offset, for a follower's copy)
- *    list-offset:    a = timestamp (-1 latest, -2 earliest, -3 max timestamp), b = isolation
- *    delete-records: a = offset (-1 = high watermark)
- *    txn-marker:     flags = 1 commit / 0 abort, arg = producer epoch, a = producer id,
- *                    b = coordinator epoch
- *    replica-append: arg = leader epoch,  payload = the leader's batches, offsets and epochs kept
- *    high-watermark: a = the new high watermark (replicated leaders only move it when told)
+ *    append:         arg = leader epoch (kLeaderEpoch), payload = record batches
+ *    fetch:          arg = max bytes (kMaxBytes), a = fetch offset (kFetchOffset),
+ *                    b = isolation (kIsolation: 0 uncommitted, 1 committed, 2 replica: up to
+ *                    the log end offset, for a follower's copy)
+ *    list-offset:    a = timestamp (kListTimestamp: -1 latest, -2 earliest, -3 max timestamp),
+ *                    b = isolation (kIsolation)
+ *    delete-records: a = offset (kDeleteBefore; -1 = high watermark)
+ *    txn-marker:     flags = 1 commit / 0 abort, arg = producer epoch (kProducerEpoch),
+ *                    a = producer id (kProducerId), b = coordinator epoch (kCoordinatorEpoch)
+ *    replica-append: arg = leader epoch (kLeaderEpoch), payload = the leader's batches, offsets
+ *                    and epochs kept
+ *    high-watermark: a = the new high watermark (kNewHighWatermark; replicated leaders only
+ *                    move it when told)
  *
  *  response (worker → dispatcher), RESPONSE_HEADER_BYTES = 64, then payload
  *  ┌──────┬────────┬───────────┬───────────┬────────┬─────────┬───────────┬────────┬─────────┬────────────┐
  *  │0 type│2 status│4 requestId│8 partition│16 f64 a│24 f64 hw│32 f64 start│40 f64 b│48 f64 leo│56 f64 stable│
  *  └──────┴────────┴───────────┴───────────┴────────┴─────────┴───────────┴────────┴─────────┴────────────┘
- *    append:       a = base offset,  b = log append time (-1 unless LogAppendTime); a refused
- *                  batch's reason as payload, when the log gave one (AppendFault below)
- *    fetch:        a = last stable offset, b = aborted transactions n (read_committed);
+ *    append:       a = base offset (kRespBaseOffset), b = log append time (kRespLogAppendTime,
+ *                  -1 unless LogAppendTime); a refused batch's reason as payload, when the log
+ *                  gave one (AppendFault below)
+ *    fetch:        b = aborted transactions n (kRespAbortedCount, read_committed);
  *                  payload = whole batches, then n × (f64 producer id, f64 first offset)
- *    list-offset:  a = offset, b = timestamp
- *    delete-records: a = new log start offset
- *    txn-marker:   a = the marker's offset
- *    replica-append: a = base offset of the appended batches (the new LEO is in leo)
- *    high-watermark: nothing beyond the common fields
+ *    list-offset:  a = offset (kRespFoundOffset), b = timestamp (kRespFoundTimestamp)
+ *    delete-records: nothing more (the new log start offset is the header's start)
+ *    txn-marker:   a = the marker's offset (kRespMarkerOffset)
+ *    replica-append: a = base offset of the copied batches (kRespBaseOffset); the new log end
+ *                  offset is the header's leo
+ *    high-watermark: nothing more (the header's hw)
  *  start is the log start offset, stable the last stable offset; every response carries hw,
  *  log start, leo and the last stable offset so the dispatcher's view of each partition stays
  *  fresh without extra requests.
@@ -50,20 +56,41 @@ export const enum FrameType {
   HighWatermark = 7,
 }
 
+/** Header fields both directions share. */
 export const kType = 0
 export const kFlags = 1
 export const kStatus = 2
 export const kRequestId = 4
 export const kPartition = 8
-export const kArg = 12
-export const kA = 16
-export const kB = 24
-export const kRespA = 16
+
+// The request header's three value slots, and what each frame type keeps in them.
+export const kSlotI32 = 12
+export const kSlotF64A = 16
+export const kSlotF64B = 24
+export const kLeaderEpoch = kSlotI32
+export const kMaxBytes = kSlotI32
+export const kProducerEpoch = kSlotI32
+export const kFetchOffset = kSlotF64A
+export const kListTimestamp = kSlotF64A
+export const kDeleteBefore = kSlotF64A
+export const kProducerId = kSlotF64A
+export const kIsolation = kSlotF64B
+export const kCoordinatorEpoch = kSlotF64B
+export const kNewHighWatermark = kSlotF64A
+
+// Response fields every answer carries: the partition's offsets after the request.
 export const kRespHw = 24
 export const kRespLogStart = 32
-export const kRespB = 40
 export const kRespLeo = 48
 export const kRespStable = 56
+// Response fields, named per frame type (several share a position).
+export const kRespBaseOffset = 16
+export const kRespFoundOffset = 16
+export const kRespMarkerOffset = 16
+export const kRespLogAppendTime = 40
+export const kRespFoundTimestamp = 40
+export const kRespAbortedCount = 40
+
 /** txn-marker request flag: a COMMIT marker (else ABORT). */
 export const MARKER_COMMIT = 1
 

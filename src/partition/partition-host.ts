@@ -36,9 +36,10 @@ import { blockThread, ControlBlock, createControlBlock } from './control-block.j
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
 import type { BatchFault } from '../log/batch-validator.js'
 import {
-  ABORTED_ENTRY_BYTES, appendFaultBytes, writeAppendFault, FrameType, kA, kArg, kB, kFlags, kPartition, kRequestId, kRespA, kRespB, kRespHw, kRespLeo,
-  kRespLogStart, kRespStable, kStatus, kType, ISOLATION_COMMITTED, ISOLATION_REPLICA, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP,
-  MARKER_COMMIT, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
+  ABORTED_ENTRY_BYTES, appendFaultBytes, writeAppendFault, FrameType, kCoordinatorEpoch, kDeleteBefore, kFetchOffset, kFlags, kIsolation, kLeaderEpoch,
+  kListTimestamp, kMaxBytes, kNewHighWatermark, kPartition, kProducerEpoch, kProducerId, kRequestId, kRespAbortedCount, kRespBaseOffset, kRespFoundOffset,
+  kRespFoundTimestamp, kRespHw, kRespLeo, kRespLogAppendTime, kRespLogStart, kRespMarkerOffset, kRespStable, kStatus, kType, ISOLATION_COMMITTED,
+  ISOLATION_REPLICA, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, MARKER_COMMIT, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
 } from './frames.js'
 import { nextOffsetAfter } from '../protocol/batch-header.js'
 
@@ -283,8 +284,9 @@ export class PartitionHost implements PartitionControl {
     out.setFloat64(at + kRespLogStart, log === undefined ? -1 : log.logStartOffset, true)
     out.setFloat64(at + kRespLeo, log === undefined ? -1 : log.logEndOffset, true)
     out.setFloat64(at + kRespStable, log === undefined ? -1 : log.lastStableOffset, true)
-    out.setFloat64(at + kRespA, -1, true)
-    out.setFloat64(at + kRespB, -1, true)
+    // The per-type fields (kRespBaseOffset, kRespLogAppendTime and those sharing their slots) default to -1.
+    out.setFloat64(at + kRespBaseOffset, -1, true)
+    out.setFloat64(at + kRespLogAppendTime, -1, true)
   }
 
   #answerStatus (type: number, requestId: number, id: number, status: LogStatus, actor: PartitionActor | null): void {
@@ -318,7 +320,7 @@ export class PartitionHost implements PartitionControl {
   #append (actor: PartitionActor, requestId: number, at: number, length: number): void {
     const bytes = this.#requests.bytes
     const payload = Buffer.from(bytes.buffer, bytes.byteOffset + at + REQUEST_HEADER_BYTES, length - REQUEST_HEADER_BYTES)
-    const epoch = this.#in.getInt32(at + kArg, true)
+    const epoch = this.#in.getInt32(at + kLeaderEpoch, true)
     const refusal = this.#writeRefusal(actor, epoch)
     if (refusal !== LogStatus.Ok) {
       this.#answerStatus(FrameType.Append, requestId, actor.spec.id, refusal, actor)
@@ -335,15 +337,15 @@ export class PartitionHost implements PartitionControl {
     const out = this.#reserve(frameBytes)
     if (out < 0) return
     this.#writeHeader(out, FrameType.Append, result.status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, result.baseOffset, true)
-    this.#out.setFloat64(out + kRespB, result.logAppendTime, true)
+    this.#out.setFloat64(out + kRespBaseOffset, result.baseOffset, true)
+    this.#out.setFloat64(out + kRespLogAppendTime, result.logAppendTime, true)
     if (fault !== null) writeAppendFault(this.#responses.bytes, out + RESPONSE_HEADER_BYTES, fault)
     this.#responses.commit(frameBytes, false)
   }
 
   /** The leader's batches, copied to this follower with their offsets and leader epochs as they are. */
   #replicaAppend (actor: PartitionActor, requestId: number, at: number, length: number): void {
-    const epoch = this.#in.getInt32(at + kArg, true)
+    const epoch = this.#in.getInt32(at + kLeaderEpoch, true)
     let status = LogStatus.Ok
     if (this.#isFenced() || actor.role !== 'follower') status = LogStatus.NotLeader
     else if (epoch < actor.leaderEpoch) status = LogStatus.FencedLeaderEpoch
@@ -363,13 +365,13 @@ export class PartitionHost implements PartitionControl {
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
     if (out < 0) return
     this.#writeHeader(out, FrameType.ReplicaAppend, status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, baseOffset, true)
+    this.#out.setFloat64(out + kRespBaseOffset, baseOffset, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
   /** The high watermark the dispatcher computed over the in-sync replicas. Never moves it backwards. */
   #highWatermark (actor: PartitionActor, requestId: number, at: number): void {
-    const highWatermark = this.#in.getFloat64(at + kA, true)
+    const highWatermark = this.#in.getFloat64(at + kNewHighWatermark, true)
     const log = actor.log
     if (highWatermark > log.highWatermark) log.setHighWatermark(highWatermark)
     this.#answerStatus(FrameType.HighWatermark, requestId, actor.spec.id, LogStatus.Ok, actor)
@@ -385,11 +387,11 @@ export class PartitionHost implements PartitionControl {
 
   #fetch (actor: PartitionActor, requestId: number, at: number): void {
     const view = this.#in
-    const offset = view.getFloat64(at + kA, true)
-    const isolation = view.getFloat64(at + kB, true)
+    const offset = view.getFloat64(at + kFetchOffset, true)
+    const isolation = view.getFloat64(at + kIsolation, true)
     const committed = isolation === ISOLATION_COMMITTED
     const limit = this.#maxFetchBytes
-    const maxBytes = Math.min(view.getInt32(at + kArg, true), limit)
+    const maxBytes = Math.min(view.getInt32(at + kMaxBytes, true), limit)
     const log = actor.log
     const stable = log.lastStableOffset
     // read_committed stops at the last stable offset, and lists the aborted transactions its range overlaps.
@@ -418,8 +420,7 @@ export class PartitionHost implements PartitionControl {
       }
     }
     this.#writeHeader(out, FrameType.Fetch, status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, stable, true)
-    this.#out.setFloat64(out + kRespB, aborted, true)
+    this.#out.setFloat64(out + kRespAbortedCount, aborted, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES + served + aborted * ABORTED_ENTRY_BYTES, false)
     if (status === LogStatus.CorruptMessage) this.#logRefusedFetch(actor, offset)
   }
@@ -435,8 +436,8 @@ export class PartitionHost implements PartitionControl {
   }
 
   #listOffset (actor: PartitionActor, requestId: number, at: number): void {
-    const timestamp = this.#in.getFloat64(at + kA, true)
-    const committed = this.#in.getFloat64(at + kB, true) === 1
+    const timestamp = this.#in.getFloat64(at + kListTimestamp, true)
+    const committed = this.#in.getFloat64(at + kIsolation, true) === 1
     const log = actor.log
     let status = LogStatus.Ok
     let offset = -1
@@ -454,19 +455,19 @@ export class PartitionHost implements PartitionControl {
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
     if (out < 0) return
     this.#writeHeader(out, FrameType.ListOffset, status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, offset, true)
-    this.#out.setFloat64(out + kRespB, foundTimestamp, true)
+    this.#out.setFloat64(out + kRespFoundOffset, offset, true)
+    this.#out.setFloat64(out + kRespFoundTimestamp, foundTimestamp, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
   #deleteRecords (actor: PartitionActor, requestId: number, at: number): void {
-    const requested = this.#in.getFloat64(at + kA, true)
+    const requested = this.#in.getFloat64(at + kDeleteBefore, true)
     const log = actor.log
     const status = log.deleteRecordsBefore(requested === -1 ? log.highWatermark : requested)
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
     if (out < 0) return
+    // The new log start offset travels in the header's kRespLogStart.
     this.#writeHeader(out, FrameType.DeleteRecords, status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, log.logStartOffset, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
@@ -474,9 +475,9 @@ export class PartitionHost implements PartitionControl {
   #txnMarker (actor: PartitionActor, requestId: number, at: number): void {
     const view = this.#in
     const commit = (view.getUint8(at + kFlags) & MARKER_COMMIT) !== 0
-    const producerEpoch = view.getInt32(at + kArg, true)
-    const producerId = view.getFloat64(at + kA, true)
-    const coordinatorEpoch = view.getFloat64(at + kB, true)
+    const producerEpoch = view.getInt32(at + kProducerEpoch, true)
+    const producerId = view.getFloat64(at + kProducerId, true)
+    const coordinatorEpoch = view.getFloat64(at + kCoordinatorEpoch, true)
     const refusal = this.#writeRefusal(actor, -1)
     if (refusal !== LogStatus.Ok) {
       this.#answerStatus(FrameType.TxnMarker, requestId, actor.spec.id, refusal, actor)
@@ -498,7 +499,7 @@ export class PartitionHost implements PartitionControl {
     const out = this.#reserve(RESPONSE_HEADER_BYTES)
     if (out < 0) return
     this.#writeHeader(out, FrameType.TxnMarker, result.status, requestId, actor.spec.id, actor)
-    this.#out.setFloat64(out + kRespA, result.baseOffset, true)
+    this.#out.setFloat64(out + kRespMarkerOffset, result.baseOffset, true)
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 

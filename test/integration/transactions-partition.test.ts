@@ -69,7 +69,7 @@ txn.after.each(async (ctx) => {
  */
 async function produce (ctx: Ctx, topic: string, records: Buffer): Promise<{ errorCode: number, baseOffset: number }> {
   const answer = await ctx.broker.dispatcher.append(ctx.broker.dispatcher.partition(topic, 0)!, records)
-  return answer.status === LogStatus.Ok ? { errorCode: KafkaCode.NONE, baseOffset: answer.a } : { errorCode: kafkaCodeOf(answer.status), baseOffset: -1 }
+  return answer.status === LogStatus.Ok ? { errorCode: KafkaCode.NONE, baseOffset: answer.baseOffset } : { errorCode: kafkaCodeOf(answer.status), baseOffset: -1 }
 }
 
 async function fetch (ctx: Ctx, topic: string, offset: number, isolationLevel: number, maxWaitMs = 0, wire = ctx.wire): Promise<PartitionData> {

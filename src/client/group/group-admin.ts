@@ -250,5 +250,5 @@ async function targetOffset (dispatcher: Dispatcher, p: PartitionState, target: 
   }
   const answer = await dispatcher.listOffset(p, target === 'earliest' ? LIST_OFFSET_EARLIEST : LIST_OFFSET_LATEST)
   if (answer.status !== LogStatus.Ok) throw statusError(answer.status, `list offsets of ${p.topic}-${p.partition}`)
-  return answer.a
+  return answer.offset
 }

@@ -23,7 +23,7 @@ export async function handleDeleteRecords (ctx: RequestContext, req: DeleteRecor
         if (dp.offset === -1) await dispatcher.describePartition(p)
         const answer = await dispatcher.deleteRecords(p, dp.offset === -1 ? p.highWatermark : dp.offset)
         if (answer.status !== LogStatus.Ok) return fail(kafkaCodeOf(answer.status))
-        return { partitionIndex: dp.partitionIndex, lowWatermark: answer.a, errorCode: KafkaCode.NONE }
+        return { partitionIndex: dp.partitionIndex, lowWatermark: answer.logStartOffset, errorCode: KafkaCode.NONE }
       } catch {
         return fail(KafkaCode.NOT_LEADER_OR_FOLLOWER)
       }

@@ -45,8 +45,8 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
         }
         return failed(errorCode)
       }
-      const oldStyleOffsets = (lp.maxNumOffsets ?? 1) > 0 ? [answer.a] : []
-      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, oldStyleOffsets, timestamp: answer.b, offset: answer.a, leaderEpoch: p.leaderEpoch }
+      const oldStyleOffsets = (lp.maxNumOffsets ?? 1) > 0 ? [answer.offset] : []
+      return { partitionIndex: lp.partitionIndex, errorCode: KafkaCode.NONE, oldStyleOffsets, timestamp: answer.timestamp, offset: answer.offset, leaderEpoch: p.leaderEpoch }
     }))
     return { name: t.name, partitions }
   }))

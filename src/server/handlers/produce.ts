@@ -88,7 +88,7 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         const append = (): Promise<PartitionProduceResponse> => dispatcher.append(p, records!).then((answer): PartitionProduceResponse => {
           if (answer.status === LogStatus.InvalidProducerEpoch) noteProducerRefusal(ctx, topic.name, pd.index, producerIdOf(records!), producerEpochOf(records!), KafkaCode.INVALID_PRODUCER_EPOCH)
           if (answer.status !== LogStatus.Ok) return refused(pd.index, kafkaCodeOf(answer.status), answer.fault)
-          return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.a, logAppendTimeMs: answer.b, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
+          return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.baseOffset, logAppendTimeMs: answer.logAppendTime, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }
         }, () => failed(pd.index, KafkaCode.NOT_LEADER_OR_FOLLOWER))
         // Not transactional, or transactional without a producer id (the log refuses that as INVALID_RECORD).
         if ((records!.readInt16BE(kAttributes) & ATTR_TRANSACTIONAL) === 0 || producerIdOf(records!) < 0) return append()

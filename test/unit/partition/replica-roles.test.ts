@@ -183,7 +183,7 @@ roles('a follower copies the leader byte for byte, truncates to a divergence poi
   const copied = (await ctx.link.fetch(leader, 0, MAX_BYTES, ISOLATION_REPLICA)).bytes!
   const answer = await ctx.link.replicaAppend(follower, 3, copied)
   assert.is(answer.status, LogStatus.Ok)
-  assert.is(answer.a, 0)
+  assert.is(answer.baseOffset, 0)
   assert.is(answer.logEndOffset, 3)
   // The follower's own high watermark is not its business: it stays where it was opened.
   assert.is(answer.highWatermark, 0)
@@ -209,7 +209,7 @@ roles('a follower copies the leader byte for byte, truncates to a divergence poi
   await ctx.link.becomeFollower(leader, 4)
   const promoted = await ctx.link.append(follower, 4, batch('d'))
   assert.is(promoted.status, LogStatus.Ok)
-  assert.is(promoted.a, 3)
+  assert.is(promoted.baseOffset, 3)
   assert.is((await ctx.link.append(leader, 3, batch('zombie'))).status, LogStatus.NotLeader)
 })
 
