@@ -615,7 +615,8 @@ export class PartitionHost implements PartitionControl {
 
   planClean (id: number, now: number): CleanPlan | null {
     const actor = this.#actors.get(id)
-    if (actor === undefined) return null
+    // An offline replica's files are not touched again (its data dir failed).
+    if (actor === undefined || actor.offline) return null
     if (actor.log.cleaningBlockedByTransactions) {
       const { topic, partition } = actor.spec
       const suppressed = this.#refusals.admit(`${id}:clean-blocked`)
@@ -643,7 +644,9 @@ export class PartitionHost implements PartitionControl {
   }
 
   planScrub (id: number): ScrubPlan | null {
-    return this.#actors.get(id)?.log.planScrub() ?? null
+    const actor = this.#actors.get(id)
+    if (actor === undefined || actor.offline) return null
+    return actor.log.planScrub()
   }
 
   markDamaged (id: number, segmentBase: number, size: number, position: number, why: string): boolean {
