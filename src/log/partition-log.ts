@@ -989,6 +989,7 @@ export class PartitionLog {
         this.#dirDirty = true
       }
       this.#active = segment
+      this.#refused = null
       segment.log.truncate(cutPosition)
       this.#totalBytes -= segment.size - cutPosition
       segment.size = cutPosition
