@@ -3,7 +3,6 @@
  * hosts each partition, and the offsets last reported by its actor. Plain data, one thread.
  */
 import { randomBytes } from 'node:crypto'
-import type { AppendedTail } from './appended-tail.js'
 
 export interface PartitionState {
   readonly topic: string
@@ -21,13 +20,21 @@ export interface PartitionState {
   online: boolean
   /** Counts successful appends: a long-poll compares it to what it saw before reading. */
   appends: number
-  /** The last append's batches while the long-polls it woke read them (./appended-tail.ts). */
-  tail: AppendedTail | null
+  /** The last append's batches as stored, while the long-polls it woke read them (./partition-router.ts). */
+  tail: StoredTail | null
   /** Traffic since this partition was created or loaded (./traffic.ts), read by the metrics. */
   recordsIn: number
   bytesIn: number
   recordsOut: number
   bytesOut: number
+}
+
+/** Batches a fresh append stored, as its worker's answer carried them (offsets, epoch, stamps as in the log). */
+export interface StoredTail {
+  /** Offset of its first record, and one past its last. */
+  readonly baseOffset: number
+  readonly endOffset: number
+  readonly bytes: Buffer
 }
 
 export interface TopicState {

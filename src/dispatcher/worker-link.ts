@@ -161,8 +161,9 @@ export class WorkerLink {
 
   // --- requests
 
-  append (partitionId: number, leaderEpoch: number, batches: Uint8Array): Promise<AppendAnswer> {
-    return this.#request(appendRequest(partitionId, leaderEpoch, batches)) as Promise<AppendAnswer>
+  /** `returnStored`: the answer carries the batches as the log stored them (for parked long-polls). */
+  append (partitionId: number, leaderEpoch: number, batches: Uint8Array, returnStored = false): Promise<AppendAnswer> {
+    return this.#request(appendRequest(partitionId, leaderEpoch, batches, returnStored)) as Promise<AppendAnswer>
   }
 
   fetch (partitionId: number, offset: number, maxBytes: number, isolation: number): Promise<FetchAnswer> {

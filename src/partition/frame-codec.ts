@@ -7,7 +7,7 @@
  */
 import { LogStatus } from '../log/errors.js'
 import {
-  ABORTED_ENTRY_BYTES, type AppendFault, FrameType, kFlags, kPartition, kRequestId, kRespAbortedCount, kRespBaseOffset, kRespFoundOffset, kRespFoundTimestamp, kRespHw, kRespLeo, kRespLogAppendTime,
+  ABORTED_ENTRY_BYTES, APPEND_RETURN_STORED, type AppendFault, FrameType, kFlags, kPartition, kRequestId, kRespAbortedCount, kRespBaseOffset, kRespFoundOffset, kRespFoundTimestamp, kRespHw, kRespLeo, kRespLogAppendTime,
   kRespLogStart, kRespMarkerOffset, kRespStable, kSlotF64A, kSlotF64B, kSlotI32, kStatus, kType, MARKER_COMMIT, readAppendFault, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
 } from './frames.js'
 
@@ -28,6 +28,8 @@ export interface AppendAnswer extends AnswerOffsets {
   logAppendTime: number
   /** A refused append's reason and the records at fault, when the log gave one. */
   fault: AppendFault | null
+  /** The batches as the log stored them, when the request asked (APPEND_RETURN_STORED) and the append was fresh; else null. */
+  storedBytes: Buffer | null
 }
 
 /** One aborted transaction a read_committed fetch lists (Kafka's FetchResponse AbortedTransaction). */
@@ -91,8 +93,9 @@ export interface RequestFrame {
   readonly payload: Uint8Array | null
 }
 
-export function appendRequest (partitionId: number, leaderEpoch: number, batches: Uint8Array): RequestFrame {
-  return { type: FrameType.Append, flags: 0, partitionId, i32: leaderEpoch, f64A: 0, f64B: 0, payload: batches }
+/** `returnStored`: the answer carries the batches as stored (APPEND_RETURN_STORED). */
+export function appendRequest (partitionId: number, leaderEpoch: number, batches: Uint8Array, returnStored = false): RequestFrame {
+  return { type: FrameType.Append, flags: returnStored ? APPEND_RETURN_STORED : 0, partitionId, i32: leaderEpoch, f64A: 0, f64B: 0, payload: batches }
 }
 
 export function fetchRequest (partitionId: number, offset: number, maxBytes: number, isolation: number): RequestFrame {
@@ -154,9 +157,11 @@ export function readAnswer (view: DataView, bytes: Uint8Array, at: number, frame
   const length = frameLength - RESPONSE_HEADER_BYTES
   switch (view.getUint8(at + kType)) {
     case FrameType.Append: {
-      const fault = length > 0 ? readAppendFault(bytes, payloadAt, length) : null
+      // An accepted append's payload is its stored batches; a refused one's, its fault.
+      const fault = length > 0 && status !== LogStatus.Ok ? readAppendFault(bytes, payloadAt, length) : null
+      const storedBytes = length > 0 && status === LogStatus.Ok ? copyOut(bytes, payloadAt, length) : null
       const answer: AppendAnswer = {
-        status, baseOffset: view.getFloat64(at + kRespBaseOffset, true), logAppendTime: view.getFloat64(at + kRespLogAppendTime, true), fault,
+        status, baseOffset: view.getFloat64(at + kRespBaseOffset, true), logAppendTime: view.getFloat64(at + kRespLogAppendTime, true), fault, storedBytes,
         highWatermark, logStartOffset, logEndOffset, lastStableOffset
       }
       return answer
@@ -164,10 +169,8 @@ export function readAnswer (view: DataView, bytes: Uint8Array, at: number, frame
     case FrameType.Fetch: {
       const count = view.getFloat64(at + kRespAbortedCount, true)
       const batchBytes = count > 0 ? length - count * ABORTED_ENTRY_BYTES : length
-      const copy = Buffer.allocUnsafe(batchBytes)
-      copy.set(bytes.subarray(payloadAt, payloadAt + batchBytes))
       const answer: FetchAnswer = {
-        status, bytes: copy, abortedTransactions: count > 0 ? readAborted(view, payloadAt + batchBytes, count) : null,
+        status, bytes: copyOut(bytes, payloadAt, batchBytes), abortedTransactions: count > 0 ? readAborted(view, payloadAt + batchBytes, count) : null,
         highWatermark, logStartOffset, logEndOffset, lastStableOffset
       }
       return answer
@@ -210,13 +213,20 @@ export function workerFaultAnswer (type: FrameType): PartitionAnswer {
   const status = LogStatus.WorkerFault
   const unknown = { highWatermark: -1, logStartOffset: -1, logEndOffset: -1, lastStableOffset: -1 }
   switch (type) {
-    case FrameType.Append: return { status, baseOffset: -1, logAppendTime: -1, fault: null, ...unknown }
+    case FrameType.Append: return { status, baseOffset: -1, logAppendTime: -1, fault: null, storedBytes: null, ...unknown }
     case FrameType.Fetch: return { status, bytes: null, abortedTransactions: null, ...unknown }
     case FrameType.ListOffset: return { status, offset: -1, timestamp: -1, ...unknown }
     case FrameType.TxnMarker: return { status, markerOffset: -1, ...unknown }
     case FrameType.ReplicaAppend: return { status, baseOffset: -1, ...unknown }
     default: return { status, ...unknown }
   }
+}
+
+/** The bytes out of the ring into a Buffer of their own (the ring's space is reused once released). */
+function copyOut (bytes: Uint8Array, at: number, length: number): Buffer {
+  const copy = Buffer.allocUnsafe(length)
+  copy.set(bytes.subarray(at, at + length))
+  return copy
 }
 
 function readAborted (view: DataView, at: number, count: number): AbortedTransaction[] {

@@ -7,7 +7,8 @@
  *  ┌──────┬───────┬──────────┬───────────┬────────────┬──────────┬──────────┐
  *  │0 type│1 flags│4 requestId│8 partition│12 i32 arg  │16 f64 a  │24 f64 b  │
  *  └──────┴───────┴──────────┴───────────┴────────────┴──────────┴──────────┘
- *    append:         arg = leader epoch (kLeaderEpoch), payload = record batches
+ *    append:         arg = leader epoch (kLeaderEpoch), payload = record batches,
+ *                    flags = APPEND_RETURN_STORED: answer with the batches as stored
  *    fetch:          arg = max bytes (kMaxBytes), a = fetch offset (kFetchOffset),
  *                    b = isolation (kIsolation: 0 uncommitted, 1 committed, 2 replica: up to
  *                    the log end offset, for a follower's copy)
@@ -26,8 +27,10 @@
  *  │0 type│2 status│4 requestId│8 partition│16 f64 a│24 f64 hw│32 f64 start│40 f64 b│48 f64 leo│56 f64 stable│
  *  └──────┴────────┴───────────┴───────────┴────────┴─────────┴───────────┴────────┴─────────┴────────────┘
  *    append:       a = base offset (kRespBaseOffset), b = log append time (kRespLogAppendTime,
- *                  -1 unless LogAppendTime); a refused batch's reason as payload, when the log
- *                  gave one (AppendFault below)
+ *                  -1 unless LogAppendTime); payload: a refused batch's reason, when the log
+ *                  gave one (AppendFault below), or, when the request asked for them
+ *                  (APPEND_RETURN_STORED) and the append was fresh, the batches as the log
+ *                  stored them (offsets, leader epoch, LogAppendTime and CRC patched)
  *    fetch:        b = aborted transactions n (kRespAbortedCount, read_committed);
  *                  payload = whole batches, then n × (f64 producer id, f64 first offset)
  *    list-offset:  a = offset (kRespFoundOffset), b = timestamp (kRespFoundTimestamp)
@@ -91,6 +94,11 @@ export const kRespLogAppendTime = 40
 export const kRespFoundTimestamp = 40
 export const kRespAbortedCount = 40
 
+/**
+ * append request flag: answer with the stored batches (the dispatcher serves the long-polls
+ * the append wakes from them, without another read from the worker).
+ */
+export const APPEND_RETURN_STORED = 1
 /** txn-marker request flag: a COMMIT marker (else ABORT). */
 export const MARKER_COMMIT = 1
 

@@ -36,10 +36,11 @@ import { blockThread, ControlBlock, createControlBlock } from './control-block.j
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
 import type { BatchFault } from '../log/batch-validator.js'
 import {
-  ABORTED_ENTRY_BYTES, appendFaultBytes, writeAppendFault, FrameType, kCoordinatorEpoch, kDeleteBefore, kFetchOffset, kFlags, kIsolation, kLeaderEpoch,
-  kListTimestamp, kMaxBytes, kNewHighWatermark, kPartition, kProducerEpoch, kProducerId, kRequestId, kRespAbortedCount, kRespBaseOffset, kRespFoundOffset,
-  kRespFoundTimestamp, kRespHw, kRespLeo, kRespLogAppendTime, kRespLogStart, kRespMarkerOffset, kRespStable, kStatus, kType, ISOLATION_COMMITTED,
-  ISOLATION_REPLICA, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, MARKER_COMMIT, REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES
+  ABORTED_ENTRY_BYTES, APPEND_RETURN_STORED, appendFaultBytes, writeAppendFault, FrameType, kCoordinatorEpoch, kDeleteBefore, kFetchOffset, kFlags, kIsolation,
+  kLeaderEpoch, kListTimestamp, kMaxBytes, kNewHighWatermark, kPartition, kProducerEpoch, kProducerId, kRequestId, kRespAbortedCount, kRespBaseOffset,
+  kRespFoundOffset, kRespFoundTimestamp, kRespHw, kRespLeo, kRespLogAppendTime, kRespLogStart, kRespMarkerOffset, kRespStable, kStatus, kType,
+  ISOLATION_COMMITTED, ISOLATION_REPLICA, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, MARKER_COMMIT, REQUEST_HEADER_BYTES,
+  RESPONSE_HEADER_BYTES
 } from './frames.js'
 import { nextOffsetAfter } from '../protocol/batch-header.js'
 
@@ -327,19 +328,24 @@ export class PartitionHost implements PartitionControl {
       return
     }
     const log = actor.log
+    const endBefore = log.logEndOffset
     const result = log.append(payload, epoch >= 0 ? epoch : actor.leaderEpoch)
     if (log.owesSync) this.#owingSync.add(log)
     // One replica: the high watermark follows the log end offset as soon as the append is done.
     if (result.status === LogStatus.Ok && !actor.replicated) log.setHighWatermark(log.logEndOffset)
     const fault = result.fault
     if (fault !== null) this.#logRefusal(actor, fault)
-    const frameBytes = RESPONSE_HEADER_BYTES + (fault === null ? 0 : appendFaultBytes(fault))
+    // The log patched the payload in place as it stored it; a duplicate (older offsets) was not stored.
+    const returnStored = (this.#in.getUint8(at + kFlags) & APPEND_RETURN_STORED) !== 0 &&
+      result.status === LogStatus.Ok && result.baseOffset === endBefore && payload.length <= this.#maxFetchBytes
+    const frameBytes = RESPONSE_HEADER_BYTES + (fault !== null ? appendFaultBytes(fault) : returnStored ? payload.length : 0)
     const out = this.#reserve(frameBytes)
     if (out < 0) return
     this.#writeHeader(out, FrameType.Append, result.status, requestId, actor.spec.id, actor)
     this.#out.setFloat64(out + kRespBaseOffset, result.baseOffset, true)
     this.#out.setFloat64(out + kRespLogAppendTime, result.logAppendTime, true)
     if (fault !== null) writeAppendFault(this.#responses.bytes, out + RESPONSE_HEADER_BYTES, fault)
+    else if (returnStored) this.#responses.bytes.set(payload, out + RESPONSE_HEADER_BYTES)
     this.#responses.commit(frameBytes, false)
   }
 

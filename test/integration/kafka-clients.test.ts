@@ -111,6 +111,8 @@ clients('a parked Fetch wakes when a record arrives and later responses keep the
   // Pipelined behind the parked Fetch on the same connection: answered only after it.
   let metadataAnswered = false
   let fetchAnswered = false
+  // Marked as soon as the Fetch answer arrives (not after the producer's ack, which may come later).
+  void fetch.then(() => { fetchAnswered = true }, () => {})
   const metadata = ctx.wire.request(ApiKey.Metadata, 4, { topics: null, allowAutoTopicCreation: false }).then(() => {
     metadataAnswered = true
     assert.ok(fetchAnswered, 'the Metadata response overtook the parked Fetch')
@@ -119,7 +121,6 @@ clients('a parked Fetch wakes when a record arrives and later responses keep the
   assert.not.ok(metadataAnswered)
   await ctx.producer.send({ topic, messages: [{ value: 'wake up' }] })
   const res = await fetch
-  fetchAnswered = true
   await metadata
   const pd = res.responses[0].partitions[0]
   assert.is(pd.errorCode, 0)

@@ -1,7 +1,7 @@
 /** CreatePartitions (37): raise a topic's partition count (never lower it); validate-only supported. */
 import type { CreatePartitionsRequest, CreatePartitionsResponse, CreatePartitionsTopicResult } from '../../protocol/apis/create-partitions.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
-import { MAX_PARTITIONS_PER_TOPIC } from '../../dispatcher/dispatcher.js'
+import { MAX_PARTITIONS_PER_TOPIC } from '../../dispatcher/topic-admin.js'
 import { NODE_ID, type RequestContext } from '../context.js'
 import { CHECKS } from '../../security/api-operations.js'
 

@@ -8,7 +8,7 @@ import type { CreatableTopicResult, CreateTopicsRequest, CreateTopicsResponse } 
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { topicNameProblem } from '../../config/topic-name.js'
 import { topicConfigProblem } from '../../config/topic-config.js'
-import { MAX_PARTITIONS_PER_TOPIC } from '../../dispatcher/dispatcher.js'
+import { MAX_PARTITIONS_PER_TOPIC } from '../../dispatcher/topic-admin.js'
 import { NODE_ID, type RequestContext } from '../context.js'
 import { topicIdBytes } from './metadata.js'
 import { topicConfigEntries } from './topic-configs.js'

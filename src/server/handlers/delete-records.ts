@@ -21,7 +21,7 @@ export async function handleDeleteRecords (ctx: RequestContext, req: DeleteRecor
       if (p === undefined) return fail(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
       try {
         if (dp.offset === -1) await dispatcher.describePartition(p)
-        const answer = await dispatcher.deleteRecords(p, dp.offset === -1 ? p.highWatermark : dp.offset)
+        const answer = await dispatcher.router.deleteRecords(p, dp.offset === -1 ? p.highWatermark : dp.offset)
         if (answer.status !== LogStatus.Ok) return fail(kafkaCodeOf(answer.status))
         return { partitionIndex: dp.partitionIndex, lowWatermark: answer.logStartOffset, errorCode: KafkaCode.NONE }
       } catch {

@@ -54,7 +54,7 @@ async function readOne (ctx: RequestContext, w: Wanted, isolation: number, maxBy
   if (w.p === undefined) return errorData(index, unknownCode)
   let answer
   try {
-    answer = await dispatcher.fetch(w.p, w.request.fetchOffset, maxBytes, isolation)
+    answer = await dispatcher.router.fetch(w.p, w.request.fetchOffset, maxBytes, isolation)
   } catch {
     return errorData(index, KafkaCode.NOT_LEADER_OR_FOLLOWER, w.p)
   }
@@ -109,7 +109,7 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
   const watched = groups.flatMap((g) => g.wanted.map((w) => w.p)).filter((p): p is PartitionState => p !== undefined)
   let results: PartitionData[][]
   for (;;) {
-    const seen = dispatcher.appendCounts(watched)
+    const seen = dispatcher.router.appendCounts(watched)
     results = await Promise.all(groups.map((g) => Promise.all(g.wanted.map((w) =>
       readOne(ctx, w, isolation, Math.max(0, Math.min(w.request.partitionMaxBytes, maxBytes)), unknownCode)))))
     const flat = results.flat()
@@ -117,7 +117,7 @@ export async function handleFetch (ctx: RequestContext, req: FetchRequest): Prom
     const anyError = flat.some((d) => d.errorCode !== KafkaCode.NONE)
     const remaining = deadline - Date.now()
     if (total >= req.minBytes || anyError || remaining <= 0 || flat.length === 0) break
-    await dispatcher.waitForData(watched, remaining, seen, ctx.stopWaiting)
+    await dispatcher.router.waitForData(watched, remaining, seen, ctx.stopWaiting)
     if (ctx.stopWaiting.aborted) break
   }
 

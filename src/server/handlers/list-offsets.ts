@@ -31,7 +31,7 @@ export async function handleListOffsets (ctx: RequestContext, req: ListOffsetsRe
       if (p === undefined) return failed(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION)
       let answer
       try {
-        answer = await dispatcher.listOffset(p, lp.timestamp, req.isolationLevel === 1 ? 1 : 0)
+        answer = await dispatcher.router.listOffset(p, lp.timestamp, req.isolationLevel === 1 ? 1 : 0)
       } catch {
         return failed(KafkaCode.NOT_LEADER_OR_FOLLOWER)
       }

@@ -59,7 +59,7 @@ function recordsProblem (records: Buffer | null, version: number): { code: numbe
 export async function handleProduce (ctx: RequestContext, req: ProduceRequest): Promise<ProduceResponse> {
   const { dispatcher, apiVersion } = ctx
   const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1
-  const maxAppendBytes = dispatcher.maxAppendBytes
+  const maxAppendBytes = dispatcher.router.maxAppendBytes
   // One check per request and per topic, never per partition or record.
   const transactional = req.transactionalId ?? null
   const deniedAll = transactional !== null && !ctx.access.allows(CHECKS.produce.transactionalId, transactional) ? CHECKS.produce.transactionalId.errorCode : null
@@ -85,7 +85,7 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         const problem = recordsProblem(records, apiVersion)
         if (problem !== null) return failed(pd.index, problem.code, problem.message)
         if (records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
-        const append = (): Promise<PartitionProduceResponse> => dispatcher.append(p, records!).then((answer): PartitionProduceResponse => {
+        const append = (): Promise<PartitionProduceResponse> => dispatcher.router.append(p, records!).then((answer): PartitionProduceResponse => {
           if (answer.status === LogStatus.InvalidProducerEpoch) noteProducerRefusal(ctx, topic.name, pd.index, producerIdOf(records!), producerEpochOf(records!), KafkaCode.INVALID_PRODUCER_EPOCH)
           if (answer.status !== LogStatus.Ok) return refused(pd.index, kafkaCodeOf(answer.status), answer.fault)
           return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.baseOffset, logAppendTimeMs: answer.logAppendTime, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }

@@ -1,0 +1,118 @@
+/**
+ * The partition workers: spawns one WorkerLink per worker, and when a worker dies takes its
+ * partitions offline, starts a new thread in its place and has the owner reopen them.
+ *
+ * Thread: the dispatcher's. Which partitions a worker hosts is read from the topic table.
+ */
+import { channel } from 'node:diagnostics_channel'
+import type { BrokerConfig } from '../config/broker-config.js'
+import { MillraceError } from '../errors.js'
+import type { StoreFault } from '../log/store.js'
+import type { Logger } from '../logger.js'
+import type { PartitionState, TopicTable } from './topic-table.js'
+import { WorkerLink } from './worker-link.js'
+
+const faultChannel = channel('millrace:partition:fault')
+const restartChannel = channel('millrace:partition:restart')
+
+export interface WorkerSupervisorOptions {
+  config: BrokerConfig
+  /** The partition subsystem's logger (the workers' own records are relayed to it). */
+  logger: Logger
+  topics: TopicTable
+  /** Recovers and opens `p` again on its restarted worker. */
+  reopen: (p: PartitionState) => Promise<void>
+  /** True once the broker closes: a worker that dies then is not restarted. */
+  closed: () => boolean
+}
+
+export class WorkerSupervisor {
+  readonly #options: WorkerSupervisorOptions
+  readonly #links: WorkerLink[] = []
+  #restarts = 0
+
+  constructor (options: WorkerSupervisorOptions) {
+    this.#options = options
+  }
+
+  /** Starts every worker; resolves when all run. */
+  async start (): Promise<void> {
+    const links = await Promise.all(Array.from({ length: this.#options.config.workers }, (_, index) => this.#spawn(index)))
+    this.#links.push(...links)
+  }
+
+  get count (): number { return this.#links.length }
+
+  /** The worker hosting `p` now (a restart replaces it). */
+  linkOf (p: PartitionState): WorkerLink { return this.#links[p.worker] }
+
+  /** Largest record-batch payload one append may carry (the ring's frame limit). */
+  get maxAppendBytes (): number { return this.#links[0]?.maxRequestPayload ?? 0 }
+
+  /** Partition workers restarted after dying since start. */
+  get restarts (): number { return this.#restarts }
+
+  /** Each worker's ring usage now (./worker-link.ts ringUsage). */
+  ringUsage (): Array<{ worker: number, requestBytes: number, responseBytes: number, capacityBytes: number }> {
+    return this.#links.map((link) => ({ worker: link.index, ...link.ringUsage() }))
+  }
+
+  #spawn (index: number): Promise<WorkerLink> {
+    const c = this.#options.config
+    return WorkerLink.start({
+      index,
+      ringBytes: c.ringBytes,
+      dataDir: c.dataDir,
+      topicDefaults: c.topicDefaults,
+      retentionCheckIntervalMs: c.retentionCheckIntervalMs,
+      logger: this.#options.logger,
+      onExit: (link, cause) => { void this.#restart(link, cause) }
+    })
+  }
+
+  async #restart (dead: WorkerLink, cause: Error): Promise<void> {
+    const log = this.#options.logger
+    const hosted = [...this.#options.topics.partitions()].filter((p) => p.worker === dead.index)
+    for (const p of hosted) p.online = false
+    if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause, partitions: hosted.length })
+    if (this.#options.closed()) return
+    log.error({ worker: dead.index, err: cause, partitions: hosted.length }, 'partition worker died; restarting it and recovering its partitions')
+    this.#restarts++
+    try {
+      const link = await this.#spawn(dead.index)
+      if (this.#options.closed()) { await link.close(); return }
+      this.#links[dead.index] = link
+      await Promise.all(hosted.map(this.#options.reopen))
+      if (restartChannel.hasSubscribers) restartChannel.publish({ worker: dead.index, partitions: hosted.length })
+      log.info({ worker: dead.index, partitions: hosted.length }, 'partition worker restarted; its partitions are online again')
+    } catch (err) {
+      if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause: err, partitions: hosted.length })
+      log.error({ worker: dead.index, err, partitions: hosted.length }, 'partition worker restart failed; its partitions stay offline')
+    }
+  }
+
+  /** Resolves when every partition is online again (after a worker restart). */
+  async whenOnline (timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while ([...this.#options.topics.partitions()].some((p) => !p.online)) {
+      if (Date.now() > deadline) throw new MillraceError('MR_ERR_TIMEOUT', 'partitions did not come back online in time')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
+  /** Test hook: makes the worker hosting `p` fail as a bug would, and resolves when it is gone. */
+  async crashWorkerOf (p: PartitionState): Promise<void> {
+    const link = this.linkOf(p)
+    await link.crash().catch(() => {})
+    await link.exited
+  }
+
+  /** Test hook: the next matching fs call of in-memory partition `p` fails (see MemoryStore.injectFault). */
+  async injectStorageFault (p: PartitionState, fault: StoreFault): Promise<void> {
+    await this.linkOf(p).call((c) => c.injectStoreFault(p.id, fault))
+  }
+
+  async close (): Promise<void> {
+    await Promise.allSettled(this.#links.map((link) => link.close()))
+  }
+}
