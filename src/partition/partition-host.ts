@@ -563,7 +563,7 @@ export class PartitionHost implements PartitionControl {
         // A new partition never takes over files already there: they belong to records someone was acknowledged.
         if (holdsPartitionData(dir)) throw new Error(`${dir} already holds data; a new partition is not created over it`)
         mkdirSync(dir, { recursive: true })
-        writePartitionMetadata(dir, spec.topicId)
+        writePartitionMetadata(dir, spec.topicId, spec.replicas ?? 1)
         writeTopicConfig(dir, spec.overrides)
       }
       if (dir !== null) disk = new DiskStore(dir)

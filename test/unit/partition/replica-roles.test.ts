@@ -13,6 +13,7 @@ import { WorkerLink } from '../../../src/dispatcher/worker-link.js'
 import { LogStatus } from '../../../src/log/errors.js'
 import { ISOLATION_COMMITTED, ISOLATION_REPLICA, ISOLATION_UNCOMMITTED } from '../../../src/partition/frames.js'
 import type { PartitionSpec, ReplicaRole } from '../../../src/partition/partition-spec.js'
+import { readPartitionMetadata } from '../../../src/partition/partition-files.js'
 import { BatchBuilder, decodeBatches } from '../../../src/protocol/record-batch.js'
 import { CaptureLogger } from '../../helpers/capture-logger.js'
 import { removeDir, tmpDir, uniqueTopic } from '../../helpers/tmp-dir.js'
@@ -177,6 +178,7 @@ roles('a follower copies the leader byte for byte, truncates to a divergence poi
   const leader = leaderSpec.id
   const follower = await open(ctx, { of: leaderSpec, role: 'follower', replica: 1, replicas: 2, leaderEpoch: 3 })
   assert.ok(existsSync(join(ctx.dir, `${leaderSpec.topic}-0~1`)), 'replica 1 lives in its own directory')
+  assert.is(readPartitionMetadata(join(ctx.dir, `${leaderSpec.topic}-0~1`)).replicas, 2)
   assert.is((await ctx.link.append(leader, 3, batch('a', 'b'))).status, LogStatus.Ok)
   assert.is((await ctx.link.append(leader, 3, batch('c'))).status, LogStatus.Ok)
 
