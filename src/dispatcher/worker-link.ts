@@ -7,6 +7,11 @@
  * the callers that wait). Responses are drained by one loop that waits with Atomics.waitAsync.
  * When the thread dies, every request in flight is answered WorkerFault (retriable) and
  * `onExit` tells the owner, which restarts the worker and reopens its partitions.
+ *
+ * Replication: the replica fetcher reads from a leader with `fetch(…, ISOLATION_REPLICA)` and
+ * copies with `replicaAppend`; the controller moves leaders' high watermarks with
+ * `setHighWatermark` and roles with the control calls. The worker's control block gives the
+ * supervisor its `heartbeat()` and `fence()` without a message to a thread that may be stuck.
  */
 import { MessageChannel, Worker } from 'node:worker_threads'
 import { claimEarlyWorker, PARTITION_WORKER_URL } from './early-workers.js'
@@ -16,11 +21,16 @@ import { createRing, maxFrameBytes, RING_OPEN, RingReader, RingWriter, ringCapac
 import type { PartitionControl } from '../partition/partition-host.js'
 import { relayWorkerLogs, type Logger } from '../logger.js'
 import { CallsInFlight } from './calls-in-flight.js'
+import { ControlBlock, createControlBlock } from '../partition/control-block.js'
 import { REQUEST_HEADER_BYTES } from '../partition/frames.js'
 import {
-  answerRequestId, appendRequest, deleteRecordsRequest, fetchRequest, listOffsetRequest, readAnswer, requestFrameBytes, txnMarkerRequest, workerFaultAnswer, writeRequest,
-  type AppendAnswer, type DeleteRecordsAnswer, type FetchAnswer, type ListOffsetAnswer, type PartitionAnswer, type RequestFrame, type TxnMarkerAnswer
+  answerRequestId, appendRequest, deleteRecordsRequest, fetchRequest, highWatermarkRequest, listOffsetRequest, readAnswer, replicaAppendRequest, requestFrameBytes,
+  txnMarkerRequest, workerFaultAnswer, writeRequest, type AppendAnswer, type DeleteRecordsAnswer, type FetchAnswer, type HighWatermarkAnswer, type ListOffsetAnswer,
+  type PartitionAnswer, type ReplicaAppendAnswer, type RequestFrame, type TxnMarkerAnswer
 } from '../partition/frame-codec.js'
+
+/** How long `hang` waits for the worker to report it is blocked before giving up. */
+const HANG_START_TIMEOUT_MS = 5000
 
 /** Backstop for a missed notify: the response loop re-checks the ring at least this often. */
 const RESPONSE_WAIT_MS = 1000
@@ -57,6 +67,7 @@ export class WorkerLink {
   readonly #waiting: Outgoing[] = []
   readonly #options: WorkerLinkOptions
   readonly #maxRequestPayload: number
+  readonly #controlBlock: ControlBlock
   #nextRequestId = 1
   #flushQueued = false
   readonly #publish = (): void => {
@@ -84,9 +95,12 @@ export class WorkerLink {
     const inBytes = this.#responses.bytes
     this.#out = new DataView(outBytes.buffer, outBytes.byteOffset, outBytes.byteLength)
     this.#in = new DataView(inBytes.buffer, inBytes.byteOffset, inBytes.byteLength)
+    const controlBlock = createControlBlock()
+    this.#controlBlock = new ControlBlock(controlBlock)
     const { port1, port2 } = new MessageChannel()
     const settings = {
       controlPort: port2,
+      controlBlock,
       dataDir: options.dataDir,
       requestRing,
       responseRing,
@@ -173,7 +187,73 @@ export class WorkerLink {
     return this.#request(txnMarkerRequest(partitionId, producerId, producerEpoch, coordinatorEpoch, commit)) as Promise<TxnMarkerAnswer>
   }
 
+  /**
+   * Replication: the leader's batches for this follower replica, offsets and leader epochs kept.
+   * Answered with the follower's new log end offset, or NotLeader / FencedLeaderEpoch /
+   * UnknownLeaderEpoch when the replica is not a follower of `leaderEpoch`.
+   */
+  replicaAppend (partitionId: number, leaderEpoch: number, batches: Uint8Array): Promise<ReplicaAppendAnswer> {
+    return this.#request(replicaAppendRequest(partitionId, leaderEpoch, batches)) as Promise<ReplicaAppendAnswer>
+  }
+
+  /** Replication: the high watermark over the in-sync replicas, for the leader (ordered with its appends). */
+  setHighWatermark (partitionId: number, highWatermark: number): Promise<HighWatermarkAnswer> {
+    return this.#request(highWatermarkRequest(partitionId, highWatermark)) as Promise<HighWatermarkAnswer>
+  }
+
   get maxRequestPayload (): number { return this.#maxRequestPayload }
+
+  // --- replication control
+
+  becomeLeader (partitionId: number, leaderEpoch: number, highWatermark: number): Promise<void> {
+    return this.call((c) => c.becomeLeader(partitionId, leaderEpoch, highWatermark))
+  }
+
+  becomeFollower (partitionId: number, leaderEpoch: number): Promise<void> {
+    return this.call((c) => c.becomeFollower(partitionId, leaderEpoch))
+  }
+
+  truncateTo (partitionId: number, offset: number): Promise<void> {
+    return this.call((c) => c.truncateTo(partitionId, offset))
+  }
+
+  truncateFullyAndStartAt (partitionId: number, offset: number): Promise<void> {
+    return this.call((c) => c.truncateFullyAndStartAt(partitionId, offset))
+  }
+
+  endOffsetForEpoch (partitionId: number, leaderEpoch: number): Promise<[number, number]> {
+    return this.call((c) => c.endOffsetForEpoch(partitionId, leaderEpoch))
+  }
+
+  latestEpoch (partitionId: number): Promise<number> {
+    return this.call((c) => c.latestEpoch(partitionId))
+  }
+
+  /** The worker's heartbeat word: it moves while the thread runs its pump and timers. */
+  heartbeat (): number { return this.#controlBlock.heartbeat }
+
+  /** From now on the worker refuses every write with NOT_LEADER_OR_FOLLOWER, even if it was stuck when this was set. */
+  fence (): void { this.#controlBlock.fence() }
+
+  get fenced (): boolean { return this.#controlBlock.fenced }
+
+  /** Fault: the worker's replicas under `dir` fail from now on (KAFKA_STORAGE_ERROR). Resolves once in effect. */
+  failDataDir (dir: string): Promise<void> {
+    return this.call((c) => c.failDataDir(dir))
+  }
+
+  /**
+   * Fault: blocks the worker's thread for `ms`. Resolves once the thread is blocked (not when it
+   * resumes); rejects if it did not block within a few seconds.
+   */
+  async hang (ms: number): Promise<void> {
+    const before = this.#controlBlock.hangsBegun
+    // The call itself only returns when the hang ends, or fails when the worker is terminated.
+    this.call((c) => c.hang(ms)).catch(() => {})
+    if (!(await this.#controlBlock.waitForHang(before, HANG_START_TIMEOUT_MS))) {
+      throw new Error(`partition worker ${this.index} did not block within ${HANG_START_TIMEOUT_MS} ms`, { cause: this.#fault ?? undefined })
+    }
+  }
 
   #request (frame: RequestFrame): Promise<PartitionAnswer> {
     if (!this.#alive) return Promise.resolve(workerFaultAnswer(frame.type))

@@ -37,4 +37,10 @@ export enum LogStatus {
   InvalidTxnState = 14,
   /** A batch compressed with a codec whose package failed to load here. */
   UnsupportedCompression = 15,
+  /** A write sent to a replica that is not the partition's leader, or to a fenced worker (replication). */
+  NotLeader = 16,
+  /** A request carrying an older leader epoch than the replica's: its sender lost leadership. */
+  FencedLeaderEpoch = 17,
+  /** A replica append from a newer leader epoch than the replica has been told of. */
+  UnknownLeaderEpoch = 18,
 }

@@ -50,14 +50,25 @@ export interface LogStore {
 
 // --- disk
 
+/** Shared by a DiskStore and the files it opened: once set, their fs calls fail (a failed data dir). */
+interface DiskHealth {
+  failed: boolean
+}
+
+function failedDiskError (path: string): Error {
+  return Object.assign(new Error(`EIO: ${path} is on a failed data dir`), { code: 'EIO' })
+}
+
 class DiskFile implements StoreFile {
   readonly name: string
   size: number
   #fd: number
+  readonly #health: DiskHealth
 
-  constructor (name: string, fd: number) {
+  constructor (name: string, fd: number, health: DiskHealth) {
     this.name = name
     this.#fd = fd
+    this.#health = health
     this.size = fstatSync(fd).size
   }
 
@@ -66,6 +77,7 @@ class DiskFile implements StoreFile {
   #checkOpen (): number {
     // A closed descriptor number may already belong to another file: never touch it.
     if (this.#fd < 0) throw Object.assign(new Error(`${this.name} is closed`), { code: 'EBADF' })
+    if (this.#health.failed) throw failedDiskError(this.name)
     return this.#fd
   }
 
@@ -88,6 +100,7 @@ class DiskFile implements StoreFile {
     fdatasyncSync(this.#checkOpen())
   }
 
+  /** Still releases the descriptor on a failed disk: only data calls fail. */
   close (): void {
     if (this.#fd < 0) return
     const fd = this.#fd
@@ -98,15 +111,32 @@ class DiskFile implements StoreFile {
 
 export class DiskStore implements LogStore {
   readonly path: string
+  readonly #health: DiskHealth = { failed: false }
 
   constructor (path: string) {
     this.path = path
     mkdirSync(path, { recursive: true })
   }
 
-  list (): string[] { return readdirSync(this.path) }
+  /**
+   * Fails this store for good, as a dead disk would: from now on every fs call of the store and
+   * of the files it opened throws EIO (closing still releases descriptors). The data dir fault.
+   */
+  fail (): void { this.#health.failed = true }
+
+  get failed (): boolean { return this.#health.failed }
+
+  #check (): void {
+    if (this.#health.failed) throw failedDiskError(this.path)
+  }
+
+  list (): string[] {
+    this.#check()
+    return readdirSync(this.path)
+  }
 
   exists (name: string): boolean {
+    this.#check()
     try {
       statSync(join(this.path, name))
       return true
@@ -117,10 +147,11 @@ export class DiskStore implements LogStore {
   }
 
   open (name: string): StoreFile {
+    this.#check()
     // Not 'a+': with O_APPEND, Linux ignores the position of pwrite.
     const fd = openSync(join(this.path, name), constants.O_RDWR | constants.O_CREAT, 0o644)
     try {
-      return new DiskFile(name, fd)
+      return new DiskFile(name, fd, this.#health)
     } catch (err) {
       closeSync(fd)
       throw err
@@ -128,6 +159,7 @@ export class DiskStore implements LogStore {
   }
 
   readAll (name: string): Buffer | null {
+    this.#check()
     try {
       return readFileSync(join(this.path, name))
     } catch (err) {
@@ -137,6 +169,7 @@ export class DiskStore implements LogStore {
   }
 
   writeAtomic (name: string, data: Uint8Array): void {
+    this.#check()
     const tmp = join(this.path, `${name}.tmp`)
     const fd = openSync(tmp, 'w')
     try {
@@ -151,6 +184,7 @@ export class DiskStore implements LogStore {
   }
 
   remove (name: string): void {
+    this.#check()
     try {
       unlinkSync(join(this.path, name))
     } catch (err) {
@@ -158,9 +192,13 @@ export class DiskStore implements LogStore {
     }
   }
 
-  modifiedMs (name: string): number { return statSync(join(this.path, name)).mtimeMs }
+  modifiedMs (name: string): number {
+    this.#check()
+    return statSync(join(this.path, name)).mtimeMs
+  }
 
   syncDir (): void {
+    this.#check()
     const fd = openSync(this.path, 'r')
     try {
       fsyncSync(fd)
@@ -169,7 +207,10 @@ export class DiskStore implements LogStore {
     }
   }
 
-  destroy (): void { rmSync(this.path, { recursive: true, force: true }) }
+  destroy (): void {
+    this.#check()
+    rmSync(this.path, { recursive: true, force: true })
+  }
 }
 
 // --- memory

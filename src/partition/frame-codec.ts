@@ -65,7 +65,19 @@ export interface TxnMarkerAnswer extends AnswerOffsets {
   markerOffset: number
 }
 
-export type PartitionAnswer = AppendAnswer | FetchAnswer | ListOffsetAnswer | DeleteRecordsAnswer | TxnMarkerAnswer
+/** A follower's copy of its leader's batches; the follower's new log end offset is `logEndOffset`. */
+export interface ReplicaAppendAnswer extends AnswerOffsets {
+  status: LogStatus
+  /** Offset of the first copied record, -1 when refused. */
+  baseOffset: number
+}
+
+/** The leader's high watermark after the frame is `highWatermark`. */
+export interface HighWatermarkAnswer extends AnswerOffsets {
+  status: LogStatus
+}
+
+export type PartitionAnswer = AppendAnswer | FetchAnswer | ListOffsetAnswer | DeleteRecordsAnswer | TxnMarkerAnswer | ReplicaAppendAnswer | HighWatermarkAnswer
 
 /**
  * What a request becomes in its frame's header slots (./frames.ts names each slot per frame
@@ -100,6 +112,16 @@ export function deleteRecordsRequest (partitionId: number, offset: number): Requ
 
 export function txnMarkerRequest (partitionId: number, producerId: number, producerEpoch: number, coordinatorEpoch: number, commit: boolean): RequestFrame {
   return { type: FrameType.TxnMarker, flags: commit ? MARKER_COMMIT : 0, partitionId, i32: producerEpoch, f64A: producerId, f64B: coordinatorEpoch, payload: null }
+}
+
+/** Replication: the leader's batches for a follower of `leaderEpoch`, offsets and epochs kept. */
+export function replicaAppendRequest (partitionId: number, leaderEpoch: number, batches: Uint8Array): RequestFrame {
+  return { type: FrameType.ReplicaAppend, flags: 0, partitionId, i32: leaderEpoch, f64A: 0, f64B: 0, payload: batches }
+}
+
+/** Replication: the high watermark over the in-sync replicas, for the leader. */
+export function highWatermarkRequest (partitionId: number, highWatermark: number): RequestFrame {
+  return { type: FrameType.HighWatermark, flags: 0, partitionId, i32: 0, f64A: highWatermark, f64B: 0, payload: null }
 }
 
 /** Bytes the request's frame takes in the ring. */
@@ -164,6 +186,10 @@ export function readAnswer (view: DataView, bytes: Uint8Array, at: number, frame
       const answer: TxnMarkerAnswer = { status, markerOffset: view.getFloat64(at + kRespMarkerOffset, true), highWatermark, logStartOffset, logEndOffset, lastStableOffset }
       return answer
     }
+    case FrameType.ReplicaAppend: {
+      const answer: ReplicaAppendAnswer = { status, baseOffset: view.getFloat64(at + kRespBaseOffset, true), highWatermark, logStartOffset, logEndOffset, lastStableOffset }
+      return answer
+    }
     default: {
       const answer: DeleteRecordsAnswer = { status, highWatermark, logStartOffset, logEndOffset, lastStableOffset }
       return answer
@@ -180,6 +206,8 @@ export function workerFaultAnswer (type: FrameType.Fetch): FetchAnswer
 export function workerFaultAnswer (type: FrameType.ListOffset): ListOffsetAnswer
 export function workerFaultAnswer (type: FrameType.DeleteRecords): DeleteRecordsAnswer
 export function workerFaultAnswer (type: FrameType.TxnMarker): TxnMarkerAnswer
+export function workerFaultAnswer (type: FrameType.ReplicaAppend): ReplicaAppendAnswer
+export function workerFaultAnswer (type: FrameType.HighWatermark): HighWatermarkAnswer
 export function workerFaultAnswer (type: FrameType): PartitionAnswer
 export function workerFaultAnswer (type: FrameType): PartitionAnswer {
   const status = LogStatus.WorkerFault
@@ -189,6 +217,7 @@ export function workerFaultAnswer (type: FrameType): PartitionAnswer {
     case FrameType.Fetch: return { status, bytes: null, abortedTransactions: null, ...unknown }
     case FrameType.ListOffset: return { status, offset: -1, timestamp: -1, ...unknown }
     case FrameType.TxnMarker: return { status, markerOffset: -1, ...unknown }
+    case FrameType.ReplicaAppend: return { status, baseOffset: -1, ...unknown }
     default: return { status, ...unknown }
   }
 }

@@ -10,12 +10,17 @@
  *    append:         arg = leader epoch (kLeaderEpoch), payload = record batches,
  *                    flags = APPEND_RETURN_STORED: answer with the batches as stored
  *    fetch:          arg = max bytes (kMaxBytes), a = fetch offset (kFetchOffset),
- *                    b = isolation (kIsolation: 0 uncommitted, 1 committed)
+ *                    b = isolation (kIsolation: 0 uncommitted, 1 committed, 2 replica: up to
+ *                    the log end offset, for a follower's copy)
  *    list-offset:    a = timestamp (kListTimestamp: -1 latest, -2 earliest, -3 max timestamp),
  *                    b = isolation (kIsolation)
  *    delete-records: a = offset (kDeleteBefore; -1 = high watermark)
  *    txn-marker:     flags = 1 commit / 0 abort, arg = producer epoch (kProducerEpoch),
  *                    a = producer id (kProducerId), b = coordinator epoch (kCoordinatorEpoch)
+ *    replica-append: arg = leader epoch (kLeaderEpoch), payload = the leader's batches, offsets
+ *                    and epochs kept
+ *    high-watermark: a = the new high watermark (kNewHighWatermark; replicated leaders only
+ *                    move it when told)
  *
  *  response (worker → dispatcher), RESPONSE_HEADER_BYTES = 64, then payload
  *  ┌──────┬────────┬───────────┬───────────┬────────┬─────────┬───────────┬────────┬─────────┬────────────┐
@@ -31,6 +36,9 @@
  *    list-offset:  a = offset (kRespFoundOffset), b = timestamp (kRespFoundTimestamp)
  *    delete-records: nothing more (the new log start offset is the header's start)
  *    txn-marker:   a = the marker's offset (kRespMarkerOffset)
+ *    replica-append: a = base offset of the copied batches (kRespBaseOffset); the new log end
+ *                  offset is the header's leo
+ *    high-watermark: nothing more (the header's hw)
  *  start is the log start offset, stable the last stable offset; every response carries hw,
  *  log start, leo and the last stable offset so the dispatcher's view of each partition stays
  *  fresh without extra requests.
@@ -47,6 +55,8 @@ export const enum FrameType {
   ListOffset = 3,
   DeleteRecords = 4,
   TxnMarker = 5,
+  ReplicaAppend = 6,
+  HighWatermark = 7,
 }
 
 /** Header fields both directions share. */
@@ -69,6 +79,7 @@ export const kDeleteBefore = kSlotF64A
 export const kProducerId = kSlotF64A
 export const kIsolation = kSlotF64B
 export const kCoordinatorEpoch = kSlotF64B
+export const kNewHighWatermark = kSlotF64A
 
 // Response fields every answer carries: the partition's offsets after the request.
 export const kRespHw = 24
@@ -90,6 +101,12 @@ export const kRespAbortedCount = 40
 export const APPEND_RETURN_STORED = 1
 /** txn-marker request flag: a COMMIT marker (else ABORT). */
 export const MARKER_COMMIT = 1
+
+/** Fetch isolation values (the request's b). */
+export const ISOLATION_UNCOMMITTED = 0
+export const ISOLATION_COMMITTED = 1
+/** A follower's copy: reads up to the leader's log end offset, past its high watermark. */
+export const ISOLATION_REPLICA = 2
 
 export const LIST_OFFSET_LATEST = -1
 export const LIST_OFFSET_EARLIEST = -2

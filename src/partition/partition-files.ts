@@ -21,14 +21,17 @@ export function writeFileAtomic (path: string, text: string): void {
   renameSync(tmp, path)
 }
 
-/** Kafka keeps topic ids as base64url of the 16 bytes; so do we on disk. */
-export function writePartitionMetadata (dir: string, topicIdHex: string): void {
+/**
+ * Kafka keeps topic ids as base64url of the 16 bytes; so do we on disk. A replicated topic adds
+ * `replicas: RF`; a single copy writes Kafka's two lines only, as before replication.
+ */
+export function writePartitionMetadata (dir: string, topicIdHex: string, replicas = 1): void {
   const encoded = Buffer.from(topicIdHex, 'hex').toString('base64url')
-  writeFileAtomic(join(dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${encoded}\n`)
+  writeFileAtomic(join(dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${encoded}\n${replicas > 1 ? `replicas: ${replicas}\n` : ''}`)
 }
 
-/** The topic id a partition directory belongs to, or why it cannot be told. */
-export type PartitionMetadata = { topicId: string, problem: null } | { topicId: null, problem: string }
+/** The topic id a partition directory belongs to and its topic's replication factor (1 when not written), or why it cannot be told. */
+export type PartitionMetadata = { topicId: string, replicas: number, problem: null } | { topicId: null, replicas: null, problem: string }
 
 /**
  * Reads `partition.metadata`. A file that is missing, unreadable or not in Kafka's format gives
@@ -49,11 +52,15 @@ export function readPartitionMetadata (dir: string): PartitionMetadata {
   if (bytes.length !== 16 || bytes.toString('base64url') !== match[1].replace(/=+$/, '')) {
     return unreadable(`${PARTITION_METADATA_FILE} holds '${match[1].slice(0, 40)}', not a 16-byte base64url topic id`)
   }
-  return { topicId: bytes.toString('hex'), problem: null }
+  const replicas = /^replicas:\s*(\S+)\s*$/m.exec(text)
+  if (replicas === null) return { topicId: bytes.toString('hex'), replicas: 1, problem: null }
+  const count = Number(replicas[1])
+  if (!Number.isSafeInteger(count) || count < 1) return unreadable(`${PARTITION_METADATA_FILE} holds replicas '${replicas[1].slice(0, 40)}', not a count ≥ 1`)
+  return { topicId: bytes.toString('hex'), replicas: count, problem: null }
 }
 
 function unreadable (problem: string): PartitionMetadata {
-  return { topicId: null, problem }
+  return { topicId: null, replicas: null, problem }
 }
 
 /**

@@ -10,13 +10,19 @@
  * blocks in a bounded `Atomics.wait` (through the ring) and yields to the event loop between
  * slices, so comlink calls and timers (flush.ms, retention) still run. Every request is
  * answered with a status frame: nothing thrown inside a handler crosses the ring.
+ *
+ * Replication (issue 11): each actor is one replica, a `leader` or a `follower`. A follower
+ * refuses client writes and takes the leader's batches as ReplicaAppend frames of its current
+ * leader epoch; a leader of several replicas moves its high watermark only on a HighWatermark
+ * frame (the dispatcher computes it over the in-sync replicas). The control block (shared
+ * memory) carries the heartbeat the dispatcher watches and the fence it sets on a hung worker.
  */
-import { join } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { mkdirSync, renameSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { maxFrameBytes, RingReader, RingWriter } from '../ring/ring.js'
 import { PartitionLog } from '../log/partition-log.js'
-import { MemoryStore, type StoreFault } from '../log/store.js'
+import { DiskStore, MemoryStore, type StoreFault } from '../log/store.js'
 import { LogRateLimiter, workerLogger, type Logger } from '../logger.js'
 import { StorageFaultLog } from './storage-faults.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
@@ -24,14 +30,16 @@ import { LogStatus } from '../log/errors.js'
 import { logRecoveryFindings } from '../log/recovery-findings.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { ScrubPlan } from '../log/scrub.js'
-import type { OpenedPartition, PartitionOffsets, PartitionSpec } from './partition-spec.js'
-import { partitionDirName } from './partition-spec.js'
+import type { OpenedPartition, PartitionOffsets, PartitionSpec, ReplicaRole } from './partition-spec.js'
+import { replicaDirName } from './partition-spec.js'
+import { blockThread, ControlBlock, createControlBlock } from './control-block.js'
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
 import type { BatchFault } from '../log/batch-validator.js'
 import {
-  ABORTED_ENTRY_BYTES, APPEND_RETURN_STORED, appendFaultBytes, writeAppendFault, FrameType, kCoordinatorEpoch, kDeleteBefore, kFetchOffset, kFlags, kIsolation, kLeaderEpoch,
-  kListTimestamp, kMaxBytes, kPartition, kProducerEpoch, kProducerId, kRequestId, kRespAbortedCount, kRespBaseOffset, kRespFoundOffset, kRespFoundTimestamp,
-  kRespHw, kRespLeo, kRespLogAppendTime, kRespLogStart, kRespMarkerOffset, kRespStable, kStatus, kType, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, MARKER_COMMIT, REQUEST_HEADER_BYTES,
+  ABORTED_ENTRY_BYTES, APPEND_RETURN_STORED, appendFaultBytes, writeAppendFault, FrameType, kCoordinatorEpoch, kDeleteBefore, kFetchOffset, kFlags, kIsolation,
+  kLeaderEpoch, kListTimestamp, kMaxBytes, kNewHighWatermark, kPartition, kProducerEpoch, kProducerId, kRequestId, kRespAbortedCount, kRespBaseOffset,
+  kRespFoundOffset, kRespFoundTimestamp, kRespHw, kRespLeo, kRespLogAppendTime, kRespLogStart, kRespMarkerOffset, kRespStable, kStatus, kType,
+  ISOLATION_COMMITTED, ISOLATION_REPLICA, LIST_OFFSET_EARLIEST, LIST_OFFSET_LATEST, LIST_OFFSET_MAX_TIMESTAMP, MARKER_COMMIT, REQUEST_HEADER_BYTES,
   RESPONSE_HEADER_BYTES
 } from './frames.js'
 import { nextOffsetAfter } from '../protocol/batch-header.js'
@@ -51,6 +59,8 @@ export interface PartitionHostOptions {
   readonly responseRing: SharedArrayBuffer
   readonly topicDefaults: Readonly<Record<string, string>>
   readonly retentionCheckIntervalMs: number
+  /** The worker's control block (control-block.ts), shared with the dispatcher; a private one when left out. */
+  readonly controlBlock?: SharedArrayBuffer
 }
 
 /** The control plane a worker offers the dispatcher (comlink). */
@@ -78,6 +88,23 @@ export interface PartitionControl {
   crash (): void
   /** Test hook: the next matching fs call of an in-memory partition fails (MemoryStore.injectFault). */
   injectStoreFault (id: number, fault: StoreFault): void
+  // --- replication
+  /** Makes the replica the leader of `epoch`, serving up to `highWatermark`. */
+  becomeLeader (id: number, epoch: number, highWatermark: number): void
+  /** Makes the replica a follower of `epoch`: it refuses client writes and takes ReplicaAppend frames of that epoch. */
+  becomeFollower (id: number, epoch: number): void
+  /** Drops everything at and after `offset` (a follower diverging from its new leader); throws when the log refuses or fails. */
+  truncateTo (id: number, offset: number): void
+  /** Empties the replica's log and starts it at `offset` (its leader knows none of its epochs). */
+  truncateFullyAndStartAt (id: number, offset: number): void
+  /** [epoch, end offset] of the largest epoch ≤ `epoch` (Kafka's OffsetForLeaderEpoch); [-1, -1] when unknown. */
+  endOffsetForEpoch (id: number, epoch: number): [number, number]
+  /** The latest leader epoch in the replica's log, -1 when none. */
+  latestEpoch (id: number): number
+  /** Fault: every replica here whose files are under `dir` fails from now on (KAFKA_STORAGE_ERROR). */
+  failDataDir (dir: string): void
+  /** Fault hook: blocks the worker's thread for `ms` (a hung worker). */
+  hang (ms: number): void
 }
 
 class PartitionActor {
@@ -85,15 +112,25 @@ class PartitionActor {
   readonly dir: string | null
   log: PartitionLog
   leaderEpoch: number
+  role: ReplicaRole
+  /** More than one replica: the high watermark moves only when the dispatcher says. */
+  readonly replicated: boolean
+  /** Its data dir failed: every request answers StorageError until the replica is reopened elsewhere. */
+  offline = false
   /** The files of an in-memory log (tests inject faults through it); null on disk. */
   readonly memory: MemoryStore | null
+  /** The files on disk (failDataDir fails them); null in memory. */
+  readonly disk: DiskStore | null
 
-  constructor (spec: PartitionSpec, dir: string | null, log: PartitionLog, memory: MemoryStore | null) {
+  constructor (spec: PartitionSpec, dir: string | null, log: PartitionLog, memory: MemoryStore | null, disk: DiskStore | null) {
     this.spec = spec
     this.dir = dir
     this.log = log
     this.leaderEpoch = spec.leaderEpoch
+    this.role = spec.role ?? 'leader'
+    this.replicated = (spec.replicas ?? 1) > 1
     this.memory = memory
+    this.disk = disk
   }
 
   offsets (): PartitionOffsets {
@@ -121,6 +158,11 @@ export class PartitionHost implements PartitionControl {
   #lastRetentionCheck = Date.now()
   /** One line a second per partition and reason: a client resending a bad batch in a loop costs little. */
   readonly #refusals = new LogRateLimiter()
+  readonly #control: ControlBlock
+  /** The fence was seen and logged (once). */
+  #fenceLogged = false
+  /** Data dirs failed here (resolved paths): replicas under them stay offline and are not reopened. */
+  readonly #failedDirs = new Set<string>()
 
   constructor (options: PartitionHostOptions, logger: Logger = workerLogger({})) {
     this.#options = options
@@ -133,6 +175,7 @@ export class PartitionHost implements PartitionControl {
     this.#in = new DataView(inBytes.buffer, inBytes.byteOffset, inBytes.byteLength)
     this.#out = new DataView(outBytes.buffer, outBytes.byteOffset, outBytes.byteLength)
     this.#maxFetchBytes = maxFrameBytes(options.responseRing) - RESPONSE_HEADER_BYTES
+    this.#control = new ControlBlock(options.controlBlock ?? createControlBlock())
   }
 
   start (): void {
@@ -147,6 +190,7 @@ export class PartitionHost implements PartitionControl {
     if (this.#crashRequested) throw new Error('partition worker crash requested (test hook)')
     const sliceEnd = performance.now() + SLICE_MS
     for (;;) {
+      this.#control.beat()
       const handled = this.#drain()
       if (this.#closed) return
       if (performance.now() >= sliceEnd) break
@@ -173,6 +217,8 @@ export class PartitionHost implements PartitionControl {
       const actor = this.#actors.get(id)
       if (actor === undefined) {
         this.#answerStatus(type, requestId, id, LogStatus.UnknownPartition, null)
+      } else if (actor.offline) {
+        this.#answerStatus(type, requestId, id, LogStatus.StorageError, actor)
       } else {
         try {
           switch (type) {
@@ -181,6 +227,8 @@ export class PartitionHost implements PartitionControl {
             case FrameType.ListOffset: this.#listOffset(actor, requestId, at); break
             case FrameType.DeleteRecords: this.#deleteRecords(actor, requestId, at); break
             case FrameType.TxnMarker: this.#txnMarker(actor, requestId, at); break
+            case FrameType.ReplicaAppend: this.#replicaAppend(actor, requestId, at, length); break
+            case FrameType.HighWatermark: this.#highWatermark(actor, requestId, at); break
             default: this.#answerStatus(type, requestId, id, LogStatus.BadRequest, actor)
           }
         } catch (err) {
@@ -252,16 +300,42 @@ export class PartitionHost implements PartitionControl {
     this.#responses.commit(RESPONSE_HEADER_BYTES, false)
   }
 
+  /**
+   * Why this replica must refuse a client write (append, txn marker) of `epoch` (-1: none
+   * given), or Ok. Checked before the log is touched, so a refused write leaves nothing behind.
+   */
+  #writeRefusal (actor: PartitionActor, epoch: number): LogStatus {
+    if (this.#isFenced()) return LogStatus.NotLeader
+    if (actor.role !== 'leader') return LogStatus.NotLeader
+    if (epoch >= 0 && epoch < actor.leaderEpoch) return LogStatus.FencedLeaderEpoch
+    return LogStatus.Ok
+  }
+
+  /** The dispatcher gave up on this worker (hung): a resumed zombie appends and acknowledges nothing. */
+  #isFenced (): boolean {
+    if (!this.#control.fenced) return false
+    if (!this.#fenceLogged) {
+      this.#fenceLogged = true
+      this.#logger.warn({ partitions: this.#actors.size }, 'this worker was fenced by the dispatcher (found hung); every write is refused with NOT_LEADER_OR_FOLLOWER until it is replaced')
+    }
+    return true
+  }
+
   #append (actor: PartitionActor, requestId: number, at: number, length: number): void {
     const bytes = this.#requests.bytes
     const payload = Buffer.from(bytes.buffer, bytes.byteOffset + at + REQUEST_HEADER_BYTES, length - REQUEST_HEADER_BYTES)
     const epoch = this.#in.getInt32(at + kLeaderEpoch, true)
+    const refusal = this.#writeRefusal(actor, epoch)
+    if (refusal !== LogStatus.Ok) {
+      this.#answerStatus(FrameType.Append, requestId, actor.spec.id, refusal, actor)
+      return
+    }
     const log = actor.log
     const endBefore = log.logEndOffset
     const result = log.append(payload, epoch >= 0 ? epoch : actor.leaderEpoch)
     if (log.owesSync) this.#owingSync.add(log)
     // One replica: the high watermark follows the log end offset as soon as the append is done.
-    if (result.status === LogStatus.Ok) log.setHighWatermark(log.logEndOffset)
+    if (result.status === LogStatus.Ok && !actor.replicated) log.setHighWatermark(log.logEndOffset)
     const fault = result.fault
     if (fault !== null) this.#logRefusal(actor, fault)
     // The log patched the payload in place as it stored it; a duplicate (older offsets) was not stored.
@@ -278,6 +352,40 @@ export class PartitionHost implements PartitionControl {
     this.#responses.commit(frameBytes, false)
   }
 
+  /** The leader's batches, copied to this follower with their offsets and leader epochs as they are. */
+  #replicaAppend (actor: PartitionActor, requestId: number, at: number, length: number): void {
+    const epoch = this.#in.getInt32(at + kLeaderEpoch, true)
+    let status = LogStatus.Ok
+    if (this.#isFenced() || actor.role !== 'follower') status = LogStatus.NotLeader
+    else if (epoch < actor.leaderEpoch) status = LogStatus.FencedLeaderEpoch
+    else if (epoch > actor.leaderEpoch) status = LogStatus.UnknownLeaderEpoch
+    let baseOffset = -1
+    if (status === LogStatus.Ok) {
+      const bytes = this.#requests.bytes
+      const payload = Buffer.from(bytes.buffer, bytes.byteOffset + at + REQUEST_HEADER_BYTES, length - REQUEST_HEADER_BYTES)
+      const log = actor.log
+      const result = log.appendAsFollower(payload)
+      // flush.messages=1: the answer (and so the high watermark) waits for this burst's fsync.
+      if (log.owesSync) this.#owingSync.add(log)
+      if (result.fault !== null) this.#logRefusal(actor, result.fault)
+      status = result.status
+      baseOffset = result.baseOffset
+    }
+    const out = this.#reserve(RESPONSE_HEADER_BYTES)
+    if (out < 0) return
+    this.#writeHeader(out, FrameType.ReplicaAppend, status, requestId, actor.spec.id, actor)
+    this.#out.setFloat64(out + kRespBaseOffset, baseOffset, true)
+    this.#responses.commit(RESPONSE_HEADER_BYTES, false)
+  }
+
+  /** The high watermark the dispatcher computed over the in-sync replicas. Never moves it backwards. */
+  #highWatermark (actor: PartitionActor, requestId: number, at: number): void {
+    const highWatermark = this.#in.getFloat64(at + kNewHighWatermark, true)
+    const log = actor.log
+    if (highWatermark > log.highWatermark) log.setHighWatermark(highWatermark)
+    this.#answerStatus(FrameType.HighWatermark, requestId, actor.spec.id, LogStatus.Ok, actor)
+  }
+
   #logRefusal (actor: PartitionActor, fault: BatchFault): void {
     const { topic, partition } = actor.spec
     const suppressed = this.#refusals.admit(`${actor.spec.id}:${fault.status}`)
@@ -289,13 +397,15 @@ export class PartitionHost implements PartitionControl {
   #fetch (actor: PartitionActor, requestId: number, at: number): void {
     const view = this.#in
     const offset = view.getFloat64(at + kFetchOffset, true)
-    const committed = view.getFloat64(at + kIsolation, true) === 1
+    const isolation = view.getFloat64(at + kIsolation, true)
+    const committed = isolation === ISOLATION_COMMITTED
     const limit = this.#maxFetchBytes
     const maxBytes = Math.min(view.getInt32(at + kMaxBytes, true), limit)
     const log = actor.log
     const stable = log.lastStableOffset
     // read_committed stops at the last stable offset, and lists the aborted transactions its range overlaps.
-    const read = log.read(offset, maxBytes, committed ? stable : log.highWatermark)
+    // A follower's copy reads past the high watermark: that is how the high watermark moves.
+    const read = log.read(offset, maxBytes, committed ? stable : isolation === ISOLATION_REPLICA ? log.logEndOffset : log.highWatermark)
     let status = read.status === LogStatus.Ok && read.length > limit ? LogStatus.RecordTooLarge : read.status
     const length = status === LogStatus.Ok ? read.length : 0
     // Sized for every abort up to the LSO; the exact list (a subset) is known once the batches are copied.
@@ -377,11 +487,16 @@ export class PartitionHost implements PartitionControl {
     const producerEpoch = view.getInt32(at + kProducerEpoch, true)
     const producerId = view.getFloat64(at + kProducerId, true)
     const coordinatorEpoch = view.getFloat64(at + kCoordinatorEpoch, true)
+    const refusal = this.#writeRefusal(actor, -1)
+    if (refusal !== LogStatus.Ok) {
+      this.#answerStatus(FrameType.TxnMarker, requestId, actor.spec.id, refusal, actor)
+      return
+    }
     const log = actor.log
     const result = log.appendMarker(producerId, producerEpoch, coordinatorEpoch, commit, actor.leaderEpoch)
     if (log.owesSync) this.#owingSync.add(log)
     if (result.status === LogStatus.Ok) {
-      log.setHighWatermark(log.logEndOffset)
+      if (!actor.replicated) log.setHighWatermark(log.logEndOffset)
     } else {
       const { topic, partition } = actor.spec
       const suppressed = this.#refusals.admit(`${actor.spec.id}:marker:${result.status}`)
@@ -398,10 +513,12 @@ export class PartitionHost implements PartitionControl {
   }
 
   readonly #tick = (): void => {
+    this.#control.beat()
     const now = Date.now()
     const retentionDue = now - this.#lastRetentionCheck >= this.#options.retentionCheckIntervalMs
     if (retentionDue) this.#lastRetentionCheck = now
     for (const actor of this.#actors.values()) {
+      if (actor.offline) continue
       try {
         actor.log.maybeFlush(now)
         if (retentionDue) this.#applyRetention(actor, now)
@@ -423,7 +540,15 @@ export class PartitionHost implements PartitionControl {
   // --- control plane
 
   #dirOf (spec: PartitionSpec): string | null {
-    return this.#options.dataDir === null ? null : join(this.#options.dataDir, partitionDirName(spec.topic, spec.partition))
+    const dataDir = spec.dataDir === undefined ? this.#options.dataDir : spec.dataDir
+    return dataDir === null ? null : join(dataDir, replicaDirName(spec.topic, spec.partition, spec.replica ?? 0))
+  }
+
+  /** The failed data dir `dir` lies in, or null. */
+  #failedDirOf (dir: string): string | null {
+    const path = resolve(dir)
+    for (const failed of this.#failedDirs) if (path === failed || path.startsWith(failed + sep)) return failed
+    return null
   }
 
   openPartition (spec: PartitionSpec, create: boolean): OpenedPartition {
@@ -432,16 +557,20 @@ export class PartitionHost implements PartitionControl {
     const dir = this.#dirOf(spec)
     const where = { topic: spec.topic, partition: spec.partition, dir }
     const memory = dir === null ? new MemoryStore() : null
+    let disk: DiskStore | null = null
     let log: PartitionLog
     try {
+      const failed = dir === null ? null : this.#failedDirOf(dir)
+      if (failed !== null) throw Object.assign(new Error(`${dir} is on the failed data dir ${failed}`), { code: 'EIO' })
       if (dir !== null && create) {
         // A new partition never takes over files already there: they belong to records someone was acknowledged.
         if (holdsPartitionData(dir)) throw new Error(`${dir} already holds data; a new partition is not created over it`)
         mkdirSync(dir, { recursive: true })
-        writePartitionMetadata(dir, spec.topicId)
+        writePartitionMetadata(dir, spec.topicId, spec.replicas ?? 1)
         writeTopicConfig(dir, spec.overrides)
       }
-      log = PartitionLog.open({ dir, config, store: memory ?? undefined, onStorageError: (op, err) => this.#storageFaults.report(where, op, err) })
+      if (dir !== null) disk = new DiskStore(dir)
+      log = PartitionLog.open({ dir, config, store: memory ?? disk ?? undefined, onStorageError: (op, err) => this.#storageFaults.report(where, op, err) })
     } catch (err) {
       this.#storageFaults.report(where, 'open', err)
       throw err
@@ -449,8 +578,10 @@ export class PartitionHost implements PartitionControl {
     // Normally the recovery job ran first; when open had to recover here, its findings are logged here.
     if (log.recovery !== null && dir !== null) logRecoveryFindings(this.#logger, dir, log.recovery)
     log.deferSync = true
-    log.setHighWatermark(log.logEndOffset)
-    const actor = new PartitionActor(spec, dir, log, memory)
+    // One replica: everything on disk is committed. Several: only what the dispatcher finds on
+    // the in-sync replicas is, so the high watermark waits at the log start for becomeLeader.
+    log.setHighWatermark((spec.replicas ?? 1) > 1 ? log.logStartOffset : log.logEndOffset)
+    const actor = new PartitionActor(spec, dir, log, memory, disk)
     this.#actors.set(spec.id, actor)
     return { ...actor.offsets(), largestProducerId: log.producers.largestProducerId }
   }
@@ -493,7 +624,8 @@ export class PartitionHost implements PartitionControl {
 
   planClean (id: number, now: number): CleanPlan | null {
     const actor = this.#actors.get(id)
-    if (actor === undefined) return null
+    // An offline replica's files are not touched again (its data dir failed).
+    if (actor === undefined || actor.offline) return null
     if (actor.log.cleaningBlockedByTransactions) {
       const { topic, partition } = actor.spec
       const suppressed = this.#refusals.admit(`${id}:clean-blocked`)
@@ -521,7 +653,9 @@ export class PartitionHost implements PartitionControl {
   }
 
   planScrub (id: number): ScrubPlan | null {
-    return this.#actors.get(id)?.log.planScrub() ?? null
+    const actor = this.#actors.get(id)
+    if (actor === undefined || actor.offline) return null
+    return actor.log.planScrub()
   }
 
   markDamaged (id: number, segmentBase: number, size: number, position: number, why: string): boolean {
@@ -530,6 +664,85 @@ export class PartitionHost implements PartitionControl {
 
   flush (): void {
     for (const actor of this.#actors.values()) actor.log.flush()
+  }
+
+  // --- replication
+
+  #actor (id: number): PartitionActor {
+    const actor = this.#actors.get(id)
+    if (actor === undefined) throw new Error(`partition ${id} is not hosted here`)
+    return actor
+  }
+
+  /** A role change of an older epoch than the replica's comes from a stale controller decision: refused loudly. */
+  #checkEpoch (actor: PartitionActor, epoch: number, role: ReplicaRole): void {
+    if (epoch < actor.leaderEpoch) {
+      throw new Error(`partition ${actor.spec.topic}-${actor.spec.partition} replica ${actor.spec.replica ?? 0}: cannot become ${role} of epoch ${epoch}, it is at epoch ${actor.leaderEpoch}`)
+    }
+  }
+
+  becomeLeader (id: number, epoch: number, highWatermark: number): void {
+    const actor = this.#actor(id)
+    this.#checkEpoch(actor, epoch, 'leader')
+    actor.role = 'leader'
+    actor.leaderEpoch = epoch
+    actor.log.setHighWatermark(highWatermark)
+  }
+
+  becomeFollower (id: number, epoch: number): void {
+    const actor = this.#actor(id)
+    this.#checkEpoch(actor, epoch, 'follower')
+    actor.role = 'follower'
+    actor.leaderEpoch = epoch
+  }
+
+  truncateTo (id: number, offset: number): void {
+    const actor = this.#actor(id)
+    this.#checkTruncation(actor, 'truncateTo', offset, actor.log.truncateTo(offset))
+  }
+
+  truncateFullyAndStartAt (id: number, offset: number): void {
+    const actor = this.#actor(id)
+    this.#checkTruncation(actor, 'truncateFullyAndStartAt', offset, actor.log.truncateFullyAndStartAt(offset))
+  }
+
+  /**
+   * A truncation that failed leaves the log closed (it may be cut part way): the replica goes
+   * offline here, and the controller gets the reason (the fs error itself was logged as it happened).
+   */
+  #checkTruncation (actor: PartitionActor, op: string, offset: number, status: LogStatus): void {
+    if (status === LogStatus.Ok) return
+    if (actor.log.isClosed) actor.offline = true
+    throw new Error(`partition ${actor.spec.topic}-${actor.spec.partition} replica ${actor.spec.replica ?? 0}: ${op}(${offset}) failed with ${LogStatus[status]}${actor.offline ? '; the replica is offline' : ''}`)
+  }
+
+  endOffsetForEpoch (id: number, epoch: number): [number, number] {
+    return this.#actor(id).log.endOffsetForEpoch(epoch)
+  }
+
+  latestEpoch (id: number): number {
+    return this.#actor(id).log.latestEpoch
+  }
+
+  failDataDir (dir: string): void {
+    const failed = resolve(dir)
+    if (this.#failedDirs.has(failed)) return
+    this.#failedDirs.add(failed)
+    const replicas: string[] = []
+    for (const actor of this.#actors.values()) {
+      if (actor.dir === null || actor.disk === null || this.#failedDirOf(actor.dir) === null) continue
+      actor.disk.fail()
+      actor.offline = true
+      this.#owingSync.delete(actor.log)
+      replicas.push(`${actor.spec.topic}-${actor.spec.partition}~${actor.spec.replica ?? 0}`)
+    }
+    this.#logger.error({ dir: failed, replicas }, 'data dir failed: its replicas on this worker are offline; their requests get KAFKA_STORAGE_ERROR')
+  }
+
+  hang (ms: number): void {
+    this.#logger.warn({ ms }, 'worker thread blocked on request (hang fault)')
+    this.#control.beginHang()
+    blockThread(ms)
   }
 
   close (): void {

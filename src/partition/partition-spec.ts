@@ -9,7 +9,18 @@ export interface PartitionSpec {
   /** Topic-level config overrides (Kafka names); broker defaults fill the rest. */
   readonly overrides: Readonly<Record<string, string>>
   readonly leaderEpoch: number
+  // Replication. Left out, they describe today's single copy: replica 0 of 1, a leader, in the
+  // worker's own data dir.
+  /** This replica's index in [0, replicas); its directory is `replicaDirName(…)`. */
+  readonly replica?: number
+  /** The topic's replication factor. A leader of more than one replica only moves its high watermark when told. */
+  readonly replicas?: number
+  /** The data dir holding this replica, or null in memory; the worker's own data dir when left out. */
+  readonly dataDir?: string | null
+  readonly role?: ReplicaRole
 }
+
+export type ReplicaRole = 'leader' | 'follower'
 
 /** A partition's offsets as the actor last knew them. */
 export interface PartitionOffsets {
@@ -38,6 +49,14 @@ export interface DiscoveredPartition {
 
 export function partitionDirName (topic: string, partition: number): string {
   return `${topic}-${partition}`
+}
+
+/**
+ * Replica 0 keeps the partition's own name (data dirs written before replication load as
+ * they are); replica r ≥ 1 lives in `<topic>-<partition>~<r>` (`~` is never in a topic name).
+ */
+export function replicaDirName (topic: string, partition: number, replica: number): string {
+  return replica === 0 ? partitionDirName(topic, partition) : `${partitionDirName(topic, partition)}~${replica}`
 }
 
 /** A partition directory found at start that cannot be loaded: it is kept untouched and its topic stays offline. */

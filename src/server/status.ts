@@ -23,6 +23,9 @@ export function kafkaCodeOf (status: LogStatus): number {
     case LogStatus.InvalidProducerEpoch: return KafkaCode.INVALID_PRODUCER_EPOCH
     case LogStatus.InvalidTxnState: return KafkaCode.INVALID_TXN_STATE
     case LogStatus.UnsupportedCompression: return KafkaCode.UNSUPPORTED_COMPRESSION_TYPE
+    case LogStatus.NotLeader: return KafkaCode.NOT_LEADER_OR_FOLLOWER
+    case LogStatus.FencedLeaderEpoch: return KafkaCode.FENCED_LEADER_EPOCH
+    case LogStatus.UnknownLeaderEpoch: return KafkaCode.UNKNOWN_LEADER_EPOCH
     // ListOffsets answers "no such record" as offset -1 without an error.
     case LogStatus.NotFound: return KafkaCode.NONE
     default: return KafkaCode.UNKNOWN_SERVER_ERROR

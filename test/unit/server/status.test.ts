@@ -20,7 +20,10 @@ const TABLE: Array<[LogStatus, number]> = [
   [LogStatus.OutOfOrderSequence, KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER],
   [LogStatus.InvalidProducerEpoch, KafkaCode.INVALID_PRODUCER_EPOCH],
   [LogStatus.InvalidTxnState, KafkaCode.INVALID_TXN_STATE],
-  [LogStatus.UnsupportedCompression, KafkaCode.UNSUPPORTED_COMPRESSION_TYPE]
+  [LogStatus.UnsupportedCompression, KafkaCode.UNSUPPORTED_COMPRESSION_TYPE],
+  [LogStatus.NotLeader, KafkaCode.NOT_LEADER_OR_FOLLOWER],
+  [LogStatus.FencedLeaderEpoch, KafkaCode.FENCED_LEADER_EPOCH],
+  [LogStatus.UnknownLeaderEpoch, KafkaCode.UNKNOWN_LEADER_EPOCH]
 ]
 
 test('every LogStatus maps to its Kafka code', () => {
@@ -38,6 +41,10 @@ test('retriable faults stay retriable for clients', async () => {
   const { isRetriable } = await import('../../../src/protocol/error-codes.js')
   assert.ok(isRetriable(kafkaCodeOf(LogStatus.WorkerFault)))
   assert.ok(isRetriable(kafkaCodeOf(LogStatus.Closed)))
+  // Replication: a client caught by a failover retries against the new leader.
+  assert.ok(isRetriable(kafkaCodeOf(LogStatus.NotLeader)))
+  assert.ok(isRetriable(kafkaCodeOf(LogStatus.FencedLeaderEpoch)))
+  assert.ok(isRetriable(kafkaCodeOf(LogStatus.StorageError)))
 })
 
 test.run()
