@@ -398,9 +398,9 @@ async function txnCommit (h: Harness, id: string, p: { producerId: number, produ
 }
 
 async function fetchOffset (h: Harness, groupId: string, requireStable: boolean): Promise<{ offset: number, errorCode: number }> {
-  const res = await h.groups.offsetFetch({ groupId, topics: [{ name: 't', partitionIndexes: [0] }], requireStable }, 7)
-  const p = res.topics![0].partitions[0]
-  return { offset: p.committedOffset, errorCode: p.errorCode }
+  const res = await h.groups.fetchOffsets({ groups: [{ groupId, topics: [{ name: 't', partitions: [0] }] }], requireStable })
+  const p = res.groups[0].topics[0].partitions[0]
+  return { offset: p.offset, errorCode: p.errorCode }
 }
 
 offsets('offsets stay pending (UNSTABLE_OFFSET_COMMIT with require_stable) until the commit applies them', async () => {
