@@ -220,6 +220,14 @@ export interface DeleteOffsetsResult {
   topics: PartitionResults
 }
 
+/** A transactional offset commit, as the group sees it (the transaction coordinator asks). */
+export interface TxnCommitCheck {
+  groupId: string
+  partitions: Array<{ topic: string, partition: number }>
+  /** The committing member (KIP-447), checked as an OffsetCommit's; null when the commit names none. */
+  member: { generationId: number, memberId: string, groupInstanceId: string | null } | null
+}
+
 export interface NewProducerId {
   /** An idempotent producer's current id and epoch (KIP-360), -1 for none. */
   producerId: number

@@ -14,12 +14,11 @@ import { randomUUID } from 'node:crypto'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { CONSUMER_PROTOCOL_TYPE } from '../protocol/consumer-protocol.js'
 import { LogStatus } from '../log/errors.js'
-import type { TxnOffsetCommitRequest } from '../protocol/apis/txn-offset-commit.js'
 import type { StoredTxnOffset } from '../transactions/txn-records.js'
 import type {
   CommitOffsets, CommitOffsetsResult, CommittedOffsetOf, CoordinatorApi, DeleteOffsets, DeleteOffsetsResult, FetchOffsets,
   FetchOffsetsResult, GroupDetails, Heartbeat, JoinGroup, JoinGroupResult, LeaveGroup, LeaveGroupResult, ListGroups,
-  ListGroupsResult, NewProducerId, OffsetsLogLookup, OffsetsLogRead, ProducerIdResult, SyncGroup, SyncGroupResult
+  ListGroupsResult, NewProducerId, OffsetsLogLookup, OffsetsLogRead, ProducerIdResult, SyncGroup, SyncGroupResult, TxnCommitCheck
 } from './coordinator-api.js'
 import { Group, GroupState, Member } from './group.js'
 import type { CoordinatorLog, CoordinatorRecord } from './coordinator-log.js'
@@ -568,15 +567,15 @@ export class GroupCoordinator implements CoordinatorApi {
   }
 
   /**
-   * Whether the group takes a TxnOffsetCommit: v3+ (KIP-447) names the member and generation and
-   * is checked as an OffsetCommit is; before that only the group id and the partitions are.
+   * Whether the group takes a transactional commit: a commit that names its member (KIP-447) is
+   * checked as an OffsetCommit is; otherwise only the group id and the partitions are.
    */
-  txnCommitProblem (req: TxnOffsetCommitRequest, version: number): number {
+  txnCommitProblem (commit: TxnCommitCheck): number {
     if (this.#closed) return KafkaCode.NOT_COORDINATOR
-    if (req.groupId.length === 0) return KafkaCode.INVALID_GROUP_ID
-    for (const t of req.topics) for (const p of t.partitions) if (this.#partitionProblem(t.name, p.partitionIndex) !== KafkaCode.NONE) return KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
-    if (version < 3 || (req.generationId ?? -1) < 0) return KafkaCode.NONE
-    return this.#commitError(req.groupId, req.generationId ?? -1, req.memberId ?? '', req.groupInstanceId ?? null)
+    if (commit.groupId.length === 0) return KafkaCode.INVALID_GROUP_ID
+    for (const p of commit.partitions) if (this.#partitionProblem(p.topic, p.partition) !== KafkaCode.NONE) return KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
+    const m = commit.member
+    return m === null ? KafkaCode.NONE : this.#commitError(commit.groupId, m.generationId, m.memberId, m.groupInstanceId)
   }
 
   /** A committed transaction's offsets become the group's, written to the offsets log first. */

@@ -119,6 +119,20 @@ groups('two members join, one is leader, the leader assigns and both are stable'
   c.close()
 })
 
+groups('a member that cannot learn its id first (requireKnownMemberId false) is added at once and may lead', async () => {
+  const c = open()
+  const j = await c.joinGroup(joinRequest('direct', '', { requireKnownMemberId: false }))
+  assert.is(j.errorCode, KafkaCode.NONE)
+  assert.ok(j.memberId.startsWith('test-'), 'the coordinator names the member after its client id')
+  assert.equal([j.generationId, j.leader, j.protocolName, j.skipAssignment], [1, j.memberId, 'range', false])
+  assert.equal(j.members.map((m) => [m.memberId, m.groupInstanceId, Buffer.from(m.metadata).toString()]), [[j.memberId, null, 'meta-']])
+  const s = await sync(c, 'direct', j.memberId, j.generationId, [[j.memberId, 'A']])
+  assert.equal([s.errorCode, s.protocolType, s.protocolName, Buffer.from(s.assignment).toString()], [0, 'consumer', 'range', 'A'])
+  const failed = await c.joinGroup(joinRequest('', 'someone'))
+  assert.equal(failed, { errorCode: KafkaCode.INVALID_GROUP_ID, memberId: 'someone', generationId: -1, protocolType: null, protocolName: null, leader: '', members: [], skipAssignment: false })
+  c.close()
+})
+
 groups('bad joins: empty id, session timeout out of range, unknown member, no common protocol', async () => {
   const c = open()
   assert.is((await c.joinGroup(joinRequest(''))).errorCode, KafkaCode.INVALID_GROUP_ID)

@@ -417,6 +417,19 @@ offsets('offsets stay pending (UNSTABLE_OFFSET_COMMIT with require_stable) until
   close(h)
 })
 
+offsets('v3+ commits naming a member are fenced as OffsetCommit is; v0-2 carry no member to check', async () => {
+  const h = open()
+  const p = await init(h, 'a')
+  await h.txn.addOffsetsToTxn({ transactionalId: 'a', producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: 'gm' }, 3)
+  const commitAs = async (version: number): Promise<number> => (await h.txn.txnOffsetCommit({
+    transactionalId: 'a', groupId: 'gm', producerId: p.producerId, producerEpoch: p.producerEpoch, generationId: 4, memberId: 'ghost', groupInstanceId: null,
+    topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }]
+  }, version)).topics[0].partitions[0].errorCode
+  assert.is(await commitAs(3), KafkaCode.ILLEGAL_GENERATION, 'a generation for a group that has none')
+  assert.is(await commitAs(2), KafkaCode.NONE)
+  close(h)
+})
+
 offsets('an abort drops the pending offsets', async () => {
   const h = open()
   const p = await init(h, 'a')
