@@ -228,7 +228,7 @@ export class Producer {
         return
       }
       const coordinator = await this.#dispatcher.coordinator()
-      const res = await coordinator.initProducerId({ transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 }, 4)
+      const res = await coordinator.initProducerId({ producerId: -1, producerEpoch: -1 })
       if (res.errorCode !== KafkaCode.NONE) {
         throw new MillraceError('MR_ERR_KAFKA', `could not get a producer id: Kafka error ${res.errorCode}`, { kafkaCode: res.errorCode, retriable: true })
       }

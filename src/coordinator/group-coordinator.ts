@@ -13,22 +13,13 @@
 import { randomUUID } from 'node:crypto'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { CONSUMER_PROTOCOL_TYPE } from '../protocol/consumer-protocol.js'
-import { GROUP_OPERATIONS, authorizedOperationsField } from '../protocol/acl-operations.js'
 import { LogStatus } from '../log/errors.js'
-import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/apis/join-group.js'
-import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/apis/sync-group.js'
-import type { HeartbeatRequest, HeartbeatResponse } from '../protocol/apis/heartbeat.js'
-import type { LeaveGroupRequest, LeaveGroupResponse, MemberResponse } from '../protocol/apis/leave-group.js'
-import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/apis/offset-commit.js'
-import type { OffsetFetchRequest, OffsetFetchResponse, OffsetFetchResponsePartitions } from '../protocol/apis/offset-fetch.js'
-import type { DescribeGroupsRequest, DescribeGroupsResponse, DescribedGroup } from '../protocol/apis/describe-groups.js'
-import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
-import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
-import type { OffsetDeleteRequest, OffsetDeleteResponse, OffsetDeleteResponsePartition } from '../protocol/apis/offset-delete.js'
-import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
-import type { TxnOffsetCommitRequest } from '../protocol/apis/txn-offset-commit.js'
 import type { StoredTxnOffset } from '../transactions/txn-records.js'
-import type { ClientIdentity, CoordinatorApi, OffsetsLogLookup, OffsetsLogRead } from './coordinator-api.js'
+import type {
+  CommitOffsets, CommitOffsetsResult, CommittedOffsetOf, CoordinatorApi, DeleteOffsets, DeleteOffsetsResult, FetchOffsets,
+  FetchOffsetsResult, GroupDetails, Heartbeat, JoinGroup, JoinGroupResult, LeaveGroup, LeaveGroupResult, ListGroups,
+  ListGroupsResult, NewProducerId, OffsetsLogLookup, OffsetsLogRead, ProducerIdResult, SyncGroup, SyncGroupResult, TxnCommitCheck
+} from './coordinator-api.js'
 import { Group, GroupState, Member } from './group.js'
 import type { CoordinatorLog, CoordinatorRecord } from './coordinator-log.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
@@ -49,7 +40,7 @@ export interface GroupCoordinatorOptions {
   offsetsRetentionMs: number
   offsetMetadataMaxBytes: number
   /** Producer ids for InitProducerId; without it InitProducerId answers COORDINATOR_NOT_AVAILABLE. */
-  producerIds?: { initProducerId (req: InitProducerIdRequest, version: number): InitProducerIdResponse }
+  producerIds?: { initProducerId (req: NewProducerId): ProducerIdResult }
   now?: () => number
   /** Where offset deletions and refusals are logged (on the coordinator thread: a workerLogger). */
   logger?: Logger
@@ -124,12 +115,12 @@ export class GroupCoordinator implements CoordinatorApi {
 
   // --- membership
 
-  joinGroup (req: JoinGroupRequest, version: number, client: ClientIdentity): Promise<JoinGroupResponse> {
-    return new Promise((resolve) => { this.#join(req, version, client, resolve) })
+  joinGroup (req: JoinGroup): Promise<JoinGroupResult> {
+    return new Promise((resolve) => { this.#join(req, resolve) })
   }
 
-  #join (req: JoinGroupRequest, version: number, client: ClientIdentity, respond: (res: JoinGroupResponse) => void): void {
-    const fail = (code: number): void => { respond(joinError(version, code, req.memberId)) }
+  #join (req: JoinGroup, respond: (res: JoinGroupResult) => void): void {
+    const fail = (code: number): void => { respond(joinError(code, req.memberId)) }
     if (this.#closed) return fail(KafkaCode.NOT_COORDINATOR)
     if (req.groupId.length === 0) return fail(KafkaCode.INVALID_GROUP_ID)
     if (req.sessionTimeoutMs < this.#options.minSessionTimeoutMs || req.sessionTimeoutMs > this.#options.maxSessionTimeoutMs) {
@@ -142,19 +133,19 @@ export class GroupCoordinator implements CoordinatorApi {
     }
     if (group.is(GroupState.Dead)) return fail(KafkaCode.COORDINATOR_NOT_AVAILABLE)
     if (!group.supports(req.protocolType, req.protocols)) return fail(KafkaCode.INCONSISTENT_GROUP_PROTOCOL)
-    if (req.memberId === '') this.#joinNewMember(group, req, version, client, respond)
-    else this.#joinKnownMember(group, req, version, client, respond)
+    if (req.memberId === '') this.#joinNewMember(group, req, respond)
+    else this.#joinKnownMember(group, req, respond)
   }
 
-  #joinNewMember (group: Group, req: JoinGroupRequest, version: number, client: ClientIdentity, respond: (res: JoinGroupResponse) => void): void {
-    const memberId = `${client.clientId}-${randomUUID()}`
-    const instanceId = req.groupInstanceId ?? null
+  #joinNewMember (group: Group, req: JoinGroup, respond: (res: JoinGroupResult) => void): void {
+    const memberId = `${req.client.clientId}-${randomUUID()}`
+    const instanceId = req.groupInstanceId
     if (instanceId !== null) {
       const existing = group.staticMember(instanceId)
-      if (existing !== undefined) return this.#replaceStaticMember(group, existing, memberId, req, version, respond)
-      return this.#addMemberAndRebalance(group, memberId, req, version, client, respond)
+      if (existing !== undefined) return this.#replaceStaticMember(group, existing, memberId, req, respond)
+      return this.#addMemberAndRebalance(group, memberId, req, respond)
     }
-    if (version >= 4) {
+    if (req.requireKnownMemberId) {
       // KIP-394: a new member first learns its id and must come back with it; until then the
       // rebalance waits for it, and a member that never returns is forgotten after its session.
       const timer = setTimeout(() => {
@@ -162,87 +153,85 @@ export class GroupCoordinator implements CoordinatorApi {
         this.#tryCompleteJoin(group)
       }, req.sessionTimeoutMs)
       group.pendingMembers.set(memberId, timer)
-      return respond(joinError(version, KafkaCode.MEMBER_ID_REQUIRED, memberId))
+      return respond(joinError(KafkaCode.MEMBER_ID_REQUIRED, memberId))
     }
-    this.#addMemberAndRebalance(group, memberId, req, version, client, respond)
+    this.#addMemberAndRebalance(group, memberId, req, respond)
   }
 
-  #joinKnownMember (group: Group, req: JoinGroupRequest, version: number, client: ClientIdentity, respond: (res: JoinGroupResponse) => void): void {
+  #joinKnownMember (group: Group, req: JoinGroup, respond: (res: JoinGroupResult) => void): void {
     const pending = group.pendingMembers.get(req.memberId)
     if (pending !== undefined) {
       clearTimeout(pending)
       group.pendingMembers.delete(req.memberId)
-      return this.#addMemberAndRebalance(group, req.memberId, req, version, client, respond)
+      return this.#addMemberAndRebalance(group, req.memberId, req, respond)
     }
-    if (isFenced(group, req.groupInstanceId, req.memberId)) return respond(joinError(version, KafkaCode.FENCED_INSTANCE_ID, req.memberId))
+    if (isFenced(group, req.groupInstanceId, req.memberId)) return respond(joinError(KafkaCode.FENCED_INSTANCE_ID, req.memberId))
     const member = group.members.get(req.memberId)
-    if (member === undefined || group.is(GroupState.Empty)) return respond(joinError(version, KafkaCode.UNKNOWN_MEMBER_ID, req.memberId))
+    if (member === undefined || group.is(GroupState.Empty)) return respond(joinError(KafkaCode.UNKNOWN_MEMBER_ID, req.memberId))
     const unchanged = member.sameProtocols(req.protocols)
     switch (group.state) {
       case GroupState.PreparingRebalance:
-        return this.#updateMemberAndRebalance(group, member, req, version, respond)
+        return this.#updateMemberAndRebalance(group, member, req, respond)
       case GroupState.CompletingRebalance:
         // A retried join of the rebalance that just completed: answer it again.
-        if (unchanged) return respond(this.#joinAnswer(group, member, version, member.memberId === group.leaderId))
-        return this.#updateMemberAndRebalance(group, member, req, version, respond)
+        if (unchanged) return respond(this.#joinAnswer(group, member, member.memberId === group.leaderId))
+        return this.#updateMemberAndRebalance(group, member, req, respond)
       case GroupState.Stable:
         // Followers rejoining with nothing changed get the current generation; the leader's
         // rejoin (or a changed subscription) starts a rebalance so it can assign again.
-        if (unchanged && member.memberId !== group.leaderId) return respond(this.#joinAnswer(group, member, version, false))
-        return this.#updateMemberAndRebalance(group, member, req, version, respond)
+        if (unchanged && member.memberId !== group.leaderId) return respond(this.#joinAnswer(group, member, false))
+        return this.#updateMemberAndRebalance(group, member, req, respond)
       default:
-        return respond(joinError(version, KafkaCode.UNKNOWN_MEMBER_ID, req.memberId))
+        return respond(joinError(KafkaCode.UNKNOWN_MEMBER_ID, req.memberId))
     }
   }
 
   /** A restarted static member takes over its old place; a stable group does not rebalance. */
-  #replaceStaticMember (group: Group, member: Member, newMemberId: string, req: JoinGroupRequest, version: number, respond: (res: JoinGroupResponse) => void): void {
+  #replaceStaticMember (group: Group, member: Member, newMemberId: string, req: JoinGroup, respond: (res: JoinGroupResult) => void): void {
     const oldMemberId = member.memberId
-    if (member.awaitingJoin !== null) { member.awaitingJoin(joinError(member.joinVersion, KafkaCode.FENCED_INSTANCE_ID, oldMemberId)); member.awaitingJoin = null }
+    if (member.awaitingJoin !== null) { member.awaitingJoin(joinError(KafkaCode.FENCED_INSTANCE_ID, oldMemberId)); member.awaitingJoin = null }
     if (member.awaitingSync !== null) { member.awaitingSync(syncError(KafkaCode.FENCED_INSTANCE_ID)); member.awaitingSync = null }
     group.replaceMemberId(member, newMemberId)
     member.sessionTimeoutMs = req.sessionTimeoutMs
-    member.rebalanceTimeoutMs = rebalanceTimeoutOf(req)
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs
     const unchanged = member.sameProtocols(req.protocols)
     if (group.is(GroupState.Stable) && unchanged) {
       const isLeader = member.memberId === group.leaderId
       this.#persistGroup(group)
       this.#scheduleSession(group, member)
-      const answer = this.#joinAnswer(group, member, version, isLeader)
-      // The leader keeps the current assignment: from v9 it is told to skip assigning.
-      if (isLeader && version >= 9) answer.skipAssignment = true
+      const answer = this.#joinAnswer(group, member, isLeader)
+      // The leader keeps the current assignment (clients that can be told so skip assigning).
+      answer.skipAssignment = isLeader
       return respond(answer)
     }
-    this.#updateMemberAndRebalance(group, member, req, version, respond)
+    this.#updateMemberAndRebalance(group, member, req, respond)
   }
 
-  #addMemberAndRebalance (group: Group, memberId: string, req: JoinGroupRequest, version: number, client: ClientIdentity, respond: (res: JoinGroupResponse) => void): void {
+  #addMemberAndRebalance (group: Group, memberId: string, req: JoinGroup, respond: (res: JoinGroupResult) => void): void {
     const member = new Member({
       memberId,
-      groupInstanceId: req.groupInstanceId ?? null,
-      clientId: client.clientId,
-      clientHost: client.clientHost,
+      groupInstanceId: req.groupInstanceId,
+      clientId: req.client.clientId,
+      clientHost: req.client.clientHost,
       sessionTimeoutMs: req.sessionTimeoutMs,
-      rebalanceTimeoutMs: rebalanceTimeoutOf(req),
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
       protocolType: req.protocolType,
       protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata }))
     })
     member.awaitingJoin = respond
-    member.joinVersion = version
     group.add(member)
     group.lastJoinAt = this.#now()
     this.#maybePrepareRebalance(group)
     this.#tryCompleteJoin(group)
   }
 
-  #updateMemberAndRebalance (group: Group, member: Member, req: JoinGroupRequest, version: number, respond: (res: JoinGroupResponse) => void): void {
+  #updateMemberAndRebalance (group: Group, member: Member, req: JoinGroup, respond: (res: JoinGroupResult) => void): void {
     member.protocols = req.protocols.map((p) => ({ name: p.name, metadata: p.metadata }))
     member.sessionTimeoutMs = req.sessionTimeoutMs
-    member.rebalanceTimeoutMs = rebalanceTimeoutOf(req)
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs
     // A second join from the same member replaces the first; the first learns it was superseded.
-    if (member.awaitingJoin !== null) member.awaitingJoin(joinError(member.joinVersion, KafkaCode.UNKNOWN_MEMBER_ID, member.memberId))
+    if (member.awaitingJoin !== null) member.awaitingJoin(joinError(KafkaCode.UNKNOWN_MEMBER_ID, member.memberId))
     member.awaitingJoin = respond
-    member.joinVersion = version
     this.#maybePrepareRebalance(group)
     this.#tryCompleteJoin(group)
   }
@@ -318,32 +307,31 @@ export class GroupCoordinator implements CoordinatorApi {
       const respond = member.awaitingJoin
       if (respond === null) continue
       member.awaitingJoin = null
-      respond(this.#joinAnswer(group, member, member.joinVersion, member.memberId === group.leaderId))
+      respond(this.#joinAnswer(group, member, member.memberId === group.leaderId))
       this.#scheduleSession(group, member)
     }
   }
 
-  #joinAnswer (group: Group, member: Member, version: number, withMembers: boolean): JoinGroupResponse {
+  #joinAnswer (group: Group, member: Member, withMembers: boolean): JoinGroupResult {
     return {
-      throttleTimeMs: 0,
       errorCode: KafkaCode.NONE,
       generationId: group.generationId,
       protocolType: group.protocolType,
-      protocolName: group.protocolName ?? (version >= 7 ? null : ''),
+      protocolName: group.protocolName,
       leader: group.leaderId ?? '',
       skipAssignment: false,
       memberId: member.memberId,
       members: withMembers
-        ? [...group.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: asBuffer(m.metadataFor(group.protocolName)) }))
+        ? [...group.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadataFor(group.protocolName) }))
         : []
     }
   }
 
-  syncGroup (req: SyncGroupRequest, _version: number): Promise<SyncGroupResponse> {
+  syncGroup (req: SyncGroup): Promise<SyncGroupResult> {
     return new Promise((resolve) => { this.#sync(req, resolve) })
   }
 
-  #sync (req: SyncGroupRequest, respond: (res: SyncGroupResponse) => void): void {
+  #sync (req: SyncGroup, respond: (res: SyncGroupResult) => void): void {
     const fail = (code: number): void => { respond(syncError(code)) }
     if (this.#closed) return fail(KafkaCode.NOT_COORDINATOR)
     if (req.groupId.length === 0) return fail(KafkaCode.INVALID_GROUP_ID)
@@ -387,8 +375,8 @@ export class GroupCoordinator implements CoordinatorApi {
     }
   }
 
-  #syncAnswer (group: Group, member: Member): SyncGroupResponse {
-    return { throttleTimeMs: 0, errorCode: KafkaCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: asBuffer(member.assignment) }
+  #syncAnswer (group: Group, member: Member): SyncGroupResult {
+    return { errorCode: KafkaCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment }
   }
 
   #failSyncs (group: Group, code: number): void {
@@ -400,11 +388,11 @@ export class GroupCoordinator implements CoordinatorApi {
     }
   }
 
-  async heartbeat (req: HeartbeatRequest, _version: number): Promise<HeartbeatResponse> {
-    return { throttleTimeMs: 0, errorCode: this.#heartbeat(req) }
+  async heartbeat (req: Heartbeat): Promise<number> {
+    return this.#heartbeat(req)
   }
 
-  #heartbeat (req: HeartbeatRequest): number {
+  #heartbeat (req: Heartbeat): number {
     if (this.#closed) return KafkaCode.NOT_COORDINATOR
     if (req.groupId.length === 0) return KafkaCode.INVALID_GROUP_ID
     const group = this.#groups.get(req.groupId)
@@ -418,16 +406,15 @@ export class GroupCoordinator implements CoordinatorApi {
     return group.is(GroupState.PreparingRebalance) ? KafkaCode.REBALANCE_IN_PROGRESS : KafkaCode.NONE
   }
 
-  async leaveGroup (req: LeaveGroupRequest, version: number): Promise<LeaveGroupResponse> {
-    const leaving = version >= 3 ? (req.members ?? []) : [{ memberId: req.memberId ?? '', groupInstanceId: null }]
+  async leaveGroup (req: LeaveGroup): Promise<LeaveGroupResult> {
+    if (req.groupId.length === 0) return { errorCode: KafkaCode.INVALID_GROUP_ID, members: [] }
     const group = this.#groups.get(req.groupId)
-    const results: MemberResponse[] = leaving.map((m) => ({
+    const members = req.members.map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
       errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : group === undefined ? KafkaCode.UNKNOWN_MEMBER_ID : this.#leave(group, m.memberId, m.groupInstanceId)
     }))
-    if (version >= 3) return { throttleTimeMs: 0, errorCode: req.groupId.length === 0 ? KafkaCode.INVALID_GROUP_ID : KafkaCode.NONE, members: req.groupId.length === 0 ? [] : results }
-    return { throttleTimeMs: 0, errorCode: req.groupId.length === 0 ? KafkaCode.INVALID_GROUP_ID : results[0].errorCode }
+    return { errorCode: KafkaCode.NONE, members }
   }
 
   #leave (group: Group, memberId: string, groupInstanceId: string | null): number {
@@ -468,7 +455,7 @@ export class GroupCoordinator implements CoordinatorApi {
   /** Takes a member out and answers anything it had parked; the caller decides about rebalancing. */
   #dropMember (group: Group, member: Member, code: number): void {
     if (member.sessionTimer !== null) { clearTimeout(member.sessionTimer); member.sessionTimer = null }
-    if (member.awaitingJoin !== null) { member.awaitingJoin(joinError(member.joinVersion, code, member.memberId)); member.awaitingJoin = null }
+    if (member.awaitingJoin !== null) { member.awaitingJoin(joinError(code, member.memberId)); member.awaitingJoin = null }
     if (member.awaitingSync !== null) { member.awaitingSync(syncError(code)); member.awaitingSync = null }
     group.remove(member.memberId)
   }
@@ -486,25 +473,25 @@ export class GroupCoordinator implements CoordinatorApi {
 
   // --- offsets
 
-  async offsetCommit (req: OffsetCommitRequest, version: number): Promise<OffsetCommitResponse> {
+  async commitOffsets (req: CommitOffsets): Promise<CommitOffsetsResult> {
     const now = this.#now()
-    const groupError = this.#commitError(req, version)
+    const groupError = this.#commitError(req.groupId, req.generationId, req.memberId, req.groupInstanceId)
     const records: CoordinatorRecord[] = []
     const accepted: Array<{ topic: string, partition: number, committed: CommittedOffset }> = []
     const topics = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => {
         let errorCode = groupError
-        if (errorCode === KafkaCode.NONE) errorCode = this.#partitionProblem(t.name, p.partitionIndex)
-        if (errorCode === KafkaCode.NONE && p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > this.#options.offsetMetadataMaxBytes) {
+        if (errorCode === KafkaCode.NONE) errorCode = this.#partitionProblem(t.name, p.partition)
+        if (errorCode === KafkaCode.NONE && p.metadata !== null && Buffer.byteLength(p.metadata) > this.#options.offsetMetadataMaxBytes) {
           errorCode = KafkaCode.OFFSET_METADATA_TOO_LARGE
         }
         if (errorCode === KafkaCode.NONE) {
-          const committed = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata ?? '', commitTimestamp: now }
-          records.push([offsetKey(req.groupId, t.name, p.partitionIndex), offsetValue(committed)])
-          accepted.push({ topic: t.name, partition: p.partitionIndex, committed })
+          const committed = { offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata ?? '', commitTimestamp: now }
+          records.push([offsetKey(req.groupId, t.name, p.partition), offsetValue(committed)])
+          accepted.push({ topic: t.name, partition: p.partition, committed })
         }
-        return { partitionIndex: p.partitionIndex, errorCode }
+        return { partition: p.partition, errorCode }
       })
     }))
     if (records.length > 0) {
@@ -516,18 +503,16 @@ export class GroupCoordinator implements CoordinatorApi {
         for (const a of accepted) this.#remember(req.groupId, a.topic, a.partition, a.committed)
       }
     }
-    return { throttleTimeMs: 0, topics }
+    return { topics }
   }
 
   /** Whether this member may commit now (Kafka's generation fencing); NONE when it may. */
-  #commitError (req: OffsetCommitRequest, version: number): number {
+  #commitError (groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     if (this.#closed) return KafkaCode.NOT_COORDINATOR
-    const generationId = version >= 1 ? (req.generationIdOrMemberEpoch ?? -1) : -1
-    const memberId = req.memberId ?? ''
-    const group = this.#groups.get(req.groupId)
+    const group = this.#groups.get(groupId)
     if (group === undefined) return generationId < 0 ? KafkaCode.NONE : KafkaCode.ILLEGAL_GENERATION
     if (group.is(GroupState.Dead)) return KafkaCode.COORDINATOR_NOT_AVAILABLE
-    if (isFenced(group, req.groupInstanceId, memberId)) return KafkaCode.FENCED_INSTANCE_ID
+    if (isFenced(group, groupInstanceId, memberId)) return KafkaCode.FENCED_INSTANCE_ID
     // A commit without a generation comes from a consumer that manages its own partitions: fine
     // while no member of the group owns them.
     if (generationId < 0 && group.is(GroupState.Empty)) return KafkaCode.NONE
@@ -544,37 +529,26 @@ export class GroupCoordinator implements CoordinatorApi {
     return count === undefined || !Number.isInteger(partition) || partition < 0 || partition >= count ? KafkaCode.UNKNOWN_TOPIC_OR_PARTITION : KafkaCode.NONE
   }
 
-  async offsetFetch (req: OffsetFetchRequest, version: number): Promise<OffsetFetchResponse> {
-    const requireStable = version >= 7 && req.requireStable === true
-    if (version >= 8) {
-      return {
-        throttleTimeMs: 0,
-        groups: (req.groups ?? []).map((g) => {
-          const topics = this.#fetchOffsets(g.groupId, g.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, requireStable)
-          return { groupId: g.groupId, errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : KafkaCode.NONE, topics }
-        })
-      }
+  async fetchOffsets (req: FetchOffsets): Promise<FetchOffsetsResult> {
+    return {
+      groups: req.groups.map((g) => ({
+        groupId: g.groupId,
+        errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : KafkaCode.NONE,
+        topics: this.#fetchOffsets(g.groupId, g.topics, req.requireStable)
+      }))
     }
-    const topics = this.#fetchOffsets(req.groupId ?? '', req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, requireStable)
-    return { throttleTimeMs: 0, errorCode: this.#closed ? KafkaCode.NOT_COORDINATOR : KafkaCode.NONE, topics }
   }
 
   /** The committed offsets asked for (-1 where none), or every one the group has when `asked` is null. */
-  #fetchOffsets (groupId: string, asked: Array<{ name: string, partitions: number[] }> | null, requireStable = false): Array<{ name: string, partitions: OffsetFetchResponsePartitions[] }> {
+  #fetchOffsets (groupId: string, asked: Array<{ name: string, partitions: number[] }> | null, requireStable: boolean): Array<{ name: string, partitions: CommittedOffsetOf[] }> {
     const offsets = this.#offsets.get(groupId)
     const pending = requireStable ? this.#pendingTxnOffsets : null
-    const entry = (topic: string, partition: number, c: CommittedOffset | undefined): OffsetFetchResponsePartitions => {
+    const entry = (topic: string, partition: number, c: CommittedOffset | undefined): CommittedOffsetOf => {
       // KIP-447: a consumer that asks for stable offsets retries until the transaction ends.
       if (pending?.hasPendingOffset(groupId, topic, partition) === true) {
-        return { partitionIndex: partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: KafkaCode.UNSTABLE_OFFSET_COMMIT }
+        return { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: KafkaCode.UNSTABLE_OFFSET_COMMIT }
       }
-      return {
-        partitionIndex: partition,
-        committedOffset: c?.offset ?? -1,
-        committedLeaderEpoch: c?.leaderEpoch ?? -1,
-        metadata: c?.metadata ?? '',
-        errorCode: KafkaCode.NONE
-      }
+      return { partition, offset: c?.offset ?? -1, leaderEpoch: c?.leaderEpoch ?? -1, metadata: c?.metadata ?? '', errorCode: KafkaCode.NONE }
     }
     if (asked === null) {
       return [...(offsets ?? new Map<string, PartitionOffsets>())].map(([name, partitions]) => ({
@@ -593,15 +567,15 @@ export class GroupCoordinator implements CoordinatorApi {
   }
 
   /**
-   * Whether the group takes a TxnOffsetCommit: v3+ (KIP-447) names the member and generation and
-   * is checked as an OffsetCommit is; before that only the group id and the partitions are.
+   * Whether the group takes a transactional commit: a commit that names its member (KIP-447) is
+   * checked as an OffsetCommit is; otherwise only the group id and the partitions are.
    */
-  txnCommitProblem (req: TxnOffsetCommitRequest, version: number): number {
+  txnCommitProblem (commit: TxnCommitCheck): number {
     if (this.#closed) return KafkaCode.NOT_COORDINATOR
-    if (req.groupId.length === 0) return KafkaCode.INVALID_GROUP_ID
-    for (const t of req.topics) for (const p of t.partitions) if (this.#partitionProblem(t.name, p.partitionIndex) !== KafkaCode.NONE) return KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
-    if (version < 3 || (req.generationId ?? -1) < 0) return KafkaCode.NONE
-    return this.#commitError({ groupId: req.groupId, generationIdOrMemberEpoch: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId ?? null, topics: [] } as unknown as OffsetCommitRequest, 1)
+    if (commit.groupId.length === 0) return KafkaCode.INVALID_GROUP_ID
+    for (const p of commit.partitions) if (this.#partitionProblem(p.topic, p.partition) !== KafkaCode.NONE) return KafkaCode.UNKNOWN_TOPIC_OR_PARTITION
+    const m = commit.member
+    return m === null ? KafkaCode.NONE : this.#commitError(commit.groupId, m.generationId, m.memberId, m.groupInstanceId)
   }
 
   /** A committed transaction's offsets become the group's, written to the offsets log first. */
@@ -683,47 +657,45 @@ export class GroupCoordinator implements CoordinatorApi {
 
   // --- administration
 
-  async describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse> {
-    const authorizedOperations = version >= 3 ? authorizedOperationsField(req.includeAuthorizedOperations, GROUP_OPERATIONS) : undefined
-    return { throttleTimeMs: 0, groups: req.groups.map((groupId) => this.#describe(groupId, authorizedOperations)) }
+  async describeGroups (groupIds: string[]): Promise<GroupDetails[]> {
+    return groupIds.map((groupId) => this.#describe(groupId))
   }
 
-  #describe (groupId: string, authorizedOperations: number | undefined): DescribedGroup {
+  #describe (groupId: string): GroupDetails {
     const group = this.#groups.get(groupId)
-    if (this.#closed) return { errorCode: KafkaCode.NOT_COORDINATOR, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations }
-    if (group === undefined) return { errorCode: KafkaCode.NONE, groupId, groupState: GroupState.Dead, protocolType: '', protocolData: '', members: [], authorizedOperations }
+    if (this.#closed) return { errorCode: KafkaCode.NOT_COORDINATOR, groupId, state: '', protocolType: '', protocolName: '', members: [] }
+    if (group === undefined) return { errorCode: KafkaCode.NONE, groupId, state: GroupState.Dead, protocolType: '', protocolName: '', members: [] }
     // As Kafka: member metadata and assignments only for a stable group, whose protocol is settled.
     const stable = group.is(GroupState.Stable)
     return {
       errorCode: KafkaCode.NONE,
       groupId,
-      groupState: group.state,
+      state: group.state,
       protocolType: group.protocolType ?? '',
-      protocolData: stable ? (group.protocolName ?? '') : '',
+      protocolName: stable ? (group.protocolName ?? '') : '',
       members: [...group.members.values()].map((m) => ({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
         clientId: m.clientId,
         clientHost: m.clientHost,
-        memberMetadata: asBuffer(stable ? m.metadataFor(group.protocolName) : new Uint8Array(0)),
-        memberAssignment: asBuffer(stable ? m.assignment : new Uint8Array(0))
-      })),
-      authorizedOperations
+        metadata: stable ? m.metadataFor(group.protocolName) : new Uint8Array(0),
+        assignment: stable ? m.assignment : new Uint8Array(0)
+      }))
     }
   }
 
-  async listGroups (req: ListGroupsRequest, _version: number): Promise<ListGroupsResponse> {
-    if (this.#closed) return { throttleTimeMs: 0, errorCode: KafkaCode.NOT_COORDINATOR, groups: [] }
-    const states = req.statesFilter !== undefined && req.statesFilter.length > 0 ? new Set(req.statesFilter.map((s) => s.toLowerCase())) : null
-    const types = req.typesFilter !== undefined && req.typesFilter.length > 0 ? new Set(req.typesFilter.map((s) => s.toLowerCase())) : null
+  async listGroups (req: ListGroups): Promise<ListGroupsResult> {
+    if (this.#closed) return { errorCode: KafkaCode.NOT_COORDINATOR, groups: [] }
+    const states = req.states !== null && req.states.length > 0 ? new Set(req.states.map((s) => s.toLowerCase())) : null
+    const types = req.types !== null && req.types.length > 0 ? new Set(req.types.map((s) => s.toLowerCase())) : null
     const groups = [...this.#groups.values()]
       .filter((g) => !g.is(GroupState.Dead) && (states === null || states.has(g.state.toLowerCase())) && (types === null || types.has('classic')))
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic' }))
-    return { throttleTimeMs: 0, errorCode: KafkaCode.NONE, groups }
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' }))
+    return { errorCode: KafkaCode.NONE, groups }
   }
 
-  async deleteGroups (req: DeleteGroupsRequest, _version: number): Promise<DeleteGroupsResponse> {
-    return { throttleTimeMs: 0, results: req.groupsNames.map((groupId) => ({ groupId, errorCode: this.#delete(groupId) })) }
+  async deleteGroups (groupIds: string[]): Promise<Array<{ groupId: string, errorCode: number }>> {
+    return groupIds.map((groupId) => ({ groupId, errorCode: this.#delete(groupId) }))
   }
 
   #delete (groupId: string): number {
@@ -744,12 +716,12 @@ export class GroupCoordinator implements CoordinatorApi {
    * Deletions are tombstones in the coordinator log, so they survive a restart; an empty group
    * left with no offsets goes too, as in Kafka.
    */
-  async offsetDelete (req: OffsetDeleteRequest, _version: number): Promise<OffsetDeleteResponse> {
-    const refuse = (errorCode: number, reason: string): OffsetDeleteResponse => {
+  async deleteOffsets (req: DeleteOffsets): Promise<DeleteOffsetsResult> {
+    const refuse = (errorCode: number, reason: string): DeleteOffsetsResult => {
       this.#logger.info({ groupId: req.groupId, errorCode }, `offset deletion refused: ${reason}`)
-      return { errorCode, throttleTimeMs: 0, topics: [] }
+      return { errorCode, topics: [] }
     }
-    if (this.#closed) return { errorCode: KafkaCode.NOT_COORDINATOR, throttleTimeMs: 0, topics: [] }
+    if (this.#closed) return { errorCode: KafkaCode.NOT_COORDINATOR, topics: [] }
     const group = this.#groups.get(req.groupId)
     if (group === undefined || group.is(GroupState.Dead)) return refuse(KafkaCode.GROUP_ID_NOT_FOUND, 'the group does not exist')
     const subscribed = group.subscribedTopics()
@@ -761,28 +733,28 @@ export class GroupCoordinator implements CoordinatorApi {
     const refused: string[] = []
     const topics = req.topics.map((t) => ({
       name: t.name,
-      partitions: t.partitions.map(({ partitionIndex }): OffsetDeleteResponsePartition => {
-        const problem = this.#partitionProblem(t.name, partitionIndex)
-        if (problem !== KafkaCode.NONE) return { partitionIndex, errorCode: problem }
+      partitions: t.partitions.map((partition) => {
+        const problem = this.#partitionProblem(t.name, partition)
+        if (problem !== KafkaCode.NONE) return { partition, errorCode: problem }
         if (!group.is(GroupState.Empty) && (subscribed === null || subscribed.has(t.name))) {
-          refused.push(`${t.name}-${partitionIndex}`)
-          return { partitionIndex, errorCode: KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC }
+          refused.push(`${t.name}-${partition}`)
+          return { partition, errorCode: KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC }
         }
         // Deleting an offset the group never committed is not an error (Kafka answers NONE too).
-        if (offsets?.get(t.name)?.has(partitionIndex) === true) doomed.set(`${t.name}\0${partitionIndex}`, { groupId: req.groupId, topic: t.name, partition: partitionIndex })
-        return { partitionIndex, errorCode: KafkaCode.NONE }
+        if (offsets?.get(t.name)?.has(partition) === true) doomed.set(`${t.name}\0${partition}`, { groupId: req.groupId, topic: t.name, partition })
+        return { partition, errorCode: KafkaCode.NONE }
       })
     }))
     if (!this.#deleteOffsets([...doomed.values()])) {
       this.#logger.error({ groupId: req.groupId }, 'offset deletion failed: the coordinator log refused the write; nothing was deleted')
-      return { errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, throttleTimeMs: 0, topics: [] }
+      return { errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, topics: [] }
     }
     if (refused.length > 0) this.#logger.info({ groupId: req.groupId, partitions: refused }, 'offset deletion refused for topics the group subscribes to')
     if (doomed.size > 0) {
       this.#logger.info({ groupId: req.groupId, partitions: [...doomed.values()].map((d) => `${d.topic}-${d.partition}`) }, `deleted ${doomed.size} committed offsets`)
     }
     if (group.is(GroupState.Empty) && !this.#offsets.has(req.groupId)) this.#removeGroup(group)
-    return { errorCode: KafkaCode.NONE, throttleTimeMs: 0, topics }
+    return { errorCode: KafkaCode.NONE, topics }
   }
 
   #removeGroup (group: Group): boolean {
@@ -794,10 +766,10 @@ export class GroupCoordinator implements CoordinatorApi {
 
   // --- producer ids
 
-  async initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse> {
+  async initProducerId (req: NewProducerId): Promise<ProducerIdResult> {
     const producerIds = this.#options.producerIds
-    if (this.#closed || producerIds === undefined) return { throttleTimeMs: 0, errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 }
-    return producerIds.initProducerId(req, version)
+    if (this.#closed || producerIds === undefined) return { errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 }
+    return producerIds.initProducerId(req)
   }
 
   // --- the coordinator log as the __consumer_offsets topic, for consumers that read it (lag monitors)
@@ -867,7 +839,7 @@ export class GroupCoordinator implements CoordinatorApi {
       for (const timer of group.pendingMembers.values()) clearTimeout(timer)
       for (const member of group.members.values()) {
         if (member.sessionTimer !== null) clearTimeout(member.sessionTimer)
-        if (member.awaitingJoin !== null) member.awaitingJoin(joinError(member.joinVersion, KafkaCode.NOT_COORDINATOR, member.memberId))
+        if (member.awaitingJoin !== null) member.awaitingJoin(joinError(KafkaCode.NOT_COORDINATOR, member.memberId))
         if (member.awaitingSync !== null) member.awaitingSync(syncError(KafkaCode.NOT_COORDINATOR))
         member.awaitingJoin = null
         member.awaitingSync = null
@@ -877,11 +849,6 @@ export class GroupCoordinator implements CoordinatorApi {
   }
 }
 
-function rebalanceTimeoutOf (req: JoinGroupRequest): number {
-  // v0 has no rebalance timeout: the session timeout serves for both, as in Kafka.
-  return req.rebalanceTimeoutMs !== undefined && req.rebalanceTimeoutMs >= 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs
-}
-
 /** A static member id used with another member id than the one that holds it now. */
 function isFenced (group: Group, groupInstanceId: string | null | undefined, memberId: string): boolean {
   if (groupInstanceId === null || groupInstanceId === undefined) return false
@@ -889,25 +856,10 @@ function isFenced (group: Group, groupInstanceId: string | null | undefined, mem
   return holder !== undefined && holder !== memberId
 }
 
-function joinError (version: number, errorCode: number, memberId: string): JoinGroupResponse {
-  return {
-    throttleTimeMs: 0,
-    errorCode,
-    generationId: -1,
-    protocolType: null,
-    protocolName: version >= 7 ? null : '',
-    leader: '',
-    skipAssignment: false,
-    memberId,
-    members: []
-  }
+function joinError (errorCode: number, memberId: string): JoinGroupResult {
+  return { errorCode, memberId, generationId: -1, protocolType: null, protocolName: null, leader: '', members: [], skipAssignment: false }
 }
 
-function syncError (errorCode: number): SyncGroupResponse {
-  return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) }
-}
-
-/** Codecs take Buffers; metadata that crossed a thread arrives as a plain Uint8Array. */
-function asBuffer (bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+function syncError (errorCode: number): SyncGroupResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: new Uint8Array(0) }
 }

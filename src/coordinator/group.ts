@@ -7,8 +7,7 @@
  *     ▲                    ▲    │                               │                             │
  *     └──last member gone──┘    └───────member joins/leaves/times out (any state)─────────────┘
  */
-import type { JoinGroupResponse } from '../protocol/apis/join-group.js'
-import type { SyncGroupResponse } from '../protocol/apis/sync-group.js'
+import type { JoinGroupResult, SyncGroupResult } from './coordinator-api.js'
 import { CONSUMER_PROTOCOL_TYPE, decodeSubscription } from '../protocol/consumer-protocol.js'
 
 export const enum GroupState {
@@ -25,8 +24,8 @@ export interface Protocol {
 }
 
 /** A parked JoinGroup or SyncGroup: called once with its answer. */
-export type JoinWaiter = (res: JoinGroupResponse) => void
-export type SyncWaiter = (res: SyncGroupResponse) => void
+export type JoinWaiter = (res: JoinGroupResult) => void
+export type SyncWaiter = (res: SyncGroupResult) => void
 
 export class Member {
   memberId: string
@@ -40,8 +39,6 @@ export class Member {
   assignment: Uint8Array = new Uint8Array(0)
   /** Set while the member's JoinGroup is parked until the rebalance completes. */
   awaitingJoin: JoinWaiter | null = null
-  /** The JoinGroup version the member speaks: fields of its answer depend on it. */
-  joinVersion = 0
   /** Set while the member's SyncGroup is parked until the leader's assignment arrives. */
   awaitingSync: SyncWaiter | null = null
   /** Its session ends when this timer fires without a heartbeat. */

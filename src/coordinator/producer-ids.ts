@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { crc32c } from '../protocol/crc32c.js'
 import { DiskStore, type LogStore } from '../log/store.js'
 import { silentLogger, type Logger } from '../logger.js'
-import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
+import type { NewProducerId, ProducerIdResult } from './coordinator-api.js'
 import { KafkaCode } from '../protocol/error-codes.js'
 
 /** Ids reserved per fsync (Kafka's ProducerIdManager block size). */
@@ -27,8 +27,8 @@ export const COORDINATOR_DIR = '__coordinator'
 /** "1\n<first id not yet reserved>\n<CRC-32C of the lines before, hex>\n"; version 0 had no CRC line. */
 export const PRODUCER_ID_FILE = 'producer-id-block'
 
-function failure (errorCode: number): InitProducerIdResponse {
-  return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 }
+function failure (errorCode: number): ProducerIdResult {
+  return { errorCode, producerId: -1, producerEpoch: -1 }
 }
 
 export interface ProducerIdsOptions {
@@ -121,23 +121,14 @@ export class ProducerIds {
   }
 
   /**
-   * InitProducerId v0-4 for producers without a transactional id: a new id at epoch 0, as Kafka
+   * A producer id for a producer without a transactional id: a new id at epoch 0, as Kafka
    * answers them (an idempotent producer bumps its epoch itself, KIP-360, and asks for a new id
-   * only when it must). v3+ may name its current id and epoch: both or neither, else
-   * INVALID_REQUEST. A transactional id is served by the transaction coordinator
-   * (transactions/transaction-coordinator.ts) and never reaches here; should one arrive, it is
-   * answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED (fatal for clients, never a silent success),
-   * and an empty one INVALID_REQUEST as Kafka does.
+   * only when it must). It may name its current id and epoch: both or neither, else
+   * INVALID_REQUEST. Transactional ids are the transaction coordinator's
+   * (transactions/transaction-coordinator.ts).
    */
-  initProducerId (req: InitProducerIdRequest, version: number): InitProducerIdResponse {
-    if (version >= 3) {
-      const noId = (req.producerId ?? -1) === -1
-      const noEpoch = (req.producerEpoch ?? -1) === -1
-      if (noId !== noEpoch) return failure(KafkaCode.INVALID_REQUEST)
-    }
-    if (req.transactionalId !== null) {
-      return failure(req.transactionalId === '' ? KafkaCode.INVALID_REQUEST : KafkaCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
-    }
+  initProducerId (req: NewProducerId): ProducerIdResult {
+    if ((req.producerId === -1) !== (req.producerEpoch === -1)) return failure(KafkaCode.INVALID_REQUEST)
     let producerId: number
     try {
       producerId = this.nextId()
@@ -145,6 +136,6 @@ export class ProducerIds {
       // Retriable: the disk may come back; an id is never given without its block on disk.
       return failure(KafkaCode.COORDINATOR_NOT_AVAILABLE)
     }
-    return { throttleTimeMs: 0, errorCode: KafkaCode.NONE, producerId, producerEpoch: 0 }
+    return { errorCode: KafkaCode.NONE, producerId, producerEpoch: 0 }
   }
 }

@@ -10,17 +10,11 @@ import { MessageChannel, Worker } from 'node:worker_threads'
 import { exposeOn, remoteOn, type Remote } from '../control/comlink.js'
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js'
 import type { CoordinatorSettings } from '../coordinator/coordinator-actor.js'
-import type { ClientIdentity, CoordinatorApi, OffsetsLogLookup, OffsetsLogRead } from '../coordinator/coordinator-api.js'
-import type { JoinGroupRequest, JoinGroupResponse } from '../protocol/apis/join-group.js'
-import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/apis/sync-group.js'
-import type { HeartbeatRequest, HeartbeatResponse } from '../protocol/apis/heartbeat.js'
-import type { LeaveGroupRequest, LeaveGroupResponse } from '../protocol/apis/leave-group.js'
-import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/apis/offset-commit.js'
-import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/apis/offset-fetch.js'
-import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
-import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/apis/list-groups.js'
-import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/apis/delete-groups.js'
-import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/apis/offset-delete.js'
+import type {
+  CommitOffsets, CommitOffsetsResult, CoordinatorApi, DeleteOffsets, DeleteOffsetsResult, FetchOffsets, FetchOffsetsResult,
+  GroupDetails, Heartbeat, JoinGroup, JoinGroupResult, LeaveGroup, LeaveGroupResult, ListGroups, ListGroupsResult,
+  NewProducerId, OffsetsLogLookup, OffsetsLogRead, ProducerIdResult, SyncGroup, SyncGroupResult
+} from '../coordinator/coordinator-api.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import { threadOptions } from './thread-options.js'
@@ -107,17 +101,17 @@ export class CoordinatorLink implements CoordinatorApi {
     return new Error('the coordinator thread is not running', { cause: this.#fault ?? undefined })
   }
 
-  joinGroup (req: JoinGroupRequest, version: number, client: ClientIdentity): Promise<JoinGroupResponse> { return this.call((c) => c.joinGroup(req, version, client)) }
-  syncGroup (req: SyncGroupRequest, version: number): Promise<SyncGroupResponse> { return this.call((c) => c.syncGroup(req, version)) }
-  heartbeat (req: HeartbeatRequest, version: number): Promise<HeartbeatResponse> { return this.call((c) => c.heartbeat(req, version)) }
-  leaveGroup (req: LeaveGroupRequest, version: number): Promise<LeaveGroupResponse> { return this.call((c) => c.leaveGroup(req, version)) }
-  offsetCommit (req: OffsetCommitRequest, version: number): Promise<OffsetCommitResponse> { return this.call((c) => c.offsetCommit(req, version)) }
-  offsetFetch (req: OffsetFetchRequest, version: number): Promise<OffsetFetchResponse> { return this.call((c) => c.offsetFetch(req, version)) }
-  describeGroups (req: DescribeGroupsRequest, version: number): Promise<DescribeGroupsResponse> { return this.call((c) => c.describeGroups(req, version)) }
-  listGroups (req: ListGroupsRequest, version: number): Promise<ListGroupsResponse> { return this.call((c) => c.listGroups(req, version)) }
-  deleteGroups (req: DeleteGroupsRequest, version: number): Promise<DeleteGroupsResponse> { return this.call((c) => c.deleteGroups(req, version)) }
-  offsetDelete (req: OffsetDeleteRequest, version: number): Promise<OffsetDeleteResponse> { return this.call((c) => c.offsetDelete(req, version)) }
-  initProducerId (req: InitProducerIdRequest, version: number): Promise<InitProducerIdResponse> { return this.call((c) => c.initProducerId(req, version)) }
+  joinGroup (req: JoinGroup): Promise<JoinGroupResult> { return this.call((c) => c.joinGroup(req)) }
+  syncGroup (req: SyncGroup): Promise<SyncGroupResult> { return this.call((c) => c.syncGroup(req)) }
+  heartbeat (req: Heartbeat): Promise<number> { return this.call((c) => c.heartbeat(req)) }
+  leaveGroup (req: LeaveGroup): Promise<LeaveGroupResult> { return this.call((c) => c.leaveGroup(req)) }
+  commitOffsets (req: CommitOffsets): Promise<CommitOffsetsResult> { return this.call((c) => c.commitOffsets(req)) }
+  fetchOffsets (req: FetchOffsets): Promise<FetchOffsetsResult> { return this.call((c) => c.fetchOffsets(req)) }
+  describeGroups (groupIds: string[]): Promise<GroupDetails[]> { return this.call((c) => c.describeGroups(groupIds)) }
+  listGroups (req: ListGroups): Promise<ListGroupsResult> { return this.call((c) => c.listGroups(req)) }
+  deleteGroups (groupIds: string[]): Promise<Array<{ groupId: string, errorCode: number }>> { return this.call((c) => c.deleteGroups(groupIds)) }
+  deleteOffsets (req: DeleteOffsets): Promise<DeleteOffsetsResult> { return this.call((c) => c.deleteOffsets(req)) }
+  initProducerId (req: NewProducerId): Promise<ProducerIdResult> { return this.call((c) => c.initProducerId(req)) }
   readOffsetsLog (offset: number, maxBytes: number): Promise<OffsetsLogRead> { return this.call((c) => c.readOffsetsLog(offset, maxBytes)) }
   lookupOffsetsLog (timestamp: number): Promise<OffsetsLogLookup> { return this.call((c) => c.lookupOffsetsLog(timestamp)) }
   async setTopics (topics: Record<string, number>): Promise<void> {

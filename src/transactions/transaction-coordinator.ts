@@ -21,6 +21,7 @@ import { KafkaCode, errorName, isRetriable } from '../protocol/error-codes.js'
 import { LogStatus } from '../log/errors.js'
 import { LogRateLimiter, silentLogger, type Logger } from '../logger.js'
 import type { CoordinatorLog } from '../coordinator/coordinator-log.js'
+import type { TxnCommitCheck } from '../coordinator/coordinator-api.js'
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../protocol/apis/init-producer-id.js'
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../protocol/apis/add-partitions-to-txn.js'
 import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../protocol/apis/add-offsets-to-txn.js'
@@ -50,8 +51,8 @@ const TRANSACTIONAL_ID_NOT_FOUND = 105
 
 /** The group coordinator's side of transactional offsets. */
 export interface TxnOffsetsSink {
-  /** 0 when the group accepts a transactional commit from this member (v3+ checks generation and member). */
-  txnCommitProblem (req: TxnOffsetCommitRequest, version: number): number
+  /** 0 when the group accepts a transactional commit (from this member, when it names one). */
+  txnCommitProblem (commit: TxnCommitCheck): number
   /** Writes committed offsets to the offsets log; false when the log refused (the caller retries). */
   applyTxnOffsets (offsets: readonly StoredTxnOffset[]): boolean
 }
@@ -435,7 +436,12 @@ export class TransactionCoordinator {
     if (isPrepare(txn.state)) return answer(() => KafkaCode.CONCURRENT_TRANSACTIONS)
     // The group must be in the transaction (AddOffsetsToTxn first), as Kafka's verification requires.
     if (txn.state !== TxnState.Ongoing || !txn.groups.includes(req.groupId)) return answer(() => KafkaCode.INVALID_TXN_STATE)
-    const groupProblem = this.#options.groups.txnCommitProblem(req, version)
+    // v3+ (KIP-447) names the member and generation; a generation of -1 names none.
+    const member = version >= 3 && (req.generationId ?? -1) >= 0
+      ? { generationId: req.generationId ?? -1, memberId: req.memberId ?? '', groupInstanceId: req.groupInstanceId ?? null }
+      : null
+    const partitions = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })))
+    const groupProblem = this.#options.groups.txnCommitProblem({ groupId: req.groupId, partitions, member })
     if (groupProblem !== KafkaCode.NONE) return answer(() => groupProblem)
     const offsets = txn.offsets.filter((o) => !(o.groupId === req.groupId && req.topics.some((t) => t.name === o.topic && t.partitions.some((p) => p.partitionIndex === o.partition))))
     for (const t of req.topics) {

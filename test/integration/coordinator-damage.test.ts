@@ -127,17 +127,17 @@ const DAMAGED = 'cg-1'
 /** Commits `offset` for `groupId` (a standalone commit, one batch in the coordinator log). */
 async function commit (broker: Broker, topic: string, groupId: string, offset: number): Promise<number> {
   const coordinator = await broker.dispatcher.coordinator()
-  const res = await coordinator.offsetCommit({
-    groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
-    topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }]
-  }, 8)
+  const res = await coordinator.commitOffsets({
+    groupId, generationId: -1, memberId: '', groupInstanceId: null,
+    topics: [{ name: topic, partitions: [{ partition: 0, offset, leaderEpoch: -1, metadata: null }] }]
+  })
   return res.topics[0].partitions[0].errorCode
 }
 
 async function committed (broker: Broker, groupId: string): Promise<number | undefined> {
   const coordinator = await broker.dispatcher.coordinator()
-  const res = await coordinator.offsetFetch({ groups: [{ groupId, topics: null }], requireStable: false }, 8)
-  return res.groups![0].topics[0]?.partitions[0]?.committedOffset
+  const res = await coordinator.fetchOffsets({ groups: [{ groupId, topics: null }], requireStable: false })
+  return res.groups[0].topics[0]?.partitions[0]?.offset
 }
 
 /** Commits for every group, then a later commit for the first; `stop` ends the first run. */
@@ -159,7 +159,7 @@ async function assertCoordinatorWorks (ctx: Ctx, broker: Broker, topic: string):
   assert.is(await committed(broker, GROUPS[2]), 12)
   assert.is(await committed(broker, GROUPS[3]), 13)
   assert.is(await committed(broker, DAMAGED), undefined, 'the damaged commit is not served')
-  const listed = await (await broker.dispatcher.coordinator()).listGroups({}, 4)
+  const listed = await (await broker.dispatcher.coordinator()).listGroups({ states: null, types: null })
   assert.equal(listed.groups.map((g) => g.groupId).sort(), [GROUPS[0], GROUPS[2], GROUPS[3]], 'no group under a garbled name')
   assert.is(await commit(broker, topic, 'cg-new', 7), 0, 'a new group commits')
   assert.is(await committed(broker, 'cg-new'), 7)

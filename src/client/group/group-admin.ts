@@ -15,12 +15,6 @@ import type { PartitionState } from '../../dispatcher/topic-table.js'
 import { statusError } from '../status-error.js'
 import { kafkaError } from './group-member.js'
 
-const DESCRIBE_GROUPS_VERSION = 5
-const LIST_GROUPS_VERSION = 4
-const DELETE_GROUPS_VERSION = 2
-const OFFSET_FETCH_VERSION = 7
-const OFFSET_COMMIT_VERSION = 8
-const OFFSET_DELETE_VERSION = 0
 
 export interface GroupListing {
   groupId: string
@@ -92,30 +86,30 @@ function checkGroupId (groupId: unknown, where: string): asserts groupId is stri
 }
 
 export async function listGroups (c: CoordinatorApi): Promise<GroupListing[]> {
-  const res = await c.listGroups({ statesFilter: [], typesFilter: [] }, LIST_GROUPS_VERSION)
+  const res = await c.listGroups({ states: null, types: null })
   if (res.errorCode !== KafkaCode.NONE) throw kafkaError('listing groups', res.errorCode)
   return res.groups
-    .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState ?? '' }))
+    .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state }))
     .sort((a, b) => a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0)
 }
 
 async function describeRaw (c: CoordinatorApi, groupId: string): Promise<{ state: string, protocolType: string, protocol: string, members: GroupMemberDescription[] }> {
-  const res = await c.describeGroups({ groups: [groupId], includeAuthorizedOperations: false }, DESCRIBE_GROUPS_VERSION)
-  const g = res.groups.find((x) => x.groupId === groupId) ?? res.groups[0]
+  const described = await c.describeGroups([groupId])
+  const g = described.find((x) => x.groupId === groupId) ?? described[0]
   if (g === undefined) throw kafkaError(`describing group '${groupId}'`, KafkaCode.UNKNOWN_SERVER_ERROR)
   if (g.errorCode !== KafkaCode.NONE) throw kafkaError(`describing group '${groupId}'`, g.errorCode)
   const members = g.members.map((m): GroupMemberDescription => ({
     memberId: m.memberId,
-    groupInstanceId: m.groupInstanceId ?? null,
+    groupInstanceId: m.groupInstanceId,
     clientId: m.clientId,
     clientHost: m.clientHost,
-    assignment: g.protocolType === CONSUMER_PROTOCOL_TYPE ? safeAssignment(m.memberAssignment) : []
+    assignment: g.protocolType === CONSUMER_PROTOCOL_TYPE ? safeAssignment(m.assignment) : []
   }))
-  return { state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, members }
+  return { state: g.state, protocolType: g.protocolType, protocol: g.protocolName, members }
 }
 
 /** A member's assignment bytes are whatever its client sent; bad bytes show as no partitions. */
-function safeAssignment (bytes: Buffer): Array<{ topic: string, partitions: number[] }> {
+function safeAssignment (bytes: Uint8Array): Array<{ topic: string, partitions: number[] }> {
   try {
     return decodeAssignment(bytes).assignedPartitions
   } catch {
@@ -123,14 +117,14 @@ function safeAssignment (bytes: Buffer): Array<{ topic: string, partitions: numb
   }
 }
 
-async function committedOffsets (c: CoordinatorApi, groupId: string, topics: Array<{ name: string, partitionIndexes: number[] }> | null): Promise<Map<string, { topic: string, partition: number, offset: number, metadata: string | null }>> {
-  const res = await c.offsetFetch({ groupId, topics, requireStable: false }, OFFSET_FETCH_VERSION)
-  if ((res.errorCode ?? KafkaCode.NONE) !== KafkaCode.NONE) throw kafkaError(`fetching committed offsets of group '${groupId}'`, res.errorCode!)
+async function committedOffsets (c: CoordinatorApi, groupId: string, topics: Array<{ name: string, partitions: number[] }> | null): Promise<Map<string, { topic: string, partition: number, offset: number, metadata: string | null }>> {
+  const [res] = (await c.fetchOffsets({ groups: [{ groupId, topics }], requireStable: false })).groups
+  if (res.errorCode !== KafkaCode.NONE) throw kafkaError(`fetching committed offsets of group '${groupId}'`, res.errorCode)
   const out = new Map<string, { topic: string, partition: number, offset: number, metadata: string | null }>()
-  for (const t of res.topics ?? []) {
+  for (const t of res.topics) {
     for (const p of t.partitions) {
-      if (p.errorCode !== KafkaCode.NONE || p.committedOffset < 0) continue
-      out.set(`${t.name}\0${p.partitionIndex}`, { topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata })
+      if (p.errorCode !== KafkaCode.NONE || p.offset < 0) continue
+      out.set(`${t.name}\0${p.partition}`, { topic: t.name, partition: p.partition, offset: p.offset, metadata: p.metadata })
     }
   }
   return out
@@ -163,8 +157,8 @@ export async function describeGroup (c: CoordinatorApi, dispatcher: Dispatcher, 
 
 export async function deleteGroup (c: CoordinatorApi, groupId: string): Promise<void> {
   checkGroupId(groupId, 'deleteGroup()')
-  const res = await c.deleteGroups({ groupsNames: [groupId] }, DELETE_GROUPS_VERSION)
-  const result = res.results.find((r) => r.groupId === groupId) ?? res.results[0]
+  const results = await c.deleteGroups([groupId])
+  const result = results.find((r) => r.groupId === groupId) ?? results[0]
   const code = result?.errorCode ?? KafkaCode.UNKNOWN_SERVER_ERROR
   if (code !== KafkaCode.NONE) throw kafkaError(`deleting group '${groupId}'`, code)
 }
@@ -193,7 +187,7 @@ export async function deleteGroupOffsets (c: CoordinatorApi, dispatcher: Dispatc
   const { groupId } = request
   checkGroupId(groupId, 'deleteGroupOffsets()')
   const { topic, partitions } = partitionsOf(dispatcher, request.topic, request.partitions, 'deleteGroupOffsets()')
-  const res = await c.offsetDelete({ groupId, topics: [{ name: topic, partitions: partitions.map((p) => ({ partitionIndex: p.partition })) }] }, OFFSET_DELETE_VERSION)
+  const res = await c.deleteOffsets({ groupId, topics: [{ name: topic, partitions: partitions.map((p) => p.partition) }] })
   if (res.errorCode !== KafkaCode.NONE) throw kafkaError(`deleting offsets of group '${groupId}'`, res.errorCode)
   for (const t of res.topics) {
     const refused = t.partitions.filter((p) => p.errorCode !== KafkaCode.NONE)
@@ -201,7 +195,7 @@ export async function deleteGroupOffsets (c: CoordinatorApi, dispatcher: Dispatc
       const code = refused[0].errorCode
       const what = code === KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC
         ? `deleting offsets of group '${groupId}' on topic '${t.name}' (a member still subscribes to it)`
-        : `deleting the offsets of ${t.name}-${refused.map((p) => p.partitionIndex).join(',')} for group '${groupId}'`
+        : `deleting the offsets of ${t.name}-${refused.map((p) => p.partition).join(',')} for group '${groupId}'`
       throw kafkaError(what, code)
     }
   }
@@ -220,24 +214,23 @@ export async function resetGroupOffsets (c: CoordinatorApi, dispatcher: Dispatch
   if (!INACTIVE_STATES.has(group.state)) {
     throw new MillraceError('MR_ERR_KAFKA', `offsets of group '${groupId}' can only be reset while it has no active members; its state is ${group.state}`, { kafkaCode: KafkaCode.NON_EMPTY_GROUP })
   }
-  const previous = await committedOffsets(c, groupId, [{ name: topic, partitionIndexes: partitions.map((p) => p.partition) }])
+  const previous = await committedOffsets(c, groupId, [{ name: topic, partitions: partitions.map((p) => p.partition) }])
   const results = await Promise.all(partitions.map(async (p): Promise<ResetOffsetsResult> => {
     const newOffset = await targetOffset(dispatcher, p, target)
     const before = previous.get(`${topic}\0${p.partition}`)
     return { topic, partition: p.partition, previousOffset: before === undefined ? null : BigInt(before.offset), newOffset: BigInt(newOffset) }
   }))
   // Generation -1 and no member id: an admin commit, which Kafka accepts only for a group without members.
-  const res = await c.offsetCommit({
+  const res = await c.commitOffsets({
     groupId,
-    generationIdOrMemberEpoch: -1,
+    generationId: -1,
     memberId: '',
     groupInstanceId: null,
-    retentionTimeMs: -1,
-    topics: [{ name: topic, partitions: results.map((r) => ({ partitionIndex: r.partition, committedOffset: Number(r.newOffset), committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: null })) }]
-  }, OFFSET_COMMIT_VERSION)
+    topics: [{ name: topic, partitions: results.map((r) => ({ partition: r.partition, offset: Number(r.newOffset), leaderEpoch: -1, metadata: null })) }]
+  })
   for (const rt of res.topics) {
     for (const rp of rt.partitions) {
-      if (rp.errorCode !== KafkaCode.NONE) throw kafkaError(`resetting the offset of ${rt.name}-${rp.partitionIndex} for group '${groupId}'`, rp.errorCode)
+      if (rp.errorCode !== KafkaCode.NONE) throw kafkaError(`resetting the offset of ${rt.name}-${rp.partition} for group '${groupId}'`, rp.errorCode)
     }
   }
   return results

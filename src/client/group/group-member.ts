@@ -17,17 +17,11 @@ import {
   CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription,
   type TopicPartitions
 } from '../../protocol/consumer-protocol.js'
-import type { CoordinatorApi } from '../../coordinator/coordinator-api.js'
+import type { CoordinatorApi, JoinedMember } from '../../coordinator/coordinator-api.js'
 import type { Assignor, AssignorMember } from './assignors.js'
 import { assignorByName } from './assignors.js'
 
 /** API versions used against the coordinator: the newest our codecs know. */
-const JOIN_GROUP_VERSION = 9
-const SYNC_GROUP_VERSION = 5
-const HEARTBEAT_VERSION = 4
-const LEAVE_GROUP_VERSION = 5
-const OFFSET_COMMIT_VERSION = 8
-const OFFSET_FETCH_VERSION = 7
 /** Published when this member gets the partitions of a new generation. */
 const rebalanceChannel = channel('millrace:group:rebalance')
 
@@ -177,17 +171,18 @@ export class GroupMember {
         groupInstanceId: o.groupInstanceId,
         protocolType: CONSUMER_PROTOCOL_TYPE,
         protocols: o.assignors.map((a) => ({ name: a.name, metadata })),
-        reason: null
-      }, JOIN_GROUP_VERSION, { clientId: o.clientId, clientHost: LIBRARY_CLIENT_HOST })
+        requireKnownMemberId: true,
+        client: { clientId: o.clientId, clientHost: LIBRARY_CLIENT_HOST }
+      })
       if (join.errorCode === KafkaCode.MEMBER_ID_REQUIRED) { this.#memberId = join.memberId; continue }
       if (join.errorCode === KafkaCode.UNKNOWN_MEMBER_ID) { this.#memberId = ''; continue }
       if (RETRIABLE_GROUP_CODES.has(join.errorCode)) { await sleep(RETRY_BACKOFF_MS); continue }
       if (join.errorCode !== KafkaCode.NONE) throw kafkaError(`joining group '${o.groupId}'`, join.errorCode)
       this.#memberId = join.memberId
       this.#generationId = join.generationId
-      this.#protocol = join.protocolName ?? null
+      this.#protocol = join.protocolName
       this.#leader = join.leader === join.memberId
-      const assignments = this.#leader && join.skipAssignment !== true ? this.#assign(join.protocolName ?? '', join.members) : []
+      const assignments = this.#leader && !join.skipAssignment ? this.#assign(join.protocolName ?? '', join.members) : []
       const sync = await c.syncGroup({
         groupId: o.groupId,
         generationId: this.#generationId,
@@ -196,7 +191,7 @@ export class GroupMember {
         protocolType: CONSUMER_PROTOCOL_TYPE,
         protocolName: this.#protocol,
         assignments
-      }, SYNC_GROUP_VERSION)
+      })
       if (sync.errorCode === KafkaCode.UNKNOWN_MEMBER_ID) this.#memberId = ''
       if (REJOIN_CODES.has(sync.errorCode)) continue
       if (RETRIABLE_GROUP_CODES.has(sync.errorCode)) { await sleep(RETRY_BACKOFF_MS); continue }
@@ -211,12 +206,12 @@ export class GroupMember {
   }
 
   /** The leader's work: decode every member's subscription, run the chosen assignor, encode. */
-  #assign (protocol: string, members: Array<{ memberId: string, groupInstanceId?: string | null, metadata: Buffer }>): Array<{ memberId: string, assignment: Buffer }> {
+  #assign (protocol: string, members: JoinedMember[]): Array<{ memberId: string, assignment: Buffer }> {
     const assignor = this.#options.assignors.find((a) => a.name === protocol) ?? assignorByName(protocol)
     if (assignor === undefined) throw new MillraceError('MR_ERR_PROTOCOL', `group '${this.#options.groupId}' chose assignor '${protocol}', which this consumer does not offer`)
     const subscriptions: AssignorMember[] = members.map((m) => ({
       memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId ?? null,
+      groupInstanceId: m.groupInstanceId,
       topics: decodeSubscription(m.metadata).topics
     }))
     const topics = new Set<string>()
@@ -236,10 +231,10 @@ export class GroupMember {
         this.#wake = () => { clearTimeout(timer); this.#wake = null; resolve() }
       })
       if (this.#closed || this.#rejoinRequested) return
-      const res = await c.heartbeat({ groupId: o.groupId, generationId: this.#generationId, memberId: this.#memberId, groupInstanceId: o.groupInstanceId }, HEARTBEAT_VERSION)
-      if (res.errorCode === KafkaCode.UNKNOWN_MEMBER_ID) this.#memberId = ''
-      if (REJOIN_CODES.has(res.errorCode)) return
-      if (res.errorCode !== KafkaCode.NONE && !RETRIABLE_GROUP_CODES.has(res.errorCode)) throw kafkaError(`heartbeat to group '${o.groupId}'`, res.errorCode)
+      const code = await c.heartbeat({ groupId: o.groupId, generationId: this.#generationId, memberId: this.#memberId, groupInstanceId: o.groupInstanceId })
+      if (code === KafkaCode.UNKNOWN_MEMBER_ID) this.#memberId = ''
+      if (REJOIN_CODES.has(code)) return
+      if (code !== KafkaCode.NONE && !RETRIABLE_GROUP_CODES.has(code)) throw kafkaError(`heartbeat to group '${o.groupId}'`, code)
       if (this.#leader && this.#countsChanged()) return
     }
   }
@@ -256,21 +251,20 @@ export class GroupMember {
   async commit (offsets: readonly OffsetToCommit[]): Promise<void> {
     if (offsets.length === 0) return
     const o = this.#options
-    const byTopic = new Map<string, Array<{ partitionIndex: number, committedOffset: number, committedLeaderEpoch: number, commitTimestamp: number, committedMetadata: string | null }>>()
+    const byTopic = new Map<string, Array<{ partition: number, offset: number, leaderEpoch: number, metadata: string | null }>>()
     for (const x of offsets) {
       let list = byTopic.get(x.topic)
       if (list === undefined) { list = []; byTopic.set(x.topic, list) }
-      list.push({ partitionIndex: x.partition, committedOffset: x.offset, committedLeaderEpoch: -1, commitTimestamp: -1, committedMetadata: x.metadata })
+      list.push({ partition: x.partition, offset: x.offset, leaderEpoch: -1, metadata: x.metadata })
     }
     const c = await this.#coordinator()
-    const res = await c.offsetCommit({
+    const res = await c.commitOffsets({
       groupId: o.groupId,
-      generationIdOrMemberEpoch: this.#generationId,
+      generationId: this.#generationId,
       memberId: this.#memberId,
       groupInstanceId: o.groupInstanceId,
-      retentionTimeMs: -1,
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions }))
-    }, OFFSET_COMMIT_VERSION)
+    })
     for (const t of res.topics) {
       for (const p of t.partitions) {
         if (p.errorCode === KafkaCode.NONE) continue
@@ -278,7 +272,7 @@ export class GroupMember {
           if (p.errorCode === KafkaCode.UNKNOWN_MEMBER_ID) this.#memberId = ''
           this.requestRejoin()
         }
-        throw kafkaError(`committing ${t.name}-${p.partitionIndex} for group '${o.groupId}'`, p.errorCode)
+        throw kafkaError(`committing ${t.name}-${p.partition} for group '${o.groupId}'`, p.errorCode)
       }
     }
   }
@@ -287,21 +281,20 @@ export class GroupMember {
   async committed (partitions: readonly TopicPartitions[]): Promise<Map<string, { offset: number, metadata: string | null }>> {
     const c = await this.#coordinator()
     for (;;) {
-      const res = await c.offsetFetch({
-        groupId: this.#options.groupId,
-        topics: partitions.map((tp) => ({ name: tp.topic, partitionIndexes: tp.partitions })),
+      const [res] = (await c.fetchOffsets({
+        groups: [{ groupId: this.#options.groupId, topics: partitions.map((tp) => ({ name: tp.topic, partitions: tp.partitions })) }],
         requireStable: true
-      }, OFFSET_FETCH_VERSION)
-      const code = res.errorCode ?? KafkaCode.NONE
+      })).groups
+      const code = res.errorCode
       if (RETRIABLE_GROUP_CODES.has(code)) { await sleep(RETRY_BACKOFF_MS); continue }
       if (code !== KafkaCode.NONE) throw kafkaError(`fetching committed offsets of group '${this.#options.groupId}'`, code)
       const out = new Map<string, { offset: number, metadata: string | null }>()
       let retry = false
-      for (const t of res.topics ?? []) {
+      for (const t of res.topics) {
         for (const p of t.partitions) {
           if (p.errorCode === KafkaCode.UNSTABLE_OFFSET_COMMIT) retry = true
-          else if (p.errorCode !== KafkaCode.NONE && p.errorCode !== KafkaCode.UNKNOWN_TOPIC_OR_PARTITION) throw kafkaError(`fetching the committed offset of ${t.name}-${p.partitionIndex}`, p.errorCode)
-          out.set(`${t.name}\0${p.partitionIndex}`, { offset: p.committedOffset, metadata: p.metadata })
+          else if (p.errorCode !== KafkaCode.NONE && p.errorCode !== KafkaCode.UNKNOWN_TOPIC_OR_PARTITION) throw kafkaError(`fetching the committed offset of ${t.name}-${p.partition}`, p.errorCode)
+          out.set(`${t.name}\0${p.partition}`, { offset: p.offset, metadata: p.metadata })
         }
       }
       if (!retry) return out
@@ -325,7 +318,7 @@ export class GroupMember {
     if (this.#memberId !== '' && this.#options.groupInstanceId === null) {
       try {
         const c = await this.#coordinator()
-        await c.leaveGroup({ groupId: this.#options.groupId, members: [{ memberId: this.#memberId, groupInstanceId: null, reason: 'the consumer is closing' }] }, LEAVE_GROUP_VERSION)
+        await c.leaveGroup({ groupId: this.#options.groupId, members: [{ memberId: this.#memberId, groupInstanceId: null }] })
       } catch {
         // The broker is closing too: the session timeout removes the member.
       }

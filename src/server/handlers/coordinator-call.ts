@@ -20,3 +20,8 @@ export async function withCoordinator<T> (ctx: RequestContext, call: (c: Coordin
     return failed(KafkaCode.COORDINATOR_NOT_AVAILABLE)
   }
 }
+
+/** The codecs write Buffers; bytes that crossed from the coordinator's thread are plain Uint8Arrays. */
+export function wireBytes (bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}

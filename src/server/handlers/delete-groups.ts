@@ -12,9 +12,7 @@ export async function handleDeleteGroups (ctx: RequestContext, req: DeleteGroups
   const allowed = req.groupsNames.filter((groupId) => ctx.access.allows(check, groupId))
   const results = allowed.length === 0
     ? []
-    : (await withCoordinator(ctx, (c) => c.deleteGroups(allowed.length === req.groupsNames.length ? req : { groupsNames: allowed }, ctx.apiVersion), (errorCode) => ({
-        throttleTimeMs: 0, results: allowed.map((groupId) => ({ groupId, errorCode }))
-      }))).results
+    : await withCoordinator(ctx, (c) => c.deleteGroups(allowed), (errorCode) => allowed.map((groupId) => ({ groupId, errorCode })))
   if (allowed.length === req.groupsNames.length) return { throttleTimeMs: 0, results }
   const denied = req.groupsNames.filter((g) => !allowed.includes(g)).map((groupId) => ({ groupId, errorCode: check.errorCode }))
   return { throttleTimeMs: 0, results: [...results, ...denied] }

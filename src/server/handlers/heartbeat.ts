@@ -4,8 +4,8 @@ import type { RequestContext } from '../context.js'
 import { withCoordinator } from './coordinator-call.js'
 import { CHECKS } from '../../security/api-operations.js'
 
-export function handleHeartbeat (ctx: RequestContext, req: HeartbeatRequest): Promise<HeartbeatResponse> {
-  const failed = (errorCode: number): HeartbeatResponse => ({ throttleTimeMs: 0, errorCode })
-  if (!ctx.access.allows(CHECKS.heartbeat.group, req.groupId)) return Promise.resolve(failed(CHECKS.heartbeat.group.errorCode))
-  return withCoordinator(ctx, (c) => c.heartbeat(req, ctx.apiVersion), failed)
+export async function handleHeartbeat (ctx: RequestContext, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+  if (!ctx.access.allows(CHECKS.heartbeat.group, req.groupId)) return { throttleTimeMs: 0, errorCode: CHECKS.heartbeat.group.errorCode }
+  const member = { groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId ?? null }
+  return { throttleTimeMs: 0, errorCode: await withCoordinator(ctx, (c) => c.heartbeat(member), (errorCode) => errorCode) }
 }

@@ -9,7 +9,13 @@ import type { RequestContext } from '../context.js'
 import { withCoordinator } from './coordinator-call.js'
 
 export async function handleListGroups (ctx: RequestContext, req: ListGroupsRequest): Promise<ListGroupsResponse> {
-  const res = await withCoordinator(ctx, (c) => c.listGroups(req, ctx.apiVersion), (errorCode) => ({ throttleTimeMs: 0, errorCode, groups: [] }))
+  const filter = { states: req.statesFilter ?? null, types: req.typesFilter ?? null }
+  const listed = await withCoordinator(ctx, (c) => c.listGroups(filter), (errorCode) => ({ errorCode, groups: [] }))
+  const res: ListGroupsResponse = {
+    throttleTimeMs: 0,
+    errorCode: listed.errorCode,
+    groups: listed.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.type }))
+  }
   const check = CHECKS.listGroups
   if (ctx.access.authorizer === null || ctx.access.allows(check.cluster, CLUSTER_NAME, false)) return res
   return { ...res, groups: res.groups.filter((g) => ctx.access.allows(check.group, g.groupId, false)) }

@@ -8,6 +8,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { CHECKS } from '../../security/api-operations.js'
 import type { RequestContext } from '../context.js'
 import { withCoordinator } from './coordinator-call.js'
+import { wirePartitionResults } from './offset-commit.js'
 
 function answered (topics: OffsetDeleteRequestTopic[], errorCode: number): OffsetDeleteResponseTopic[] {
   return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) }))
@@ -19,7 +20,8 @@ export async function handleOffsetDelete (ctx: RequestContext, req: OffsetDelete
   const allowed = req.topics.filter((t) => ctx.access.allows(check.topic, t.name))
   const denied = answered(req.topics.filter((t) => !allowed.includes(t)), check.topic.errorCode)
   if (allowed.length === 0 && denied.length > 0) return { errorCode: KafkaCode.NONE, throttleTimeMs: 0, topics: denied }
-  const res = await withCoordinator(ctx, (c) => c.offsetDelete(denied.length === 0 ? req : { ...req, topics: allowed }, ctx.apiVersion),
-    (errorCode) => ({ errorCode, throttleTimeMs: 0, topics: [] }))
-  return denied.length === 0 ? res : { ...res, topics: [...res.topics, ...denied] }
+  const call = { groupId: req.groupId, topics: allowed.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionIndex) })) }
+  const res = await withCoordinator(ctx, (c) => c.deleteOffsets(call), (errorCode) => ({ errorCode, topics: [] }))
+  const topics = wirePartitionResults(res.topics)
+  return { errorCode: res.errorCode, throttleTimeMs: 0, topics: denied.length === 0 ? topics : [...topics, ...denied] }
 }

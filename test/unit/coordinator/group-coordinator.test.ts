@@ -1,20 +1,18 @@
 /**
- * The group coordinator on one thread, its log in memory or in a temp dir: the join/sync
- * protocol, generation fencing, session expiry, static members, commits and their persistence.
+ * The group coordinator on one thread, its log in memory or in a temp dir, through its domain
+ * API (no Kafka request versions): the join/sync protocol, generation fencing, session expiry,
+ * static members, commits and their persistence.
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { GroupCoordinator, type GroupCoordinatorOptions } from '../../../src/coordinator/group-coordinator.js'
 import { CoordinatorLog } from '../../../src/coordinator/coordinator-log.js'
 import { KafkaCode } from '../../../src/protocol/error-codes.js'
-import type { JoinGroupRequest, JoinGroupResponse } from '../../../src/protocol/apis/join-group.js'
-import type { OffsetCommitResponse } from '../../../src/protocol/apis/offset-commit.js'
+import type { CommitOffsetsResult, DeleteOffsetsResult, JoinGroup, JoinGroupResult } from '../../../src/coordinator/coordinator-api.js'
 import { removeDir, tmpDir } from '../../helpers/tmp-dir.js'
 import { encodeSubscription } from '../../../src/protocol/consumer-protocol.js'
-import type { OffsetDeleteResponse } from '../../../src/protocol/apis/offset-delete.js'
 
 const CLIENT = { clientId: 'test', clientHost: '/127.0.0.1' }
-const V = 9
 
 function open (dataDir: string | null = null, extra: Partial<GroupCoordinatorOptions> = {}): GroupCoordinator {
   const coordinator = GroupCoordinator.load({
@@ -30,7 +28,7 @@ function open (dataDir: string | null = null, extra: Partial<GroupCoordinatorOpt
   return coordinator
 }
 
-function joinRequest (groupId: string, memberId = '', extra: Partial<JoinGroupRequest> = {}): JoinGroupRequest {
+function joinRequest (groupId: string, memberId = '', extra: Partial<JoinGroup> = {}): JoinGroup {
   return {
     groupId,
     sessionTimeoutMs: 10_000,
@@ -39,40 +37,41 @@ function joinRequest (groupId: string, memberId = '', extra: Partial<JoinGroupRe
     groupInstanceId: null,
     protocolType: 'consumer',
     protocols: [{ name: 'range', metadata: Buffer.from(`meta-${memberId}`) }],
-    reason: null,
+    requireKnownMemberId: true,
+    client: CLIENT,
     ...extra
   }
 }
 
-/** Joins a new member the v4+ way: MEMBER_ID_REQUIRED first, then the join proper (not awaited). */
-async function joinNew (c: GroupCoordinator, groupId: string, extra: Partial<JoinGroupRequest> = {}): Promise<{ memberId: string, joined: Promise<JoinGroupResponse> }> {
-  const first = await c.joinGroup(joinRequest(groupId, '', extra), V, CLIENT)
+/** Joins a new member the KIP-394 way: MEMBER_ID_REQUIRED first, then the join proper (not awaited). */
+async function joinNew (c: GroupCoordinator, groupId: string, extra: Partial<JoinGroup> = {}): Promise<{ memberId: string, joined: Promise<JoinGroupResult> }> {
+  const first = await c.joinGroup(joinRequest(groupId, '', extra))
   assert.is(first.errorCode, KafkaCode.MEMBER_ID_REQUIRED)
   assert.ok(first.memberId.startsWith('test-'))
-  return { memberId: first.memberId, joined: c.joinGroup(joinRequest(groupId, first.memberId, extra), V, CLIENT) }
+  return { memberId: first.memberId, joined: c.joinGroup(joinRequest(groupId, first.memberId, extra)) }
 }
 
 function sync (c: GroupCoordinator, groupId: string, memberId: string, generationId: number, assignments: Array<[string, string]> = []) {
-  return c.syncGroup({ groupId, generationId, memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: assignments.map(([m, a]) => ({ memberId: m, assignment: Buffer.from(a) })) }, 5)
+  return c.syncGroup({ groupId, generationId, memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: assignments.map(([m, a]) => ({ memberId: m, assignment: Buffer.from(a) })) })
 }
 
 function heartbeat (c: GroupCoordinator, groupId: string, memberId: string, generationId: number, groupInstanceId: string | null = null): Promise<number> {
-  return c.heartbeat({ groupId, generationId, memberId, groupInstanceId }, 4).then((r) => r.errorCode)
+  return c.heartbeat({ groupId, generationId, memberId, groupInstanceId })
 }
 
-function commit (c: GroupCoordinator, groupId: string, memberId: string, generationId: number, partitions: Array<[string, number, number, string?]>): Promise<OffsetCommitResponse> {
-  const byTopic = new Map<string, Array<{ partitionIndex: number, committedOffset: number, committedLeaderEpoch: number, committedMetadata: string | null }>>()
+function commit (c: GroupCoordinator, groupId: string, memberId: string, generationId: number, partitions: Array<[string, number, number, string?]>): Promise<CommitOffsetsResult> {
+  const byTopic = new Map<string, Array<{ partition: number, offset: number, leaderEpoch: number, metadata: string | null }>>()
   for (const [topic, partition, offset, metadata] of partitions) {
     if (!byTopic.has(topic)) byTopic.set(topic, [])
-    byTopic.get(topic)!.push({ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: 3, committedMetadata: metadata ?? null })
+    byTopic.get(topic)!.push({ partition, offset, leaderEpoch: 3, metadata: metadata ?? null })
   }
-  return c.offsetCommit({ groupId, generationIdOrMemberEpoch: generationId, memberId, groupInstanceId: null, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) }, 8)
+  return c.commitOffsets({ groupId, generationId, memberId, groupInstanceId: null, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) })
 }
 
 async function fetched (c: GroupCoordinator, groupId: string): Promise<Record<string, number>> {
-  const res = await c.offsetFetch({ groups: [{ groupId, topics: null }], requireStable: false }, 8)
+  const res = await c.fetchOffsets({ groups: [{ groupId, topics: null }], requireStable: false })
   const out: Record<string, number> = {}
-  for (const t of res.groups![0].topics) for (const p of t.partitions) out[`${t.name}-${p.partitionIndex}`] = p.committedOffset
+  for (const t of res.groups[0].topics) for (const p of t.partitions) out[`${t.name}-${p.partition}`] = p.offset
   return out
 }
 
@@ -110,26 +109,40 @@ groups('two members join, one is leader, the leader assigns and both are stable'
   assert.is(generation, 1)
   assert.is(await heartbeat(c, 'g', leader, generation), 0)
   assert.is(await heartbeat(c, 'g', follower, generation), 0)
-  const described = await c.describeGroups({ groups: ['g', 'nobody'], includeAuthorizedOperations: false }, 5)
-  assert.is(described.groups[0].groupState, 'Stable')
-  assert.is(described.groups[0].protocolData, 'range')
-  assert.is(described.groups[0].members.length, 2)
-  assert.is(described.groups[1].groupState, 'Dead', 'an unknown group is described as dead, as Kafka does')
-  const listed = await c.listGroups({ statesFilter: ['stable'], typesFilter: [] }, 5)
+  const described = await c.describeGroups(['g', 'nobody'])
+  assert.is(described[0].state, 'Stable')
+  assert.is(described[0].protocolName, 'range')
+  assert.is(described[0].members.length, 2)
+  assert.is(described[1].state, 'Dead', 'an unknown group is described as dead, as Kafka does')
+  const listed = await c.listGroups({ states: ['stable'], types: null })
   assert.equal(listed.groups.map((g) => g.groupId), ['g'])
+  c.close()
+})
+
+groups('a member that cannot learn its id first (requireKnownMemberId false) is added at once and may lead', async () => {
+  const c = open()
+  const j = await c.joinGroup(joinRequest('direct', '', { requireKnownMemberId: false }))
+  assert.is(j.errorCode, KafkaCode.NONE)
+  assert.ok(j.memberId.startsWith('test-'), 'the coordinator names the member after its client id')
+  assert.equal([j.generationId, j.leader, j.protocolName, j.skipAssignment], [1, j.memberId, 'range', false])
+  assert.equal(j.members.map((m) => [m.memberId, m.groupInstanceId, Buffer.from(m.metadata).toString()]), [[j.memberId, null, 'meta-']])
+  const s = await sync(c, 'direct', j.memberId, j.generationId, [[j.memberId, 'A']])
+  assert.equal([s.errorCode, s.protocolType, s.protocolName, Buffer.from(s.assignment).toString()], [0, 'consumer', 'range', 'A'])
+  const failed = await c.joinGroup(joinRequest('', 'someone'))
+  assert.equal(failed, { errorCode: KafkaCode.INVALID_GROUP_ID, memberId: 'someone', generationId: -1, protocolType: null, protocolName: null, leader: '', members: [], skipAssignment: false })
   c.close()
 })
 
 groups('bad joins: empty id, session timeout out of range, unknown member, no common protocol', async () => {
   const c = open()
-  assert.is((await c.joinGroup(joinRequest(''), V, CLIENT)).errorCode, KafkaCode.INVALID_GROUP_ID)
-  assert.is((await c.joinGroup(joinRequest('g', '', { sessionTimeoutMs: 5 }), V, CLIENT)).errorCode, KafkaCode.INVALID_SESSION_TIMEOUT)
-  assert.is((await c.joinGroup(joinRequest('g', '', { sessionTimeoutMs: 60_001 }), V, CLIENT)).errorCode, KafkaCode.INVALID_SESSION_TIMEOUT)
-  assert.is((await c.joinGroup(joinRequest('fresh', 'made-up'), V, CLIENT)).errorCode, KafkaCode.UNKNOWN_MEMBER_ID)
+  assert.is((await c.joinGroup(joinRequest(''))).errorCode, KafkaCode.INVALID_GROUP_ID)
+  assert.is((await c.joinGroup(joinRequest('g', '', { sessionTimeoutMs: 5 }))).errorCode, KafkaCode.INVALID_SESSION_TIMEOUT)
+  assert.is((await c.joinGroup(joinRequest('g', '', { sessionTimeoutMs: 60_001 }))).errorCode, KafkaCode.INVALID_SESSION_TIMEOUT)
+  assert.is((await c.joinGroup(joinRequest('fresh', 'made-up'))).errorCode, KafkaCode.UNKNOWN_MEMBER_ID)
   const { leader, generation } = await stableGroupOfTwo(c, 'g')
-  const other = await c.joinGroup(joinRequest('g', '', { protocols: [{ name: 'roundrobin', metadata: Buffer.alloc(0) }] }), V, CLIENT)
+  const other = await c.joinGroup(joinRequest('g', '', { protocols: [{ name: 'roundrobin', metadata: Buffer.alloc(0) }] }))
   assert.is(other.errorCode, KafkaCode.INCONSISTENT_GROUP_PROTOCOL)
-  const wrongType = await c.joinGroup(joinRequest('g', '', { protocolType: 'connect' }), V, CLIENT)
+  const wrongType = await c.joinGroup(joinRequest('g', '', { protocolType: 'connect' }))
   assert.is(wrongType.errorCode, KafkaCode.INCONSISTENT_GROUP_PROTOCOL)
   // None of that disturbed the group.
   assert.is(await heartbeat(c, 'g', leader, generation), 0)
@@ -172,11 +185,11 @@ groups('generation fencing on heartbeat, sync and commit', async () => {
 groups('a rejoin starts a rebalance: heartbeats say REBALANCE_IN_PROGRESS, commits of the old generation still count until it completes', async () => {
   const c = open()
   const { leader, follower, generation } = await stableGroupOfTwo(c, 'g')
-  const leaderRejoin = c.joinGroup(joinRequest('g', leader), V, CLIENT)
+  const leaderRejoin = c.joinGroup(joinRequest('g', leader))
   assert.is(await heartbeat(c, 'g', follower, generation), KafkaCode.REBALANCE_IN_PROGRESS)
   const during = await commit(c, 'g', follower, generation, [['t', 2, 7]])
   assert.is(during.topics[0].partitions[0].errorCode, 0)
-  const followerRejoin = c.joinGroup(joinRequest('g', follower), V, CLIENT)
+  const followerRejoin = c.joinGroup(joinRequest('g', follower))
   const [l, f] = await Promise.all([leaderRejoin, followerRejoin])
   assert.is(l.generationId, generation + 1)
   assert.is(f.generationId, generation + 1)
@@ -200,7 +213,7 @@ groups('a member that stops heartbeating is removed; the rest rebalance without 
     code = await heartbeat(c, 'g', leader, ja.generationId)
   }
   assert.is(code, KafkaCode.REBALANCE_IN_PROGRESS)
-  const rejoined = await c.joinGroup(joinRequest('g', leader, { sessionTimeoutMs: 150 }), V, CLIENT)
+  const rejoined = await c.joinGroup(joinRequest('g', leader, { sessionTimeoutMs: 150 }))
   assert.is(rejoined.errorCode, 0)
   assert.is(rejoined.generationId, ja.generationId + 1)
   assert.equal(rejoined.members.map((m) => m.memberId), [leader])
@@ -224,38 +237,39 @@ groups('a leader that never syncs: after the rebalance timeout the group rebalan
 groups('leave: the group rebalances; the last member leaving empties it', async () => {
   const c = open()
   const { leader, follower, generation } = await stableGroupOfTwo(c, 'g')
-  const left = await c.leaveGroup({ groupId: 'g', members: [{ memberId: follower, groupInstanceId: null, reason: null }, { memberId: 'ghost', groupInstanceId: null, reason: null }] }, 5)
-  assert.equal(left.members!.map((m) => m.errorCode), [0, KafkaCode.UNKNOWN_MEMBER_ID])
+  const left = await c.leaveGroup({ groupId: 'g', members: [{ memberId: follower, groupInstanceId: null }, { memberId: 'ghost', groupInstanceId: null }] })
+  assert.equal(left.members.map((m) => m.errorCode), [0, KafkaCode.UNKNOWN_MEMBER_ID])
   assert.is(await heartbeat(c, 'g', leader, generation), KafkaCode.REBALANCE_IN_PROGRESS)
-  const j = await c.joinGroup(joinRequest('g', leader), V, CLIENT)
+  const j = await c.joinGroup(joinRequest('g', leader))
   assert.is(j.generationId, generation + 1)
-  const v0 = await c.leaveGroup({ groupId: 'g', memberId: leader }, 0)
-  assert.is(v0.errorCode, 0)
-  const described = await c.describeGroups({ groups: ['g'], includeAuthorizedOperations: false }, 5)
-  assert.is(described.groups[0].groupState, 'Empty', 'the last member gone, the group is empty at once')
-  assert.is(described.groups[0].members.length, 0)
+  const last = await c.leaveGroup({ groupId: 'g', members: [{ memberId: leader, groupInstanceId: null }] })
+  assert.equal(last, { errorCode: 0, members: [{ memberId: leader, groupInstanceId: null, errorCode: 0 }] })
+  assert.equal(await c.leaveGroup({ groupId: '', members: [{ memberId: leader, groupInstanceId: null }] }), { errorCode: KafkaCode.INVALID_GROUP_ID, members: [] })
+  const described = await c.describeGroups(['g'])
+  assert.is(described[0].state, 'Empty', 'the last member gone, the group is empty at once')
+  assert.is(described[0].members.length, 0)
   c.close()
 })
 
 groups('static member: a restarted instance takes its place without a rebalance; the old id is fenced', async () => {
   const c = open()
   const instance = { groupInstanceId: 'worker-1' }
-  const first = await c.joinGroup(joinRequest('s', '', instance), V, CLIENT)
+  const first = await c.joinGroup(joinRequest('s', '', instance))
   assert.is(first.errorCode, 0, 'static members skip MEMBER_ID_REQUIRED')
   const s1 = await sync(c, 's', first.memberId, first.generationId, [[first.memberId, 'P0']])
   assert.is(s1.errorCode, 0)
   // The process restarts: it knows its instance id, not its old member id.
-  const again = await c.joinGroup(joinRequest('s', '', instance), V, CLIENT)
+  const again = await c.joinGroup(joinRequest('s', '', instance))
   assert.is(again.errorCode, 0)
   assert.is(again.generationId, first.generationId, 'no new generation')
   assert.is.not(again.memberId, first.memberId)
   assert.is(again.skipAssignment, true, 'the leader keeps the assignment it made')
-  const s2 = await c.syncGroup({ groupId: 's', generationId: again.generationId, memberId: again.memberId, groupInstanceId: 'worker-1', protocolType: 'consumer', protocolName: 'range', assignments: [] }, 5)
+  const s2 = await c.syncGroup({ groupId: 's', generationId: again.generationId, memberId: again.memberId, groupInstanceId: 'worker-1', protocolType: 'consumer', protocolName: 'range', assignments: [] })
   assert.is(Buffer.from(s2.assignment).toString(), 'P0', 'it gets its assignment back')
   assert.is(await heartbeat(c, 's', first.memberId, first.generationId, 'worker-1'), KafkaCode.FENCED_INSTANCE_ID)
   assert.is(await heartbeat(c, 's', again.memberId, again.generationId, 'worker-1'), 0)
-  const left = await c.leaveGroup({ groupId: 's', members: [{ memberId: first.memberId, groupInstanceId: 'worker-1', reason: null }] }, 5)
-  assert.is(left.members![0].errorCode, KafkaCode.FENCED_INSTANCE_ID, 'the old incarnation cannot remove the new one')
+  const left = await c.leaveGroup({ groupId: 's', members: [{ memberId: first.memberId, groupInstanceId: 'worker-1' }] })
+  assert.is(left.members[0].errorCode, KafkaCode.FENCED_INSTANCE_ID, 'the old incarnation cannot remove the new one')
   c.close()
 })
 
@@ -265,9 +279,9 @@ groups('commits: unknown partitions, oversized metadata, standalone groups; erro
   const codes = res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode))
   assert.equal(codes, [0, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, KafkaCode.OFFSET_METADATA_TOO_LARGE, KafkaCode.UNKNOWN_TOPIC_OR_PARTITION])
   assert.equal(await fetched(c, 'solo'), { 't-0': 5 })
-  const v1 = await c.offsetFetch({ groupId: 'solo', topics: [{ name: 't', partitionIndexes: [0, 3] }], requireStable: false }, 7)
-  assert.equal(v1.topics!.map((t) => t.partitions.map((p) => [p.committedOffset, p.metadata])), [[[5, 'ok'], [-1, '']]])
-  const listed = await c.listGroups({}, 3)
+  const asked = await c.fetchOffsets({ groups: [{ groupId: 'solo', topics: [{ name: 't', partitions: [0, 3] }] }], requireStable: false })
+  assert.equal(asked.groups[0].topics.map((t) => t.partitions.map((p) => [p.offset, p.metadata])), [[[5, 'ok'], [-1, '']]])
+  const listed = await c.listGroups({ states: null, types: null })
   assert.equal(listed.groups.map((g) => [g.groupId, g.protocolType]), [['solo', '']])
   c.close()
 })
@@ -276,8 +290,8 @@ groups('delete: only empty groups; their offsets go with them', async () => {
   const c = open()
   await commit(c, 'solo', '', -1, [['t', 0, 5]])
   const { leader } = await stableGroupOfTwo(c, 'busy')
-  const res = await c.deleteGroups({ groupsNames: ['solo', 'busy', 'never'] }, 2)
-  assert.equal(res.results.map((r) => r.errorCode), [0, KafkaCode.NON_EMPTY_GROUP, KafkaCode.GROUP_ID_NOT_FOUND])
+  const res = await c.deleteGroups(['solo', 'busy', 'never'])
+  assert.equal(res.map((r) => r.errorCode), [0, KafkaCode.NON_EMPTY_GROUP, KafkaCode.GROUP_ID_NOT_FOUND])
   assert.equal(await fetched(c, 'solo'), {})
   assert.ok(leader.length > 0)
   c.close()
@@ -296,7 +310,7 @@ groups('offsets of deleted topics are removed; empty groups expire after offsets
   now += 2_000
   c.expireOffsets()
   assert.equal(await fetched(c, 'a'), {})
-  assert.equal((await c.listGroups({}, 3)).groups, [], 'the group went with its offsets')
+  assert.equal((await c.listGroups({ states: null, types: null })).groups, [], 'the group went with its offsets')
   c.close()
 })
 
@@ -308,14 +322,14 @@ groups('offsets and membership survive a restart from the coordinator log', asyn
     await commit(c, 'g', leader, generation, [['t', 0, 100, 'm0'], ['t', 1, 200]])
     await commit(c, 'g', follower, generation, [['t', 0, 150, 'm1']])
     await commit(c, 'solo', '', -1, [['t', 3, 9]])
-    await c.deleteGroups({ groupsNames: ['solo'] }, 2)
+    await c.deleteGroups(['solo'])
     c.close()
     c = open(dir)
     assert.equal(await fetched(c, 'g'), { 't-0': 150, 't-1': 200 })
     assert.equal(await fetched(c, 'solo'), {}, 'the deletion is durable too')
-    const res = await c.offsetFetch({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }], requireStable: false }, 7)
-    assert.is(res.topics![0].partitions[0].metadata, 'm1')
-    assert.is(res.topics![0].partitions[0].committedLeaderEpoch, 3)
+    const res = await c.fetchOffsets({ groups: [{ groupId: 'g', topics: [{ name: 't', partitions: [0] }] }], requireStable: false })
+    assert.is(res.groups[0].topics[0].partitions[0].metadata, 'm1')
+    assert.is(res.groups[0].topics[0].partitions[0].leaderEpoch, 3)
     // Members are back, stable, in the same generation: a client that kept running carries on.
     assert.is(await heartbeat(c, 'g', leader, generation), 0)
     assert.is(await heartbeat(c, 'g', follower, generation), 0)
@@ -329,10 +343,10 @@ groups('offsets and membership survive a restart from the coordinator log', asyn
 
 groups('InitProducerId without an allocator answers COORDINATOR_NOT_AVAILABLE; closing answers parked joins NOT_COORDINATOR', async () => {
   const c = open()
-  const r = await c.initProducerId({ transactionalId: null, transactionTimeoutMs: 1000, producerId: -1, producerEpoch: -1 }, 4)
+  const r = await c.initProducerId({ producerId: -1, producerEpoch: -1 })
   assert.is(r.errorCode, KafkaCode.COORDINATOR_NOT_AVAILABLE)
   // A static member's join parks for the initial delay; closing must not leave it hanging.
-  const parked = c.joinGroup(joinRequest('g', '', { groupInstanceId: 'x' }), V, CLIENT)
+  const parked = c.joinGroup(joinRequest('g', '', { groupInstanceId: 'x' }))
   c.close()
   assert.is((await parked).errorCode, KafkaCode.NOT_COORDINATOR)
   assert.is(await heartbeat(c, 'g', 'anyone', 1, 'x'), KafkaCode.NOT_COORDINATOR)
@@ -345,32 +359,32 @@ groups.run()
 const deletion = suite('offset deletion (OffsetDelete)')
 
 /** One member through a full rebalance with `protocols` as its JoinGroup protocols. */
-async function stableGroupOfOne (c: GroupCoordinator, groupId: string, extra: Partial<JoinGroupRequest>): Promise<{ memberId: string, generation: number }> {
+async function stableGroupOfOne (c: GroupCoordinator, groupId: string, extra: Partial<JoinGroup>): Promise<{ memberId: string, generation: number }> {
   const { memberId, joined } = await joinNew(c, groupId, extra)
   const j = await joined
   assert.is(j.errorCode, 0)
-  const s = await c.syncGroup({ groupId, generationId: j.generationId, memberId, groupInstanceId: null, protocolType: extra.protocolType ?? 'consumer', protocolName: j.protocolName, assignments: [] }, 5)
+  const s = await c.syncGroup({ groupId, generationId: j.generationId, memberId, groupInstanceId: null, protocolType: extra.protocolType ?? 'consumer', protocolName: j.protocolName, assignments: [] })
   assert.is(s.errorCode, 0)
   return { memberId, generation: j.generationId }
 }
 
-function deleteOffsets (c: GroupCoordinator, groupId: string, partitions: Array<[string, number]>): Promise<OffsetDeleteResponse> {
+function deleteOffsets (c: GroupCoordinator, groupId: string, partitions: Array<[string, number]>): Promise<DeleteOffsetsResult> {
   const byTopic = new Map<string, number[]>()
   for (const [topic, partition] of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition])
-  return c.offsetDelete({ groupId, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex })) })) }, 0)
+  return c.deleteOffsets({ groupId, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) })
 }
 
-/** topic-partition → error code, flattened from a response. */
-function codes (res: OffsetDeleteResponse): Record<string, number> {
+/** topic-partition → error code, flattened from a result. */
+function codes (res: DeleteOffsetsResult): Record<string, number> {
   const out: Record<string, number> = {}
-  for (const t of res.topics) for (const p of t.partitions) out[`${t.name}-${p.partitionIndex}`] = p.errorCode
+  for (const t of res.topics) for (const p of t.partitions) out[`${t.name}-${p.partition}`] = p.errorCode
   return out
 }
 
 deletion('an unknown group answers GROUP_ID_NOT_FOUND at the top, with no topics', async () => {
   const c = open()
   const res = await deleteOffsets(c, 'nobody', [['t', 0]])
-  assert.equal(res, { errorCode: KafkaCode.GROUP_ID_NOT_FOUND, throttleTimeMs: 0, topics: [] })
+  assert.equal(res, { errorCode: KafkaCode.GROUP_ID_NOT_FOUND, topics: [] })
   c.close()
 })
 
@@ -387,7 +401,7 @@ deletion('an empty group loses the offsets asked for, durably; unknown partition
     c = open(dir)
     assert.equal(await fetched(c, 'solo'), { 't-1': 11, 't-2': 12 }, 'the tombstones survive a restart')
     assert.is(codes(await deleteOffsets(c, 'solo', [['t', 1], ['t', 2]]))['t-1'], KafkaCode.NONE)
-    const listed = await c.listGroups({ statesFilter: [], typesFilter: [] }, 5)
+    const listed = await c.listGroups({ states: [], types: [] })
     assert.ok(!listed.groups.some((g) => g.groupId === 'solo'), 'an empty group without offsets is gone, as in Kafka')
     assert.is((await deleteOffsets(c, 'solo', [['t', 1]])).errorCode, KafkaCode.GROUP_ID_NOT_FOUND)
     c.close()
@@ -407,7 +421,7 @@ deletion('a consumer group with members keeps the offsets of topics it subscribe
   assert.equal(codes(res), { 't-0': KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC, 'u-0': KafkaCode.NONE })
   assert.equal(await fetched(c, 'g'), { 't-0': 5, 'u-1': 7 })
   // The member leaves: the group is empty, and now the subscribed topic's offsets may go.
-  await c.leaveGroup({ groupId: 'g', members: [{ memberId, groupInstanceId: null }] }, 5)
+  await c.leaveGroup({ groupId: 'g', members: [{ memberId, groupInstanceId: null }] })
   assert.equal(codes(await deleteOffsets(c, 'g', [['t', 0]])), { 't-0': KafkaCode.NONE })
   assert.equal(await fetched(c, 'g'), { 'u-1': 7 })
   c.close()
@@ -422,7 +436,7 @@ deletion('subscriptions that do not parse count as subscribed to everything; oth
   const connect = await stableGroupOfOne(c, 'workers', { protocolType: 'connect', protocols: [{ name: 'default', metadata: Buffer.alloc(0) }] })
   await commit(c, 'workers', connect.memberId, connect.generation, [['u', 0, 1]])
   const res = await deleteOffsets(c, 'workers', [['u', 0]])
-  assert.equal(res, { errorCode: KafkaCode.NON_EMPTY_GROUP, throttleTimeMs: 0, topics: [] })
+  assert.equal(res, { errorCode: KafkaCode.NON_EMPTY_GROUP, topics: [] })
   assert.equal(await fetched(c, 'workers'), { 'u-0': 1 }, 'nothing was deleted')
   c.close()
 })

@@ -29,16 +29,16 @@ function open (dir: string, logger = new CaptureLogger()): { c: GroupCoordinator
 
 /** A standalone commit (no member): one batch in the log per call. */
 async function commit (c: GroupCoordinator, groupId: string, offset: number): Promise<number> {
-  const res = await c.offsetCommit({
-    groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
-    topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }]
-  }, 8)
+  const res = await c.commitOffsets({
+    groupId, generationId: -1, memberId: '', groupInstanceId: null,
+    topics: [{ name: 't', partitions: [{ partition: 0, offset, leaderEpoch: -1, metadata: null }] }]
+  })
   return res.topics[0].partitions[0].errorCode
 }
 
 async function fetched (c: GroupCoordinator, groupId: string): Promise<number | undefined> {
-  const res = await c.offsetFetch({ groups: [{ groupId, topics: null }], requireStable: false }, 8)
-  return res.groups![0].topics[0]?.partitions[0]?.committedOffset
+  const res = await c.fetchOffsets({ groups: [{ groupId, topics: null }], requireStable: false })
+  return res.groups[0].topics[0]?.partitions[0]?.offset
 }
 
 /** Commits 1000 + i for each group, in order, then a later commit for the first group. */

@@ -9,7 +9,7 @@ import { crc32c } from '../../../src/protocol/crc32c.js'
 import { CaptureLogger } from '../../helpers/capture-logger.js'
 import { removeDir, tmpDir } from '../../helpers/tmp-dir.js'
 
-const idempotent = { transactionalId: null, transactionTimeoutMs: 60_000 }
+const idempotent = { producerId: -1, producerEpoch: -1 }
 
 interface Ctx { dir: string }
 const ids = suite<Ctx>('producer ids', { dir: '' })
@@ -118,48 +118,36 @@ ids('a block that cannot be written answers a retriable error and gives no id', 
   // The temp file of the atomic write cannot be created where a directory stands.
   const blocker = join(dir, COORDINATOR_DIR, `${PRODUCER_ID_FILE}.tmp`)
   mkdirSync(blocker)
-  const res = allocator.initProducerId(idempotent, 1)
-  assert.equal(res, { throttleTimeMs: 0, errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 })
+  const res = allocator.initProducerId(idempotent)
+  assert.equal(res, { errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 })
   rmdirSync(blocker)
-  assert.is(allocator.initProducerId(idempotent, 1).producerId, 0)
+  assert.is(allocator.initProducerId(idempotent).producerId, 0)
 })
 
 ids.run()
 
 // ---
 
-const init = suite('InitProducerId answers')
+const init = suite('producer ids for idempotent producers')
 
-init('every version: an idempotent producer gets a new id at epoch 0', () => {
+init('a producer that names no id gets a new id at epoch 0, one after another', () => {
   const allocator = ProducerIds.open(null)
-  for (let version = 0; version <= 4; version++) {
-    const res = allocator.initProducerId({ ...idempotent, producerId: -1, producerEpoch: -1 }, version)
-    assert.equal(res, { throttleTimeMs: 0, errorCode: KafkaCode.NONE, producerId: version, producerEpoch: 0 })
-  }
+  for (let i = 0; i < 3; i++) assert.equal(allocator.initProducerId(idempotent), { errorCode: KafkaCode.NONE, producerId: i, producerEpoch: 0 })
 })
 
-init('v3+: a producer naming its id and epoch gets a new id (no transactional id), as Kafka does', () => {
+init('a producer naming its id and epoch gets a new id, as Kafka does without a transactional id', () => {
   const allocator = ProducerIds.open(null)
-  const first = allocator.initProducerId(idempotent, 3)
-  const again = allocator.initProducerId({ ...idempotent, producerId: first.producerId, producerEpoch: 0 }, 3)
+  const first = allocator.initProducerId(idempotent)
+  const again = allocator.initProducerId({ producerId: first.producerId, producerEpoch: 0 })
   assert.is(again.errorCode, KafkaCode.NONE)
   assert.is.not(again.producerId, first.producerId)
   assert.is(again.producerEpoch, 0)
 })
 
-init('v3+: an id without an epoch, or an epoch without an id, is INVALID_REQUEST', () => {
+init('an id without an epoch, or an epoch without an id, is INVALID_REQUEST and uses no id', () => {
   const allocator = ProducerIds.open(null)
-  assert.is(allocator.initProducerId({ ...idempotent, producerId: 5, producerEpoch: -1 }, 4).errorCode, KafkaCode.INVALID_REQUEST)
-  assert.is(allocator.initProducerId({ ...idempotent, producerId: -1, producerEpoch: 2 }, 3).errorCode, KafkaCode.INVALID_REQUEST)
-  // v0-2 carry neither field.
-  assert.is(allocator.initProducerId({ ...idempotent, producerId: 5, producerEpoch: -1 }, 2).errorCode, KafkaCode.NONE)
-})
-
-init('a transactional id is refused with a non-retriable code; an empty one is INVALID_REQUEST', () => {
-  const allocator = ProducerIds.open(null)
-  const res = allocator.initProducerId({ transactionalId: 'tx-1', transactionTimeoutMs: 60_000 }, 4)
-  assert.equal(res, { throttleTimeMs: 0, errorCode: KafkaCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 })
-  assert.is(allocator.initProducerId({ transactionalId: '', transactionTimeoutMs: 60_000 }, 1).errorCode, KafkaCode.INVALID_REQUEST)
+  assert.is(allocator.initProducerId({ producerId: 5, producerEpoch: -1 }).errorCode, KafkaCode.INVALID_REQUEST)
+  assert.is(allocator.initProducerId({ producerId: -1, producerEpoch: 2 }).errorCode, KafkaCode.INVALID_REQUEST)
   assert.is(allocator.nextId(), 0, 'no id was used up by refused requests')
 })
 

@@ -398,9 +398,9 @@ async function txnCommit (h: Harness, id: string, p: { producerId: number, produ
 }
 
 async function fetchOffset (h: Harness, groupId: string, requireStable: boolean): Promise<{ offset: number, errorCode: number }> {
-  const res = await h.groups.offsetFetch({ groupId, topics: [{ name: 't', partitionIndexes: [0] }], requireStable }, 7)
-  const p = res.topics![0].partitions[0]
-  return { offset: p.committedOffset, errorCode: p.errorCode }
+  const res = await h.groups.fetchOffsets({ groups: [{ groupId, topics: [{ name: 't', partitions: [0] }] }], requireStable })
+  const p = res.groups[0].topics[0].partitions[0]
+  return { offset: p.offset, errorCode: p.errorCode }
 }
 
 offsets('offsets stay pending (UNSTABLE_OFFSET_COMMIT with require_stable) until the commit applies them', async () => {
@@ -414,6 +414,19 @@ offsets('offsets stay pending (UNSTABLE_OFFSET_COMMIT with require_stable) until
   await end(h, 'a', p.producerId, p.producerEpoch, true)
   await h.txn.whenIdle()
   assert.equal(await fetchOffset(h, 'g1', true), { offset: 42, errorCode: KafkaCode.NONE })
+  close(h)
+})
+
+offsets('v3+ commits naming a member are fenced as OffsetCommit is; v0-2 carry no member to check', async () => {
+  const h = open()
+  const p = await init(h, 'a')
+  await h.txn.addOffsetsToTxn({ transactionalId: 'a', producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: 'gm' }, 3)
+  const commitAs = async (version: number): Promise<number> => (await h.txn.txnOffsetCommit({
+    transactionalId: 'a', groupId: 'gm', producerId: p.producerId, producerEpoch: p.producerEpoch, generationId: 4, memberId: 'ghost', groupInstanceId: null,
+    topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }]
+  }, version)).topics[0].partitions[0].errorCode
+  assert.is(await commitAs(3), KafkaCode.ILLEGAL_GENERATION, 'a generation for a group that has none')
+  assert.is(await commitAs(2), KafkaCode.NONE)
   close(h)
 })
 

@@ -9,19 +9,15 @@ import { GroupMember, type GroupMemberHooks } from '../../../../src/client/group
 import { rangeAssignor } from '../../../../src/client/group/assignors.js'
 import { decodeSubscription, type TopicPartitions } from '../../../../src/protocol/consumer-protocol.js'
 import { KafkaCode } from '../../../../src/protocol/error-codes.js'
-import type { CoordinatorApi } from '../../../../src/coordinator/coordinator-api.js'
-import type { JoinGroupRequest } from '../../../../src/protocol/apis/join-group.js'
-import type { SyncGroupRequest } from '../../../../src/protocol/apis/sync-group.js'
-import type { OffsetCommitRequest } from '../../../../src/protocol/apis/offset-commit.js'
-import type { LeaveGroupRequest } from '../../../../src/protocol/apis/leave-group.js'
+import type { CommitOffsets, CoordinatorApi, JoinGroup, LeaveGroup, SyncGroup } from '../../../../src/coordinator/coordinator-api.js'
 
 /** A one-member group: MEMBER_ID_REQUIRED first, then this member leads every generation. */
 class ScriptedCoordinator {
   calls: string[] = []
-  joins: JoinGroupRequest[] = []
-  syncs: SyncGroupRequest[] = []
-  commits: OffsetCommitRequest[] = []
-  leaves: LeaveGroupRequest[] = []
+  joins: JoinGroup[] = []
+  syncs: SyncGroup[] = []
+  commits: CommitOffsets[] = []
+  leaves: LeaveGroup[] = []
   generation = 0
   nextHeartbeat: number[] = []
   nextJoin: number[] = []
@@ -35,43 +31,45 @@ class ScriptedCoordinator {
         this.calls.push(`join:${req.memberId}`)
         this.joins.push(req)
         const scripted = this.nextJoin.shift()
-        const base = { throttleTimeMs: 0, generationId: -1, protocolType: 'consumer', protocolName: null, leader: '', skipAssignment: false, memberId: req.memberId, members: [] }
+        const base = { generationId: -1, protocolType: 'consumer', protocolName: null, leader: '', skipAssignment: false, memberId: req.memberId, members: [] }
         if (scripted !== undefined) return { ...base, errorCode: scripted }
         if (req.memberId === '') return { ...base, errorCode: KafkaCode.MEMBER_ID_REQUIRED, memberId: 'member-1' }
         this.generation++
-        return { ...base, errorCode: 0, generationId: this.generation, protocolName: req.protocols[0].name, leader: req.memberId, members: [{ memberId: req.memberId, groupInstanceId: req.groupInstanceId ?? null, metadata: req.protocols[0].metadata }] }
+        return { ...base, errorCode: 0, generationId: this.generation, protocolName: req.protocols[0].name, leader: req.memberId, members: [{ memberId: req.memberId, groupInstanceId: req.groupInstanceId, metadata: req.protocols[0].metadata }] }
       },
       syncGroup: async (req) => {
         this.calls.push(`sync:${req.generationId}`)
         this.syncs.push(req)
         const mine = req.assignments.find((a) => a.memberId === req.memberId)
-        return { throttleTimeMs: 0, errorCode: 0, protocolType: 'consumer', protocolName: req.protocolName ?? null, assignment: mine?.assignment ?? Buffer.alloc(0) }
+        return { errorCode: 0, protocolType: 'consumer', protocolName: req.protocolName, assignment: mine?.assignment ?? new Uint8Array(0) }
       },
       heartbeat: async (req) => {
         this.calls.push(`heartbeat:${req.generationId}`)
-        return { throttleTimeMs: 0, errorCode: this.nextHeartbeat.shift() ?? 0 }
+        return this.nextHeartbeat.shift() ?? 0
       },
       leaveGroup: async (req) => {
         this.calls.push('leave')
         this.leaves.push(req)
-        return { throttleTimeMs: 0, errorCode: 0, members: [] }
+        return { errorCode: 0, members: [] }
       },
-      offsetCommit: async (req) => {
+      commitOffsets: async (req) => {
         this.calls.push('commit')
         this.commits.push(req)
         const code = this.nextCommit.shift() ?? 0
-        if (code === 0) for (const t of req.topics) for (const p of t.partitions) this.committed.set(`${t.name}-${p.partitionIndex}`, p.committedOffset)
-        return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) }
+        if (code === 0) for (const t of req.topics) for (const p of t.partitions) this.committed.set(`${t.name}-${p.partition}`, p.offset)
+        return { topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: code })) })) }
       },
-      offsetFetch: async (req) => ({
-        throttleTimeMs: 0,
-        errorCode: 0,
-        topics: (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: this.committed.get(`${t.name}-${p}`) ?? -1, committedLeaderEpoch: -1, metadata: null, errorCode: 0 })) }))
+      fetchOffsets: async (req) => ({
+        groups: req.groups.map((g) => ({
+          groupId: g.groupId,
+          errorCode: 0,
+          topics: (g.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partition: p, offset: this.committed.get(`${t.name}-${p}`) ?? -1, leaderEpoch: -1, metadata: '', errorCode: 0 })) }))
+        }))
       }),
       describeGroups: fail,
       listGroups: fail,
       deleteGroups: fail,
-      offsetDelete: fail,
+      deleteOffsets: fail,
       readOffsetsLog: fail,
       lookupOffsetsLog: fail,
       initProducerId: fail,
@@ -168,10 +166,10 @@ member('commit sends the generation and member id; ILLEGAL_GENERATION throws and
   await m.whenStable()
   await m.commit([{ topic: 't', partition: 1, offset: 42, metadata: 'm' }])
   const sent = ctx.coord.commits[0]
-  assert.is(sent.generationIdOrMemberEpoch, 1)
+  assert.is(sent.generationId, 1)
   assert.is(sent.memberId, 'member-1')
-  assert.equal(sent.topics[0].partitions[0].committedOffset, 42)
-  assert.equal((await m.committed([{ topic: 't', partitions: [1, 2] }])).get('t\u00001'), { offset: 42, metadata: null })
+  assert.equal(sent.topics[0].partitions[0].offset, 42)
+  assert.equal((await m.committed([{ topic: 't', partitions: [1, 2] }])).get('t\u00001'), { offset: 42, metadata: '' })
   ctx.coord.nextCommit.push(KafkaCode.ILLEGAL_GENERATION)
   try {
     await m.commit([{ topic: 't', partition: 1, offset: 43, metadata: null }])
@@ -188,7 +186,7 @@ member('close revokes, then leaves the group; a static member does not leave', a
   await m.whenStable()
   await m.close()
   assert.equal(ctx.events.map((e) => e.split(':')[0]), ['assigned', 'revoke'])
-  assert.equal(ctx.coord.leaves.map((l) => l.members?.map((x) => x.memberId)), [['member-1']])
+  assert.equal(ctx.coord.leaves.map((l) => l.members.map((x) => x.memberId)), [['member-1']])
   const s = start(ctx, 'instance-a')
   s.subscribe(['t'])
   await s.whenStable()
