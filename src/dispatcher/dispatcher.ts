@@ -576,6 +576,11 @@ export class Dispatcher implements TxnMarkerWriter {
     return answer
   }
 
+  /** The partition log's [epoch found, end offset] for leader epoch `epoch`; rejects while its worker is down. */
+  async endOffsetForEpoch (p: PartitionState, epoch: number): Promise<[number, number]> {
+    return await this.#links[p.worker].call((c) => c.endOffsetForEpoch(p.id, epoch))
+  }
+
   async deleteRecords (p: PartitionState, offset: number): Promise<PartitionAnswer> {
     const answer = p.online ? await this.#links[p.worker].deleteRecords(p.id, offset) : offline()
     this.#observe(p, answer)

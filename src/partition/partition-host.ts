@@ -61,6 +61,8 @@ export interface PartitionControl {
   alterConfig (id: number, overrides: Record<string, string>): void
   describe (id: number): PartitionOffsets | null
   setLeaderEpoch (id: number, epoch: number): void
+  /** The log's end offset of leader epoch `epoch` (OffsetForLeaderEpoch): [epoch found, end offset], [-1, -1] when none. */
+  endOffsetForEpoch (id: number, epoch: number): [number, number]
   /** The partition's next clean (compaction.ts), or null when there is nothing to clean or no such partition. */
   planClean (id: number, now: number): CleanPlan | null
   /** Runs a plan here, for a log in memory (no job pool, no files to hand over). */
@@ -480,6 +482,12 @@ export class PartitionHost implements PartitionControl {
   setLeaderEpoch (id: number, epoch: number): void {
     const actor = this.#actors.get(id)
     if (actor !== undefined) actor.leaderEpoch = epoch
+  }
+
+  endOffsetForEpoch (id: number, epoch: number): [number, number] {
+    const actor = this.#actors.get(id)
+    if (actor === undefined) throw new Error(`partition ${id} is not hosted here`)
+    return actor.log.endOffsetForEpoch(epoch)
   }
 
   planClean (id: number, now: number): CleanPlan | null {
