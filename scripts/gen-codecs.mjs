@@ -10,7 +10,7 @@
  *
  * The served version ranges below are ours (they decide what ApiVersions advertises). Only the
  * fields that exist somewhere inside a served range are generated, and the version tests are
- * clamped to it. Six APIs have no schema file in the reference set; their layouts are spelled
+ * clamped to it. Several APIs have no schema file in the reference set; their layouts are spelled
  * out in EXTRA_SCHEMAS in the same JSON shape.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -41,6 +41,7 @@ const APIS = [
   { key: 20, name: 'DeleteTopics', file: 'delete-topics', min: 0, max: 6 },
   { key: 21, name: 'DeleteRecords', file: 'delete-records', min: 0, max: 2 },
   { key: 22, name: 'InitProducerId', file: 'init-producer-id', min: 0, max: 4 },
+  { key: 23, name: 'OffsetForLeaderEpoch', file: 'offset-for-leader-epoch', min: 0, max: 4 },
   { key: 24, name: 'AddPartitionsToTxn', file: 'add-partitions-to-txn', min: 0, max: 3 },
   { key: 25, name: 'AddOffsetsToTxn', file: 'add-offsets-to-txn', min: 0, max: 3 },
   { key: 26, name: 'EndTxn', file: 'end-txn', min: 0, max: 3 },
@@ -248,6 +249,36 @@ const EXTRA_SCHEMAS = {
     ]
   },
   ...ACL_SCHEMAS,
+  // Kafka 3.x: CurrentLeaderEpoch (KIP-320) from v2, ReplicaId (KIP-392; -1 consumer, -2 debug) from v3.
+  OffsetForLeaderEpochRequest: {
+    apiKey: 23, type: 'request', name: 'OffsetForLeaderEpochRequest', validVersions: '0-4', flexibleVersions: '4+',
+    fields: [
+      { name: 'ReplicaId', type: 'int32', versions: '3+', default: '-2' },
+      { name: 'Topics', type: '[]OffsetForLeaderTopic', versions: '0+', fields: [
+        { name: 'Topic', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]OffsetForLeaderPartition', versions: '0+', fields: [
+          { name: 'Partition', type: 'int32', versions: '0+' },
+          { name: 'CurrentLeaderEpoch', type: 'int32', versions: '2+', default: '-1' },
+          { name: 'LeaderEpoch', type: 'int32', versions: '0+' }
+        ] }
+      ] }
+    ]
+  },
+  OffsetForLeaderEpochResponse: {
+    apiKey: 23, type: 'response', name: 'OffsetForLeaderEpochResponse', validVersions: '0-4', flexibleVersions: '4+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '2+' },
+      { name: 'Topics', type: '[]OffsetForLeaderTopicResult', versions: '0+', fields: [
+        { name: 'Topic', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]EpochEndOffset', versions: '0+', fields: [
+          { name: 'ErrorCode', type: 'int16', versions: '0+' },
+          { name: 'Partition', type: 'int32', versions: '0+' },
+          { name: 'LeaderEpoch', type: 'int32', versions: '1+', default: '-1' },
+          { name: 'EndOffset', type: 'int64', versions: '0+', default: '-1' }
+        ] }
+      ] }
+    ]
+  },
   AlterConfigsRequest: {
     apiKey: 33, type: 'request', name: 'AlterConfigsRequest', validVersions: '0-2', flexibleVersions: '2+',
     fields: [

@@ -204,6 +204,8 @@ export class Dispatcher implements TxnMarkerWriter {
   get workerRestarts (): number { return this.workers.restarts }
   ringUsage (): Array<{ worker: number, requestBytes: number, responseBytes: number, capacityBytes: number }> { return this.workers.ringUsage() }
   crashWorkerOf (p: PartitionState): Promise<void> { return this.workers.crashWorkerOf(p) }
+  /** OffsetForLeaderEpoch on the partition's log: [epoch found, its end offset], [-1, -1] when unknown. */
+  endOffsetForEpoch (p: PartitionState, epoch: number): Promise<[number, number]> { return this.workers.linkOf(p).endOffsetForEpoch(p.id, epoch) }
   injectStorageFault (p: PartitionState, fault: StoreFault): Promise<void> { return this.workers.injectStorageFault(p, fault) }
   whenOnline (timeoutMs = 10_000): Promise<void> { return this.workers.whenOnline(timeoutMs) }
 

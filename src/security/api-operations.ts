@@ -13,7 +13,7 @@ export interface Check {
   readonly errorCode: number
 }
 
-const { READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE } = AclOperation
+const { READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE } = AclOperation
 const { TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID } = ResourceType
 
 const topic = (operation: number): Check => ({ operation, resourceType: TOPIC, errorCode: KafkaCode.TOPIC_AUTHORIZATION_FAILED })
@@ -25,6 +25,8 @@ export const CHECKS = Object.freeze({
   produce: { topic: topic(WRITE), transactionalId: transactionalId(WRITE) },
   fetch: { topic: topic(READ) },
   listOffsets: { topic: topic(DESCRIBE) },
+  /** ClusterAction on the cluster (what a follower broker holds) covers every topic; otherwise Describe on each topic (KIP-320 consumers). */
+  offsetForLeaderEpoch: { cluster: cluster(CLUSTER_ACTION), topic: topic(DESCRIBE) },
   /** Topics a principal may not Describe are left out of an all-topics answer; auto-creation needs Create on the cluster or the topic. */
   metadata: { topic: topic(DESCRIBE), createCluster: cluster(CREATE), createTopic: topic(CREATE) },
   /** Create on the cluster covers every topic; otherwise Create on each topic. */

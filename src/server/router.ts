@@ -15,6 +15,7 @@ import { handleCreateTopics } from './handlers/create-topics.js'
 import { handleDeleteTopics } from './handlers/delete-topics.js'
 import { handleCreatePartitions } from './handlers/create-partitions.js'
 import { handleDeleteRecords } from './handlers/delete-records.js'
+import { handleOffsetForLeaderEpoch } from './handlers/offset-for-leader-epoch.js'
 import { handleDescribeConfigs } from './handlers/describe-configs.js'
 import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alter-configs.js'
 import { handleInitProducerId } from './handlers/init-producer-id.js'
@@ -77,6 +78,7 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.CreateTopics, handleCreateTopics],
   [ApiKey.DeleteTopics, handleDeleteTopics],
   [ApiKey.DeleteRecords, handleDeleteRecords],
+  [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch],
   [ApiKey.DescribeAcls, handleDescribeAcls],
   [ApiKey.CreateAcls, handleCreateAcls],
   [ApiKey.DeleteAcls, handleDeleteAcls],

@@ -23,6 +23,7 @@ import * as createTopics from './create-topics.js'
 import * as deleteTopics from './delete-topics.js'
 import * as deleteRecords from './delete-records.js'
 import * as initProducerId from './init-producer-id.js'
+import * as offsetForLeaderEpoch from './offset-for-leader-epoch.js'
 import * as addPartitionsToTxn from './add-partitions-to-txn.js'
 import * as addOffsetsToTxn from './add-offsets-to-txn.js'
 import * as endTxn from './end-txn.js'
@@ -51,7 +52,7 @@ export interface ApiCodec {
   decodeResponse (r: Reader, version: number): unknown
 }
 
-export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeAcls, createAcls, deleteAcls, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeUserScramCredentials, alterUserScramCredentials, describeTransactions, listTransactions }
+export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeAcls, createAcls, deleteAcls, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeUserScramCredentials, alterUserScramCredentials, describeTransactions, listTransactions }
 
 export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [0, produce],
@@ -73,6 +74,7 @@ export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [20, deleteTopics],
   [21, deleteRecords],
   [22, initProducerId],
+  [23, offsetForLeaderEpoch],
   [24, addPartitionsToTxn],
   [25, addOffsetsToTxn],
   [26, endTxn],

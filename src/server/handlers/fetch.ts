@@ -4,6 +4,8 @@
  * returned whole and by reference (no copy into the response). The response stays within
  * `maxBytes`, except that the first partition with data is always included so that a batch
  * larger than the limit cannot stall a consumer. Sessions are not kept: session id 0 always.
+ * v9+: a `currentLeaderEpoch` other than the partition's is fenced before the read
+ * (leader-epoch.ts). v12+ diverging epochs are not reported: nothing here truncates a log yet.
  * Fetch v0-3 answers are down-converted to message sets v0/v1 (legacy-records.ts).
  */
 import type { FetchPartition, FetchRequest, FetchResponse, FetchableTopicResponse, PartitionData } from '../../protocol/apis/fetch.js'
@@ -17,6 +19,7 @@ import { OFFSETS_TOPIC } from '../../coordinator/offsets-topic.js'
 import { CHECKS } from '../../security/api-operations.js'
 import { downConvertFetch, FETCH_BATCH_V2_FROM_VERSION } from './legacy-records.js'
 import { countOut } from '../../dispatcher/traffic.js'
+import { leaderEpochError, OFFSETS_TOPIC_LEADER_EPOCH } from '../leader-epoch.js'
 
 const EMPTY = Buffer.alloc(0)
 const READ_COMMITTED = 1
@@ -50,8 +53,13 @@ async function readOne (ctx: RequestContext, w: Wanted, isolation: number, maxBy
   const { dispatcher } = ctx
   const index = w.request.partition
   if (w.denied !== null) return errorData(index, w.denied)
-  if (w.internal) return await fetchOffsetsTopic(ctx, index, w.request.fetchOffset, maxBytes)
+  if (w.internal) {
+    const fenced = leaderEpochError(w.request.currentLeaderEpoch, OFFSETS_TOPIC_LEADER_EPOCH)
+    return fenced !== KafkaCode.NONE ? errorData(index, fenced) : await fetchOffsetsTopic(ctx, index, w.request.fetchOffset, maxBytes)
+  }
   if (w.p === undefined) return errorData(index, unknownCode)
+  const fenced = leaderEpochError(w.request.currentLeaderEpoch, w.p.leaderEpoch)
+  if (fenced !== KafkaCode.NONE) return errorData(index, fenced, w.p)
   let answer
   try {
     answer = await dispatcher.router.fetch(w.p, w.request.fetchOffset, maxBytes, isolation)

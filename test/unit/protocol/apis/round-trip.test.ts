@@ -126,6 +126,10 @@ const samples: Record<number, Sample> = {
     request: { topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, offset: -1 }] }], timeoutMs: 5000 } satisfies m.deleteRecords.DeleteRecordsRequest,
     response: { throttleTimeMs: 0, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, lowWatermark: 12, errorCode: 0 }] }] } satisfies m.deleteRecords.DeleteRecordsResponse
   },
+  [m.offsetForLeaderEpoch.api.key]: {
+    request: { replicaId: -1, topics: [{ topic: 'orders', partitions: [{ partition: 3, currentLeaderEpoch: 7, leaderEpoch: 6 }] }] } satisfies m.offsetForLeaderEpoch.OffsetForLeaderEpochRequest,
+    response: { throttleTimeMs: 0, topics: [{ topic: 'orders', partitions: [{ errorCode: 0, partition: 3, leaderEpoch: 6, endOffset: 2 ** 40 }] }] } satisfies m.offsetForLeaderEpoch.OffsetForLeaderEpochResponse
+  },
   [m.initProducerId.api.key]: {
     request: { transactionalId: null, transactionTimeoutMs: 60000, producerId: 1000, producerEpoch: 2 } satisfies m.initProducerId.InitProducerIdRequest,
     response: { throttleTimeMs: 0, errorCode: 0, producerId: 2 ** 40 + 1, producerEpoch: 0 } satisfies m.initProducerId.InitProducerIdResponse
