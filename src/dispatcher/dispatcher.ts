@@ -15,7 +15,9 @@ import { LogStatus } from '../log/errors.js'
 import type { StoreFault } from '../log/store.js'
 import { topicNameProblem } from '../config/topic-name.js'
 import { topicConfigProblem } from '../config/topic-config.js'
-import type { DiscoveredPartition, PartitionOffsets, PartitionSpec, UnloadablePartition } from '../partition/partition-spec.js'
+import { replicaDirName, type DiscoveredPartition, type PartitionOffsets, type PartitionSpec, type UnloadablePartition } from '../partition/partition-spec.js'
+import { duplicateReplicas } from './discovered-replicas.js'
+import { replicationFactorError } from './replication-factor.js'
 import { JobPool } from './job-pool.js'
 import { logRecoveryFindings } from '../log/recovery-findings.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
@@ -96,7 +98,7 @@ export class Dispatcher implements TxnMarkerWriter {
       partitions: () => this.#compactedPartitions(),
       logger: logger.child({ subsystem: 'cleaner' })
     })
-    this.#scrubber = config.dataDir === null || config.scrubBytesPerSecond === 0
+    this.#scrubber = config.dataDirs.length === 0 || config.scrubBytesPerSecond === 0
       ? null
       : new Scrubber({
         intervalMs: config.scrubIntervalMs,
@@ -141,14 +143,14 @@ export class Dispatcher implements TxnMarkerWriter {
   }
 
   async #start (): Promise<void> {
-    const dataDir = this.config.dataDir
+    const { dataDir, dataDirs } = this.config
     const discovery = dataDir === null
       ? null
-      : hasEntries(dataDir).then(async (found) => {
-        // A new or empty data dir has nothing to discover or recover: the pool starts when a job needs it.
+      : Promise.all(dataDirs.map(hasEntries)).then(async (found) => {
+        // New or empty data dirs have nothing to discover or recover: the pool starts when a job needs it.
         const jobs = await JobPool.create(this.config.jobThreads)
         this.#jobs = jobs
-        return found ? await jobs.discover(dataDir) : { partitions: [], unloadable: [], pendingDeletes: [] }
+        return found.includes(true) ? await jobs.discover(dataDirs) : { partitions: [], unloadable: [], pendingDeletes: [] }
       })
     const links = Promise.all(Array.from({ length: this.config.workers }, (_, index) => this.#spawn(index)))
     const [found] = await Promise.all([discovery, links.then((l) => { this.#links.push(...l) })])
@@ -226,7 +228,7 @@ export class Dispatcher implements TxnMarkerWriter {
    * A topic with any unloadable directory is left out whole: serving part of it would hide the rest.
    */
   async #restore (found: DiscoveredPartition[], unloadable: UnloadablePartition[]): Promise<void> {
-    const refused = [...unloadable, ...topicIdConflicts(found)]
+    const refused = [...unloadable, ...topicIdConflicts(found), ...duplicateReplicas(found)]
     for (const u of refused) {
       this.logger.error({ dir: u.dir, topic: u.topic, partition: u.partition, problem: u.problem },
         `partition directory ${u.dir} cannot be loaded: ${u.problem}; topic '${u.topic}' stays offline and its directories are kept as they are`)
@@ -237,25 +239,28 @@ export class Dispatcher implements TxnMarkerWriter {
     for (const d of heldBack) this.logger.warn({ dir: d.dir, topic: d.topic, partition: d.partition }, `partition directory ${d.dir} is not loaded: its topic '${d.topic}' is offline`)
     this.#offlineDirs = logged.size + heldBack.length
     found = found.filter((d) => !this.#offlineTopics.has(d.topic))
+    // Until replication lands only replica 0 is served; other copies are kept untouched.
+    for (const d of found) if (d.replica !== 0) this.logger.warn({ dir: d.dir, topic: d.topic, partition: d.partition, replica: d.replica }, `replica directory ${d.dir} is not loaded: this broker serves replica 0 only`)
+    found = found.filter((d) => d.replica === 0)
     found.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     const opened: Array<Promise<void>> = []
     for (const d of found) {
       let topic = this.topics.get(d.topic)
       if (topic === undefined) topic = this.topics.addTopic(d.topic, d.topicId, d.overrides)
-      const p = this.topics.addPartition(topic, d.partition, this.topics.leastLoadedWorker(this.#links.length))
+      const p = this.topics.addPartition(topic, d.partition, this.topics.leastLoadedWorker(this.#links.length), d.dataDir)
       opened.push(this.#recoverAndOpen(topic, p))
     }
     await Promise.all(opened)
     for (const topic of this.topics.all()) {
       for (let i = 0; i < topic.partitions.length; i++) {
-        if (topic.partitions[i] === undefined) throw new MillraceError('MR_ERR_STORAGE', `topic '${topic.name}' is missing partition ${i} in ${this.config.dataDir}`)
+        if (topic.partitions[i] === undefined) throw new MillraceError('MR_ERR_STORAGE', `topic '${topic.name}' is missing partition ${i} in ${this.config.dataDirs.join(', ')}`)
       }
     }
   }
 
   async #recoverAndOpen (topic: TopicState, p: PartitionState): Promise<void> {
     if (this.#jobs !== null) {
-      const dir = `${this.config.dataDir}/${topic.name}-${p.partition}`
+      const dir = join(p.dataDir ?? this.config.dataDir!, replicaDirName(topic.name, p.partition, p.replica))
       const report = await this.#jobs.recover(dir, { ...this.config.topicDefaults }, topic.overrides)
       if (report !== null) logRecoveryFindings(this.#workerLog, dir, report)
     }
@@ -263,7 +268,7 @@ export class Dispatcher implements TxnMarkerWriter {
   }
 
   #spec (topic: TopicState, p: PartitionState): PartitionSpec {
-    return { id: p.id, topic: topic.name, topicId: topic.topicId, partition: p.partition, overrides: topic.overrides, leaderEpoch: p.leaderEpoch }
+    return { id: p.id, topic: topic.name, topicId: topic.topicId, partition: p.partition, overrides: topic.overrides, leaderEpoch: p.leaderEpoch, replica: p.replica, dataDir: p.dataDir }
   }
 
   async #open (topic: TopicState, p: PartitionState, create: boolean): Promise<void> {
@@ -352,7 +357,7 @@ export class Dispatcher implements TxnMarkerWriter {
   }
 
   /** Checks a create-topic request without creating anything; throws MillraceError. */
-  validateNewTopic (name: string, partitions: number, overrides: Record<string, string>): void {
+  validateNewTopic (name: string, partitions: number, overrides: Record<string, string>, replicationFactor = this.config.defaultReplicationFactor): void {
     const nameProblem = topicNameProblem(name)
     if (nameProblem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', `topic name ${nameProblem}`)
     const offline = this.offlineTopicError(name)
@@ -362,13 +367,25 @@ export class Dispatcher implements TxnMarkerWriter {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
       throw new MillraceError('MR_ERR_INVALID_OPTION', `partitions must be an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC}`)
     }
+    const refused = this.replicationFactorError(name, replicationFactor)
+    if (refused !== null) throw refused
     const configProblem = topicConfigProblem(overrides, this.config.topicDefaults)
     if (configProblem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', configProblem)
   }
 
-  async createTopic (name: string, partitions: number, overrides: Record<string, string> = {}): Promise<TopicState> {
+  /**
+   * Null when topic `name` may have `replicationFactor` replicas, else the refusal
+   * (INVALID_REPLICATION_FACTOR), logged: a client sees only the error code and message.
+   */
+  replicationFactorError (name: string, replicationFactor: number): MillraceError | null {
+    const refused = replicationFactorError(replicationFactor, this.#links.length)
+    if (refused !== null) this.logger.warn({ topic: name, replicationFactor, workers: this.#links.length }, `refused to create topic '${name}': ${refused.message}`)
+    return refused
+  }
+
+  async createTopic (name: string, partitions: number, overrides: Record<string, string> = {}, replicationFactor = this.config.defaultReplicationFactor): Promise<TopicState> {
     this.#assertOpen()
-    this.validateNewTopic(name, partitions, overrides)
+    this.validateNewTopic(name, partitions, overrides, replicationFactor)
     const topic = this.topics.addTopic(name, TopicTable.newTopicId(), { ...overrides })
     try {
       await this.#addPartitions(topic, partitions)
@@ -384,7 +401,7 @@ export class Dispatcher implements TxnMarkerWriter {
   async #addPartitions (topic: TopicState, total: number): Promise<void> {
     const added: PartitionState[] = []
     for (let i = topic.partitions.length; i < total; i++) {
-      added.push(this.topics.addPartition(topic, i, this.topics.leastLoadedWorker(this.#links.length)))
+      added.push(this.topics.addPartition(topic, i, this.topics.leastLoadedWorker(this.#links.length), this.topics.leastLoadedDataDir(this.config.dataDirs)))
     }
     await Promise.all(added.map((p) => this.#open(topic, p, true)))
   }

@@ -25,7 +25,7 @@ import { logRecoveryFindings } from '../log/recovery-findings.js'
 import type { CleanPlan, CleanResult } from '../log/compaction.js'
 import type { ScrubPlan } from '../log/scrub.js'
 import type { OpenedPartition, PartitionOffsets, PartitionSpec } from './partition-spec.js'
-import { partitionDirName } from './partition-spec.js'
+import { replicaDirName } from './partition-spec.js'
 import { holdsPartitionData, writePartitionMetadata, writeTopicConfig } from './partition-files.js'
 import type { BatchFault } from '../log/batch-validator.js'
 import {
@@ -414,7 +414,8 @@ export class PartitionHost implements PartitionControl {
   // --- control plane
 
   #dirOf (spec: PartitionSpec): string | null {
-    return this.#options.dataDir === null ? null : join(this.#options.dataDir, partitionDirName(spec.topic, spec.partition))
+    const dataDir = spec.dataDir ?? this.#options.dataDir
+    return dataDir === null ? null : join(dataDir, replicaDirName(spec.topic, spec.partition, spec.replica))
   }
 
   openPartition (spec: PartitionSpec, create: boolean): OpenedPartition {
