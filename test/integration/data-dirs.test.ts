@@ -17,6 +17,7 @@ import type { CreateTopicsResponse } from '../../src/protocol/apis/create-topics
 import { CaptureLogger } from '../helpers/capture-logger.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { WireClient } from './kafka-wire.js'
+import { startCli } from '../helpers/cli.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 
@@ -161,6 +162,21 @@ dirs('replica directories are named <topic>-<partition>~<r>; until replication l
     await broker.close()
   }
   assert.ok(existsSync(join(second, `${topic}-0~1`)), 'the replica directory is kept')
+})
+
+dirs('millrace start --data DIR1,DIR2 locks both: a second start on the second dir exits naming it', async ({ first, second }) => {
+  const holder = startCli(['--data', `${first},${second}`, '--port', '0', '--workers', '1'])
+  try {
+    const ready = await holder.ready
+    assert.match(ready, `data in ${first}, ${second}`)
+    const refused = startCli(['--data', second, '--port', '0', '--workers', '1'])
+    const { code } = await refused.exit
+    assert.is(code, 2, refused.output().stderr)
+    assert.match(refused.output().stderr, `millrace: data dir ${second} is in use by another broker (pid ${holder.child.pid!}`)
+  } finally {
+    holder.child.kill('SIGTERM')
+    assert.is((await holder.exit).code, 0)
+  }
 })
 
 dirs.run()
