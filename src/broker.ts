@@ -81,11 +81,11 @@ export class Broker {
   }
 
   /**
-   * Starts a broker: creates and locks the data dir (if any), recovers it, starts the partition
+   * Starts a broker: creates and locks the data dirs (if any), recovers them, starts the partition
    * workers, and when `port` is set (0 = any free port) opens the Kafka listener; when `httpPort`
    * is set, the HTTP endpoint too (/health, /ready, /metrics). Throws
-   * MR_ERR_DATA_DIR_LOCKED when another broker holds the data dir and MR_ERR_DATA_DIR_UNUSABLE
-   * when it cannot be one (a file, unwritable, a virtual file system).
+   * MR_ERR_DATA_DIR_LOCKED when another broker holds any of the data dirs and
+   * MR_ERR_DATA_DIR_UNUSABLE when one cannot be a data dir (a file, unwritable, a virtual file system).
    */
   static async start (options: BrokerOptions & { logger?: Logger } = {}): Promise<Broker> {
     // The logger is not a setting: it stays on this thread, out of the frozen config workers get.
