@@ -17,7 +17,7 @@ import type { CreateTopicsResponse } from '../../src/protocol/apis/create-topics
 import { CaptureLogger } from '../helpers/capture-logger.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { WireClient } from './kafka-wire.js'
-import { startCli } from '../helpers/cli.js'
+import { millrace, startCli } from '../helpers/cli.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 
@@ -262,6 +262,18 @@ rf('kafkajs admin: a replication factor of 2 is refused with INVALID_REPLICATION
   } finally {
     await admin.disconnect()
   }
+})
+
+rf('millrace topics create --replication-factor 2 exits 1 with the broker\'s reason; 1 creates', async ({ broker }) => {
+  const refused = uniqueTopic('rf-cli')
+  const run = await millrace(['topics', 'create', refused, '--replication-factor', '2', '-b', broker.address!])
+  assert.is(run.code, 1, run.stderr)
+  assert.match(run.stderr, 'INVALID_REPLICATION_FACTOR')
+  assert.match(run.stderr, 'replication is not built yet')
+  const created = uniqueTopic('rf-cli-ok')
+  const ok = await millrace(['topics', 'create', created, '--replication-factor', '1', '-b', broker.address!])
+  assert.is(ok.code, 0, ok.stderr)
+  assert.ok(broker.listTopics().includes(created))
 })
 
 rf('library mode: createTopic({ replicationFactor }) refuses above 1 with the Kafka code; 1 and the default create', async ({ broker }) => {
