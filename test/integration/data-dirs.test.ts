@@ -289,4 +289,30 @@ rf('library mode: createTopic({ replicationFactor }) refuses above 1 with the Ka
   assert.ok(broker.listTopics().includes(ok))
 })
 
+rf('default.replication.factor: CreateTopics with -1 takes it (2: refused until replication lands); DescribeConfigs shows the broker\'s replication settings', async () => {
+  const capture = new CaptureLogger()
+  const broker = await Broker.start({ dataDir: null, port: 0, workers: 2, defaultReplicationFactor: 2, replicaLagTimeMaxMs: 5000, logger: capture.logger })
+  const kafka = new Kafka({ clientId: 'millrace-rf-default-test', brokers: [broker.address!], logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  const wire = await WireClient.connect(broker.port!)
+  try {
+    const topic = uniqueTopic('rf-default')
+    const res = await wire.request<CreateTopicsResponse>(ApiKey.CreateTopics, 5, { timeoutMs: 1000, validateOnly: false, topics: [creatable(topic, -1)] })
+    assert.is(res.topics[0].errorCode, KafkaCode.INVALID_REPLICATION_FACTOR)
+    assert.match(res.topics[0].errorMessage!, 'replication factor 2 is refused: replication is not built yet')
+    const library = await rejection(broker.createTopic({ topic }))
+    assert.is(library.kafkaCode, KafkaCode.INVALID_REPLICATION_FACTOR)
+    assert.is(capture.find(`refused to create topic '${topic}'`, 'warn').length, 2)
+    await admin.connect()
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '1' }] })
+    const values = new Map(described.resources[0].configEntries.map((e) => [e.configName, e.configValue]))
+    assert.is(values.get('default.replication.factor'), '2')
+    assert.is(values.get('replica.lag.time.max.ms'), '5000')
+  } finally {
+    wire.close()
+    await admin.disconnect()
+    await broker.close()
+  }
+})
+
 rf.run()
