@@ -80,6 +80,8 @@ export class Dispatcher implements TxnMarkerWriter {
    */
   readonly #offlineTopics = new Map<string, string>()
   readonly #offlineRefusals = new LogRateLimiter(OFFLINE_REFUSAL_LOG_INTERVAL_MS)
+  /** Auto-creating clients ask again and again: one line per topic a minute. */
+  readonly #replicationRefusals = new LogRateLimiter(OFFLINE_REFUSAL_LOG_INTERVAL_MS)
   /** Partition directories of the offline topics (each is an offline partition). */
   #offlineDirs = 0
   #workerRestarts = 0
@@ -379,7 +381,9 @@ export class Dispatcher implements TxnMarkerWriter {
    */
   replicationFactorError (name: string, replicationFactor: number): MillraceError | null {
     const refused = replicationFactorError(replicationFactor, this.#links.length)
-    if (refused !== null) this.logger.warn({ topic: name, replicationFactor, workers: this.#links.length }, `refused to create topic '${name}': ${refused.message}`)
+    if (refused === null) return null
+    const heldBack = this.#replicationRefusals.admit(name)
+    if (heldBack !== null) this.logger.warn({ topic: name, replicationFactor, workers: this.#links.length, refusedSinceLastLine: heldBack }, `refused to create topic '${name}': ${refused.message}`)
     return refused
   }
 
