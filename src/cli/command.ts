@@ -35,7 +35,8 @@ const START_USAGE = `Usage: millrace start [options]
 Runs a Kafka-compatible broker until SIGINT or SIGTERM.
 
 Options:
-  --data DIR[,DIR…]  data directories (default ./data); several spread partitions over them
+  --data DIR,...   data directories, comma-separated (default ./data); new partitions
+                   are spread over them
   --memory         keep everything in memory (no data directory)
   --workers N      partition worker threads (default: one per core but one)
   --port N         Kafka listener port (default 9092; 0 picks a free port)

@@ -85,6 +85,10 @@ dirs('partitions go round-robin over the dirs, and a restart finds each where it
     // Appends after the restart land in the partition's own dir.
     await sendTo(broker, topic, 1, 3)
     assert.equal((await broker.describeTopic(topic)).partitions[1].logEndOffset, 5n)
+    // Deletion finds each partition in its own dir.
+    await broker.deleteTopic(topic)
+    assert.equal([...partitionDirs(first, topic), ...partitionDirs(second, topic)], [])
+    assert.equal(partitionDirs(first, other), [`${other}-0`])
   } finally {
     await broker.close()
   }
