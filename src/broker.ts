@@ -14,8 +14,7 @@ import type { HttpServer } from './http/http-server.js'
 import type { BrokerMetrics } from './http/metrics/broker-metrics.js'
 import type { CoordinatorApi } from './coordinator/coordinator-api.js'
 import { silentLogger, type Logger } from './logger.js'
-import { prepareDataDir } from './data-dir/prepare.js'
-import { DataDirLock } from './data-dir/lock.js'
+import { DataDirSet } from './data-dir/data-dir-set.js'
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic.js'
 import { LogStatus } from './log/errors.js'
 import { statusError } from './client/status-error.js'
@@ -34,6 +33,8 @@ export interface CreateTopicRequest {
   partitions?: number
   /** Kafka topic configs, e.g. { 'retention.ms': '604800000', 'cleanup.policy': 'delete' }. */
   config?: Record<string, string>
+  /** Copies of each partition. Default: the broker's defaultReplicationFactor (1). */
+  replicationFactor?: number
 }
 
 export interface TopicDescription {
@@ -57,7 +58,7 @@ export class Broker {
   readonly config: BrokerConfig
   readonly #dispatcher: Dispatcher
   /** Held from start to the end of close; null for an in-memory broker. */
-  readonly #lock: DataDirLock | null
+  readonly #lock: DataDirSet | null
   readonly #clients = new Set<Producer | Consumer>()
   /** ACL administration: create, list and delete bindings (MR_ERR_KAFKA SECURITY_DISABLED without an authorizer). */
   readonly acls: LibraryAcls
@@ -69,7 +70,7 @@ export class Broker {
   #metrics: BrokerMetrics | null = null
   #closing: Promise<void> | null = null
 
-  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirLock | null, authorizer: Authorizer | null, logger: Logger, credentials: CredentialStore) {
+  private constructor (config: BrokerConfig, dispatcher: Dispatcher, lock: DataDirSet | null, authorizer: Authorizer | null, logger: Logger, credentials: CredentialStore) {
     this.config = config
     this.#authorizer = authorizer
     this.#logger = logger
@@ -80,21 +81,20 @@ export class Broker {
   }
 
   /**
-   * Starts a broker: creates and locks the data dir (if any), recovers it, starts the partition
+   * Starts a broker: creates and locks the data dirs (if any), recovers them, starts the partition
    * workers, and when `port` is set (0 = any free port) opens the Kafka listener; when `httpPort`
    * is set, the HTTP endpoint too (/health, /ready, /metrics). Throws
-   * MR_ERR_DATA_DIR_LOCKED when another broker holds the data dir and MR_ERR_DATA_DIR_UNUSABLE
-   * when it cannot be one (a file, unwritable, a virtual file system).
+   * MR_ERR_DATA_DIR_LOCKED when another broker holds any of the data dirs and
+   * MR_ERR_DATA_DIR_UNUSABLE when one cannot be a data dir (a file, unwritable, a virtual file system).
    */
   static async start (options: BrokerOptions & { logger?: Logger } = {}): Promise<Broker> {
     // The logger is not a setting: it stays on this thread, out of the frozen config workers get.
     const { logger = silentLogger, ...settings } = options ?? {}
     const config = resolveBrokerConfig(settings)
-    let lock: DataDirLock | null = null
-    if (config.dataDir !== null) {
-      // Before any thread or job touches the dir; the caller reports a refusal (the CLI logs it as fatal).
-      await prepareDataDir(config.dataDir)
-      lock = await DataDirLock.acquire(config.dataDir)
+    let lock: DataDirSet | null = null
+    if (config.dataDirs.length > 0) {
+      // Before any thread or job touches the dirs; the caller reports a refusal (the CLI logs it as fatal).
+      lock = await DataDirSet.acquire(config.dataDirs)
     }
     let dispatcher: Dispatcher
     let authorizer: Authorizer | null = null
@@ -210,7 +210,7 @@ export class Broker {
     const partitions = request.partitions ?? this.config.defaultPartitions
     const config = request.config ?? {}
     if (config === null || typeof config !== 'object') throw invalidOption('createTopic() config', 'must be an object of strings')
-    await this.#dispatcher.createTopic(request.topic, partitions, config)
+    await this.#dispatcher.createTopic(request.topic, partitions, config, request.replicationFactor ?? this.config.defaultReplicationFactor)
   }
 
   async deleteTopic (topic: string): Promise<void> {

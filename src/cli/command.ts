@@ -12,6 +12,7 @@ import { MillraceError } from '../errors.js'
 import { CliError, DEFAULT_PORT, EXIT_FAILURE, joinNegativeValues } from './args.js'
 import { Shutdown } from './shutdown.js'
 import { listenerFlags, LISTENER_HELP, LISTENER_OPTIONS } from './listener-flags.js'
+import { applyDataDirFlags } from './data-dir-flag.js'
 
 const USAGE = `Usage: millrace <command> [options]
 
@@ -34,7 +35,8 @@ const START_USAGE = `Usage: millrace start [options]
 Runs a Kafka-compatible broker until SIGINT or SIGTERM.
 
 Options:
-  --data DIR       data directory (default ./data)
+  --data DIR,...   data directories, comma-separated (default ./data); new partitions
+                   are spread over them
   --memory         keep everything in memory (no data directory)
   --workers N      partition worker threads (default: one per core but one)
   --port N         Kafka listener port (default 9092; 0 picks a free port)
@@ -119,12 +121,11 @@ async function start (argv: string[]): Promise<void> {
     fail(`${(err as Error).message}\n\n${START_USAGE}`)
   }
   if (values.help === true) { process.stdout.write(START_USAGE); return }
-  if (values.memory === true && values.data !== undefined) fail('--memory and --data cannot be used together')
   if (values['no-http'] === true && (values['http-port'] !== undefined || values['http-host'] !== undefined)) fail('--no-http cannot be used with --http-port or --http-host')
   const file = values.config === undefined ? undefined : readConfigFile(values.config)
   const options: BrokerOptions = file?.options ?? {}
-  if (values.memory === true) options.dataDir = null
-  else if (values.data !== undefined) options.dataDir = values.data
+  const dataDirProblem = applyDataDirFlags(options, values.data, values.memory === true)
+  if (dataDirProblem !== null) fail(dataDirProblem)
   const flags: BrokerOptions = {
     workers: integerFlag('workers', values.workers),
     port: integerFlag('port', values.port),
@@ -172,7 +173,7 @@ async function start (argv: string[]): Promise<void> {
   })
   // Whoever started us may stop reading our output; a closed stdout must not stop the broker.
   process.stdout.on('error', () => {})
-  logger.info({ dataDir: options.dataDir, port: options.port, listeners: options.listeners, httpPort: options.httpPort }, 'starting')
+  logger.info({ dataDir: options.dataDir, dataDirs: options.dataDirs, port: options.port, listeners: options.listeners, httpPort: options.httpPort }, 'starting')
   let broker: Broker
   try {
     broker = await Broker.start({ ...options, logger })
@@ -185,11 +186,11 @@ async function start (argv: string[]): Promise<void> {
   running = broker
   if (!shutdown.stopping) {
     const dataDir = broker.config.dataDir
-    const where = dataDir === null ? 'in memory' : `data in ${dataDir}`
+    const where = dataDir === null ? 'in memory' : `data in ${broker.config.dataDirs.join(', ')}`
     const listening = broker.listeners.map((l) => `listening on ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port} (${l.protocol})`).join(', ')
     const http = broker.httpAddress === undefined ? '' : `, http on ${broker.httpAddress}`
     process.stdout.write(`millrace ready: ${listening}${http}, ${broker.config.workers} partition workers, ${where}\n`)
-    logger.info({ address: broker.address, listeners: broker.listeners, httpAddress: broker.httpAddress, workers: broker.config.workers, dataDir }, 'broker ready')
+    logger.info({ address: broker.address, listeners: broker.listeners, httpAddress: broker.httpAddress, workers: broker.config.workers, dataDirs: broker.config.dataDirs }, 'broker ready')
   }
   shutdown.started(broker)
 }

@@ -4,6 +4,7 @@
  * worker threads through workerData (workers never read process.env or files themselves).
  */
 import { availableParallelism } from 'node:os'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { invalidOption } from '../errors.js'
 import { topicConfigProblem } from './topic-config.js'
 import { isTlsProtocol, resolveAdvertisedListeners, resolveListeners, type AdvertisedListener, type ListenerConfig, type ListenerOptions } from './listeners.js'
@@ -12,6 +13,11 @@ import { resolveTls, type TlsConfig, type TlsOptions } from './tls-options.js'
 export interface BrokerOptions {
   /** Where partition directories live; `null` keeps everything in memory. Default './data'. */
   dataDir?: string | null
+  /**
+   * Several data dirs (Kafka's log.dirs, JBOD): partitions are spread over them, and the first
+   * also holds the coordinator's logs. Replaces `dataDir`; give one or the other.
+   */
+  dataDirs?: string[]
   /** Partition worker threads. Default: one per core but one (at least one). */
   workers?: number
   /** Bytes of each dispatcher↔worker ring (one per direction), a power of two. */
@@ -80,10 +86,17 @@ export interface BrokerOptions {
   superUsers?: string[]
   /** Kafka's allow.everyone.if.no.acl.found: a resource without any ACL is open to all. Default false. */
   allowEveryoneIfNoAcl?: boolean
+  /** Kafka's default.replication.factor: replicas of topics created without one (auto-created, CreateTopics with -1). Default 1. */
+  defaultReplicationFactor?: number
+  /** Kafka's replica.lag.time.max.ms: a follower not caught up for this long leaves the in-sync replicas. Default 30000. */
+  replicaLagTimeMaxMs?: number
 }
 
 export interface BrokerConfig {
+  /** The first data dir (the coordinator's logs, ACLs and credentials live there), or null in memory. */
   readonly dataDir: string | null
+  /** Every data dir, the first being `dataDir`; empty in memory. */
+  readonly dataDirs: readonly string[]
   readonly workers: number
   readonly ringBytes: number
   readonly port: number | undefined
@@ -116,6 +129,8 @@ export interface BrokerConfig {
   readonly authorizer: boolean
   readonly superUsers: readonly string[]
   readonly allowEveryoneIfNoAcl: boolean
+  readonly defaultReplicationFactor: number
+  readonly replicaLagTimeMaxMs: number
 }
 
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024
@@ -127,7 +142,8 @@ const KNOWN_OPTIONS = new Set([
   'defaultPartitions', 'topicDefaults', 'retentionCheckIntervalMs', 'jobThreads', 'maxRequestBytes', 'maxConnections',
   'groupInitialRebalanceDelayMs', 'groupMinSessionTimeoutMs', 'groupMaxSessionTimeoutMs', 'offsetsRetentionMinutes',
   'offsetMetadataMaxBytes', 'cleanerIntervalMs', 'offsetsTopicSegmentBytes', 'transactionMaxTimeoutMs',
-  'scrubBytesPerSecond', 'scrubIntervalMs', 'authorizer', 'superUsers', 'allowEveryoneIfNoAcl'
+  'scrubBytesPerSecond', 'scrubIntervalMs', 'authorizer', 'superUsers', 'allowEveryoneIfNoAcl',
+  'dataDirs', 'defaultReplicationFactor', 'replicaLagTimeMaxMs'
 ])
 
 /**
@@ -169,10 +185,8 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw invalidOption(`options.${key}`, 'is not a known option')
   }
-  const dataDir = options.dataDir === undefined ? './data' : options.dataDir
-  if (dataDir !== null && (typeof dataDir !== 'string' || dataDir.length === 0)) {
-    throw invalidOption('options.dataDir', 'must be a non-empty path or null (in memory)')
-  }
+  const dataDirs = resolveDataDirs(options)
+  const dataDir = dataDirs[0] ?? null
   const ringBytes = integer('options.ringBytes', optional(options.ringBytes, DEFAULT_RING_BYTES), MIN_RING_BYTES, 1 << 30)
   if ((ringBytes & (ringBytes - 1)) !== 0) throw invalidOption('options.ringBytes', 'must be a power of two')
   let port = options.port === undefined ? undefined : integer('options.port', options.port, 0, 65535)
@@ -211,11 +225,16 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
   if (topicDefaultsProblem !== null) throw invalidOption('options.topicDefaults', `is not a valid topic config: ${topicDefaultsProblem}`)
   // The dispatcher (sockets, framing, routing) keeps a core of its own: one worker per remaining core.
   const workers = integer('options.workers', optional(options.workers, Math.max(1, availableParallelism() - 1)), 1, 256)
+  const defaultReplicationFactor = integer('options.defaultReplicationFactor', optional(options.defaultReplicationFactor, 1), 1, 32767)
+  if (defaultReplicationFactor > workers) {
+    throw invalidOption('options.defaultReplicationFactor', `must not exceed options.workers (${defaultReplicationFactor} replicas need ${defaultReplicationFactor} partition workers; this broker has ${workers})`)
+  }
   const groupMinSessionTimeoutMs = integer('options.groupMinSessionTimeoutMs', optional(options.groupMinSessionTimeoutMs, 6_000), 1)
   const groupMaxSessionTimeoutMs = integer('options.groupMaxSessionTimeoutMs', optional(options.groupMaxSessionTimeoutMs, 1_800_000), 1)
   if (groupMaxSessionTimeoutMs < groupMinSessionTimeoutMs) throw invalidOption('options.groupMaxSessionTimeoutMs', 'must not be below options.groupMinSessionTimeoutMs')
   return Object.freeze({
     dataDir,
+    dataDirs,
     workers,
     ringBytes,
     port,
@@ -247,7 +266,40 @@ export function resolveBrokerConfig (options: BrokerOptions = {}): BrokerConfig 
     scrubIntervalMs: integer('options.scrubIntervalMs', optional(options.scrubIntervalMs, SCRUB_INTERVAL_MS), 10),
     authorizer: boolean('options.authorizer', options.authorizer, false),
     superUsers: principals('options.superUsers', options.superUsers),
-    allowEveryoneIfNoAcl: boolean('options.allowEveryoneIfNoAcl', options.allowEveryoneIfNoAcl, false)
+    allowEveryoneIfNoAcl: boolean('options.allowEveryoneIfNoAcl', options.allowEveryoneIfNoAcl, false),
+    defaultReplicationFactor,
+    replicaLagTimeMaxMs: integer('options.replicaLagTimeMaxMs', optional(options.replicaLagTimeMaxMs, 30_000), 1, 2_147_483_647)
   })
+}
+
+/**
+ * `dataDir` or `dataDirs` → the data dirs, first one first; empty for a broker in memory. Two
+ * names for one directory, or one inside another, would let two replica directories (or a
+ * partition and a whole data dir) share files: both are refused.
+ */
+function resolveDataDirs (options: BrokerOptions): readonly string[] {
+  if (options.dataDirs === undefined) {
+    const dataDir = options.dataDir === undefined ? './data' : options.dataDir
+    if (dataDir !== null && (typeof dataDir !== 'string' || dataDir.length === 0)) {
+      throw invalidOption('options.dataDir', 'must be a non-empty path or null (in memory)')
+    }
+    return Object.freeze(dataDir === null ? [] : [dataDir])
+  }
+  if (options.dataDir !== undefined) throw invalidOption('options.dataDirs', 'replaces options.dataDir; give one or the other')
+  const dirs: unknown = options.dataDirs
+  if (!Array.isArray(dirs) || dirs.length === 0) throw invalidOption('options.dataDirs', 'must be a non-empty array of paths')
+  for (const dir of dirs) {
+    if (typeof dir !== 'string' || dir.length === 0) throw invalidOption('options.dataDirs', `must hold non-empty paths; got ${JSON.stringify(dir)}`)
+  }
+  const paths = (dirs as string[]).map((dir) => resolve(dir))
+  for (let i = 0; i < paths.length; i++) {
+    for (let j = 0; j < paths.length; j++) {
+      if (i === j) continue
+      if (paths[i] === paths[j]) throw invalidOption('options.dataDirs', `names ${dirs[i]} twice${dirs[i] === dirs[j] ? '' : ` (as ${dirs[j]})`}`)
+      const inside = relative(paths[j], paths[i])
+      if (inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside)) throw invalidOption('options.dataDirs', `must not nest data dirs: ${dirs[i]} is inside ${dirs[j]}`)
+    }
+  }
+  return Object.freeze([...dirs as string[]])
 }
 

@@ -12,6 +12,7 @@ import { distance } from 'fastest-levenshtein'
 import { MillraceError } from '../errors.js'
 import { logConfigFromTopicConfig, defaultLogConfig, NEVER, type LogConfig } from '../log/config.js'
 import { resolveBrokerConfig, type BrokerConfig, type BrokerOptions } from './broker-config.js'
+import { minInsyncReplicas } from './topic-config.js'
 import type { PropertyEntry } from './properties-file.js'
 import { SECURITY_PROTOCOLS, type SecurityProtocol } from './listeners.js'
 
@@ -35,8 +36,8 @@ interface TopicDefaultRow {
   topicConfig: string
   /** Kafka turns any negative retention into -1 (unlimited). */
   negativeIsUnlimited?: boolean
-  /** The engine's default, shown by `config check`. */
-  engineDefault: (c: LogConfig) => string
+  /** The effective broker default, shown by `config check`. */
+  engineDefault: (c: LogConfig, topicDefaults: Readonly<Record<string, string>>) => string
   doc: string
 }
 
@@ -68,6 +69,9 @@ export const SETTINGS: readonly Row[] = [
   option('offsets.retention.minutes', 'offsetsRetentionMinutes', "how long an empty group's committed offsets are kept"),
   option('offset.metadata.max.bytes', 'offsetMetadataMaxBytes', 'longest metadata string an offset commit may carry'),
   option('offsets.topic.segment.bytes', 'offsetsTopicSegmentBytes', 'segment size of the committed offsets log'),
+  option('default.replication.factor', 'defaultReplicationFactor', 'replicas of auto-created topics and of CreateTopics with -1'),
+  option('replica.lag.time.max.ms', 'replicaLagTimeMaxMs', 'a follower not caught up for this long leaves the in-sync replicas'),
+  topic([ms('min.insync.replicas')], 'min.insync.replicas', (_, d) => String(minInsyncReplicas(d)), 'fewest in-sync replicas an acks=all produce needs'),
   topic([ms('log.segment.bytes')], 'segment.bytes', c => String(c.segmentBytes), 'largest segment file before a roll'),
   topic([ms('log.roll.ms'), { key: 'log.roll.hours', scale: 3_600_000 }], 'segment.ms', c => String(c.segmentMs), 'roll a segment once its first record is this old'),
   topic([ms('log.retention.ms'), { key: 'log.retention.minutes', scale: 60_000 }, { key: 'log.retention.hours', scale: 3_600_000 }], 'retention.ms',
@@ -102,11 +106,10 @@ const LISTENER_HELPER_KEYS = ['listener.security.protocol.map', 'controller.list
 
 /** Keys whose only honoured value is a single-replica, single-node broker's; another value is refused or warned about. */
 const FIXED: ReadonlyArray<{ key: string, value: string, refuse: boolean, why: string }> = [
-  { key: 'min.insync.replicas', value: '1', refuse: true, why: 'needs replication, which Millrace does not have yet (every partition has one replica)' },
-  { key: 'default.replication.factor', value: '1', refuse: true, why: 'needs replication, which Millrace does not have yet (every partition has one replica)' },
-  { key: 'offsets.topic.replication.factor', value: '1', refuse: true, why: 'needs replication, which Millrace does not have yet (every partition has one replica)' },
-  { key: 'transaction.state.log.replication.factor', value: '1', refuse: true, why: 'needs replication, which Millrace does not have yet (every partition has one replica)' },
-  { key: 'transaction.state.log.min.isr', value: '1', refuse: true, why: 'needs replication, which Millrace does not have yet (every partition has one replica)' },
+  { key: 'offsets.topic.replication.factor', value: '1', refuse: true, why: 'the coordinator keeps one copy of its offsets log, in the first of log.dirs (replication covers topics only)' },
+  { key: 'transaction.state.log.replication.factor', value: '1', refuse: true, why: 'the coordinator keeps one copy of its transaction log, in the first of log.dirs (replication covers topics only)' },
+  { key: 'transaction.state.log.min.isr', value: '1', refuse: true, why: 'the coordinator keeps one copy of its transaction log, in the first of log.dirs (replication covers topics only)' },
+  { key: 'unclean.leader.election.enable', value: 'false', refuse: true, why: 'Millrace never elects a replica that is not in sync: that would drop acknowledged records' },
   { key: 'delete.topic.enable', value: 'true', refuse: true, why: 'Millrace always lets clients delete topics' },
   { key: 'node.id', value: '1', refuse: false, why: 'Millrace is one node and reports node id 1 in Metadata (clients find it there)' },
   { key: 'broker.id', value: '1', refuse: false, why: 'Millrace is one node and reports node id 1 in Metadata (clients find it there)' },
@@ -131,9 +134,12 @@ const IGNORED: ReadonlyArray<{ why: string, keys: readonly string[] }> = [
     keys: ['sasl.enabled.mechanisms', 'sasl.mechanism.inter.broker.protocol', 'security.inter.broker.protocol', 'inter.broker.listener.name']
   },
   {
-    why: 'Millrace has one replica per partition',
-    keys: ['offsets.topic.num.partitions', 'transaction.state.log.num.partitions', 'replica.lag.time.max.ms', 'replica.fetch.max.bytes',
-      'unclean.leader.election.enable', 'auto.leader.rebalance.enable', 'share.coordinator.state.topic.replication.factor',
+    why: 'the coordinator keeps its offsets and its transactions in one log each',
+    keys: ['offsets.topic.num.partitions', 'transaction.state.log.num.partitions']
+  },
+  {
+    why: 'Millrace is one broker: replicas are copied inside it, with no fetcher threads, leader balancing or share coordinator to tune',
+    keys: ['replica.fetch.max.bytes', 'auto.leader.rebalance.enable', 'share.coordinator.state.topic.replication.factor',
       'share.coordinator.state.topic.min.isr']
   },
   {
@@ -273,6 +279,8 @@ export function mapServerProperties (entries: readonly PropertyEntry[]): MappedP
   if (Object.keys(topicDefaults).length > 0) options.topicDefaults = topicDefaults
 
   Object.assign(options, dataDirOption(take, warnings, origins))
+  const dirsEntry = byKey.get('log.dirs') ?? byKey.get('log.dir')
+  if (dirsEntry !== undefined) sources.set('options.dataDirs', dirsEntry)
   Object.assign(options, listenerOptions(take, warnings, origins))
   Object.assign(options, tlsOptions(take, origins))
   const tlsListener = options.listeners?.find((l) => l.protocol === 'SSL' || l.protocol === 'SASL_SSL')
@@ -304,7 +312,7 @@ export function mapServerProperties (entries: readonly PropertyEntry[]): MappedP
   return { options, warnings, origins }
 }
 
-/** log.dirs (or Kafka's older log.dir) → the one data dir. */
+/** log.dirs (or Kafka's older log.dir) → the data dir, or several (JBOD). */
 function dataDirOption (take: (key: string) => PropertyEntry | undefined, warnings: string[], origins: Map<string, string>): BrokerOptions {
   const dirs = take('log.dirs') ?? take('log.dir')
   const shadowed = take('log.dir')
@@ -314,9 +322,8 @@ function dataDirOption (take: (key: string) => PropertyEntry | undefined, warnin
   }
   const list = dirs.value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   if (list.length === 0) throw invalidProperty(dirs, 'must name a directory')
-  if (list.length > 1) throw invalidProperty(dirs, `names ${list.length} directories; several log dirs need replication support, which Millrace does not have yet: give one`)
   origins.set('log.dirs', dirs.key === 'log.dirs' ? `file, line ${dirs.line}` : `file, line ${dirs.line} (log.dir)`)
-  return { dataDir: list[0] }
+  return list.length === 1 ? { dataDir: list[0] } : { dataDirs: list }
 }
 
 function listenerOptions (take: (key: string) => PropertyEntry | undefined, warnings: string[], origins: Map<string, string>): BrokerOptions {
@@ -439,7 +446,10 @@ function checkValues (options: BrokerOptions, sources: ReadonlyMap<string, Prope
     }
     throw err
   }
-  try { logConfigFromTopicConfig(options.topicDefaults ?? {}) } catch (err) { rename(err) }
+  try {
+    logConfigFromTopicConfig(options.topicDefaults ?? {})
+    minInsyncReplicas(options.topicDefaults ?? {})
+  } catch (err) { rename(err) }
   try { resolveBrokerConfig(options) } catch (err) { rename(err) }
 }
 
@@ -449,7 +459,7 @@ export interface EffectiveSetting { key: string, value: string, doc: string }
 export function effectiveSettings (config: BrokerConfig): EffectiveSetting[] {
   const engine = logConfigFromTopicConfig(config.topicDefaults, defaultLogConfig)
   const out: EffectiveSetting[] = [
-    { key: 'log.dirs', value: config.dataDir ?? '(none: in memory)', doc: 'the data directory (one)' },
+    { key: 'log.dirs', value: config.dataDirs.length === 0 ? '(none: in memory)' : config.dataDirs.join(','), doc: 'the data directories (the first also holds the coordinator\'s logs)' },
     { key: 'listeners', value: config.listeners.length === 0 ? '(none)' : config.listeners.map((l) => `${l.name}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(','), doc: 'where clients connect' },
     {
       key: 'advertised.listeners',
@@ -461,7 +471,7 @@ export function effectiveSettings (config: BrokerConfig): EffectiveSetting[] {
   ]
   for (const row of SETTINGS) {
     if (row.kind === 'option') out.push({ key: row.key, value: String(config[row.field]), doc: row.doc })
-    else out.push({ key: row.keys[0]!.key, value: row.engineDefault(engine), doc: row.doc })
+    else out.push({ key: row.keys[0]!.key, value: row.engineDefault(engine, config.topicDefaults), doc: row.doc })
   }
   return out
 }
@@ -469,7 +479,7 @@ export function effectiveSettings (config: BrokerConfig): EffectiveSetting[] {
 /** Where each shown setting of a JSON config file came from: the file when it sets the field. */
 export function originsOfOptions (options: BrokerOptions): Map<string, string> {
   const origins = new Map<string, string>()
-  if (options.dataDir !== undefined) origins.set('log.dirs', 'file')
+  if (options.dataDir !== undefined || options.dataDirs !== undefined) origins.set('log.dirs', 'file')
   if (options.port !== undefined || options.host !== undefined) origins.set('listeners', 'file')
   if (options.advertisedHost !== undefined || options.advertisedPort !== undefined) origins.set('advertised.listeners', 'file')
   for (const row of SETTINGS) {

@@ -3,6 +3,7 @@
  * (through the log's own parser, so the rule lives in one place).
  */
 import { logConfigFromTopicConfig } from '../log/config.js'
+import { invalidOption } from '../errors.js'
 
 /** Kafka's topic config names. Known names the engine ignores are accepted and kept, as Kafka keeps them. */
 export const TOPIC_CONFIG_NAMES: ReadonlySet<string> = new Set([
@@ -22,10 +23,28 @@ export function topicConfigProblem (overrides: Record<string, unknown>, defaults
     if (!TOPIC_CONFIG_NAMES.has(key)) return `unknown topic config '${key}'`
     if (typeof value !== 'string') return `topic config '${key}' must be a string`
   }
+  const merged = { ...defaults, ...(overrides as Record<string, string>) }
   try {
-    logConfigFromTopicConfig({ ...defaults, ...(overrides as Record<string, string>) })
+    logConfigFromTopicConfig(merged)
+    minInsyncReplicas(merged)
   } catch (err) {
     return (err as Error).message
   }
   return null
+}
+
+const INT32_MAX = 2147483647
+
+/**
+ * The topic's min.insync.replicas (Kafka's default 1), a config of replication that the log
+ * does not read. Kafka takes any int of at least 1, even above the replication factor (acks=all
+ * then always fails with NOT_ENOUGH_REPLICAS). Throws MR_ERR_INVALID_OPTION for anything else.
+ */
+export function minInsyncReplicas (config: Readonly<Record<string, string>>): number {
+  const value = config['min.insync.replicas']
+  if (value === undefined) return 1
+  const text = value.trim()
+  const n = Number(text)
+  if (!/^\+?\d+$/.test(text) || n < 1 || n > INT32_MAX) throw invalidOption('min.insync.replicas', `must be an integer ≥ 1 and ≤ ${INT32_MAX}; got '${value}'`)
+  return n
 }

@@ -91,7 +91,7 @@ export class Dispatcher implements TxnMarkerWriter {
       partitions: () => this.#compactedPartitions(),
       logger: logger.child({ subsystem: 'cleaner' })
     })
-    this.#scrubber = config.dataDir === null || config.scrubBytesPerSecond === 0
+    this.#scrubber = config.dataDirs.length === 0 || config.scrubBytesPerSecond === 0
       ? null
       : new Scrubber({
         intervalMs: config.scrubIntervalMs,
@@ -115,14 +115,14 @@ export class Dispatcher implements TxnMarkerWriter {
   }
 
   async #start (): Promise<void> {
-    const dataDir = this.config.dataDir
+    const { dataDir, dataDirs } = this.config
     const discovery = dataDir === null
       ? null
-      : hasEntries(dataDir).then(async (found) => {
-        // A new or empty data dir has nothing to discover or recover: the pool starts when a job needs it.
+      : Promise.all(dataDirs.map(hasEntries)).then(async (found) => {
+        // New or empty data dirs have nothing to discover or recover: the pool starts when a job needs it.
         const jobs = await JobPool.create(this.config.jobThreads)
         this.#jobs = jobs
-        return found ? await jobs.discover(dataDir) : { partitions: [], unloadable: [], pendingDeletes: [] }
+        return found.includes(true) ? await jobs.discover(dataDirs) : { partitions: [], unloadable: [], pendingDeletes: [] }
       })
     const [found] = await Promise.all([discovery, this.workers.start()])
     releaseEarlyWorkers()
@@ -192,8 +192,9 @@ export class Dispatcher implements TxnMarkerWriter {
   offlineTopicProblems (): Array<{ topic: string, problem: string }> { return this.admin.offlineTopicProblems() }
   offlinePartitionCount (): number { return this.admin.offlinePartitionCount() }
   offlineTopicError (name: string): MillraceError | null { return this.admin.offlineTopicError(name) }
-  validateNewTopic (name: string, partitions: number, overrides: Record<string, string>): void { this.admin.validateNewTopic(name, partitions, overrides) }
-  createTopic (name: string, partitions: number, overrides: Record<string, string> = {}): Promise<TopicState> { return this.admin.createTopic(name, partitions, overrides) }
+  validateNewTopic (name: string, partitions: number, overrides: Record<string, string>, replicationFactor?: number): void { this.admin.validateNewTopic(name, partitions, overrides, replicationFactor) }
+  createTopic (name: string, partitions: number, overrides: Record<string, string> = {}, replicationFactor?: number): Promise<TopicState> { return this.admin.createTopic(name, partitions, overrides, replicationFactor) }
+  replicationFactorError (name: string, replicationFactor: number): MillraceError | null { return this.admin.replicationFactorError(name, replicationFactor) }
   createPartitions (name: string, total: number): Promise<void> { return this.admin.createPartitions(name, total) }
   deleteTopic (name: string): Promise<void> { return this.admin.deleteTopic(name) }
   alterTopicConfig (name: string, overrides: Record<string, string>): Promise<void> { return this.admin.alterTopicConfig(name, overrides) }

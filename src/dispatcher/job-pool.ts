@@ -26,8 +26,8 @@ export class JobPool {
     return new JobPool(new Piscina({ filename: JOB_URL.href, maxThreads: threads, minThreads: 0, idleTimeout: IDLE_TIMEOUT_MS, ...threadOptions() }))
   }
 
-  discover (dataDir: string): Promise<DiscoverResult> {
-    return this.#pool.run({ type: 'discover', dataDir }) as Promise<DiscoverResult>
+  discover (dataDirs: readonly string[]): Promise<DiscoverResult> {
+    return this.#pool.run({ type: 'discover', dataDirs }) as Promise<DiscoverResult>
   }
 
   /** Recovers the partition in `dir` if it was not closed cleanly; resolves with what recovery found, or null. */

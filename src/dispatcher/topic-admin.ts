@@ -10,7 +10,10 @@ import type { BrokerConfig } from '../config/broker-config.js'
 import { MillraceError } from '../errors.js'
 import { topicNameProblem } from '../config/topic-name.js'
 import { topicConfigProblem } from '../config/topic-config.js'
-import type { DiscoveredPartition, PartitionOffsets, PartitionSpec, UnloadablePartition } from '../partition/partition-spec.js'
+import { join } from 'node:path'
+import { replicaDirName, type DiscoveredPartition, type PartitionOffsets, type PartitionSpec, type UnloadablePartition } from '../partition/partition-spec.js'
+import { duplicateReplicas } from './discovered-replicas.js'
+import { replicationFactorError } from './replication-factor.js'
 import type { JobPool } from './job-pool.js'
 import { logRecoveryFindings } from '../log/recovery-findings.js'
 import { TopicTable, type PartitionState, type TopicState } from './topic-table.js'
@@ -58,6 +61,8 @@ export class TopicAdmin {
    */
   readonly #offlineTopics = new Map<string, string>()
   readonly #offlineRefusals = new LogRateLimiter(OFFLINE_REFUSAL_LOG_INTERVAL_MS)
+  /** Auto-creating clients ask again and again: one line per topic a minute. */
+  readonly #replicationRefusals = new LogRateLimiter(OFFLINE_REFUSAL_LOG_INTERVAL_MS)
   /** Partition directories of the offline topics (each is an offline partition). */
   #offlineDirs = 0
 
@@ -74,7 +79,7 @@ export class TopicAdmin {
    */
   async restore (found: DiscoveredPartition[], unloadable: UnloadablePartition[]): Promise<void> {
     const log = this.#options.logger
-    const refused = [...unloadable, ...topicIdConflicts(found)]
+    const refused = [...unloadable, ...topicIdConflicts(found), ...duplicateReplicas(found)]
     for (const u of refused) {
       log.error({ dir: u.dir, topic: u.topic, partition: u.partition, problem: u.problem },
         `partition directory ${u.dir} cannot be loaded: ${u.problem}; topic '${u.topic}' stays offline and its directories are kept as they are`)
@@ -85,18 +90,21 @@ export class TopicAdmin {
     for (const d of heldBack) log.warn({ dir: d.dir, topic: d.topic, partition: d.partition }, `partition directory ${d.dir} is not loaded: its topic '${d.topic}' is offline`)
     this.#offlineDirs = logged.size + heldBack.length
     found = found.filter((d) => !this.#offlineTopics.has(d.topic))
+    // Until replication lands only replica 0 is served; other copies are kept untouched.
+    for (const d of found) if (d.replica !== 0) this.#options.logger.warn({ dir: d.dir, topic: d.topic, partition: d.partition, replica: d.replica }, `replica directory ${d.dir} is not loaded: this broker serves replica 0 only`)
+    found = found.filter((d) => d.replica === 0)
     found.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     const opened: Array<Promise<void>> = []
     for (const d of found) {
       let topic = this.#topics.get(d.topic)
       if (topic === undefined) topic = this.#topics.addTopic(d.topic, d.topicId, d.overrides)
-      const p = this.#topics.addPartition(topic, d.partition, this.#topics.leastLoadedWorker(this.#options.workers.count))
+      const p = this.#topics.addPartition(topic, d.partition, this.#topics.leastLoadedWorker(this.#options.workers.count), d.dataDir)
       opened.push(this.#recoverAndOpen(topic, p))
     }
     await Promise.all(opened)
     for (const topic of this.#topics.all()) {
       for (let i = 0; i < topic.partitions.length; i++) {
-        if (topic.partitions[i] === undefined) throw new MillraceError('MR_ERR_STORAGE', `topic '${topic.name}' is missing partition ${i} in ${this.#options.config.dataDir}`)
+        if (topic.partitions[i] === undefined) throw new MillraceError('MR_ERR_STORAGE', `topic '${topic.name}' is missing partition ${i} in ${this.#options.config.dataDirs.join(', ')}`)
       }
     }
   }
@@ -112,7 +120,7 @@ export class TopicAdmin {
   async #recoverAndOpen (topic: TopicState, p: PartitionState): Promise<void> {
     const jobs = this.#options.jobs()
     if (jobs !== null) {
-      const dir = `${this.#options.config.dataDir}/${topic.name}-${p.partition}`
+      const dir = join(p.dataDir ?? this.#options.config.dataDir!, replicaDirName(topic.name, p.partition, p.replica))
       const report = await jobs.recover(dir, { ...this.#options.config.topicDefaults }, topic.overrides)
       if (report !== null) logRecoveryFindings(this.#options.partitionLogger, dir, report)
     }
@@ -120,7 +128,7 @@ export class TopicAdmin {
   }
 
   #spec (topic: TopicState, p: PartitionState): PartitionSpec {
-    return { id: p.id, topic: topic.name, topicId: topic.topicId, partition: p.partition, overrides: topic.overrides, leaderEpoch: p.leaderEpoch }
+    return { id: p.id, topic: topic.name, topicId: topic.topicId, partition: p.partition, overrides: topic.overrides, leaderEpoch: p.leaderEpoch, replica: p.replica, dataDir: p.dataDir }
   }
 
   async #open (topic: TopicState, p: PartitionState, create: boolean): Promise<void> {
@@ -160,7 +168,7 @@ export class TopicAdmin {
   }
 
   /** Checks a create-topic request without creating anything; throws MillraceError. */
-  validateNewTopic (name: string, partitions: number, overrides: Record<string, string>): void {
+  validateNewTopic (name: string, partitions: number, overrides: Record<string, string>, replicationFactor = this.#options.config.defaultReplicationFactor): void {
     const nameProblem = topicNameProblem(name)
     if (nameProblem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', `topic name ${nameProblem}`)
     const offline = this.offlineTopicError(name)
@@ -170,13 +178,28 @@ export class TopicAdmin {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
       throw new MillraceError('MR_ERR_INVALID_OPTION', `partitions must be an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC}`)
     }
+    const refused = this.replicationFactorError(name, replicationFactor)
+    if (refused !== null) throw refused
     const configProblem = topicConfigProblem(overrides, this.#options.config.topicDefaults)
     if (configProblem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', configProblem)
   }
 
-  async createTopic (name: string, partitions: number, overrides: Record<string, string> = {}): Promise<TopicState> {
+  /**
+   * Null when topic `name` may have `replicationFactor` replicas, else the refusal
+   * (INVALID_REPLICATION_FACTOR), logged: a client sees only the error code and message.
+   */
+  replicationFactorError (name: string, replicationFactor: number): MillraceError | null {
+    const workers = this.#options.workers.count
+    const refused = replicationFactorError(replicationFactor, workers)
+    if (refused === null) return null
+    const heldBack = this.#replicationRefusals.admit(name)
+    if (heldBack !== null) this.#options.logger.warn({ topic: name, replicationFactor, workers, refusedSinceLastLine: heldBack }, `refused to create topic '${name}': ${refused.message}`)
+    return refused
+  }
+
+  async createTopic (name: string, partitions: number, overrides: Record<string, string> = {}, replicationFactor = this.#options.config.defaultReplicationFactor): Promise<TopicState> {
     this.#assertOpen()
-    this.validateNewTopic(name, partitions, overrides)
+    this.validateNewTopic(name, partitions, overrides, replicationFactor)
     const topic = this.#topics.addTopic(name, TopicTable.newTopicId(), { ...overrides })
     try {
       await this.#addPartitions(topic, partitions)
@@ -192,7 +215,7 @@ export class TopicAdmin {
   async #addPartitions (topic: TopicState, total: number): Promise<void> {
     const added: PartitionState[] = []
     for (let i = topic.partitions.length; i < total; i++) {
-      added.push(this.#topics.addPartition(topic, i, this.#topics.leastLoadedWorker(this.#options.workers.count)))
+      added.push(this.#topics.addPartition(topic, i, this.#topics.leastLoadedWorker(this.#options.workers.count), this.#topics.leastLoadedDataDir(this.#options.config.dataDirs)))
     }
     await Promise.all(added.map((p) => this.#open(topic, p, true)))
   }

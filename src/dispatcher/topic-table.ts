@@ -9,6 +9,9 @@ export interface PartitionState {
   readonly partition: number
   /** Broker-wide numeric id used in ring frames. */
   readonly id: number
+  /** The replica the dispatcher hosts (0 until replication lands) and the data dir it lives in; null in memory. */
+  readonly replica: number
+  readonly dataDir: string | null
   worker: number
   leaderEpoch: number
   logStartOffset: number
@@ -71,11 +74,13 @@ export class TopicTable {
     return topic
   }
 
-  addPartition (topic: TopicState, partition: number, worker: number): PartitionState {
+  addPartition (topic: TopicState, partition: number, worker: number, dataDir: string | null = null): PartitionState {
     const state: PartitionState = {
       topic: topic.name,
       partition,
       id: this.#nextPartitionId++,
+      replica: 0,
+      dataDir,
       worker,
       leaderEpoch: 0,
       logStartOffset: 0,
@@ -116,6 +121,19 @@ export class TopicTable {
     for (const p of this.#byId.values()) counts[p.worker]++
     let best = 0
     for (let i = 1; i < workers; i++) if (counts[i] < counts[best]) best = i
+    return best
+  }
+
+  /**
+   * Picks the data dir holding the fewest partitions (the first on a tie), so new partitions
+   * go round-robin over the dirs and fill a dir added later first; null in memory.
+   */
+  leastLoadedDataDir (dataDirs: readonly string[]): string | null {
+    if (dataDirs.length === 0) return null
+    const counts = new Map<string, number>(dataDirs.map((d) => [d, 0]))
+    for (const p of this.#byId.values()) if (p.dataDir !== null && counts.has(p.dataDir)) counts.set(p.dataDir, counts.get(p.dataDir)! + 1)
+    let best = dataDirs[0]
+    for (const d of dataDirs) if (counts.get(d)! < counts.get(best)!) best = d
     return best
   }
 }

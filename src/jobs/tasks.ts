@@ -11,13 +11,13 @@ import { runClean } from './clean.js'
 import { runScrub } from './scrub.js'
 import type { ScrubTask } from '../log/scrub.js'
 import { logConfigFromTopicConfig } from '../log/config.js'
-import type { DiscoveredPartition, UnloadablePartition } from '../partition/partition-spec.js'
+import { parseReplicaDirName, type DiscoveredPartition, type UnloadablePartition } from '../partition/partition-spec.js'
 import { holdsPartitionData, readPartitionMetadata, readTopicConfig } from '../partition/partition-files.js'
 import { OFFSETS_DIR } from '../coordinator/offsets-topic.js'
 import { TXN_LOG_DIR } from '../transactions/txn-log-names.js'
 
 export type JobTask =
-  | { type: 'discover', dataDir: string }
+  | { type: 'discover', dataDirs: readonly string[] }
   | { type: 'recover', dir: string, topicDefaults: Record<string, string>, overrides: Record<string, string> }
   | { type: 'delete-dir', dir: string }
   | { type: 'clean', plan: CleanPlan }
@@ -30,38 +30,36 @@ export interface DiscoverResult {
   pendingDeletes: string[]
 }
 
-/** Names a partition directory `<topic>-<partition>`; topics may contain '-' themselves. */
-const PARTITION_DIR = /^(.+)-(\d+)$/
+/** Lists the partition replicas in every data dir (which the broker has already created and locked). */
+export function discover (dataDirs: readonly string[]): DiscoverResult {
+  const result: DiscoverResult = { partitions: [], unloadable: [], pendingDeletes: [] }
+  for (const dataDir of dataDirs) discoverIn(dataDir, result)
+  return result
+}
 
-/** Lists the partitions in a data dir (which the broker has already created and locked). */
-export function discover (dataDir: string): DiscoverResult {
-  const partitions: DiscoveredPartition[] = []
-  const unloadable: UnloadablePartition[] = []
-  const pendingDeletes: string[] = []
+function discoverIn (dataDir: string, { partitions, unloadable, pendingDeletes }: DiscoverResult): void {
   for (const name of readdirSync(dataDir)) {
     const dir = join(dataDir, name)
     if (name.endsWith('-delete')) { pendingDeletes.push(dir); continue }
-    const match = PARTITION_DIR.exec(name)
+    const parsed = parseReplicaDirName(name)
     // The coordinator's logs have a partition's name but no topic: the coordinator opens them.
-    if (match === null || name === OFFSETS_DIR || name === TXN_LOG_DIR || !statSync(dir).isDirectory()) continue
-    const topic = match[1]
-    const partition = Number(match[2])
+    if (parsed === null || name === OFFSETS_DIR || name === TXN_LOG_DIR || !statSync(dir).isDirectory()) continue
+    const { topic, partition, replica } = parsed
     const metadata = readPartitionMetadata(dir)
     if (metadata.topicId === null) {
       // Never guessed and never skipped: skipping would let a new topic of this name take the
       // directory over with a new id, behind the records already in it.
-      if (holdsPartitionData(dir)) unloadable.push({ dir, topic, partition, problem: metadata.problem })
+      if (holdsPartitionData(dir)) unloadable.push({ dir, topic, partition, replica, problem: metadata.problem })
       continue
     }
     const config = readTopicConfig(dir)
     if (config.overrides === null) {
       // Its records are there but not how to keep them (compaction, retention): offline, not guessed.
-      unloadable.push({ dir, topic, partition, problem: config.problem })
+      unloadable.push({ dir, topic, partition, replica, problem: config.problem })
       continue
     }
-    partitions.push({ dir, topic, partition, topicId: metadata.topicId, overrides: config.overrides })
+    partitions.push({ dir, dataDir, topic, partition, replica, topicId: metadata.topicId, overrides: config.overrides })
   }
-  return { partitions, unloadable, pendingDeletes }
 }
 
 /**
@@ -78,7 +76,7 @@ function recover (dir: string, config: ReturnType<typeof logConfigFromTopicConfi
 
 export default function runJob (task: JobTask): unknown {
   switch (task.type) {
-    case 'discover': return discover(task.dataDir)
+    case 'discover': return discover(task.dataDirs)
     case 'recover': return recover(task.dir, logConfigFromTopicConfig({ ...task.topicDefaults, ...task.overrides }))
     case 'delete-dir': rmSync(task.dir, { recursive: true, force: true }); return null
     case 'clean': return runClean(task.plan)

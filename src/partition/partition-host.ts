@@ -540,7 +540,7 @@ export class PartitionHost implements PartitionControl {
   // --- control plane
 
   #dirOf (spec: PartitionSpec): string | null {
-    const dataDir = spec.dataDir === undefined ? this.#options.dataDir : spec.dataDir
+    const dataDir = spec.dataDir ?? this.#options.dataDir
     return dataDir === null ? null : join(dataDir, replicaDirName(spec.topic, spec.partition, spec.replica ?? 0))
   }
 

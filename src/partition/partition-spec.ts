@@ -38,30 +38,45 @@ export interface OpenedPartition extends PartitionOffsets {
   readonly largestProducerId: number
 }
 
-/** What a data-dir scan found on disk for one partition (see jobs/discover.ts). */
+/** What a data-dir scan found on disk for one replica of a partition (see jobs/tasks.ts discover). */
 export interface DiscoveredPartition {
   readonly dir: string
+  /** The data dir `dir` is in. */
+  readonly dataDir: string
   readonly topic: string
   readonly topicId: string
   readonly partition: number
+  readonly replica: number
   readonly overrides: Record<string, string>
 }
 
+/** Replica 0's directory name, the one partitions had before replication. */
 export function partitionDirName (topic: string, partition: number): string {
-  return `${topic}-${partition}`
+  return replicaDirName(topic, partition, 0)
 }
 
 /**
- * Replica 0 keeps the partition's own name (data dirs written before replication load as
- * they are); replica r ≥ 1 lives in `<topic>-<partition>~<r>` (`~` is never in a topic name).
+ * `<topic>-<partition>` for replica 0 (data dirs written before replication load unchanged),
+ * `<topic>-<partition>~<replica>` for the others: '~' cannot appear in a topic name.
  */
 export function replicaDirName (topic: string, partition: number, replica: number): string {
-  return replica === 0 ? partitionDirName(topic, partition) : `${partitionDirName(topic, partition)}~${replica}`
+  return replica === 0 ? `${topic}-${partition}` : `${topic}-${partition}~${replica}`
+}
+
+/** Topics may contain '-' themselves; the partition is the last run of digits. */
+const REPLICA_DIR = /^(.+)-(\d+)(?:~([1-9]\d*))?$/
+
+/** The topic, partition and replica a directory name stands for, or null when it names none. */
+export function parseReplicaDirName (name: string): { topic: string, partition: number, replica: number } | null {
+  const match = REPLICA_DIR.exec(name)
+  if (match === null) return null
+  return { topic: match[1], partition: Number(match[2]), replica: match[3] === undefined ? 0 : Number(match[3]) }
 }
 
 /** A partition directory found at start that cannot be loaded: it is kept untouched and its topic stays offline. */
 export interface UnloadablePartition {
   readonly dir: string
+  readonly replica?: number
   readonly topic: string
   readonly partition: number
   readonly problem: string

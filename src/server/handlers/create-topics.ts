@@ -31,9 +31,9 @@ export async function handleCreateTopics (ctx: RequestContext, req: CreateTopics
     const nameProblem = topicNameProblem(t.name)
     if (nameProblem !== null) return fail(KafkaCode.INVALID_TOPIC_EXCEPTION, `topic name ${nameProblem}`)
     if (dispatcher.topic(t.name) !== undefined || isOffsetsTopic(t.name)) return fail(KafkaCode.TOPIC_ALREADY_EXISTS, `topic '${t.name}' already exists`)
-    if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
-      return fail(KafkaCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} is larger than the 1 available broker`)
-    }
+    const replicationFactor = t.replicationFactor === -1 ? config.defaultReplicationFactor : t.replicationFactor
+    const refused = dispatcher.replicationFactorError(t.name, replicationFactor)
+    if (refused !== null) return fail(refused.kafkaCode!, refused.message)
     let partitions = t.numPartitions === -1 ? config.defaultPartitions : t.numPartitions
     if (t.assignments.length > 0) {
       if (t.numPartitions !== -1 || t.replicationFactor !== -1) return fail(KafkaCode.INVALID_REQUEST, 'give either assignments or partitions and replication factor, not both')
@@ -51,7 +51,7 @@ export async function handleCreateTopics (ctx: RequestContext, req: CreateTopics
     let topicId = ZERO_UUID
     if (req.validateOnly !== true) {
       try {
-        topicId = topicIdBytes((await dispatcher.createTopic(t.name, partitions, overrides)).topicId)
+        topicId = topicIdBytes((await dispatcher.createTopic(t.name, partitions, overrides, replicationFactor)).topicId)
       } catch (err) {
         if (dispatcher.topic(t.name) !== undefined) return fail(KafkaCode.TOPIC_ALREADY_EXISTS, `topic '${t.name}' already exists`)
         return fail((err instanceof MillraceError ? err.kafkaCode : undefined) ?? KafkaCode.UNKNOWN_SERVER_ERROR, (err as Error).message)
@@ -63,7 +63,7 @@ export async function handleCreateTopics (ctx: RequestContext, req: CreateTopics
       errorCode: KafkaCode.NONE,
       errorMessage: null,
       numPartitions: partitions,
-      replicationFactor: 1,
+      replicationFactor,
       configs: topicConfigEntries(config, overrides).map((e) => ({ name: e.name, value: e.value, readOnly: false, configSource: e.source, isSensitive: false }))
     }
   }))

@@ -19,7 +19,9 @@ function brokerEntries (ctx: RequestContext): TopicConfigEntry[] {
     entry('auto.create.topics.enable', String(config.autoCreateTopics), ConfigType.BOOLEAN),
     entry('broker.id', String(NODE_ID), ConfigType.INT),
     entry('num.partitions', String(config.defaultPartitions), ConfigType.INT),
-    entry('default.replication.factor', '1', ConfigType.INT),
+    entry('default.replication.factor', String(config.defaultReplicationFactor), ConfigType.INT),
+    entry('replica.lag.time.max.ms', String(config.replicaLagTimeMaxMs), ConfigType.LONG),
+    entry('log.dirs', config.dataDirs.join(','), ConfigType.STRING),
     entry('socket.request.max.bytes', String(config.maxRequestBytes), ConfigType.INT)
   ]
 }

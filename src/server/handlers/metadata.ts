@@ -6,6 +6,7 @@
  * Kafka does, whether or not the coordinator runs yet.
  */
 import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from '../../protocol/apis/metadata.js'
+import { MillraceError } from '../../errors.js'
 import { KafkaCode } from '../../protocol/error-codes.js'
 import { topicNameProblem } from '../../config/topic-name.js'
 import type { TopicState } from '../../dispatcher/topic-table.js'
@@ -104,7 +105,9 @@ export async function handleMetadata (ctx: RequestContext, req: MetadataRequest)
       if (!ctx.access.allows(check.createCluster, CLUSTER_NAME, false) && !ctx.access.allows(check.createTopic, name)) return missing(name, check.createTopic.errorCode)
       try {
         return describe(await dispatcher.createTopic(name, config.defaultPartitions))
-      } catch {
+      } catch (err) {
+        // default.replication.factor cannot be served: retrying would not help, so say why.
+        if (err instanceof MillraceError && err.kafkaCode === KafkaCode.INVALID_REPLICATION_FACTOR) return missing(name, err.kafkaCode)
         // Created concurrently by another request, or creation failed: clients retry on 5.
         const raced = dispatcher.topic(name)
         return raced !== undefined ? describe(raced) : missing(name, KafkaCode.LEADER_NOT_AVAILABLE)

@@ -7,7 +7,7 @@ import type { BrokerConfig } from '../../config/broker-config.js'
 export const ConfigSource = { TOPIC_CONFIG: 1, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5 } as const
 export const ConfigType = { BOOLEAN: 1, STRING: 2, INT: 3, LONG: 5, DOUBLE: 6, LIST: 7 } as const
 
-/** Engine defaults in Kafka's spelling, with each key's type. */
+/** Engine defaults in Kafka's spelling, with each key's type (min.insync.replicas: replication's, config/topic-config.ts). */
 const ENGINE_DEFAULTS: ReadonlyArray<readonly [string, string, number]> = [
   ['cleanup.policy', 'delete', ConfigType.LIST],
   ['delete.retention.ms', '86400000', ConfigType.LONG],
@@ -19,6 +19,7 @@ const ENGINE_DEFAULTS: ReadonlyArray<readonly [string, string, number]> = [
   ['message.timestamp.type', 'CreateTime', ConfigType.STRING],
   ['min.cleanable.dirty.ratio', '0.5', ConfigType.DOUBLE],
   ['min.compaction.lag.ms', '0', ConfigType.LONG],
+  ['min.insync.replicas', '1', ConfigType.INT],
   ['retention.bytes', '-1', ConfigType.LONG],
   ['retention.ms', '604800000', ConfigType.LONG],
   ['segment.bytes', '1073741824', ConfigType.INT],

@@ -35,6 +35,42 @@ options('dataDir null means in memory', () => {
   assert.is(resolveBrokerConfig({ dataDir: null }).dataDir, null)
 })
 
+options('dataDirs: several data dirs, the first being dataDir; one dir or none keeps dataDirs consistent', () => {
+  const config = resolveBrokerConfig({ dataDirs: ['/srv/a', '/srv/b'] })
+  assert.equal(config.dataDirs, ['/srv/a', '/srv/b'])
+  assert.is(config.dataDir, '/srv/a')
+  assert.ok(Object.isFrozen(config.dataDirs))
+  assert.equal(resolveBrokerConfig({ dataDir: '/srv/one' }).dataDirs, ['/srv/one'])
+  assert.equal(resolveBrokerConfig({ dataDir: null }).dataDirs, [])
+})
+
+options('dataDirs: given with dataDir, empty, repeated or nested are refused', () => {
+  rejects({ dataDir: '/a', dataDirs: ['/b'] }, 'options.dataDirs replaces options.dataDir; give one or the other')
+  rejects({ dataDir: null, dataDirs: ['/b'] }, 'options.dataDirs replaces options.dataDir; give one or the other')
+  rejects({ dataDirs: [] }, 'options.dataDirs must be a non-empty array of paths')
+  rejects({ dataDirs: '/a,/b' }, 'options.dataDirs must be a non-empty array of paths')
+  rejects({ dataDirs: ['/a', ''] }, 'options.dataDirs must hold non-empty paths; got ""')
+  rejects({ dataDirs: ['/a', '/b', '/a'] }, 'options.dataDirs names /a twice')
+  rejects({ dataDirs: ['/a', '/b/../a/'] }, 'options.dataDirs names /a twice (as /b/../a/)')
+  rejects({ dataDirs: ['/srv/data', '/srv/data/more'] }, 'options.dataDirs must not nest data dirs: /srv/data/more is inside /srv/data')
+  rejects({ dataDirs: ['/srv/data/more', '/srv/data'] }, 'options.dataDirs must not nest data dirs: /srv/data/more is inside /srv/data')
+  // A name starting with '..' is still inside; siblings that share a prefix are not.
+  rejects({ dataDirs: ['/srv/data', '/srv/data/..more'] }, 'options.dataDirs must not nest data dirs: /srv/data/..more is inside /srv/data')
+  assert.equal(resolveBrokerConfig({ dataDirs: ['/srv/data', '/srv/data2'] }).dataDirs, ['/srv/data', '/srv/data2'])
+})
+
+options('replication settings: Kafka\'s defaults, and no more replicas than workers', () => {
+  const config = resolveBrokerConfig({ workers: 3 })
+  assert.is(config.defaultReplicationFactor, 1)
+  assert.is(config.replicaLagTimeMaxMs, 30_000)
+  assert.is(resolveBrokerConfig({ workers: 3, defaultReplicationFactor: 3 }).defaultReplicationFactor, 3)
+  rejects({ workers: 2, defaultReplicationFactor: 3 }, 'options.defaultReplicationFactor must not exceed options.workers (3 replicas need 3 partition workers; this broker has 2)')
+  rejects({ defaultReplicationFactor: 0 }, 'options.defaultReplicationFactor must be an integer from 1 to 32767')
+  rejects({ replicaLagTimeMaxMs: 0 }, 'options.replicaLagTimeMaxMs must be an integer from 1 to 2147483647')
+  rejects({ topicDefaults: { 'min.insync.replicas': '0' } }, "options.topicDefaults is not a valid topic config: min.insync.replicas must be an integer ≥ 1 and ≤ 2147483647; got '0'")
+  assert.is(resolveBrokerConfig({ topicDefaults: { 'min.insync.replicas': '5' } }).topicDefaults['min.insync.replicas'], '5')
+})
+
 options('the HTTP endpoint is off by default, listens on the Kafka host unless told, and null turns it off', () => {
   assert.is(resolveBrokerConfig().httpPort, undefined)
   assert.is(resolveBrokerConfig({ httpPort: null }).httpPort, undefined)

@@ -37,6 +37,14 @@ parse('JSON stays broker options; the settings it sets come from the file', () =
   assert.equal([...loaded.origins.keys()].sort(), ['listeners', 'log.retention.ms', 'num.partitions'])
 })
 
+parse('JSON dataDirs and the replication settings are broker options too, checked the same way', () => {
+  const loaded = parseConfigText('broker.json', '{"dataDirs": ["/srv/a", "/srv/b"], "workers": 2, "defaultReplicationFactor": 2, "replicaLagTimeMaxMs": 5000, "topicDefaults": {"min.insync.replicas": "2"}}')
+  assert.equal(loaded.options.dataDirs, ['/srv/a', '/srv/b'])
+  assert.equal([...loaded.origins.keys()].sort(), ['default.replication.factor', 'log.dirs', 'millrace.workers', 'min.insync.replicas', 'replica.lag.time.max.ms'])
+  assert.throws(() => parseConfigText('broker.json', '{"dataDirs": ["/srv/a", "/srv/a/b"]}'), /options\.dataDirs must not nest data dirs: \/srv\/a\/b is inside \/srv\/a/)
+  assert.throws(() => parseConfigText('broker.json', '{"dataDir": "/srv/a", "dataDirs": ["/srv/b"]}'), /options\.dataDirs replaces options\.dataDir/)
+})
+
 parse('bad JSON, JSON that is not an object and refused options say what is wrong', () => {
   assert.throws(() => parseConfigText('b.json', '{"workers": '), /^not valid JSON: /)
   assert.throws(() => parseConfigText('b.json', '[1]'), (err: Error) => err.message === 'must hold a JSON object of broker options')

@@ -48,6 +48,10 @@ const CHANGES: Record<string, { value: string, read: (c: { broker: BrokerConfig,
   'offsets.retention.minutes': { value: '60', read: (c) => c.broker.offsetsRetentionMinutes, expect: 60 },
   'offset.metadata.max.bytes': { value: '100', read: (c) => c.broker.offsetMetadataMaxBytes, expect: 100 },
   'offsets.topic.segment.bytes': { value: '1048576', read: (c) => c.broker.offsetsTopicSegmentBytes, expect: 1048576 },
+  // Two replicas need two workers, whatever this machine's default.
+  'default.replication.factor': { value: '2\nmillrace.workers=2', read: (c) => c.broker.defaultReplicationFactor, expect: 2 },
+  'replica.lag.time.max.ms': { value: '10000', read: (c) => c.broker.replicaLagTimeMaxMs, expect: 10_000 },
+  'min.insync.replicas': { value: '2', read: (c) => c.broker.topicDefaults['min.insync.replicas'], expect: '2' },
   'log.segment.bytes': { value: '1048576', read: (c) => c.log.segmentBytes, expect: 1048576 },
   'log.roll.ms': { value: '60000', read: (c) => c.log.segmentMs, expect: 60000 },
   'log.roll.hours': { value: '2', read: (c) => c.log.segmentMs, expect: 7_200_000 },
@@ -232,16 +236,33 @@ refusals('topic defaults use the engine\'s rules, named by the broker key', () =
   refuses('log.roll.hours=0', 'line 1: log.roll.hours=0 must be an integer ≥ 1')
 })
 
-refusals('several log dirs need replication support', () => {
-  refuses('log.dirs=/a,/b', 'line 1: log.dirs=/a,/b names 2 directories; several log dirs need replication support, which Millrace does not have yet: give one')
-  refuses('log.dirs= ', 'line 1: log.dirs= must name a directory')
+units('several log dirs map to dataDirs, in their order', () => {
+  const c = configOf('log.dirs=/a, /b,/c')
+  assert.equal(c.broker.dataDirs, ['/a', '/b', '/c'])
+  assert.is(c.broker.dataDir, '/a')
+  assert.is(c.mapped.origins.get('log.dirs'), 'file, line 1')
+  assert.is(effectiveSettings(c.broker).find((s) => s.key === 'log.dirs')!.value, '/a,/b,/c')
 })
 
-refusals('replication above 1 and forbidding topic deletion are promises Millrace cannot keep', () => {
-  refuses('min.insync.replicas=2', 'line 1: min.insync.replicas=2 must be 1: needs replication, which Millrace does not have yet (every partition has one replica)')
-  refuses('default.replication.factor=3', 'line 1: default.replication.factor=3 must be 1: needs replication, which Millrace does not have yet (every partition has one replica)')
+refusals('log dirs: each named once, none inside another', () => {
+  refuses('log.dirs= ', 'line 1: log.dirs= must name a directory')
+  refuses('log.dirs=/a,/b,/a', 'line 1: log.dirs=/a,/b,/a names /a twice')
+  refuses('log.dirs=/a,/a/b', 'line 1: log.dirs=/a,/a/b must not nest data dirs: /a/b is inside /a')
+})
+
+refusals('replication settings use Kafka\'s rules, and replicas need workers', () => {
+  refuses('min.insync.replicas=0', "line 1: min.insync.replicas=0 must be an integer ≥ 1 and ≤ 2147483647; got '0'")
+  refuses('default.replication.factor=0', 'line 1: default.replication.factor=0 must be an integer from 1 to 32767')
+  refuses('millrace.workers=2\ndefault.replication.factor=3', 'line 2: default.replication.factor=3 must not exceed millrace.workers (3 replicas need 3 partition workers; this broker has 2)')
+  refuses('replica.lag.time.max.ms=0', 'line 1: replica.lag.time.max.ms=0 must be an integer from 1 to 2147483647')
+})
+
+refusals('one copy of the coordinator\'s logs, no unclean election and no forbidden topic deletion: promises Millrace cannot keep', () => {
+  refuses('offsets.topic.replication.factor=3', 'line 1: offsets.topic.replication.factor=3 must be 1: the coordinator keeps one copy of its offsets log, in the first of log.dirs (replication covers topics only)')
+  refuses('transaction.state.log.min.isr=2', 'line 1: transaction.state.log.min.isr=2 must be 1: the coordinator keeps one copy of its transaction log, in the first of log.dirs (replication covers topics only)')
+  refuses('unclean.leader.election.enable=true', 'line 1: unclean.leader.election.enable=true must be false: Millrace never elects a replica that is not in sync: that would drop acknowledged records')
   refuses('delete.topic.enable=false', 'line 1: delete.topic.enable=false must be true: Millrace always lets clients delete topics')
-  assert.equal(map('min.insync.replicas=1\noffsets.topic.replication.factor=1\ndelete.topic.enable=true').warnings, [])
+  assert.equal(map('min.insync.replicas=2\noffsets.topic.replication.factor=1\ndelete.topic.enable=true\nunclean.leader.election.enable=false').warnings, [])
 })
 
 refusals.run()

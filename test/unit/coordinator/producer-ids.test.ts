@@ -110,7 +110,7 @@ ids('a fresh data dir starts at 0, silently', ({ dir }) => {
 
 ids('partition discovery does not take the coordinator directory for a partition', ({ dir }) => {
   ProducerIds.open(dir).nextId()
-  assert.equal(discover(dir).partitions, [])
+  assert.equal(discover([dir]).partitions, [])
 })
 
 ids('a block that cannot be written answers a retriable error and gives no id', ({ dir }) => {

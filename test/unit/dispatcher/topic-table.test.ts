@@ -19,4 +19,22 @@ test('topics are found by name and by id, and a deleted topic by neither', () =>
   assert.is(table.byTopicId(firstId), undefined)
 })
 
+test('new partitions go to the data dir holding the fewest, the first on a tie; none in memory', () => {
+  const table = new TopicTable()
+  const dirs = ['/d1', '/d2', '/d3']
+  const topic = table.addTopic('orders', TopicTable.newTopicId(), {})
+  const placed: Array<string | null> = []
+  for (let i = 0; i < 5; i++) {
+    const dataDir = table.leastLoadedDataDir(dirs)
+    placed.push(dataDir)
+    table.addPartition(topic, i, 0, dataDir)
+  }
+  assert.equal(placed, ['/d1', '/d2', '/d3', '/d1', '/d2'])
+  // A dir added later (empty) fills first.
+  assert.is(table.leastLoadedDataDir([...dirs, '/d4']), '/d4')
+  assert.is(table.leastLoadedDataDir([]), null)
+  assert.is(table.addPartition(topic, 5, 0).dataDir, null)
+  assert.is(topic.partitions[0].replica, 0)
+})
+
 test.run()
