@@ -127,4 +127,70 @@ replication('min.insync.replicas 2 with both followers\' workers killed: NOT_ENO
   assert.equal(await consumeAll(broker, topic, 2), ['before', 'after'])
 })
 
+replication('the leader\'s worker dies during an idempotent acks=all kafkajs produce loop: every acknowledged value read back once, a new leader epoch, the ISR heals to 3', async ({ broker, capture }) => {
+  const topic = uniqueTopic('repl-failover')
+  await broker.createTopic({ topic, partitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
+  const p = broker.dispatcher.partition(topic, 0)!
+  await until('replicas in sync', () => healed(p))
+  const firstLeader = p.replication!.leader!
+  const producer = kafkaOf(broker).producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  const acked: string[] = []
+  let killedAt = -1
+  let firstAckAfterKill = -1
+  try {
+    for (let i = 0; i < 200; i++) {
+      if (i === 80) {
+        killedAt = performance.now()
+        await broker.dispatcher.crashWorkerOf(p)
+      }
+      await producer.send({ topic, acks: -1, messages: [{ value: `v${i}` }] })
+      if (killedAt >= 0 && firstAckAfterKill < 0) firstAckAfterKill = performance.now()
+      acked.push(`v${i}`)
+    }
+  } finally {
+    await producer.disconnect()
+  }
+  assert.is(acked.length, 200)
+  assert.ok(p.replication!.leader !== firstLeader, 'another replica leads')
+  assert.ok(p.leaderEpoch >= 1)
+  assert.is(capture.find('new partition leader elected from the in-sync replicas', 'warn').length, 1)
+  await until('ISR back to 3', () => healed(p))
+  const seen = await consumeAll(broker, topic, 200)
+  assert.equal(seen, acked, 'each acknowledged value once, in order')
+  const described = await broker.describeTopic(topic)
+  assert.is(described.partitions[0].leaderEpoch, p.leaderEpoch)
+  assert.equal(described.partitions[0].isr, [0, 1, 2])
+  console.log(`failover: ${Math.round(firstAckAfterKill - killedAt)} ms from the kill to the first acknowledged produce`)
+})
+
+replication('a full restart keeps every record, elects the longest latest-epoch replica in a later epoch, and the followers are in sync', async ({ broker, dataDirs, capture }) => {
+  const topic = uniqueTopic('repl-restart')
+  await broker.createTopic({ topic, partitions: 2, replicationFactor: 3 })
+  const producer = kafkaOf(broker).producer({ idempotent: true })
+  await producer.connect()
+  const values = Array.from({ length: 100 }, (_, i) => `r${i}`)
+  try {
+    await producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ value, partition: i % 2 })) })
+  } finally {
+    await producer.disconnect()
+  }
+  const epochBefore = broker.dispatcher.partition(topic, 0)!.leaderEpoch
+  await broker.close()
+  const restarted = await Broker.start({ dataDirs, port: 0, workers: 3, logger: capture.logger })
+  try {
+    for (const partition of [0, 1]) {
+      const p = restarted.dispatcher.partition(topic, partition)!
+      assert.ok(p.leaderEpoch > epochBefore, `partition ${partition} epoch ${p.leaderEpoch}`)
+      assert.is(p.replication!.replicas.length, 3)
+      await until('followers in sync', () => healed(p))
+      assert.is(p.highWatermark, 50)
+    }
+    const seen = await consumeAll(restarted, topic, 100)
+    assert.equal([...seen].sort(), [...values].sort())
+  } finally {
+    await restarted.close()
+  }
+})
+
 replication.run()
