@@ -11,6 +11,7 @@ import kafkajs from 'kafkajs'
 import { Broker } from '../../src/broker.js'
 import type { PartitionState } from '../../src/dispatcher/topic-table.js'
 import { replicaDirName } from '../../src/partition/partition-spec.js'
+import { underReplicated } from '../../src/replication/replica-view.js'
 import { KafkaCode } from '../../src/protocol/error-codes.js'
 import { CaptureLogger } from '../helpers/capture-logger.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
@@ -118,6 +119,10 @@ replication('min.insync.replicas 2 with both followers\' workers killed: NOT_ENO
     assert.ok(refusal !== null, 'the send should have been refused')
     assert.is(refusal.code ?? refusal.cause?.code, KafkaCode.NOT_ENOUGH_REPLICAS, String(refusal.message))
     assert.is(p.replication!.leader!.logEndOffset, endBefore)
+    assert.ok(underReplicated(p), 'counted as under-replicated')
+    const down = (await broker.describeTopic(topic)).partitions[0]
+    assert.equal(down.isr, [leader.index])
+    assert.equal(down.replicas.filter((r) => !r.online).map((r) => r.replica).sort(), followers.map((r) => r.index).sort())
     assert.ok(capture.find('fewer in-sync replicas than min.insync.replicas', 'warn').length >= 1)
     await until('followers back in the ISR', () => healed(p))
     await producer.send({ topic, acks: -1, messages: [{ value: 'after' }] })
@@ -188,6 +193,35 @@ replication('a full restart keeps every record, elects the longest latest-epoch 
     }
     const seen = await consumeAll(restarted, topic, 100)
     assert.equal([...seen].sort(), [...values].sort())
+  } finally {
+    await restarted.close()
+  }
+})
+
+replication('one replica: a restart goes on in a later leader epoch than the log holds, never back to 0', async ({ broker, dataDirs }) => {
+  const topic = uniqueTopic('repl-rf1-epoch')
+  await broker.createTopic({ topic, partitions: 1 })
+  const send = async (b: Broker, value: string): Promise<void> => {
+    const producer = b.producer()
+    try { await producer.send({ topic, messages: [{ value }] }) } finally { await producer.close() }
+  }
+  await send(broker, 'in epoch 0')
+  assert.is(broker.dispatcher.partition(topic, 0)!.replication, null, 'one replica stays on the single-copy path')
+  await broker.close()
+  let restarted = await Broker.start({ dataDirs, port: 0, workers: 3 })
+  try {
+    assert.is((await restarted.describeTopic(topic)).partitions[0].leaderEpoch, 1)
+    await send(restarted, 'in epoch 1')
+  } finally {
+    await restarted.close()
+  }
+  restarted = await Broker.start({ dataDirs, port: 0, workers: 3 })
+  try {
+    const described = (await restarted.describeTopic(topic)).partitions[0]
+    assert.is(described.leaderEpoch, 2)
+    assert.equal(described.isr, [0])
+    assert.is(described.replicas.length, 1)
+    assert.is(described.logEndOffset, 2n)
   } finally {
     await restarted.close()
   }
