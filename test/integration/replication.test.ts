@@ -202,6 +202,31 @@ replication('a full restart keeps every record, elects the longest latest-epoch 
   }
 })
 
+replication('DeleteRecords reaches the followers: after a failover the deleted records stay deleted; deleting the topic removes every replica directory', async ({ broker, dataDirs }) => {
+  const topic = uniqueTopic('repl-delete')
+  await broker.createTopic({ topic, partitions: 1, replicationFactor: 3 })
+  const p = broker.dispatcher.partition(topic, 0)!
+  const producer = broker.producer()
+  try {
+    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `d${i}` })) })
+  } finally {
+    await producer.close()
+  }
+  await until('replicas in sync', () => healed(p))
+  const deleted = await broker.dispatcher.deleteRecords(p, 5)
+  assert.is(deleted.logStartOffset, 5)
+  for (const r of p.replication!.replicas) {
+    const offsets = await broker.dispatcher.workers.link(r.worker).call((c) => c.describe(p.id))
+    assert.is(offsets?.logStartOffset, 5, `replica ${r.index}`)
+  }
+  await broker.dispatcher.crashWorkerOf(p)
+  await until('a new leader', () => p.replication!.leader !== null && p.leaderEpoch === 1)
+  assert.is((await broker.describeTopic(topic)).partitions[0].logStartOffset, 5n)
+  await until('ISR back to 3', () => healed(p))
+  await broker.deleteTopic(topic)
+  for (const dir of dataDirs) assert.equal(readdirSync(dir).filter((n) => n.startsWith(`${topic}-`) && !n.endsWith('-delete')), [], dir)
+})
+
 replication('one replica: a restart goes on in a later leader epoch than the log holds, never back to 0', async ({ broker, dataDirs }) => {
   const topic = uniqueTopic('repl-rf1-epoch')
   await broker.createTopic({ topic, partitions: 1 })
