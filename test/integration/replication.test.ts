@@ -227,6 +227,25 @@ replication('DeleteRecords reaches the followers: after a failover the deleted r
   for (const dir of dataDirs) assert.equal(readdirSync(dir).filter((n) => n.startsWith(`${topic}-`) && !n.endsWith('-delete')), [], dir)
 })
 
+replication('a compacted topic: every replica compacts its own log, to the same records', async ({ broker }) => {
+  const topic = uniqueTopic('repl-compact')
+  await broker.createTopic({ topic, partitions: 1, replicationFactor: 3, config: { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.01' } })
+  const p = broker.dispatcher.partition(topic, 0)!
+  const producer = broker.producer()
+  try {
+    for (let round = 0; round < 5; round++) await producer.send({ topic, messages: Array.from({ length: 10 }, (_, k) => ({ key: `k${k}`, value: `v${k}-${round}` })) })
+    // Larger than segment.bytes: the log rolls, and everything before is in closed segments.
+    await producer.send({ topic, messages: [{ key: 'filler', value: 'x'.repeat(2048) }] })
+  } finally {
+    await producer.close()
+  }
+  await until('replicas in sync', () => healed(p))
+  const report = await broker.dispatcher.cleanNow()
+  const cleaned = report.results.filter((r) => r.records === 50)
+  assert.is(cleaned.length, 3, JSON.stringify(report))
+  for (const r of cleaned) assert.is(r.keptRecords, 10)
+})
+
 replication('one replica: a restart goes on in a later leader epoch than the log holds, never back to 0', async ({ broker, dataDirs }) => {
   const topic = uniqueTopic('repl-rf1-epoch')
   await broker.createTopic({ topic, partitions: 1 })
