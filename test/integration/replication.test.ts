@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import kafkajs from 'kafkajs'
 import { Broker } from '../../src/broker.js'
+import { MillraceError } from '../../src/errors.js'
 import type { PartitionState } from '../../src/dispatcher/topic-table.js'
 import { replicaDirName } from '../../src/partition/partition-spec.js'
 import { underReplicated } from '../../src/replication/replica-view.js'
@@ -272,6 +273,31 @@ replication('one replica: a restart goes on in a later leader epoch than the log
     assert.is(described.logEndOffset, 2n)
   } finally {
     await restarted.close()
+  }
+})
+
+replication('library producer in memory: acks=-1 under min.insync.replicas is refused with NOT_ENOUGH_REPLICAS and nothing is appended; acks=1 appends', async () => {
+  const broker = await Broker.start({ dataDir: null, workers: 2 })
+  try {
+    const topic = uniqueTopic('repl-library')
+    // Above the replication factor is allowed, as in Kafka: acks=all then always fails.
+    await broker.createTopic({ topic, partitions: 1, replicationFactor: 2, config: { 'min.insync.replicas': '3' } })
+    const p = broker.dispatcher.partition(topic, 0)!
+    const all = broker.producer({ acks: -1, retries: 0 })
+    const one = broker.producer({ acks: 1 })
+    try {
+      const refused = await all.send({ topic, messages: [{ value: 'refused' }] }).then(() => null, (err: unknown) => err as MillraceError)
+      assert.ok(refused instanceof MillraceError, 'refused')
+      assert.is(refused.kafkaCode, KafkaCode.NOT_ENOUGH_REPLICAS)
+      assert.is(p.replication!.leader!.logEndOffset, 0)
+      await one.send({ topic, messages: [{ value: 'kept' }] })
+      await until('committed', () => p.highWatermark === 1)
+    } finally {
+      await all.close()
+      await one.close()
+    }
+  } finally {
+    await broker.close()
   }
 })
 
