@@ -5,6 +5,8 @@
  *    each partition's offsets, Fetch long-polls (the `PartitionRouter` handlers use);
  *  - TopicAdmin (./topic-admin.ts): topics created, altered, deleted, restored at start;
  *  - CoordinatorHost (./coordinator-host.ts): the coordinator actor's lifecycle;
+ *  - ReplicationController (../replication/replication-controller.ts): partitions with several
+ *    replicas: placement, leaders, followers, failover, the lag check;
  *  plus the job pool, the log cleaner and the scrubber that work over them. Callers take the
  *  part they need (`router`, `admin`, `workers`, `coordinators`); the methods below forward to
  *  them for the callers that predate the split.

@@ -78,6 +78,8 @@ export class TopicAdmin {
 
   /**
    * Rebuilds the topic table from what a data-dir scan found, recovering partitions in parallel.
+   * The replica directories of one partition make one replicated partition (its leader is chosen
+   * by the replication controller); a partition with one replica takes today's path.
    * A topic with any unloadable directory is left out whole: serving part of it would hide the rest.
    */
   async restore (found: DiscoveredPartition[], unloadable: UnloadablePartition[]): Promise<void> {

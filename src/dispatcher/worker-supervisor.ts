@@ -1,6 +1,8 @@
 /**
  * The partition workers: spawns one WorkerLink per worker, and when a worker dies takes its
- * partitions offline, starts a new thread in its place and has the owner reopen them.
+ * partitions offline, starts a new thread in its place and has the owner reopen them. Replicas
+ * of replicated partitions are handed to the replication controller instead: it is told of the
+ * death first (their leaders fail over at once, not after the restart), and of the restart.
  *
  * Thread: the dispatcher's. Which partitions a worker hosts is read from the topic table.
  */
