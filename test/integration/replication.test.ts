@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import kafkajs from 'kafkajs'
 import { Broker } from '../../src/broker.js'
@@ -226,6 +226,32 @@ replication('DeleteRecords reaches the followers: after a failover the deleted r
   await until('ISR back to 3', () => healed(p))
   await broker.deleteTopic(topic)
   for (const dir of dataDirs) assert.equal(readdirSync(dir).filter((n) => n.startsWith(`${topic}-`) && !n.endsWith('-delete')), [], dir)
+})
+
+replication('a replica directory lost with its disk is created again empty at restart and copies everything back', async ({ broker, dataDirs, capture }) => {
+  const topic = uniqueTopic('repl-lost-dir')
+  await broker.createTopic({ topic, partitions: 1, replicationFactor: 3 })
+  const producer = broker.producer({ acks: -1 })
+  try {
+    await producer.send({ topic, messages: Array.from({ length: 20 }, (_, i) => ({ value: `l${i}` })) })
+  } finally {
+    await producer.close()
+  }
+  const lost = broker.dispatcher.partition(topic, 0)!.replication!.replicas[2]
+  const lostDir = join(lost.dataDir!, replicaDirName(topic, 0, 2))
+  await broker.close()
+  rmSync(lostDir, { recursive: true })
+  const restarted = await Broker.start({ dataDirs, port: 0, workers: 3, logger: capture.logger })
+  try {
+    const p = restarted.dispatcher.partition(topic, 0)!
+    await until('the lost replica caught up', () => healed(p))
+    assert.is(p.replication!.replicas[2].logEndOffset, 20)
+    assert.ok(existsSync(lostDir), 'created again where it was')
+    assert.is(capture.find('replica directory missing at start: created empty', 'warn').length, 1)
+    assert.is(p.highWatermark, 20)
+  } finally {
+    await restarted.close()
+  }
 })
 
 replication('a compacted topic: every replica compacts its own log, to the same records', async ({ broker }) => {
