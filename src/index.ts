@@ -1,6 +1,7 @@
 /** Millrace's public surface: the broker, its clients, errors and types. */
 export { Broker } from './broker.js'
 export type { CreateTopicRequest, TopicDescription } from './broker.js'
+export type { ReplicaView } from './replication/replica-view.js'
 export type { BrokerOptions, BrokerConfig } from './config/broker-config.js'
 export { Producer } from './client/producer.js'
 export type { ProducerOptions, ProducerMessage, SendRequest, RecordMetadata, CompressionName, SendOffsetsRequest } from './client/producer.js'

@@ -5,6 +5,8 @@
  *    each partition's offsets, Fetch long-polls (the `PartitionRouter` handlers use);
  *  - TopicAdmin (./topic-admin.ts): topics created, altered, deleted, restored at start;
  *  - CoordinatorHost (./coordinator-host.ts): the coordinator actor's lifecycle;
+ *  - ReplicationController (../replication/replication-controller.ts): partitions with several
+ *    replicas: placement, leaders, followers, failover, the lag check;
  *  plus the job pool, the log cleaner and the scrubber that work over them. Callers take the
  *  part they need (`router`, `admin`, `workers`, `coordinators`); the methods below forward to
  *  them for the callers that predate the split.
@@ -25,8 +27,10 @@ import { TopicTable, type PartitionState, type TopicState } from './topic-table.
 import { releaseEarlyWorkers } from './early-workers.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import type { CoordinatorLink } from './coordinator-link.js'
+import type { WorkerLink } from './worker-link.js'
 import { CoordinatorHost } from './coordinator-host.js'
-import { WorkerRouter } from './partition-router.js'
+import { WorkerRouter, type Acks } from './partition-router.js'
+import { ReplicationController } from '../replication/replication-controller.js'
 import { TopicAdmin } from './topic-admin.js'
 import { WorkerSupervisor } from './worker-supervisor.js'
 import { Scrubber, type Scrubbable, type ScrubPassReport } from './scrubber.js'
@@ -45,6 +49,8 @@ export class Dispatcher implements TxnMarkerWriter {
   readonly router: WorkerRouter
   readonly admin: TopicAdmin
   readonly coordinators: CoordinatorHost
+  /** Partitions with several replicas: placement, leaders, followers, failover (../replication/replication-controller.ts). */
+  readonly replication: ReplicationController
   #jobs: JobPool | null = null
   readonly #cleaner: LogCleaner
   /** Null for a broker in memory or with scrubBytesPerSecond 0. */
@@ -59,8 +65,26 @@ export class Dispatcher implements TxnMarkerWriter {
     this.logger = logger
     const partitionLog = logger.child({ subsystem: 'partition' })
     const closed = (): boolean => this.#closed
-    this.workers = new WorkerSupervisor({ config, logger: partitionLog, topics: this.topics, reopen: (p) => this.admin.reopen(p), closed })
+    this.workers = new WorkerSupervisor({
+      config,
+      logger: partitionLog,
+      topics: this.topics,
+      reopen: (p) => this.admin.reopen(p),
+      replicasLost: (index, cause) => this.replication.workerLost(index, cause),
+      replicasBack: (index) => this.replication.workerBack(index),
+      closed
+    })
     this.router = new WorkerRouter(this.workers, this.topics, logger)
+    this.replication = new ReplicationController({
+      config,
+      logger: logger.child({ subsystem: 'replication' }),
+      topics: this.topics,
+      link: (index) => this.workers.link(index),
+      openReplica: (topic, p, opening) => this.admin.openReplica(topic, p, opening),
+      committed: (p, hw) => this.router.committed(p, hw),
+      leaderOffsets: (p, answer) => this.router.leaderOffsets(p, answer),
+      leaderChanged: (p) => this.router.wake(p)
+    })
     this.coordinators = new CoordinatorHost({
       config,
       logger: logger.child({ subsystem: 'coordinator' }),
@@ -81,6 +105,7 @@ export class Dispatcher implements TxnMarkerWriter {
       topics: this.topics,
       workers: this.workers,
       router: this.router,
+      replication: this.replication,
       jobs: () => this.#jobs,
       topicsChanged: () => this.coordinators.topicsChanged(),
       closed
@@ -130,6 +155,7 @@ export class Dispatcher implements TxnMarkerWriter {
       for (const dir of found.pendingDeletes) void this.#jobs!.deleteDir(dir).catch(() => {})
       await this.admin.restore(found.partitions, found.unloadable)
     }
+    this.replication.start()
     this.#cleaner.start()
     this.#scrubber?.start()
     // Groups were used here before: rebuild the coordinator's state now, as Kafka loads its
@@ -155,10 +181,13 @@ export class Dispatcher implements TxnMarkerWriter {
     for (const topic of this.topics.all()) {
       for (const p of topic.partitions) {
         if (p === undefined || !p.online) continue
-        yield {
-          name: `${topic.name}-${p.partition}`,
-          planScrub: () => this.workers.linkOf(p).call((c) => c.planScrub(p.id)),
-          markDamaged: (segmentBase, size, position, why) => this.workers.linkOf(p).call((c) => c.markDamaged(p.id, segmentBase, size, position, why))
+        // Every replica has files of its own to check.
+        for (const { name, link } of this.#replicaLinks(topic.name, p)) {
+          yield {
+            name,
+            planScrub: () => link().call((c) => c.planScrub(p.id)),
+            markDamaged: (segmentBase, size, position, why) => link().call((c) => c.markDamaged(p.id, segmentBase, size, position, why))
+          }
         }
       }
     }
@@ -170,14 +199,36 @@ export class Dispatcher implements TxnMarkerWriter {
       if (!policy.includes('compact')) continue
       for (const p of topic.partitions) {
         if (p === undefined || !p.online) continue
-        yield {
-          name: `${topic.name}-${p.partition}`,
-          planClean: (now) => this.workers.linkOf(p).call((c) => c.planClean(p.id, now)),
-          cleanInline: (plan) => this.workers.linkOf(p).call((c) => c.cleanInline(p.id, plan)),
-          commitClean: (result) => this.workers.linkOf(p).call((c) => c.commitClean(p.id, result))
+        // Each replica compacts its own log, as each Kafka replica does.
+        for (const { name, link, caughtUp } of this.#replicaLinks(topic.name, p)) {
+          yield {
+            name,
+            planClean: async (now) => { await caughtUp(); return await link().call((c) => c.planClean(p.id, now)) },
+            cleanInline: (plan) => link().call((c) => c.cleanInline(p.id, plan)),
+            commitClean: (result) => link().call((c) => c.commitClean(p.id, result))
+          }
         }
       }
     }
+  }
+
+  /**
+   * The online replicas of `p`, each with a name for log lines, its worker's link (looked up at
+   * call time: a restart replaces it), and `caughtUp`, which tells a follower the committed high
+   * watermark it holds (followers are not told it as the records come; a clean stops there).
+   */
+  #replicaLinks (topic: string, p: PartitionState): Array<{ name: string, link: () => WorkerLink, caughtUp: () => Promise<void> }> {
+    const name = `${topic}-${p.partition}`
+    const replication = p.replication
+    if (replication === null) return [{ name, link: () => this.workers.linkOf(p), caughtUp: async () => {} }]
+    return replication.replicas.filter((r) => r.online).map((r) => ({
+      name: r.index === 0 ? name : `${name}~${r.index}`,
+      link: () => this.workers.link(r.worker),
+      caughtUp: async () => {
+        if (r === replication.leader) return
+        await this.workers.link(r.worker).setHighWatermark(p.id, Math.min(replication.highWatermark, r.logEndOffset))
+      }
+    }))
   }
 
   // --- topics (./topic-admin.ts)
@@ -218,7 +269,7 @@ export class Dispatcher implements TxnMarkerWriter {
   // --- data plane (./partition-router.ts)
 
   get maxAppendBytes (): number { return this.router.maxAppendBytes }
-  append (p: PartitionState, batches: Uint8Array): Promise<AppendAnswer> { return this.router.append(p, batches) }
+  append (p: PartitionState, batches: Uint8Array, acks: Acks = 1): Promise<AppendAnswer> { return this.router.append(p, batches, acks) }
   fetch (p: PartitionState, offset: number, maxBytes: number, isolation = 0): Promise<FetchAnswer> { return this.router.fetch(p, offset, maxBytes, isolation) }
   listOffset (p: PartitionState, timestamp: number, isolation = 0): Promise<ListOffsetAnswer> { return this.router.listOffset(p, timestamp, isolation) }
   deleteRecords (p: PartitionState, offset: number): Promise<DeleteRecordsAnswer> { return this.router.deleteRecords(p, offset) }
@@ -236,6 +287,7 @@ export class Dispatcher implements TxnMarkerWriter {
     if (this.#closed) return
     this.#closed = true
     this.router.close()
+    this.replication.close()
     await this.#cleaner.stop()
     await this.#scrubber?.stop()
     await this.coordinators.close()

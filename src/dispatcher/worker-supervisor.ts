@@ -1,6 +1,8 @@
 /**
  * The partition workers: spawns one WorkerLink per worker, and when a worker dies takes its
- * partitions offline, starts a new thread in its place and has the owner reopen them.
+ * partitions offline, starts a new thread in its place and has the owner reopen them. Replicas
+ * of replicated partitions are handed to the replication controller instead: it is told of the
+ * death first (their leaders fail over at once, not after the restart), and of the restart.
  *
  * Thread: the dispatcher's. Which partitions a worker hosts is read from the topic table.
  */
@@ -20,8 +22,12 @@ export interface WorkerSupervisorOptions {
   /** The partition subsystem's logger (the workers' own records are relayed to it). */
   logger: Logger
   topics: TopicTable
-  /** Recovers and opens `p` again on its restarted worker. */
+  /** Recovers and opens `p` (one replica) again on its restarted worker. */
   reopen: (p: PartitionState) => Promise<void>
+  /** Worker `index` died: the replicas of replicated partitions on it are lost (called before the restart, so failover does not wait for it). */
+  replicasLost: (index: number, cause: Error) => void
+  /** Worker `index` runs again: its replicas of replicated partitions are reopened as followers and catch up. */
+  replicasBack: (index: number) => Promise<void>
   /** True once the broker closes: a worker that dies then is not restarted. */
   closed: () => boolean
 }
@@ -42,6 +48,9 @@ export class WorkerSupervisor {
   }
 
   get count (): number { return this.#links.length }
+
+  /** Worker `index` now (a restart replaces it). */
+  link (index: number): WorkerLink { return this.#links[index] }
 
   /** The worker hosting `p` now (a restart replaces it). */
   linkOf (p: PartitionState): WorkerLink { return this.#links[p.worker] }
@@ -72,8 +81,10 @@ export class WorkerSupervisor {
 
   async #restart (dead: WorkerLink, cause: Error): Promise<void> {
     const log = this.#options.logger
-    const hosted = [...this.#options.topics.partitions()].filter((p) => p.worker === dead.index)
+    const hosted = [...this.#options.topics.partitions()].filter((p) => p.replication === null && p.worker === dead.index)
     for (const p of hosted) p.online = false
+    // Leaders first: their partitions get a new leader now, not after the restart.
+    if (!this.#options.closed()) this.#options.replicasLost(dead.index, cause)
     if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause, partitions: hosted.length })
     if (this.#options.closed()) return
     log.error({ worker: dead.index, err: cause, partitions: hosted.length }, 'partition worker died; restarting it and recovering its partitions')
@@ -82,7 +93,7 @@ export class WorkerSupervisor {
       const link = await this.#spawn(dead.index)
       if (this.#options.closed()) { await link.close(); return }
       this.#links[dead.index] = link
-      await Promise.all(hosted.map(this.#options.reopen))
+      await Promise.all([...hosted.map(this.#options.reopen), this.#options.replicasBack(dead.index)])
       if (restartChannel.hasSubscribers) restartChannel.publish({ worker: dead.index, partitions: hosted.length })
       log.info({ worker: dead.index, partitions: hosted.length }, 'partition worker restarted; its partitions are online again')
     } catch (err) {

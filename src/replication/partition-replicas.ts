@@ -75,6 +75,8 @@ export interface PartitionReplicasOptions {
   readonly logger: Logger
   /** Called when the high watermark grows (wake long-polls, mirror it). */
   readonly onHighWatermark: (highWatermark: number) => void
+  /** Called when leadership settles: a new leader serves in `epoch`, or (null) the partition went offline. */
+  readonly onLeaderChange?: (leader: Replica | null, epoch: number) => void
   readonly now?: () => number
 }
 
@@ -99,6 +101,11 @@ export class PartitionReplicas {
   /** The copy loop running for each follower (a token: a loop whose token was replaced stops), and those asked to go round once more. */
   readonly #copying = new Map<Replica, object>()
   readonly #again = new Set<Replica>()
+  /**
+   * Followers between becoming followers and their truncation: nothing is copied to them then
+   * (role changes and truncations take the control plane, copies the ring: they could cross).
+   */
+  readonly #preparing = new Set<Replica>()
   #electing = false
   /** While offline: the replicas in sync when the last leader was lost; only they may lead again. */
   #lastInSync: ReadonlySet<Replica> = new Set()
@@ -185,6 +192,7 @@ export class PartitionReplicas {
     if (next === undefined) {
       this.#lastInSync = new Set([lost])
       this.#leader = null
+      this.#options.onLeaderChange?.(null, this.#epoch)
       this.#options.logger.error({ partition: this.name, lostLeader: lost.index, worker: lost.worker, why, leaderEpoch: this.#epoch },
         'partition offline: its leader was lost and no other in-sync replica is left (unclean leader election is off); it comes back with that replica')
       return
@@ -208,6 +216,8 @@ export class PartitionReplicas {
 
   /** Starts copying for every follower (after the state is built at start or after topic creation). */
   async startFollowers (): Promise<void> {
+    // In-sync replicas already at the leader's end (a restart) commit what they share at once.
+    this.#advanceHighWatermark()
     await Promise.all(this.replicas.filter((r) => r !== this.#leader && r.online).map(async (r) => await this.#follow(r)))
   }
 
@@ -224,6 +234,7 @@ export class PartitionReplicas {
     } finally {
       this.#electing = false
     }
+    this.#options.onLeaderChange?.(next, this.#epoch)
     this.#options.logger.warn({ partition: this.name, leader: next.index, worker: next.worker, lostLeader: lost?.index, why, leaderEpoch: this.#epoch, highWatermark: this.#highWatermark, isr: this.#isrIndexes() },
       'new partition leader elected from the in-sync replicas')
     for (const r of this.replicas) if (r !== next && r.online) void this.#follow(r).catch(() => {})
@@ -239,6 +250,19 @@ export class PartitionReplicas {
     // A copy loop from an earlier leadership stops here; a fresh one starts after the truncation.
     this.#copying.delete(replica)
     this.#again.delete(replica)
+    this.#preparing.add(replica)
+    try {
+      await this.#truncateToLeader(replica, leader, epoch)
+    } finally {
+      this.#preparing.delete(replica)
+    }
+    if (epoch !== this.#epoch || leader !== this.#leader) return
+    await this.#copy(replica)
+  }
+
+  /** Role, then truncation to where the follower's log and the leader's diverge (KIP-101/279). */
+  async #truncateToLeader (replica: Replica, leader: Replica, epoch: number): Promise<void> {
+    const io = this.#options.io
     await io.becomeFollower(replica, epoch)
     const latest = await io.latestEpoch(replica)
     const [leaderEpoch, leaderEnd] = latest < 0 ? [-1, -1] : await io.endOffsetForEpoch(leader, latest)
@@ -259,16 +283,18 @@ export class PartitionReplicas {
       }
       replica.logEndOffset = await io.truncateTo(replica, target)
     }
-    await this.#copy(replica)
   }
 
   /** Copies from the leader until the follower has everything the leader had when it asked. */
   async #copy (follower: Replica): Promise<void> {
+    // A follower being truncated copies when that is done.
+    if (this.#preparing.has(follower)) return
     if (this.#copying.has(follower)) { this.#again.add(follower); return }
     const run = {}
     this.#copying.set(follower, run)
     const running = (): boolean => this.#copying.get(follower) === run
     const io = this.#options.io
+    let resynced = false
     try {
       do {
         this.#again.delete(follower)
@@ -293,6 +319,14 @@ export class PartitionReplicas {
           }
           const wrote = await io.appendAsFollower(follower, epoch, read.bytes)
           if (epoch !== this.#epoch || !running()) return
+          if (wrote.status === LogStatus.OffsetOutOfRange && !resynced) {
+            // Its log ends elsewhere than we thought: learn where (the truncation reads it back), then copy from there.
+            resynced = true
+            this.#options.logger.warn({ partition: this.name, replica: follower.index, worker: follower.worker, offset: follower.logEndOffset }, 'a follower\'s log end was not where the leader expected; it resynchronises')
+            this.#copying.delete(follower)
+            void this.#follow(follower).catch(() => {})
+            return
+          }
           if (wrote.status !== LogStatus.Ok) {
             this.#options.logger.error({ partition: this.name, replica: follower.index, worker: follower.worker, offset: follower.logEndOffset, status: LogStatus[wrote.status] },
               'a follower refused the leader\'s batches; it stays out of the in-sync replicas')

@@ -23,7 +23,9 @@ const TABLE: Array<[LogStatus, number]> = [
   [LogStatus.UnsupportedCompression, KafkaCode.UNSUPPORTED_COMPRESSION_TYPE],
   [LogStatus.NotLeader, KafkaCode.NOT_LEADER_OR_FOLLOWER],
   [LogStatus.FencedLeaderEpoch, KafkaCode.FENCED_LEADER_EPOCH],
-  [LogStatus.UnknownLeaderEpoch, KafkaCode.UNKNOWN_LEADER_EPOCH]
+  [LogStatus.UnknownLeaderEpoch, KafkaCode.UNKNOWN_LEADER_EPOCH],
+  [LogStatus.NotEnoughReplicas, KafkaCode.NOT_ENOUGH_REPLICAS],
+  [LogStatus.NotEnoughReplicasAfterAppend, KafkaCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND]
 ]
 
 test('every LogStatus maps to its Kafka code', () => {
