@@ -34,6 +34,7 @@ interface Reading {
   beat: number
   /** When the beat last changed (or the worker was first seen). */
   since: number
+  reported: boolean
 }
 
 export class HungWorkerWatch {
@@ -62,13 +63,13 @@ export class HungWorkerWatch {
       const beat = worker.heartbeat()
       const last = this.#readings.get(worker.index)
       if (last === undefined || last.worker !== worker || last.beat !== beat) {
-        this.#readings.set(worker.index, { worker, beat, since: now })
+        this.#readings.set(worker.index, { worker, beat, since: now, reported: false })
         continue
       }
       const silentMs = now - last.since
-      if (silentMs < this.#options.hungAfterMs) continue
+      if (last.reported || silentMs < this.#options.hungAfterMs) continue
       // Reported once: the owner replaces the worker, and its replacement gets a reading of its own.
-      this.#readings.delete(worker.index)
+      last.reported = true
       this.#options.onHung(worker, silentMs)
     }
   }

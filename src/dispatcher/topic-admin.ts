@@ -214,8 +214,11 @@ export class TopicAdmin {
 
   async #addPartitions (topic: TopicState, total: number): Promise<void> {
     const added: PartitionState[] = []
+    // New partitions go to the data dirs that have not failed.
+    const dataDirs = this.#options.config.dataDirs.filter((d) => !this.#options.workers.offlineDataDirs.has(d))
+    if (dataDirs.length === 0 && this.#options.config.dataDirs.length > 0) throw new Error('every data dir is offline after a storage failure')
     for (let i = topic.partitions.length; i < total; i++) {
-      added.push(this.#topics.addPartition(topic, i, this.#topics.leastLoadedWorker(this.#options.workers.count), this.#topics.leastLoadedDataDir(this.#options.config.dataDirs)))
+      added.push(this.#topics.addPartition(topic, i, this.#topics.leastLoadedWorker(this.#options.workers.count), this.#topics.leastLoadedDataDir(dataDirs)))
     }
     await Promise.all(added.map((p) => this.#open(topic, p, true)))
   }
