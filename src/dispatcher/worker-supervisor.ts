@@ -94,7 +94,10 @@ export class WorkerSupervisor {
   async #hung (link: WorkerLink | undefined, silentMs: number): Promise<void> {
     if (link === undefined || !link.alive || this.#options.closed()) return
     link.fence()
-    const moved = this.#hosted(link.index).map(partitionName)
+    // Offline from the fence on, not from the exit: nothing may reach the zombie meanwhile.
+    const hosted = this.#hosted(link.index)
+    for (const p of hosted) p.online = false
+    const moved = hosted.map(partitionName)
     const cause = new Error(`partition worker ${link.index} hung: no heartbeat for ${Math.round(silentMs)} ms (replica.lag.time.max.ms ${this.#options.config.replicaLagTimeMaxMs})`)
     this.#givenUp.set(link, cause)
     this.#options.logger.error({ worker: link.index, silentMs: Math.round(silentMs), partitions: moved },
