@@ -24,8 +24,14 @@ export interface WorkerSupervisorOptions {
   /** The partition subsystem's logger (the workers' own records are relayed to it). */
   logger: Logger
   topics: TopicTable
-  /** Recovers and opens `p` again on its restarted worker. */
+  /** Recovers and opens `p` (one replica) again on its restarted worker. */
   reopen: (p: PartitionState) => Promise<void>
+  /** Worker `index` died: the replicas of replicated partitions on it are lost (called before the restart, so failover does not wait for it). */
+  replicasLost: (index: number, cause: Error) => void
+  /** Worker `index` runs again: its replicas of replicated partitions are reopened as followers and catch up. */
+  replicasBack: (index: number) => Promise<void>
+  /** Data dir `dir` failed: the replicas of replicated partitions in it are lost (leaders move). */
+  dataDirLost: (dir: string, cause: string) => void
   /** True once the broker closes: a worker that dies then is not restarted. */
   closed: () => boolean
 }
@@ -58,6 +64,9 @@ export class WorkerSupervisor {
   }
 
   get count (): number { return this.#links.length }
+
+  /** Worker `index` now (a restart replaces it). */
+  link (index: number): WorkerLink { return this.#links[index] }
 
   /** The worker hosting `p` now (a restart replaces it). */
   linkOf (p: PartitionState): WorkerLink { return this.#links[p.worker] }
@@ -94,26 +103,38 @@ export class WorkerSupervisor {
   async #hung (link: WorkerLink | undefined, silentMs: number): Promise<void> {
     if (link === undefined || !link.alive || this.#options.closed()) return
     link.fence()
-    // Offline from the fence on, not from the exit: nothing may reach the zombie meanwhile.
-    const hosted = this.#hosted(link.index)
-    for (const p of hosted) p.online = false
-    const moved = hosted.map(partitionName)
     const cause = new Error(`partition worker ${link.index} hung: no heartbeat for ${Math.round(silentMs)} ms (replica.lag.time.max.ms ${this.#options.config.replicaLagTimeMaxMs})`)
     this.#givenUp.set(link, cause)
+    // Offline (one replica) or failed over (several) from the fence on, not from the exit: nothing may reach the zombie meanwhile.
+    const hosted = this.#hosted(link.index)
+    const moved = [...hosted.map(partitionName), ...this.#replicasOn(link.index)]
+    for (const p of hosted) p.online = false
+    this.#options.replicasLost(link.index, cause)
     this.#options.logger.error({ worker: link.index, silentMs: Math.round(silentMs), partitions: moved },
-      'partition worker hung: fenced, its requests in flight answered NOT_LEADER_OR_FOLLOWER, its partitions moved; terminating and restarting it')
+      'partition worker hung: fenced, its requests in flight answered NOT_LEADER_OR_FOLLOWER, its leaderships moved; terminating and restarting it')
     await link.kill()
   }
 
-  /** Partitions hosted by worker `index`, except those in an offline data dir (they stay offline). */
+  /** Partitions of one replica hosted by worker `index`, except those in an offline data dir (they stay offline). */
   #hosted (index: number): PartitionState[] {
-    return [...this.#options.topics.partitions()].filter((p) => p.worker === index && !this.offlineDataDirs.has(p.dataDir))
+    return [...this.#options.topics.partitions()].filter((p) => p.replication === null && p.worker === index && !this.offlineDataDirs.has(p.dataDir))
+  }
+
+  /** Online replicas of replicated partitions on worker `index`, by name (for log lines). */
+  #replicasOn (index: number): string[] {
+    const names: string[] = []
+    for (const p of this.#options.topics.partitions()) {
+      for (const r of p.replication?.replicas ?? []) if (r.worker === index && r.online) names.push(replicaName(p, r.index))
+    }
+    return names
   }
 
   async #restart (dead: WorkerLink, cause: Error): Promise<void> {
     const log = this.#options.logger
     const hosted = this.#hosted(dead.index)
     for (const p of hosted) p.online = false
+    // Leaders first: their partitions get a new leader now, not after the restart.
+    if (!this.#options.closed()) this.#options.replicasLost(dead.index, cause)
     if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause, partitions: hosted.length })
     if (this.#options.closed()) return
     log.error({ worker: dead.index, err: cause, partitions: hosted.length }, 'partition worker died; restarting it and recovering its partitions')
@@ -122,7 +143,7 @@ export class WorkerSupervisor {
       const link = await this.#spawn(dead.index)
       if (this.#options.closed()) { await link.close(); return }
       this.#links[dead.index] = link
-      await Promise.all(hosted.map(this.#options.reopen))
+      await Promise.all([...hosted.map(this.#options.reopen), this.#options.replicasBack(dead.index)])
       if (restartChannel.hasSubscribers) restartChannel.publish({ worker: dead.index, partitions: hosted.length })
       log.info({ worker: dead.index, partitions: hosted.length }, 'partition worker restarted; its partitions are online again')
     } catch (err) {
@@ -138,16 +159,25 @@ export class WorkerSupervisor {
    */
   async failDataDir (dir: string, cause: string): Promise<void> {
     if (this.offlineDataDirs.has(dir)) return
-    const lost = [...this.#options.topics.partitions()].filter((p) => p.dataDir === dir)
-    for (const p of lost) p.online = false
-    this.offlineDataDirs.add(dir, cause, lost.map(partitionName))
+    const names: string[] = []
+    for (const p of this.#options.topics.partitions()) {
+      if (p.replication === null) {
+        if (p.dataDir !== dir) continue
+        p.online = false
+        names.push(partitionName(p))
+      } else {
+        for (const r of p.replication.replicas) if (r.dataDir === dir) names.push(replicaName(p, r.index))
+      }
+    }
+    this.offlineDataDirs.add(dir, cause, names)
+    this.#options.dataDirLost(dir, cause)
     await Promise.allSettled(this.#links.filter((link) => link.alive).map(async (link) => await link.failDataDir(dir)))
   }
 
-  /** A worker answered StorageError for `p`: its data dir fails (no-op in memory or when already offline). */
-  storageFailed (p: PartitionState): void {
-    if (p.dataDir === null || this.offlineDataDirs.has(p.dataDir)) return
-    void this.failDataDir(p.dataDir, `storage error on ${partitionName(p)}`)
+  /** A worker answered StorageError for replica `where` in `dataDir`: the dir fails (no-op in memory or when already offline). */
+  storageFailed (dataDir: string | null, where: string): void {
+    if (dataDir === null || this.offlineDataDirs.has(dataDir)) return
+    void this.failDataDir(dataDir, `storage error on ${where}`)
   }
 
   /** Fault: terminates worker `index` as a crash would; resolves once its thread is gone (it restarts). */
@@ -159,9 +189,6 @@ export class WorkerSupervisor {
   async hangWorker (index: number, ms: number): Promise<void> {
     await this.#links[index].hang(ms)
   }
-
-  /** The link to worker `index` now (tests: to drive a fenced one directly). */
-  link (index: number): WorkerLink { return this.#links[index] }
 
   /** Resolves when every partition is online again (after a worker restart); those in an offline data dir stay offline. */
   async whenOnline (timeoutMs = 10_000): Promise<void> {
@@ -191,5 +218,10 @@ export class WorkerSupervisor {
 }
 
 function partitionName (p: PartitionState): string {
-  return p.replica === 0 ? `${p.topic}-${p.partition}` : `${p.topic}-${p.partition}~${p.replica}`
+  return replicaName(p, p.replica)
+}
+
+/** As its directory is named: `topic-partition` for replica 0, `topic-partition~r` for the others. */
+function replicaName (p: PartitionState, replica: number): string {
+  return replica === 0 ? `${p.topic}-${p.partition}` : `${p.topic}-${p.partition}~${replica}`
 }
