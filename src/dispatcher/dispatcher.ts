@@ -82,6 +82,7 @@ export class Dispatcher implements TxnMarkerWriter {
       committed: (p, hw) => this.router.committed(p, hw),
       leaderOffsets: (p, answer) => this.router.leaderOffsets(p, answer),
       leaderChanged: (p) => this.router.wake(p),
+      workerStalled: (worker) => this.workers.stalled(worker),
       dataDirOffline: (dir) => this.workers.offlineDataDirs.has(dir),
       storageFailed: (dir, where) => this.workers.storageFailed(dir, where)
     })

@@ -74,6 +74,16 @@ export class HungWorkerWatch {
     }
   }
 
+  /**
+   * True when worker `index`'s heartbeat has not moved for two check intervals: not hung yet,
+   * but not answering either. The ISR lag check waits on such a leader (its followers cannot
+   * copy from it, and that is not their fault).
+   */
+  stalled (index: number): boolean {
+    const last = this.#readings.get(index)
+    return last !== undefined && this.#now() - last.since > 2 * checkIntervalMs(this.#options.hungAfterMs)
+  }
+
   stop (): void {
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null

@@ -75,8 +75,8 @@ export class WorkerLink {
     this.#requests.flush()
   }
   #alive = true
-  /** Set by fence(): a plain copy of the control block's flag for the request and answer paths. */
-  #fenced = false
+  /** Set by abandon(): nothing more goes to the worker, nothing it answers is believed. */
+  #abandoned = false
   #closing = false
   #fault: Error | null = null
   readonly exited: Promise<void>
@@ -234,14 +234,17 @@ export class WorkerLink {
   /** The worker's heartbeat word: it moves while the thread runs its pump and timers. */
   heartbeat (): number { return this.#controlBlock.heartbeat }
 
+  /** From now on the worker refuses every write with NOT_LEADER_OR_FOLLOWER, even if it was stuck when this was set. */
+  fence (): void { this.#controlBlock.fence() }
+
   /**
-   * From now on the worker refuses every write with NOT_LEADER_OR_FOLLOWER, even if it was stuck
-   * when this was set, and this side stops listening to it: requests in flight and later ones are
-   * answered WorkerFault (NOT_LEADER_OR_FOLLOWER to clients), its late answers are dropped.
+   * Gives up on a worker that hung: fenced first, then this side stops listening to it: requests
+   * in flight and later ones are answered WorkerFault (NOT_LEADER_OR_FOLLOWER to clients) and
+   * its late answers are dropped. Its owner then terminates it.
    */
-  fence (): void {
-    this.#controlBlock.fence()
-    this.#fenced = true
+  abandon (): void {
+    this.fence()
+    this.#abandoned = true
     this.#answerAllFaulted()
   }
 
@@ -266,7 +269,7 @@ export class WorkerLink {
   }
 
   #request (frame: RequestFrame): Promise<PartitionAnswer> {
-    if (!this.#alive || this.#fenced) return Promise.resolve(workerFaultAnswer(frame.type))
+    if (!this.#alive || this.#abandoned) return Promise.resolve(workerFaultAnswer(frame.type))
     return new Promise((resolve) => {
       const req: Outgoing = { frame, resolve }
       // Full ring, or others already waiting: queue behind them so per-partition order is kept.
@@ -299,7 +302,7 @@ export class WorkerLink {
   async #drainWaiting (): Promise<void> {
     while (this.#waiting.length > 0) {
       const next = this.#waiting[0]
-      if (!this.#alive || this.#fenced) { this.#waiting.shift(); next.resolve(workerFaultAnswer(next.frame.type)); continue }
+      if (!this.#alive || this.#abandoned) { this.#waiting.shift(); next.resolve(workerFaultAnswer(next.frame.type)); continue }
       if (!this.#trySend(next)) {
         await this.#requests.waitForSpace(requestFrameBytes(next.frame), 100)
         continue
@@ -327,8 +330,8 @@ export class WorkerLink {
       const at = reader.next()
       if (at < 0) break
       drained++
-      // A fenced worker's answers are not believed (its requests were answered when it was fenced).
-      if (this.#fenced) continue
+      // An abandoned worker's answers are not believed (its requests were answered when it was given up).
+      if (this.#abandoned) continue
       const requestId = answerRequestId(view, at)
       const pending = this.#pending.get(requestId)
       if (pending === undefined) continue

@@ -102,7 +102,7 @@ export class WorkerSupervisor {
    */
   async #hung (link: WorkerLink | undefined, silentMs: number): Promise<void> {
     if (link === undefined || !link.alive || this.#options.closed()) return
-    link.fence()
+    link.abandon()
     const cause = new Error(`partition worker ${link.index} hung: no heartbeat for ${Math.round(silentMs)} ms (replica.lag.time.max.ms ${this.#options.config.replicaLagTimeMaxMs})`)
     this.#givenUp.set(link, cause)
     // Offline (one replica) or failed over (several) from the fence on, not from the exit: nothing may reach the zombie meanwhile.
@@ -179,6 +179,9 @@ export class WorkerSupervisor {
     if (dataDir === null || this.offlineDataDirs.has(dataDir)) return
     void this.failDataDir(dataDir, `storage error on ${where}`)
   }
+
+  /** True while worker `index`'s heartbeat has stopped moving (./hung-workers.ts stalled). */
+  stalled (index: number): boolean { return this.#hungWatch.stalled(index) }
 
   /** Fault: terminates worker `index` as a crash would; resolves once its thread is gone (it restarts). */
   async killWorker (index: number): Promise<void> {

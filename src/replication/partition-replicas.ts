@@ -154,7 +154,11 @@ export class PartitionReplicas {
     const now = this.#now()
     let shrunk = false
     for (const r of this.replicas) {
-      if (r === this.#leader || !r.inSync) continue
+      if (r === this.#leader) continue
+      // A follower behind with no copy running (its last one was refused) tries again: with
+      // acks=all waiting on it, no new append would start one.
+      if (r.online && r.logEndOffset < this.#leaderEnd && !this.#copying.has(r) && this.#leader !== null) void this.#copy(r)
+      if (!r.inSync) continue
       if (r.logEndOffset >= this.#leaderEnd) { r.lastCaughtUpAt = now; continue }
       if (now - r.lastCaughtUpAt <= this.#options.lagTimeMaxMs) continue
       r.inSync = false
@@ -243,28 +247,42 @@ export class PartitionReplicas {
     const io = this.#options.io
     const epoch = this.#epoch
     // A copy loop from an earlier leadership stops here; a fresh one starts after the truncation.
+    // Until then this follow holds the replica's copy slot, so an append meanwhile does not start
+    // a copy from the log end offset the truncation is about to change.
+    const following = {}
+    this.#copying.set(replica, following)
+    this.#again.delete(replica)
+    try {
+      await io.becomeFollower(replica, epoch)
+      const latest = await io.latestEpoch(replica)
+      const [leaderEpoch, leaderEnd] = latest < 0 ? [-1, -1] : await io.endOffsetForEpoch(leader, latest)
+      if (epoch !== this.#epoch || leader !== this.#leader) {
+        if (this.#copying.get(replica) === following) this.#copying.delete(replica)
+        return
+      }
+      if (leaderEpoch < 0) {
+        // Nothing in common with the leader's epochs: start over from the leader's log start.
+        if (replica.logEndOffset > 0 || latest >= 0) {
+          const start = await io.logStartOffset(leader)
+          await io.truncateFullyAndStartAt(replica, start)
+          replica.logEndOffset = start
+        }
+      } else {
+        // KIP-279: where the leader's epoch `leaderEpoch` ends, or where ours does if it ends sooner.
+        const ownEnd = leaderEpoch === latest ? replica.logEndOffset : (await io.endOffsetForEpoch(replica, leaderEpoch))[1]
+        const target = Math.min(leaderEnd, ownEnd < 0 ? leaderEnd : ownEnd)
+        if (target < replica.logEndOffset) {
+          this.#options.logger.info({ partition: this.name, replica: replica.index, from: replica.logEndOffset, to: target, leaderEpoch: epoch }, 'follower truncated to where it diverged from the leader')
+        }
+        replica.logEndOffset = await io.truncateTo(replica, target)
+      }
+    } catch (err) {
+      if (this.#copying.get(replica) === following) this.#copying.delete(replica)
+      throw err
+    }
+    if (this.#copying.get(replica) !== following) return
     this.#copying.delete(replica)
     this.#again.delete(replica)
-    await io.becomeFollower(replica, epoch)
-    const latest = await io.latestEpoch(replica)
-    const [leaderEpoch, leaderEnd] = latest < 0 ? [-1, -1] : await io.endOffsetForEpoch(leader, latest)
-    if (epoch !== this.#epoch || leader !== this.#leader) return
-    if (leaderEpoch < 0) {
-      // Nothing in common with the leader's epochs: start over from the leader's log start.
-      if (replica.logEndOffset > 0 || latest >= 0) {
-        const start = await io.logStartOffset(leader)
-        await io.truncateFullyAndStartAt(replica, start)
-        replica.logEndOffset = start
-      }
-    } else {
-      // KIP-279: where the leader's epoch `leaderEpoch` ends, or where ours does if it ends sooner.
-      const ownEnd = leaderEpoch === latest ? replica.logEndOffset : (await io.endOffsetForEpoch(replica, leaderEpoch))[1]
-      const target = Math.min(leaderEnd, ownEnd < 0 ? leaderEnd : ownEnd)
-      if (target < replica.logEndOffset) {
-        this.#options.logger.info({ partition: this.name, replica: replica.index, from: replica.logEndOffset, to: target, leaderEpoch: epoch }, 'follower truncated to where it diverged from the leader')
-      }
-      replica.logEndOffset = await io.truncateTo(replica, target)
-    }
     await this.#copy(replica)
   }
 

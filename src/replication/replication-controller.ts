@@ -44,6 +44,8 @@ export interface ReplicationControllerOptions {
   leaderOffsets: (p: PartitionState, answer: HighWatermarkAnswer) => void
   /** Leadership of `p` moved or the partition went offline (wake its long-polls). */
   leaderChanged: (p: PartitionState) => void
+  /** True while a worker's heartbeat has stopped moving (it may be hung: the lag check waits for that verdict). */
+  workerStalled: (worker: number) => boolean
   /** True for a data dir offline after a storage failure: its replicas stay offline until the broker restarts. */
   dataDirOffline: (dir: string | null) => boolean
   /** A replica answered StorageError: its data dir fails (`where` names the replica). */
@@ -70,7 +72,12 @@ export class ReplicationController {
   start (): void {
     const every = Math.max(1, Math.min(LAG_CHECK_MAX_INTERVAL_MS, Math.floor(this.#options.config.replicaLagTimeMaxMs / 2)))
     this.#lagTimer = setInterval(() => {
-      for (const p of this.#options.topics.partitions()) p.replication?.checkLag()
+      for (const p of this.#options.topics.partitions()) {
+        const leader = p.replication?.leader
+        // A stuck leader is for the hung-worker check: its followers could not copy from it.
+        if (leader === undefined || (leader !== null && this.#options.workerStalled(leader.worker))) continue
+        p.replication!.checkLag()
+      }
     }, every)
     this.#lagTimer.unref()
   }

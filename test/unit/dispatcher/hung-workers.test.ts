@@ -59,6 +59,21 @@ watch('a restarted worker (a new object at the index) starts a fresh reading; a 
   assert.equal(hung, [], 'a thread already gone is the exit handler\'s business')
 })
 
+watch('stalled: a heartbeat still for two check intervals, before it counts as hung', () => {
+  const a = worker(0)
+  const { watch, clock } = watchOf([a], 1000)
+  watch.check()
+  assert.is(watch.stalled(0), false)
+  clock.now = 500; watch.check()
+  assert.is(watch.stalled(0), false, 'two check intervals (2 × 250 ms) is not yet stalled')
+  clock.now = 501
+  assert.is(watch.stalled(0), true)
+  a.beat++
+  clock.now = 750; watch.check()
+  assert.is(watch.stalled(0), false, 'it moved again')
+  assert.is(watch.stalled(7), false, 'an unknown worker is not stalled')
+})
+
 watch('the check interval is at most 250 ms and a quarter of the lag time', () => {
   assert.is(checkIntervalMs(30_000), 250)
   assert.is(checkIntervalMs(400), 100)
