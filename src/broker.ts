@@ -2,6 +2,7 @@
  * Broker: the public face of Millrace in library mode (and what `millrace start` runs).
  * Holds the dispatcher and hands out producers and consumers bound to it.
  */
+import { inSyncReplicas, replicaViews, type ReplicaView } from './replication/replica-view.js'
 import { resolveBrokerConfig, type BrokerConfig, type BrokerOptions } from './config/broker-config.js'
 import { MillraceError, invalidOption } from './errors.js'
 import { Dispatcher } from './dispatcher/dispatcher.js'
@@ -42,11 +43,22 @@ export interface TopicDescription {
   topic: string
   topicId: string
   config: Record<string, string>
-  /**
-   * `logEndOffset` and `sizeBytes` (bytes of its log on disk) are null for an offline partition.
-   * `online` is false while its worker restarts, or until the broker restarts when its data dir failed.
-   */
-  partitions: Array<{ partition: number, logStartOffset: bigint, highWatermark: bigint, logEndOffset: bigint | null, sizeBytes: number | null, online: boolean }>
+  /** `logEndOffset` and `sizeBytes` (bytes of its log on disk) are null for an offline partition. */
+  partitions: Array<{
+    partition: number
+    logStartOffset: bigint
+    highWatermark: bigint
+    logEndOffset: bigint | null
+    sizeBytes: number | null
+    /** False while it has no leader serving: its worker restarts, or (until the broker restarts) its data dir failed. */
+    online: boolean
+    /** The current leader's epoch (bumped on every leadership change and at each restart). */
+    leaderEpoch: number
+    /** Indexes of the in-sync replicas. */
+    isr: number[]
+    /** Every replica (one for a topic with replication factor 1). */
+    replicas: ReplicaView[]
+  }>
 }
 
 /** SCRAM users of the SASL listeners (Kafka's kafka-configs --entity-type users … SCRAM credentials). */
@@ -260,7 +272,10 @@ export class Broker {
         highWatermark: BigInt(p.highWatermark),
         logEndOffset: described[i] === null ? null : BigInt(described[i]!.logEndOffset),
         sizeBytes: described[i]?.sizeBytes ?? null,
-        online: p.online
+        online: p.online,
+        leaderEpoch: p.leaderEpoch,
+        isr: inSyncReplicas(p),
+        replicas: replicaViews(p)
       }))
     }
   }

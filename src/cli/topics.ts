@@ -20,7 +20,7 @@ Subcommands:
                      create a topic (partitions and replication factor default to the broker's)
   list               print every topic name, one per line
   describe NAME      partitions with leader, replicas, in-sync replicas, earliest and latest
-                     offsets, and the configs set on the topic
+                     offsets, leader epoch, and the configs set on the topic
   delete NAME        delete a topic
   alter NAME [--config KEY=VALUE ...] [--delete-config KEY ...]
                      set or remove topic configs (IncrementalAlterConfigs)
@@ -125,7 +125,7 @@ async function describe (client: KafkaClient, name: string): Promise<void> {
   const lines = [`Topic: ${name}\tPartitionCount: ${topic.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${configText}`]
   for (const p of topic.partitions) {
     lines.push(`\tPartition: ${p.partition}\tLeader: ${p.leaderId}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}` +
-      `\tEarliest: ${earliest.get(p.partition) ?? '?'}\tLatest: ${latest.get(p.partition) ?? '?'}`)
+      `\tEarliest: ${earliest.get(p.partition) ?? '?'}\tLatest: ${latest.get(p.partition) ?? '?'}\tLeaderEpoch: ${p.leaderEpoch}`)
   }
   out(lines.join('\n') + '\n')
 }

@@ -25,6 +25,7 @@ import { TopicTable, type PartitionState, type TopicState } from './topic-table.
 import { releaseEarlyWorkers } from './early-workers.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import type { CoordinatorLink } from './coordinator-link.js'
+import type { WorkerLink } from './worker-link.js'
 import { CoordinatorHost } from './coordinator-host.js'
 import { WorkerRouter, type Acks } from './partition-router.js'
 import { ReplicationController } from '../replication/replication-controller.js'
@@ -182,10 +183,13 @@ export class Dispatcher implements TxnMarkerWriter {
     for (const topic of this.topics.all()) {
       for (const p of topic.partitions) {
         if (p === undefined || !p.online) continue
-        yield {
-          name: `${topic.name}-${p.partition}`,
-          planScrub: () => this.workers.linkOf(p).call((c) => c.planScrub(p.id)),
-          markDamaged: (segmentBase, size, position, why) => this.workers.linkOf(p).call((c) => c.markDamaged(p.id, segmentBase, size, position, why))
+        // Every replica has files of its own to check.
+        for (const { name, link } of this.#replicaLinks(topic.name, p)) {
+          yield {
+            name,
+            planScrub: () => link().call((c) => c.planScrub(p.id)),
+            markDamaged: (segmentBase, size, position, why) => link().call((c) => c.markDamaged(p.id, segmentBase, size, position, why))
+          }
         }
       }
     }
@@ -197,14 +201,36 @@ export class Dispatcher implements TxnMarkerWriter {
       if (!policy.includes('compact')) continue
       for (const p of topic.partitions) {
         if (p === undefined || !p.online) continue
-        yield {
-          name: `${topic.name}-${p.partition}`,
-          planClean: (now) => this.workers.linkOf(p).call((c) => c.planClean(p.id, now)),
-          cleanInline: (plan) => this.workers.linkOf(p).call((c) => c.cleanInline(p.id, plan)),
-          commitClean: (result) => this.workers.linkOf(p).call((c) => c.commitClean(p.id, result))
+        // Each replica compacts its own log, as each Kafka replica does.
+        for (const { name, link, caughtUp } of this.#replicaLinks(topic.name, p)) {
+          yield {
+            name,
+            planClean: async (now) => { await caughtUp(); return await link().call((c) => c.planClean(p.id, now)) },
+            cleanInline: (plan) => link().call((c) => c.cleanInline(p.id, plan)),
+            commitClean: (result) => link().call((c) => c.commitClean(p.id, result))
+          }
         }
       }
     }
+  }
+
+  /**
+   * The online replicas of `p`, each with a name for log lines, its worker's link (looked up at
+   * call time: a restart replaces it), and `caughtUp`, which tells a follower the committed high
+   * watermark it holds (followers are not told it as the records come; a clean stops there).
+   */
+  #replicaLinks (topic: string, p: PartitionState): Array<{ name: string, link: () => WorkerLink, caughtUp: () => Promise<void> }> {
+    const name = `${topic}-${p.partition}`
+    const replication = p.replication
+    if (replication === null) return [{ name, link: () => this.workers.linkOf(p), caughtUp: async () => {} }]
+    return replication.replicas.filter((r) => r.online).map((r) => ({
+      name: r.index === 0 ? name : `${name}~${r.index}`,
+      link: () => this.workers.link(r.worker),
+      caughtUp: async () => {
+        if (r === replication.leader) return
+        await this.workers.link(r.worker).setHighWatermark(p.id, Math.min(replication.highWatermark, r.logEndOffset))
+      }
+    }))
   }
 
   // --- topics (./topic-admin.ts)

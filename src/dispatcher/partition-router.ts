@@ -125,7 +125,12 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
   }
 
   async deleteRecords (p: PartitionState, offset: number): Promise<DeleteRecordsAnswer> {
-    if (p.replication !== null) return await this.#onLeader(p, p.replication, FrameType.DeleteRecords, (link) => link.deleteRecords(p.id, offset))
+    const replication = p.replication
+    if (replication !== null) {
+      const answer = await this.#onLeader(p, replication, FrameType.DeleteRecords, (link) => link.deleteRecords(p.id, offset))
+      if (answer.status === LogStatus.Ok) await this.#followersDeleteBefore(p, replication, answer.logStartOffset)
+      return answer
+    }
     const answer = p.online ? await this.#workers.linkOf(p).deleteRecords(p.id, offset) : workerFaultAnswer(FrameType.DeleteRecords, this.#unavailable(p))
     this.#observe(p, answer)
     return answer
@@ -222,6 +227,25 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
     }
     this.#observeFromLeader(p, answer)
     return answer
+  }
+
+  /**
+   * The leader's new log start offset, on its followers too (Kafka sends it in fetch answers), so
+   * a follower that leads later does not show deleted records again. A follower may only drop
+   * what it knows is committed: it is told the high watermark up to there first (same ring, in
+   * order). One behind the new start is emptied by its next copy (the leader answers it out of range).
+   */
+  async #followersDeleteBefore (p: PartitionState, replication: PartitionReplicas, logStartOffset: number): Promise<void> {
+    const leader = replication.leader
+    await Promise.all(replication.replicas.filter((r) => r !== leader && r.online && r.logEndOffset >= logStartOffset).map(async (r) => {
+      const link = this.#workers.link(r.worker)
+      void link.setHighWatermark(p.id, logStartOffset)
+      const answer = await link.deleteRecords(p.id, logStartOffset)
+      if (answer.status !== LogStatus.Ok) {
+        this.#logger.warn({ topic: p.topic, partition: p.partition, replica: r.index, worker: r.worker, logStartOffset, status: LogStatus[answer.status] },
+          'a follower could not delete the records its leader deleted; they would be readable again if it led')
+      }
+    }))
   }
 
   #noteRefusal (p: PartitionState, message: string, fields: Record<string, unknown>): void {

@@ -115,7 +115,7 @@ export class TopicTable {
   removeTopic (name: string): void {
     const topic = this.#topics.get(name)
     if (topic === undefined) return
-    for (const p of topic.partitions) this.#byId.delete(p.id)
+    for (const p of topic.partitions) if (p !== undefined) this.#byId.delete(p.id)
     this.#topics.delete(name)
     this.#byTopicId.delete(topic.topicId)
   }

@@ -101,6 +101,11 @@ export class PartitionReplicas {
   /** The copy loop running for each follower (a token: a loop whose token was replaced stops), and those asked to go round once more. */
   readonly #copying = new Map<Replica, object>()
   readonly #again = new Set<Replica>()
+  /**
+   * Followers between becoming followers and their truncation: nothing is copied to them then
+   * (role changes and truncations take the control plane, copies the ring: they could cross).
+   */
+  readonly #preparing = new Set<Replica>()
   #electing = false
   /** While offline: the replicas in sync when the last leader was lost; only they may lead again. */
   #lastInSync: ReadonlySet<Replica> = new Set()
@@ -157,7 +162,7 @@ export class PartitionReplicas {
       if (r === this.#leader) continue
       // A follower behind with no copy running (its last one was refused) tries again: with
       // acks=all waiting on it, no new append would start one.
-      if (r.online && r.logEndOffset < this.#leaderEnd && !this.#copying.has(r) && this.#leader !== null) void this.#copy(r)
+      if (r.online && this.#leader !== null && r.logEndOffset < this.#leaderEnd && !this.#copying.has(r) && !this.#preparing.has(r)) void this.#copy(r)
       if (!r.inSync) continue
       if (r.logEndOffset >= this.#leaderEnd) { r.lastCaughtUpAt = now; continue }
       if (now - r.lastCaughtUpAt <= this.#options.lagTimeMaxMs) continue
@@ -247,52 +252,53 @@ export class PartitionReplicas {
     const io = this.#options.io
     const epoch = this.#epoch
     // A copy loop from an earlier leadership stops here; a fresh one starts after the truncation.
-    // Until then this follow holds the replica's copy slot, so an append meanwhile does not start
-    // a copy from the log end offset the truncation is about to change.
-    const following = {}
-    this.#copying.set(replica, following)
-    this.#again.delete(replica)
-    try {
-      await io.becomeFollower(replica, epoch)
-      const latest = await io.latestEpoch(replica)
-      const [leaderEpoch, leaderEnd] = latest < 0 ? [-1, -1] : await io.endOffsetForEpoch(leader, latest)
-      if (epoch !== this.#epoch || leader !== this.#leader) {
-        if (this.#copying.get(replica) === following) this.#copying.delete(replica)
-        return
-      }
-      if (leaderEpoch < 0) {
-        // Nothing in common with the leader's epochs: start over from the leader's log start.
-        if (replica.logEndOffset > 0 || latest >= 0) {
-          const start = await io.logStartOffset(leader)
-          await io.truncateFullyAndStartAt(replica, start)
-          replica.logEndOffset = start
-        }
-      } else {
-        // KIP-279: where the leader's epoch `leaderEpoch` ends, or where ours does if it ends sooner.
-        const ownEnd = leaderEpoch === latest ? replica.logEndOffset : (await io.endOffsetForEpoch(replica, leaderEpoch))[1]
-        const target = Math.min(leaderEnd, ownEnd < 0 ? leaderEnd : ownEnd)
-        if (target < replica.logEndOffset) {
-          this.#options.logger.info({ partition: this.name, replica: replica.index, from: replica.logEndOffset, to: target, leaderEpoch: epoch }, 'follower truncated to where it diverged from the leader')
-        }
-        replica.logEndOffset = await io.truncateTo(replica, target)
-      }
-    } catch (err) {
-      if (this.#copying.get(replica) === following) this.#copying.delete(replica)
-      throw err
-    }
-    if (this.#copying.get(replica) !== following) return
     this.#copying.delete(replica)
     this.#again.delete(replica)
+    this.#preparing.add(replica)
+    try {
+      await this.#truncateToLeader(replica, leader, epoch)
+    } finally {
+      this.#preparing.delete(replica)
+    }
+    if (epoch !== this.#epoch || leader !== this.#leader) return
     await this.#copy(replica)
+  }
+
+  /** Role, then truncation to where the follower's log and the leader's diverge (KIP-101/279). */
+  async #truncateToLeader (replica: Replica, leader: Replica, epoch: number): Promise<void> {
+    const io = this.#options.io
+    await io.becomeFollower(replica, epoch)
+    const latest = await io.latestEpoch(replica)
+    const [leaderEpoch, leaderEnd] = latest < 0 ? [-1, -1] : await io.endOffsetForEpoch(leader, latest)
+    if (epoch !== this.#epoch || leader !== this.#leader) return
+    if (leaderEpoch < 0) {
+      // Nothing in common with the leader's epochs: start over from the leader's log start.
+      if (replica.logEndOffset > 0 || latest >= 0) {
+        const start = await io.logStartOffset(leader)
+        await io.truncateFullyAndStartAt(replica, start)
+        replica.logEndOffset = start
+      }
+    } else {
+      // KIP-279: where the leader's epoch `leaderEpoch` ends, or where ours does if it ends sooner.
+      const ownEnd = leaderEpoch === latest ? replica.logEndOffset : (await io.endOffsetForEpoch(replica, leaderEpoch))[1]
+      const target = Math.min(leaderEnd, ownEnd < 0 ? leaderEnd : ownEnd)
+      if (target < replica.logEndOffset) {
+        this.#options.logger.info({ partition: this.name, replica: replica.index, from: replica.logEndOffset, to: target, leaderEpoch: epoch }, 'follower truncated to where it diverged from the leader')
+      }
+      replica.logEndOffset = await io.truncateTo(replica, target)
+    }
   }
 
   /** Copies from the leader until the follower has everything the leader had when it asked. */
   async #copy (follower: Replica): Promise<void> {
+    // A follower being truncated copies when that is done.
+    if (this.#preparing.has(follower)) return
     if (this.#copying.has(follower)) { this.#again.add(follower); return }
     const run = {}
     this.#copying.set(follower, run)
     const running = (): boolean => this.#copying.get(follower) === run
     const io = this.#options.io
+    let resynced = false
     try {
       do {
         this.#again.delete(follower)
@@ -317,6 +323,14 @@ export class PartitionReplicas {
           }
           const wrote = await io.appendAsFollower(follower, epoch, read.bytes)
           if (epoch !== this.#epoch || !running()) return
+          if (wrote.status === LogStatus.OffsetOutOfRange && !resynced) {
+            // Its log ends elsewhere than we thought: learn where (the truncation reads it back), then copy from there.
+            resynced = true
+            this.#options.logger.warn({ partition: this.name, replica: follower.index, worker: follower.worker, offset: follower.logEndOffset }, 'a follower\'s log end was not where the leader expected; it resynchronises')
+            this.#copying.delete(follower)
+            void this.#follow(follower).catch(() => {})
+            return
+          }
           if (wrote.status !== LogStatus.Ok) {
             this.#options.logger.error({ partition: this.name, replica: follower.index, worker: follower.worker, offset: follower.logEndOffset, status: LogStatus[wrote.status] },
               'a follower refused the leader\'s batches; it stays out of the in-sync replicas')

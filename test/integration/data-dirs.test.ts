@@ -1,8 +1,9 @@
 /**
  * Several data dirs (Kafka's log.dirs): new partitions are spread over them, a restart finds
  * each where it is, every dir is locked, the same replica in two dirs keeps its topic offline,
- * and replication factors above 1 are refused honestly (INVALID_REPLICATION_FACTOR, logged)
- * until replication is built: over CreateTopics (raw and kafkajs) and in library mode.
+ * and replication factors the broker cannot host (more replicas than workers, below 1) are
+ * refused honestly (INVALID_REPLICATION_FACTOR, logged): over CreateTopics (raw and kafkajs),
+ * the CLI and in library mode.
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -145,7 +146,7 @@ dirs('the same replica in two dirs: that topic stays offline, logged with both c
   }
 })
 
-dirs('replica directories are named <topic>-<partition>~<r>; until replication lands they are kept and logged, not served', async ({ first, second }) => {
+dirs('replica directories are named <topic>-<partition>~<r>: a restart serves them as replicas, or keeps the topic offline when too few workers could host them', async ({ first, second }) => {
   const topic = uniqueTopic('replica')
   const seed = await Broker.start({ dataDirs: [first, second], workers: 1 })
   try {
@@ -154,15 +155,23 @@ dirs('replica directories are named <topic>-<partition>~<r>; until replication l
   } finally {
     await seed.close()
   }
-  // Replica 1 of partition 0, as replication will write it: a copy in the other dir.
+  // Replica 1 of partition 0, as replication writes it: a copy in the other dir.
   cpSync(join(first, `${topic}-0`), join(second, `${topic}-0~1`), { recursive: true })
   const capture = new CaptureLogger()
-  const broker = await Broker.start({ dataDirs: [first, second], workers: 1, logger: capture.logger })
+  const cramped = await Broker.start({ dataDirs: [first, second], workers: 1, logger: capture.logger })
+  try {
+    assert.equal(cramped.dispatcher.offlineTopics(), [topic])
+    assert.is(capture.find(`topic '${topic}' stays offline: it has 2 replicas but this broker runs 1 partition workers`, 'error').length, 1)
+  } finally {
+    await cramped.close()
+  }
+  const broker = await Broker.start({ dataDirs: [first, second], workers: 2 })
   try {
     assert.equal(broker.dispatcher.offlineTopics(), [])
     assert.equal((await broker.describeTopic(topic)).partitions.map((p) => p.logEndOffset), [4n, 0n])
-    assert.equal(broker.dispatcher.topic(topic)!.partitions[0].dataDir, first)
-    assert.is(capture.find(`replica directory ${join(second, `${topic}-0~1`)} is not loaded`, 'warn').length, 1)
+    const p = broker.dispatcher.topic(topic)!.partitions[0]
+    assert.equal(p.replication!.replicas.map((r) => [r.dataDir, r.inSync, r.logEndOffset]), [[first, true, 4], [second, true, 4]])
+    assert.is(p.highWatermark, 4)
   } finally {
     await broker.close()
   }
@@ -203,7 +212,7 @@ rf.after(async (ctx) => {
 const creatable = (name: string, replicationFactor: number, configs: Array<{ name: string, value: string }> = []) =>
   ({ name, numPartitions: 1, replicationFactor, assignments: [], configs })
 
-rf('CreateTopics: more replicas than workers, replication not built yet, and below 1 are INVALID_REPLICATION_FACTOR, each logged', async ({ broker, capture, wire }) => {
+rf('CreateTopics: more replicas than workers and below 1 are INVALID_REPLICATION_FACTOR, each logged; up to the workers is created', async ({ broker, capture, wire }) => {
   const [tooMany, two, zero, byDefault, one] = ['too-many', 'two', 'zero', 'by-default', 'one'].map((n) => uniqueTopic(`rf-${n}`))
   const res = await wire.request<CreateTopicsResponse>(ApiKey.CreateTopics, 5, {
     timeoutMs: 1000,
@@ -213,20 +222,21 @@ rf('CreateTopics: more replicas than workers, replication not built yet, and bel
   const byName = new Map(res.topics.map((t) => [t.name, t]))
   assert.is(byName.get(tooMany)!.errorCode, KafkaCode.INVALID_REPLICATION_FACTOR)
   assert.match(byName.get(tooMany)!.errorMessage!, '3 replicas need 3 partition workers; this broker has 2')
-  assert.is(byName.get(two)!.errorCode, KafkaCode.INVALID_REPLICATION_FACTOR)
-  assert.match(byName.get(two)!.errorMessage!, 'replication is not built yet')
+  assert.is(byName.get(two)!.errorCode, KafkaCode.NONE)
+  assert.is(byName.get(two)!.replicationFactor, 2)
+  assert.is(broker.dispatcher.partition(two, 0)!.replication!.replicas.length, 2)
   assert.is(byName.get(zero)!.errorCode, KafkaCode.INVALID_REPLICATION_FACTOR)
   assert.is(byName.get(byDefault)!.errorCode, KafkaCode.NONE)
   assert.is(byName.get(byDefault)!.replicationFactor, 1)
   assert.is(byName.get(one)!.errorCode, KafkaCode.NONE)
-  for (const refused of [tooMany, two, zero]) {
+  for (const refused of [tooMany, zero]) {
     assert.is(broker.dispatcher.topic(refused), undefined)
     assert.is(capture.find(`refused to create topic '${refused}'`, 'warn').length, 1, refused)
   }
-  assert.is(capture.find(`refused to create topic '${one}'`).length, 0)
+  for (const created of [one, two]) assert.is(capture.find(`refused to create topic '${created}'`).length, 0)
 })
 
-rf('kafkajs admin: a replication factor of 2 is refused with INVALID_REPLICATION_FACTOR; min.insync.replicas is validated and described', async ({ broker }) => {
+rf('kafkajs admin: a replication factor of 3 (2 workers) is refused with INVALID_REPLICATION_FACTOR; min.insync.replicas is validated and described', async ({ broker }) => {
   const kafka = new Kafka({ clientId: 'millrace-rf-test', brokers: [broker.address!], logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
@@ -234,7 +244,7 @@ rf('kafkajs admin: a replication factor of 2 is refused with INVALID_REPLICATION
     const refused = uniqueTopic('rf-kafkajs')
     let error: unknown = null
     try {
-      await admin.createTopics({ topics: [{ topic: refused, numPartitions: 1, replicationFactor: 2 }] })
+      await admin.createTopics({ topics: [{ topic: refused, numPartitions: 1, replicationFactor: 3 }] })
     } catch (err) {
       error = err
     }
@@ -269,23 +279,25 @@ rf('kafkajs admin: a replication factor of 2 is refused with INVALID_REPLICATION
   }
 })
 
-rf('millrace topics create --replication-factor 2 exits 1 with the broker\'s reason; 1 creates', async ({ broker }) => {
+rf('millrace topics create --replication-factor 3 (2 workers) exits 1 with the broker\'s reason; 2 creates', async ({ broker }) => {
   const refused = uniqueTopic('rf-cli')
-  const run = await millrace(['topics', 'create', refused, '--replication-factor', '2', '-b', broker.address!])
+  const run = await millrace(['topics', 'create', refused, '--replication-factor', '3', '-b', broker.address!])
   assert.is(run.code, 1, run.stderr)
   assert.match(run.stderr, 'INVALID_REPLICATION_FACTOR')
-  assert.match(run.stderr, 'replication is not built yet')
+  assert.match(run.stderr, '3 replicas need 3 partition workers')
   const created = uniqueTopic('rf-cli-ok')
-  const ok = await millrace(['topics', 'create', created, '--replication-factor', '1', '-b', broker.address!])
+  const ok = await millrace(['topics', 'create', created, '--replication-factor', '2', '-b', broker.address!])
   assert.is(ok.code, 0, ok.stderr)
   assert.ok(broker.listTopics().includes(created))
 })
 
-rf('library mode: createTopic({ replicationFactor }) refuses above 1 with the Kafka code; 1 and the default create', async ({ broker }) => {
+rf('library mode: createTopic({ replicationFactor }) refuses more than the workers with the Kafka code; 2, 1 and the default create', async ({ broker }) => {
   const refused = uniqueTopic('rf-library')
-  const two = await rejection(broker.createTopic({ topic: refused, replicationFactor: 2 }))
-  assert.is(two.kafkaCode, KafkaCode.INVALID_REPLICATION_FACTOR)
-  assert.match(two.message, 'replication is not built yet')
+  const three = await rejection(broker.createTopic({ topic: refused, replicationFactor: 3 }))
+  assert.is(three.kafkaCode, KafkaCode.INVALID_REPLICATION_FACTOR)
+  const two = uniqueTopic('rf-library-two')
+  await broker.createTopic({ topic: two, replicationFactor: 2 })
+  assert.is(broker.dispatcher.partition(two, 0)!.replication!.replicas.length, 2)
   const five = await rejection(broker.createTopic({ topic: refused, replicationFactor: 5 }))
   assert.match(five.message, '5 replicas need 5 partition workers; this broker has 2')
   assert.equal(broker.listTopics().includes(refused), false)
@@ -294,7 +306,7 @@ rf('library mode: createTopic({ replicationFactor }) refuses above 1 with the Ka
   assert.ok(broker.listTopics().includes(ok))
 })
 
-rf('default.replication.factor: CreateTopics with -1 takes it (2: refused until replication lands); DescribeConfigs shows the broker\'s replication settings', async () => {
+rf('default.replication.factor: CreateTopics with -1 and auto-creation take it; DescribeConfigs shows the broker\'s replication settings', async () => {
   const capture = new CaptureLogger()
   const broker = await Broker.start({ dataDir: null, port: 0, workers: 2, defaultReplicationFactor: 2, replicaLagTimeMaxMs: 5000, logger: capture.logger })
   const kafka = new Kafka({ clientId: 'millrace-rf-default-test', brokers: [broker.address!], logLevel: logLevel.NOTHING })
@@ -303,15 +315,14 @@ rf('default.replication.factor: CreateTopics with -1 takes it (2: refused until 
   try {
     const topic = uniqueTopic('rf-default')
     const res = await wire.request<CreateTopicsResponse>(ApiKey.CreateTopics, 5, { timeoutMs: 1000, validateOnly: false, topics: [creatable(topic, -1)] })
-    assert.is(res.topics[0].errorCode, KafkaCode.INVALID_REPLICATION_FACTOR)
-    assert.match(res.topics[0].errorMessage!, 'replication factor 2 is refused: replication is not built yet')
-    const library = await rejection(broker.createTopic({ topic }))
-    assert.is(library.kafkaCode, KafkaCode.INVALID_REPLICATION_FACTOR)
-    // Logged once a minute per topic: auto-creating clients ask again and again.
-    assert.is(capture.find(`refused to create topic '${topic}'`, 'warn').length, 1)
-    const md = await wire.request<MetadataResponse>(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false })
-    assert.is(md.topics[0].errorCode, KafkaCode.INVALID_REPLICATION_FACTOR, 'auto-create is told why, not to retry')
-    assert.is(broker.dispatcher.topic(topic), undefined)
+    assert.is(res.topics[0].errorCode, KafkaCode.NONE)
+    assert.is(res.topics[0].replicationFactor, 2)
+    assert.is(broker.dispatcher.partition(topic, 0)!.replication!.replicas.length, 2)
+    const auto = uniqueTopic('rf-default-auto')
+    const md = await wire.request<MetadataResponse>(ApiKey.Metadata, 9, { topics: [{ name: auto }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false })
+    assert.is(md.topics[0].errorCode, KafkaCode.NONE)
+    assert.is(broker.dispatcher.partition(auto, 0)!.replication!.replicas.length, 2)
+    assert.is(capture.find('refused to create topic').length, 0)
     await admin.connect()
     const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '1' }] })
     const values = new Map(described.resources[0].configEntries.map((e) => [e.configName, e.configValue]))

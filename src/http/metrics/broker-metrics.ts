@@ -8,6 +8,7 @@
  * (`requestHandled`, called by the Kafka connections; ./request-latency.ts). Everything else (per-topic sums,
  * partition offsets and sizes, group lag, rings, connections) is read at scrape time.
  */
+import { underReplicated } from '../../replication/replica-view.js'
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client'
 import type { Broker } from '../../broker.js'
@@ -38,6 +39,7 @@ export class BrokerMetrics implements RequestObserver {
   readonly #groupLag: Gauge<'group' | 'topic' | 'partition'>
   readonly #offline: Gauge
   readonly #workerRestarts: Counter
+  readonly #underReplicated: Gauge
   readonly #ringUsed: Gauge<'worker' | 'ring'>
   readonly #ringCapacity: Gauge
   readonly #loopDelayP50: Gauge
@@ -64,7 +66,7 @@ export class BrokerMetrics implements RequestObserver {
     this.#highWatermark = new Gauge({ name: 'millrace_partition_high_watermark', help: 'Offset consumers may read up to', labelNames: ['topic', 'partition'], registers })
     this.#groupLag = new Gauge({ name: 'millrace_group_lag', help: 'High watermark minus the committed offset, per group and partition', labelNames: ['group', 'topic', 'partition'], registers })
     this.#offline = new Gauge({ name: 'millrace_offline_partitions', help: 'Partitions not serving: of topics left offline at start, or whose worker restarts', registers })
-    new Gauge({ name: 'millrace_under_replicated_partitions', help: 'Partitions with fewer in-sync replicas than replicas (always 0: one replica each)', registers }).set(0)
+    this.#underReplicated = new Gauge({ name: 'millrace_under_replicated_partitions', help: 'Partitions with fewer in-sync replicas than replicas', registers })
     this.#workerRestarts = new Counter({ name: 'millrace_worker_restarts_total', help: 'Partition workers restarted after dying', registers })
     this.#ringUsed = new Gauge({ name: 'millrace_ring_used_bytes', help: 'Bytes in use in a dispatcher-worker ring (request: to the worker; response: from it)', labelNames: ['worker', 'ring'], registers })
     this.#ringCapacity = new Gauge({ name: 'millrace_ring_capacity_bytes', help: 'Size of each dispatcher-worker ring', registers })
@@ -135,6 +137,9 @@ export class BrokerMetrics implements RequestObserver {
       this.#bytesOut.inc(labels, bytesOut)
     }
     this.#offline.set(dispatcher.offlinePartitionCount())
+    let under = 0
+    for (const p of dispatcher.topics.partitions()) if (underReplicated(p)) under++
+    this.#underReplicated.set(under)
     this.#workerRestarts.reset()
     this.#workerRestarts.inc(dispatcher.workerRestarts)
     this.#ringUsed.reset()

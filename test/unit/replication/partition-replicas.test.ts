@@ -15,6 +15,11 @@ class FakeIo implements ReplicaIo {
   /** Followers whose next write is refused (as a follower racing its own truncation would be). */
   refuseOnce = new Set<number>()
   readonly #heldWrites: Array<() => void> = []
+  /** Role changes of these replicas wait for releaseRoles (a slow control plane). */
+  heldRoles = new Set<number>()
+  /** Copies refused for an epoch the follower was not told of. */
+  refusals = 0
+  readonly #heldRoleChanges: Array<() => void> = []
   constructor (count: number) {
     this.logs = Array.from({ length: count }, () => ({ start: 0, epochs: [], role: 'follower', epoch: 0, hw: 0 }))
   }
@@ -27,6 +32,8 @@ class FakeIo implements ReplicaIo {
   }
 
   releaseHeld (): void { for (const go of this.#heldWrites.splice(0)) go() }
+  releaseRoles (): void { for (const go of this.#heldRoleChanges.splice(0)) go() }
+  get rolesWaiting (): number { return this.#heldRoleChanges.length }
 
   async fetchForFollower (leader: Replica, offset: number): Promise<ReplicaRead> {
     const log = this.logs[leader.index]
@@ -41,7 +48,9 @@ class FakeIo implements ReplicaIo {
     const log = this.logs[follower.index]
     const { offset, records } = JSON.parse(batches.toString()) as { offset: number, records: number[] }
     if (epoch < log.epoch || log.role !== 'follower') return { status: LogStatus.BadRequest, logEndOffset: this.end(follower.index) }
-    if (offset !== this.end(follower.index)) return { status: LogStatus.BadRequest, logEndOffset: this.end(follower.index) }
+    // As a worker does: a copy from an epoch the replica has not been told of yet is refused.
+    if (epoch > log.epoch) { this.refusals++; return { status: LogStatus.UnknownLeaderEpoch, logEndOffset: this.end(follower.index) } }
+    if (offset !== this.end(follower.index)) return { status: LogStatus.OffsetOutOfRange, logEndOffset: this.end(follower.index) }
     log.epochs.push(...records)
     return { status: LogStatus.Ok, logEndOffset: this.end(follower.index) }
   }
@@ -52,7 +61,10 @@ class FakeIo implements ReplicaIo {
     return this.end(r.index)
   }
 
-  async becomeFollower (r: Replica, epoch: number): Promise<void> { Object.assign(this.logs[r.index], { role: 'follower', epoch }) }
+  async becomeFollower (r: Replica, epoch: number): Promise<void> {
+    if (this.heldRoles.has(r.index)) await new Promise<void>((resolve) => this.#heldRoleChanges.push(resolve))
+    Object.assign(this.logs[r.index], { role: 'follower', epoch })
+  }
   async latestEpoch (r: Replica): Promise<number> { return this.logs[r.index].epochs.at(-1) ?? -1 }
   async endOffsetForEpoch (r: Replica, epoch: number): Promise<[number, number]> {
     const log = this.logs[r.index]
@@ -163,6 +175,41 @@ test('a lost leader is replaced by an in-sync follower in a new epoch; waiting a
   await until(() => io.end(2) === io.end(1) && state.highWatermark === io.end(1))
   assert.equal(io.logs[2].epochs, io.logs[1].epochs)
   assert.ok(state.highWatermark >= 4, 'the high watermark never moves back')
+})
+
+test('appends to a new leader while a follower is still being made its follower are copied after its truncation, not before', async () => {
+  const { io, state } = setup()
+  state.leaderAppended(io.leaderAppends(0, 3))
+  await until(() => state.highWatermark === 3)
+  io.heldRoles.add(2)
+  await state.replicaLost(state.replicas[0], 'worker died')
+  assert.is(state.leader?.index, 1)
+  await until(() => io.rolesWaiting === 1)
+  // The new leader appends while follower 2 has not taken the new epoch yet.
+  const committed = state.waitForCommit(io.leaderAppends(1, 2))
+  state.leaderAppended(5)
+  // Give a copy started now time to reach the follower, as the ring would.
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
+  io.heldRoles.delete(2)
+  io.releaseRoles()
+  assert.is(await committed, KafkaCode.NONE)
+  assert.equal(io.logs[2].epochs, io.logs[1].epochs)
+  assert.is(state.replicas[2].logEndOffset, 5)
+  assert.ok(state.replicas[2].inSync)
+  assert.is(io.refusals, 0, 'nothing was sent to the follower before it took the new epoch')
+})
+
+test('a follower whose log ends elsewhere than the leader expected resynchronises instead of holding the high watermark back', async () => {
+  const { io, state } = setup()
+  state.leaderAppended(io.leaderAppends(0, 2))
+  await until(() => state.highWatermark === 2)
+  // The dispatcher's view of follower 1 drifts ahead of its log (a crossed copy and truncation).
+  state.replicas[1].logEndOffset = 4
+  io.logs[0].epochs.push(0, 0, 0)
+  const committed = state.waitForCommit(5)
+  state.leaderAppended(5)
+  assert.is(await committed, KafkaCode.NONE)
+  assert.equal(io.logs[1].epochs, io.logs[0].epochs)
 })
 
 test('with no in-sync replica left the partition goes offline, and comes back with the last in-sync one', async () => {
