@@ -12,7 +12,7 @@ interface FakeLog { start: number, epochs: number[], role: 'leader' | 'follower'
 class FakeIo implements ReplicaIo {
   readonly logs: FakeLog[]
   held = new Set<number>()
-  /** Followers whose next write is refused (as a follower racing its own truncation would be). */
+  /** Followers whose next write is refused once (a batch damaged on its way: a transient refusal). */
   refuseOnce = new Set<number>()
   readonly #heldWrites: Array<() => void> = []
   /** Role changes of these replicas wait for releaseRoles (a slow control plane). */
@@ -44,7 +44,7 @@ class FakeIo implements ReplicaIo {
 
   async appendAsFollower (follower: Replica, epoch: number, batches: Buffer): Promise<{ status: LogStatus, logEndOffset: number }> {
     if (this.held.has(follower.index)) await new Promise<void>((resolve) => this.#heldWrites.push(resolve))
-    if (this.refuseOnce.delete(follower.index)) return { status: LogStatus.OffsetOutOfRange, logEndOffset: this.end(follower.index) }
+    if (this.refuseOnce.delete(follower.index)) return { status: LogStatus.CorruptMessage, logEndOffset: this.end(follower.index) }
     const log = this.logs[follower.index]
     const { offset, records } = JSON.parse(batches.toString()) as { offset: number, records: number[] }
     if (epoch < log.epoch || log.role !== 'follower') return { status: LogStatus.BadRequest, logEndOffset: this.end(follower.index) }
