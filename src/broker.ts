@@ -19,6 +19,7 @@ import { DataDirSet } from './data-dir/data-dir-set.js'
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic.js'
 import { LogStatus } from './log/errors.js'
 import { statusError } from './client/status-error.js'
+import { BrokerFaults } from './faults/broker-faults.js'
 import { AclStore } from './security/acl-store.js'
 import { Authorizer } from './security/authorizer.js'
 import { LibraryAcls } from './security/library-acls.js'
@@ -49,6 +50,8 @@ export interface TopicDescription {
     highWatermark: bigint
     logEndOffset: bigint | null
     sizeBytes: number | null
+    /** False while it has no leader serving: its worker restarts, or (until the broker restarts) its data dir failed. */
+    online: boolean
     /** The current leader's epoch (bumped on every leadership change and at each restart). */
     leaderEpoch: number
     /** Indexes of the in-sync replicas. */
@@ -75,6 +78,8 @@ export class Broker {
   readonly #clients = new Set<Producer | Consumer>()
   /** ACL administration: create, list and delete bindings (MR_ERR_KAFKA SECURITY_DISABLED without an authorizer). */
   readonly acls: LibraryAcls
+  /** Faults on demand for tests: kill or hang a partition worker, fail a data dir (./faults/broker-faults.ts). */
+  readonly faults: BrokerFaults
   readonly #authorizer: Authorizer | null
   readonly #logger: Logger
   readonly #credentials: CredentialStore
@@ -90,6 +95,7 @@ export class Broker {
     this.#dispatcher = dispatcher
     this.#lock = lock
     this.acls = new LibraryAcls(authorizer, () => this.#assertOpen())
+    this.faults = new BrokerFaults({ workers: dispatcher.workers, dataDirs: config.dataDirs, assertOpen: () => this.#assertOpen() })
     this.#credentials = credentials
   }
 
@@ -266,6 +272,7 @@ export class Broker {
         highWatermark: BigInt(p.highWatermark),
         logEndOffset: described[i] === null ? null : BigInt(described[i]!.logEndOffset),
         sizeBytes: described[i]?.sizeBytes ?? null,
+        online: p.online,
         leaderEpoch: p.leaderEpoch,
         isr: inSyncReplicas(p),
         replicas: replicaViews(p)

@@ -72,6 +72,7 @@ export class Dispatcher implements TxnMarkerWriter {
       reopen: (p) => this.admin.reopen(p),
       replicasLost: (index, cause) => this.replication.workerLost(index, cause),
       replicasBack: (index) => this.replication.workerBack(index),
+      dataDirLost: (dir, cause) => this.replication.dataDirLost(dir, cause),
       closed
     })
     this.router = new WorkerRouter(this.workers, this.topics, logger)
@@ -83,7 +84,10 @@ export class Dispatcher implements TxnMarkerWriter {
       openReplica: (topic, p, opening) => this.admin.openReplica(topic, p, opening),
       committed: (p, hw) => this.router.committed(p, hw),
       leaderOffsets: (p, answer) => this.router.leaderOffsets(p, answer),
-      leaderChanged: (p) => this.router.wake(p)
+      leaderChanged: (p) => this.router.wake(p),
+      workerStalled: (worker) => this.workers.stalled(worker),
+      dataDirOffline: (dir) => this.workers.offlineDataDirs.has(dir),
+      storageFailed: (dir, where) => this.workers.storageFailed(dir, where)
     })
     this.coordinators = new CoordinatorHost({
       config,

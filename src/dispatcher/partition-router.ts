@@ -72,7 +72,7 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
     if (p.replication !== null) return await this.#appendReplicated(p, p.replication, batches, acks)
     // Long-polls are waiting: ask for the batches as stored, to answer them without another read.
     const returnStored = this.#polls.parked(p.id) > 0 && batches.length <= STORED_TAIL_MAX_BYTES
-    const answer = p.online ? await this.#workers.linkOf(p).append(p.id, p.leaderEpoch, batches, returnStored) : workerFaultAnswer(FrameType.Append)
+    const answer = p.online ? await this.#workers.linkOf(p).append(p.id, p.leaderEpoch, batches, returnStored) : workerFaultAnswer(FrameType.Append, this.#unavailable(p))
     this.#observe(p, answer)
     if (answer.status === LogStatus.Ok) {
       p.appends++
@@ -96,7 +96,7 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
     const known = p.online && (isolation === 0 || p.lastStableOffset === p.highWatermark) ? this.#answerFromView(p, offset, maxBytes) : null
     if (known !== null) return known
     if (p.replication !== null) return await this.#onLeader(p, p.replication, FrameType.Fetch, (link) => link.fetch(p.id, offset, maxBytes, isolation))
-    const answer = p.online ? await this.#workers.linkOf(p).fetch(p.id, offset, maxBytes, isolation) : workerFaultAnswer(FrameType.Fetch)
+    const answer = p.online ? await this.#workers.linkOf(p).fetch(p.id, offset, maxBytes, isolation) : workerFaultAnswer(FrameType.Fetch, this.#unavailable(p))
     this.#observe(p, answer)
     return answer
   }
@@ -119,7 +119,7 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
 
   async listOffset (p: PartitionState, timestamp: number, isolation = 0): Promise<ListOffsetAnswer> {
     if (p.replication !== null) return await this.#onLeader(p, p.replication, FrameType.ListOffset, (link) => link.listOffset(p.id, timestamp, isolation))
-    const answer = p.online ? await this.#workers.linkOf(p).listOffset(p.id, timestamp, isolation) : workerFaultAnswer(FrameType.ListOffset)
+    const answer = p.online ? await this.#workers.linkOf(p).listOffset(p.id, timestamp, isolation) : workerFaultAnswer(FrameType.ListOffset, this.#unavailable(p))
     this.#observe(p, answer)
     return answer
   }
@@ -131,7 +131,7 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
       if (answer.status === LogStatus.Ok) await this.#followersDeleteBefore(p, replication, answer.logStartOffset)
       return answer
     }
-    const answer = p.online ? await this.#workers.linkOf(p).deleteRecords(p.id, offset) : workerFaultAnswer(FrameType.DeleteRecords)
+    const answer = p.online ? await this.#workers.linkOf(p).deleteRecords(p.id, offset) : workerFaultAnswer(FrameType.DeleteRecords, this.#unavailable(p))
     this.#observe(p, answer)
     return answer
   }
@@ -153,7 +153,7 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
         ? await this.#onLeader(p, replication, FrameType.TxnMarker, (link) => link.txnMarker(p.id, request.producerId, request.producerEpoch, request.coordinatorEpoch, commit))
         : p.online
           ? await this.#workers.linkOf(p).txnMarker(p.id, request.producerId, request.producerEpoch, request.coordinatorEpoch, commit)
-          : workerFaultAnswer(FrameType.TxnMarker)
+          : workerFaultAnswer(FrameType.TxnMarker, this.#unavailable(p))
       if (replication === null) this.#observe(p, answer)
       if (replication !== null && answer.status === LogStatus.Ok) {
         // Committed (and visible) when its followers have it: onHighWatermark wakes the polls.
@@ -171,6 +171,15 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
         'a transaction marker was not written')
       return { topic, partition, errorCode }
     }))
+  }
+
+  /**
+   * The status for a partition that is not online: KAFKA_STORAGE_ERROR while its data dir is
+   * offline (until the broker restarts), else WorkerFault (NOT_LEADER_OR_FOLLOWER: its worker
+   * restarts, retry).
+   */
+  #unavailable (p: PartitionState): LogStatus {
+    return this.#workers.offlineDataDirs.has(p.dataDir) ? LogStatus.StorageError : LogStatus.WorkerFault
   }
 
   // --- partitions with several replicas (../replication/partition-replicas.ts)
@@ -207,6 +216,11 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
     }
     const epoch = replication.leaderEpoch
     const answer = await send(this.#workers.link(leader.worker), epoch)
+    // The leader's disk failed: its whole data dir goes offline and leaderships move (JBOD).
+    if (answer.status === LogStatus.StorageError) {
+      this.#workers.storageFailed(leader.dataDir, leader.index === 0 ? `${p.topic}-${p.partition}` : `${p.topic}-${p.partition}~${leader.index}`)
+      return answer
+    }
     if (replication.leaderEpoch !== epoch || replication.leader !== leader) {
       this.#noteRefusal(p, 'answer dropped: the partition\'s leader changed while the request was on it', { leaderEpoch: epoch, nowLeaderEpoch: replication.leaderEpoch })
       return { ...workerFaultAnswer(type), status: LogStatus.NotLeader } as A
@@ -264,7 +278,9 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
     this.#polls.wake(p.id)
   }
 
-  #observe (p: PartitionState, answer: AnswerOffsets): void {
+  #observe (p: PartitionState, answer: AnswerOffsets & { status: LogStatus }): void {
+    // A storage failure takes the partition's whole data dir offline (JBOD, ./offline-data-dirs.ts).
+    if (answer.status === LogStatus.StorageError) this.#workers.storageFailed(p.dataDir, `${p.topic}-${p.partition}`)
     if (answer.highWatermark < 0) return
     p.highWatermark = answer.highWatermark
     p.logStartOffset = answer.logStartOffset

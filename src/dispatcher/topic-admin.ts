@@ -276,6 +276,9 @@ export class TopicAdmin {
 
   async #addPartitions (topic: TopicState, total: number, replicationFactor: number): Promise<void> {
     const added: PartitionState[] = []
+    // New partitions go to the data dirs that have not failed.
+    const dataDirs = this.#options.config.dataDirs.filter((d) => !this.#options.workers.offlineDataDirs.has(d))
+    if (dataDirs.length === 0 && this.#options.config.dataDirs.length > 0) throw new Error('every data dir is offline after a storage failure')
     if (replicationFactor > 1) {
       // Leaders (replica 0) go round the workers from the least loaded one; the rest follow them round.
       const workers = this.#options.workers.count
@@ -283,15 +286,14 @@ export class TopicAdmin {
       const creating: Array<Promise<void>> = []
       for (let i = topic.partitions.length; i < total; i++) {
         const at = (start + i) % workers
-        const dirs = this.#options.config.dataDirs
-        const p = this.#topics.addPartition(topic, i, at, dirs.length === 0 ? null : dirs[at % dirs.length])
-        creating.push(this.#options.replication.create(topic, p, replicationFactor, at))
+        const p = this.#topics.addPartition(topic, i, at, dataDirs.length === 0 ? null : dataDirs[at % dataDirs.length])
+        creating.push(this.#options.replication.create(topic, p, replicationFactor, at, dataDirs))
       }
       await Promise.all(creating)
       return
     }
     for (let i = topic.partitions.length; i < total; i++) {
-      added.push(this.#topics.addPartition(topic, i, this.#topics.leastLoadedWorker(this.#options.workers.count), this.#topics.leastLoadedDataDir(this.#options.config.dataDirs)))
+      added.push(this.#topics.addPartition(topic, i, this.#topics.leastLoadedWorker(this.#options.workers.count), this.#topics.leastLoadedDataDir(dataDirs)))
     }
     await Promise.all(added.map((p) => this.#open(topic, p, true)))
   }

@@ -75,6 +75,8 @@ export class WorkerLink {
     this.#requests.flush()
   }
   #alive = true
+  /** Set by abandon(): nothing more goes to the worker, nothing it answers is believed. */
+  #abandoned = false
   #closing = false
   #fault: Error | null = null
   readonly exited: Promise<void>
@@ -235,6 +237,17 @@ export class WorkerLink {
   /** From now on the worker refuses every write with NOT_LEADER_OR_FOLLOWER, even if it was stuck when this was set. */
   fence (): void { this.#controlBlock.fence() }
 
+  /**
+   * Gives up on a worker that hung: fenced first, then this side stops listening to it: requests
+   * in flight and later ones are answered WorkerFault (NOT_LEADER_OR_FOLLOWER to clients) and
+   * its late answers are dropped. Its owner then terminates it.
+   */
+  abandon (): void {
+    this.fence()
+    this.#abandoned = true
+    this.#answerAllFaulted()
+  }
+
   get fenced (): boolean { return this.#controlBlock.fenced }
 
   /** Fault: the worker's replicas under `dir` fail from now on (KAFKA_STORAGE_ERROR). Resolves once in effect. */
@@ -256,7 +269,7 @@ export class WorkerLink {
   }
 
   #request (frame: RequestFrame): Promise<PartitionAnswer> {
-    if (!this.#alive) return Promise.resolve(workerFaultAnswer(frame.type))
+    if (!this.#alive || this.#abandoned) return Promise.resolve(workerFaultAnswer(frame.type))
     return new Promise((resolve) => {
       const req: Outgoing = { frame, resolve }
       // Full ring, or others already waiting: queue behind them so per-partition order is kept.
@@ -289,7 +302,7 @@ export class WorkerLink {
   async #drainWaiting (): Promise<void> {
     while (this.#waiting.length > 0) {
       const next = this.#waiting[0]
-      if (!this.#alive) { this.#waiting.shift(); next.resolve(workerFaultAnswer(next.frame.type)); continue }
+      if (!this.#alive || this.#abandoned) { this.#waiting.shift(); next.resolve(workerFaultAnswer(next.frame.type)); continue }
       if (!this.#trySend(next)) {
         await this.#requests.waitForSpace(requestFrameBytes(next.frame), 100)
         continue
@@ -317,6 +330,8 @@ export class WorkerLink {
       const at = reader.next()
       if (at < 0) break
       drained++
+      // An abandoned worker's answers are not believed (its requests were answered when it was given up).
+      if (this.#abandoned) continue
       const requestId = answerRequestId(view, at)
       const pending = this.#pending.get(requestId)
       if (pending === undefined) continue
@@ -331,14 +346,19 @@ export class WorkerLink {
   #onExit (code: number): void {
     this.#alive = false
     this.#drainResponses()
-    for (const pending of this.#pending.values()) pending.resolve(workerFaultAnswer(pending.frame.type))
-    this.#pending.clear()
-    for (const next of this.#waiting.splice(0)) next.resolve(workerFaultAnswer(next.frame.type))
+    this.#answerAllFaulted()
     this.#calls.failAll(() => this.#deadError())
     if (!this.#closing) {
       this.#fault ??= new Error(`partition worker ${this.index} exited with code ${code}`)
       this.#options.onExit(this, this.#fault)
     }
+  }
+
+  /** Every request in flight or waiting for ring space gets a WorkerFault answer now. */
+  #answerAllFaulted (): void {
+    for (const pending of this.#pending.values()) pending.resolve(workerFaultAnswer(pending.frame.type))
+    this.#pending.clear()
+    for (const next of this.#waiting.splice(0)) next.resolve(workerFaultAnswer(next.frame.type))
   }
 
   /** Test hook: makes the worker fail as a bug would. */

@@ -159,7 +159,11 @@ export class PartitionReplicas {
     const now = this.#now()
     let shrunk = false
     for (const r of this.replicas) {
-      if (r === this.#leader || !r.inSync) continue
+      if (r === this.#leader) continue
+      // A follower behind with no copy running (its last one was refused) tries again: with
+      // acks=all waiting on it, no new append would start one.
+      if (r.online && this.#leader !== null && r.logEndOffset < this.#leaderEnd && !this.#copying.has(r) && !this.#preparing.has(r)) void this.#copy(r)
+      if (!r.inSync) continue
       if (r.logEndOffset >= this.#leaderEnd) { r.lastCaughtUpAt = now; continue }
       if (now - r.lastCaughtUpAt <= this.#options.lagTimeMaxMs) continue
       r.inSync = false

@@ -10,7 +10,7 @@ import { ISOLATION_REPLICA } from '../partition/frames.js'
 import type { HighWatermarkAnswer } from '../partition/frame-codec.js'
 import type { WorkerLink } from '../dispatcher/worker-link.js'
 import type { Replica, ReplicaIo, ReplicaRead } from './partition-replicas.js'
-import type { LogStatus } from '../log/errors.js'
+import { LogStatus } from '../log/errors.js'
 
 export interface WorkerReplicaIoOptions {
   /** The broker-wide partition id (the key in ring frames, the same on every replica's worker). */
@@ -19,26 +19,32 @@ export interface WorkerReplicaIoOptions {
   readonly link: (worker: number) => WorkerLink
   /** The leader's answer to a high watermark frame (its last stable offset moved with it). */
   readonly onHighWatermarkAnswer: (answer: HighWatermarkAnswer) => void
+  /** A replica answered StorageError (its data dir is failing). */
+  readonly onStorageError?: (replica: Replica) => void
 }
 
 export class WorkerReplicaIo implements ReplicaIo {
   readonly #id: number
   readonly #link: (worker: number) => WorkerLink
   readonly #onHighWatermarkAnswer: (answer: HighWatermarkAnswer) => void
+  readonly #onStorageError: (replica: Replica) => void
 
   constructor (options: WorkerReplicaIoOptions) {
     this.#id = options.partitionId
     this.#link = options.link
     this.#onHighWatermarkAnswer = options.onHighWatermarkAnswer
+    this.#onStorageError = options.onStorageError ?? (() => {})
   }
 
   async fetchForFollower (leader: Replica, offset: number, maxBytes: number): Promise<ReplicaRead> {
     const answer = await this.#link(leader.worker).fetch(this.#id, offset, maxBytes, ISOLATION_REPLICA)
+    if (answer.status === LogStatus.StorageError) this.#onStorageError(leader)
     return { status: answer.status, bytes: answer.bytes, logStartOffset: answer.logStartOffset, logEndOffset: answer.logEndOffset }
   }
 
   async appendAsFollower (follower: Replica, epoch: number, batches: Buffer): Promise<{ status: LogStatus, logEndOffset: number }> {
     const answer = await this.#link(follower.worker).replicaAppend(this.#id, epoch, batches)
+    if (answer.status === LogStatus.StorageError) this.#onStorageError(follower)
     return { status: answer.status, logEndOffset: answer.logEndOffset }
   }
 

@@ -44,6 +44,12 @@ export interface ReplicationControllerOptions {
   leaderOffsets: (p: PartitionState, answer: HighWatermarkAnswer) => void
   /** Leadership of `p` moved or the partition went offline (wake its long-polls). */
   leaderChanged: (p: PartitionState) => void
+  /** True while a worker's heartbeat has stopped moving (it may be hung: the lag check waits for that verdict). */
+  workerStalled: (worker: number) => boolean
+  /** True for a data dir offline after a storage failure: its replicas stay offline until the broker restarts. */
+  dataDirOffline: (dir: string | null) => boolean
+  /** A replica answered StorageError: its data dir fails (`where` names the replica). */
+  storageFailed: (dataDir: string | null, where: string) => void
 }
 
 /** One replica found on disk at start, with where it lives. */
@@ -66,7 +72,12 @@ export class ReplicationController {
   start (): void {
     const every = Math.max(1, Math.min(LAG_CHECK_MAX_INTERVAL_MS, Math.floor(this.#options.config.replicaLagTimeMaxMs / 2)))
     this.#lagTimer = setInterval(() => {
-      for (const p of this.#options.topics.partitions()) p.replication?.checkLag()
+      for (const p of this.#options.topics.partitions()) {
+        const leader = p.replication?.leader
+        // A stuck leader is for the hung-worker check: its followers could not copy from it.
+        if (leader === undefined || (leader !== null && this.#options.workerStalled(leader.worker))) continue
+        p.replication!.checkLag()
+      }
     }, every)
     this.#lagTimer.unref()
   }
@@ -83,10 +94,13 @@ export class ReplicationController {
     }))
   }
 
-  /** A new partition with `replicas` copies: placed, opened (replica 0 leads in epoch 0), followers started. */
-  async create (topic: TopicState, p: PartitionState, replicas: number, start: number): Promise<void> {
+  /**
+   * A new partition with `replicas` copies: placed, opened (replica 0 leads in epoch 0), followers
+   * started. `dataDirs`: the dirs it may use (those not offline after a storage failure).
+   */
+  async create (topic: TopicState, p: PartitionState, replicas: number, start: number, dataDirs = this.#options.config.dataDirs): Promise<void> {
     const now = performance.now()
-    const placed = ReplicationController.place(start, replicas, this.#options.config.workers, this.#options.config.dataDirs)
+    const placed = ReplicationController.place(start, replicas, this.#options.config.workers, dataDirs)
     const set: Replica[] = placed.map((at, index) => ({ index, worker: at.worker, dataDir: at.dataDir, logEndOffset: 0, inSync: true, online: true, lastCaughtUpAt: now }))
     const state = this.#attach(topic, p, set, 0, 0, 0)
     const opened = await Promise.all(set.map((replica) =>
@@ -151,7 +165,12 @@ export class ReplicationController {
       minInsyncReplicas: () => minInsyncReplicas({ ...this.#options.config.topicDefaults, ...topic.overrides }),
       lagTimeMaxMs: this.#options.config.replicaLagTimeMaxMs,
       maxFetchBytes: REPLICA_FETCH_MAX_BYTES,
-      io: new WorkerReplicaIo({ partitionId: p.id, link: this.#options.link, onHighWatermarkAnswer: (answer) => this.#options.leaderOffsets(p, answer) }),
+      io: new WorkerReplicaIo({
+        partitionId: p.id,
+        link: this.#options.link,
+        onHighWatermarkAnswer: (answer) => this.#options.leaderOffsets(p, answer),
+        onStorageError: (r) => this.#options.storageFailed(r.dataDir, `${topic.name}-${p.partition}${r.index === 0 ? '' : `~${r.index}`}`)
+      }),
       logger: this.#log,
       onHighWatermark: (hw) => this.#options.committed(p, hw),
       onLeaderChange: (next, nextEpoch) => {
@@ -187,14 +206,22 @@ export class ReplicationController {
 
   /** Worker `worker` died: each replica on it is lost, leaders first (their partitions fail over now). */
   workerLost (worker: number, cause: Error): void {
+    this.#lose((r) => r.worker === worker, `worker ${worker} died: ${cause.message}`)
+  }
+
+  /** Data dir `dir` failed: each replica in it, on every worker, is lost (leaders first) until the broker restarts. */
+  dataDirLost (dir: string, cause: string): void {
+    this.#lose((r) => r.dataDir === dir, `data dir ${dir} failed: ${cause}`)
+  }
+
+  #lose (matches: (r: Replica) => boolean, why: string): void {
     const lost: Array<[PartitionReplicas, Replica]> = []
     for (const p of this.#options.topics.partitions()) {
       const state = p.replication
       if (state === null) continue
-      for (const r of state.replicas) if (r.worker === worker && r.online) lost.push([state, r])
+      for (const r of state.replicas) if (matches(r) && r.online) lost.push([state, r])
     }
     lost.sort(([sa, a], [sb, b]) => Number(b === sb.leader) - Number(a === sa.leader))
-    const why = `worker ${worker} died: ${cause.message}`
     for (const [state, r] of lost) {
       void state.replicaLost(r, why).catch((err: unknown) => {
         this.#log.error({ partition: state.name, replica: r.index, err }, 'failover after a lost replica failed; the partition may stay without a leader')
@@ -210,7 +237,7 @@ export class ReplicationController {
         const state = p?.replication ?? null
         if (state === null) continue
         for (const r of state.replicas) {
-          if (r.worker !== worker || r.online) continue
+          if (r.worker !== worker || r.online || this.#options.dataDirOffline(r.dataDir)) continue
           back.push(this.#reopen(topic, p, state, r))
         }
       }

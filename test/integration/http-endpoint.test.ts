@@ -56,7 +56,7 @@ endpoint('off by default; with httpPort 0, /health and /ready answer 200 and clo
     assert.equal(JSON.parse(health.body), { status: 'ok' })
     const ready = await get(address, '/ready')
     assert.is(ready.status, 200)
-    assert.equal(JSON.parse(ready.body), { ready: true, reasons: [], offlineTopics: [], recoveringPartitions: [] })
+    assert.equal(JSON.parse(ready.body), { ready: true, reasons: [], offlineTopics: [], recoveringPartitions: [], offlineDataDirs: [] })
   } finally {
     await broker.close()
   }

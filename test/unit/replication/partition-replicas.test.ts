@@ -12,6 +12,8 @@ interface FakeLog { start: number, epochs: number[], role: 'leader' | 'follower'
 class FakeIo implements ReplicaIo {
   readonly logs: FakeLog[]
   held = new Set<number>()
+  /** Followers whose next write is refused once (a batch damaged on its way: a transient refusal). */
+  refuseOnce = new Set<number>()
   readonly #heldWrites: Array<() => void> = []
   /** Role changes of these replicas wait for releaseRoles (a slow control plane). */
   heldRoles = new Set<number>()
@@ -42,6 +44,7 @@ class FakeIo implements ReplicaIo {
 
   async appendAsFollower (follower: Replica, epoch: number, batches: Buffer): Promise<{ status: LogStatus, logEndOffset: number }> {
     if (this.held.has(follower.index)) await new Promise<void>((resolve) => this.#heldWrites.push(resolve))
+    if (this.refuseOnce.delete(follower.index)) return { status: LogStatus.CorruptMessage, logEndOffset: this.end(follower.index) }
     const log = this.logs[follower.index]
     const { offset, records } = JSON.parse(batches.toString()) as { offset: number, records: number[] }
     if (epoch < log.epoch || log.role !== 'follower') return { status: LogStatus.BadRequest, logEndOffset: this.end(follower.index) }
@@ -225,6 +228,21 @@ test('with no in-sync replica left the partition goes offline, and comes back wi
   await state.replicaBack(state.replicas[0])
   assert.is(state.leader?.index, 0)
   assert.is(state.leaderEpoch, 1)
+})
+
+test('a follower whose copy was refused tries again at the next lag check, without waiting for an append', async () => {
+  const { io, state, clock } = setup()
+  io.refuseOnce.add(2)
+  const committed = state.waitForCommit(io.leaderAppends(0, 3))
+  state.leaderAppended(3)
+  await until(() => io.end(1) === 3)
+  assert.is(io.end(2), 0, 'its copy was refused')
+  clock.now = 100
+  state.checkLag()
+  await until(() => io.end(2) === 3)
+  assert.is(await committed, KafkaCode.NONE)
+  assert.is(state.highWatermark, 3)
+  assert.equal(state.inSyncReplicas.map((r) => r.index), [0, 1, 2])
 })
 
 test.run()
