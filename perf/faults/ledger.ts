@@ -37,10 +37,25 @@ export interface CheckResult {
 export class Ledger {
   readonly acks = new Map<string, Ack>()
   readonly refused = new Set<string>()
+  /** performance.now() of every acknowledgement as it arrived, in arrival order (so ascending). */
+  readonly ackTimes: number[] = []
   sent = 0
 
   ack (value: string, partition: number, offset: number): void {
     this.acks.set(value, { partition, offset })
+    this.ackTimes.push(performance.now())
+  }
+
+  /** The first acknowledgement that arrived after `time`, or undefined when none has yet. */
+  firstAckAfter (time: number): number | undefined {
+    let lo = 0
+    let hi = this.ackTimes.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.ackTimes[mid]! > time) hi = mid
+      else lo = mid + 1
+    }
+    return this.ackTimes[lo]
   }
 
   refuse (value: string): void {
