@@ -18,6 +18,7 @@ import { DataDirSet } from './data-dir/data-dir-set.js'
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic.js'
 import { LogStatus } from './log/errors.js'
 import { statusError } from './client/status-error.js'
+import { BrokerFaults } from './faults/broker-faults.js'
 import { AclStore } from './security/acl-store.js'
 import { Authorizer } from './security/authorizer.js'
 import { LibraryAcls } from './security/library-acls.js'
@@ -41,8 +42,11 @@ export interface TopicDescription {
   topic: string
   topicId: string
   config: Record<string, string>
-  /** `logEndOffset` and `sizeBytes` (bytes of its log on disk) are null for an offline partition. */
-  partitions: Array<{ partition: number, logStartOffset: bigint, highWatermark: bigint, logEndOffset: bigint | null, sizeBytes: number | null }>
+  /**
+   * `logEndOffset` and `sizeBytes` (bytes of its log on disk) are null for an offline partition.
+   * `online` is false while its worker restarts, or until the broker restarts when its data dir failed.
+   */
+  partitions: Array<{ partition: number, logStartOffset: bigint, highWatermark: bigint, logEndOffset: bigint | null, sizeBytes: number | null, online: boolean }>
 }
 
 /** SCRAM users of the SASL listeners (Kafka's kafka-configs --entity-type users … SCRAM credentials). */
@@ -62,6 +66,8 @@ export class Broker {
   readonly #clients = new Set<Producer | Consumer>()
   /** ACL administration: create, list and delete bindings (MR_ERR_KAFKA SECURITY_DISABLED without an authorizer). */
   readonly acls: LibraryAcls
+  /** Faults on demand for tests: kill or hang a partition worker, fail a data dir (./faults/broker-faults.ts). */
+  readonly faults: BrokerFaults
   readonly #authorizer: Authorizer | null
   readonly #logger: Logger
   readonly #credentials: CredentialStore
@@ -77,6 +83,7 @@ export class Broker {
     this.#dispatcher = dispatcher
     this.#lock = lock
     this.acls = new LibraryAcls(authorizer, () => this.#assertOpen())
+    this.faults = new BrokerFaults({ workers: dispatcher.workers, dataDirs: config.dataDirs, assertOpen: () => this.#assertOpen() })
     this.#credentials = credentials
   }
 
@@ -252,7 +259,8 @@ export class Broker {
         logStartOffset: BigInt(p.logStartOffset),
         highWatermark: BigInt(p.highWatermark),
         logEndOffset: described[i] === null ? null : BigInt(described[i]!.logEndOffset),
-        sizeBytes: described[i]?.sizeBytes ?? null
+        sizeBytes: described[i]?.sizeBytes ?? null,
+        online: p.online
       }))
     }
   }

@@ -58,7 +58,7 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
   async append (p: PartitionState, batches: Uint8Array): Promise<AppendAnswer> {
     // Long-polls are waiting: ask for the batches as stored, to answer them without another read.
     const returnStored = this.#polls.parked(p.id) > 0 && batches.length <= STORED_TAIL_MAX_BYTES
-    const answer = p.online ? await this.#workers.linkOf(p).append(p.id, p.leaderEpoch, batches, returnStored) : workerFaultAnswer(FrameType.Append)
+    const answer = p.online ? await this.#workers.linkOf(p).append(p.id, p.leaderEpoch, batches, returnStored) : workerFaultAnswer(FrameType.Append, this.#unavailable(p))
     this.#observe(p, answer)
     if (answer.status === LogStatus.Ok) {
       p.appends++
@@ -81,7 +81,7 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
     // read_committed may take the view's shortcut only while no transaction holds the LSO back.
     const known = p.online && (isolation === 0 || p.lastStableOffset === p.highWatermark) ? this.#answerFromView(p, offset, maxBytes) : null
     if (known !== null) return known
-    const answer = p.online ? await this.#workers.linkOf(p).fetch(p.id, offset, maxBytes, isolation) : workerFaultAnswer(FrameType.Fetch)
+    const answer = p.online ? await this.#workers.linkOf(p).fetch(p.id, offset, maxBytes, isolation) : workerFaultAnswer(FrameType.Fetch, this.#unavailable(p))
     this.#observe(p, answer)
     return answer
   }
@@ -103,13 +103,13 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
   }
 
   async listOffset (p: PartitionState, timestamp: number, isolation = 0): Promise<ListOffsetAnswer> {
-    const answer = p.online ? await this.#workers.linkOf(p).listOffset(p.id, timestamp, isolation) : workerFaultAnswer(FrameType.ListOffset)
+    const answer = p.online ? await this.#workers.linkOf(p).listOffset(p.id, timestamp, isolation) : workerFaultAnswer(FrameType.ListOffset, this.#unavailable(p))
     this.#observe(p, answer)
     return answer
   }
 
   async deleteRecords (p: PartitionState, offset: number): Promise<DeleteRecordsAnswer> {
-    const answer = p.online ? await this.#workers.linkOf(p).deleteRecords(p.id, offset) : workerFaultAnswer(FrameType.DeleteRecords)
+    const answer = p.online ? await this.#workers.linkOf(p).deleteRecords(p.id, offset) : workerFaultAnswer(FrameType.DeleteRecords, this.#unavailable(p))
     this.#observe(p, answer)
     return answer
   }
@@ -128,7 +128,7 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
       if (p === undefined) return { topic, partition, errorCode: KafkaCode.UNKNOWN_TOPIC_OR_PARTITION }
       const answer = p.online
         ? await this.#workers.linkOf(p).txnMarker(p.id, request.producerId, request.producerEpoch, request.coordinatorEpoch, commit)
-        : workerFaultAnswer(FrameType.TxnMarker)
+        : workerFaultAnswer(FrameType.TxnMarker, this.#unavailable(p))
       this.#observe(p, answer)
       if (answer.status === LogStatus.Ok) {
         p.appends++
@@ -143,7 +143,18 @@ export class WorkerRouter implements PartitionRouter, TxnMarkerWriter {
     }))
   }
 
-  #observe (p: PartitionState, answer: AnswerOffsets): void {
+  /**
+   * The status for a partition that is not online: KAFKA_STORAGE_ERROR while its data dir is
+   * offline (until the broker restarts), else WorkerFault (NOT_LEADER_OR_FOLLOWER: its worker
+   * restarts, retry).
+   */
+  #unavailable (p: PartitionState): LogStatus {
+    return this.#workers.offlineDataDirs.has(p.dataDir) ? LogStatus.StorageError : LogStatus.WorkerFault
+  }
+
+  #observe (p: PartitionState, answer: AnswerOffsets & { status: LogStatus }): void {
+    // A storage failure takes the partition's whole data dir offline (JBOD, ./offline-data-dirs.ts).
+    if (answer.status === LogStatus.StorageError) this.#workers.storageFailed(p)
     if (answer.highWatermark < 0) return
     p.highWatermark = answer.highWatermark
     p.logStartOffset = answer.logStartOffset

@@ -75,6 +75,8 @@ export class WorkerLink {
     this.#requests.flush()
   }
   #alive = true
+  /** Set by fence(): a plain copy of the control block's flag for the request and answer paths. */
+  #fenced = false
   #closing = false
   #fault: Error | null = null
   readonly exited: Promise<void>
@@ -232,8 +234,16 @@ export class WorkerLink {
   /** The worker's heartbeat word: it moves while the thread runs its pump and timers. */
   heartbeat (): number { return this.#controlBlock.heartbeat }
 
-  /** From now on the worker refuses every write with NOT_LEADER_OR_FOLLOWER, even if it was stuck when this was set. */
-  fence (): void { this.#controlBlock.fence() }
+  /**
+   * From now on the worker refuses every write with NOT_LEADER_OR_FOLLOWER, even if it was stuck
+   * when this was set, and this side stops listening to it: requests in flight and later ones are
+   * answered WorkerFault (NOT_LEADER_OR_FOLLOWER to clients), its late answers are dropped.
+   */
+  fence (): void {
+    this.#controlBlock.fence()
+    this.#fenced = true
+    this.#answerAllFaulted()
+  }
 
   get fenced (): boolean { return this.#controlBlock.fenced }
 
@@ -256,7 +266,7 @@ export class WorkerLink {
   }
 
   #request (frame: RequestFrame): Promise<PartitionAnswer> {
-    if (!this.#alive) return Promise.resolve(workerFaultAnswer(frame.type))
+    if (!this.#alive || this.#fenced) return Promise.resolve(workerFaultAnswer(frame.type))
     return new Promise((resolve) => {
       const req: Outgoing = { frame, resolve }
       // Full ring, or others already waiting: queue behind them so per-partition order is kept.
@@ -289,7 +299,7 @@ export class WorkerLink {
   async #drainWaiting (): Promise<void> {
     while (this.#waiting.length > 0) {
       const next = this.#waiting[0]
-      if (!this.#alive) { this.#waiting.shift(); next.resolve(workerFaultAnswer(next.frame.type)); continue }
+      if (!this.#alive || this.#fenced) { this.#waiting.shift(); next.resolve(workerFaultAnswer(next.frame.type)); continue }
       if (!this.#trySend(next)) {
         await this.#requests.waitForSpace(requestFrameBytes(next.frame), 100)
         continue
@@ -317,6 +327,8 @@ export class WorkerLink {
       const at = reader.next()
       if (at < 0) break
       drained++
+      // A fenced worker's answers are not believed (its requests were answered when it was fenced).
+      if (this.#fenced) continue
       const requestId = answerRequestId(view, at)
       const pending = this.#pending.get(requestId)
       if (pending === undefined) continue
@@ -331,14 +343,19 @@ export class WorkerLink {
   #onExit (code: number): void {
     this.#alive = false
     this.#drainResponses()
-    for (const pending of this.#pending.values()) pending.resolve(workerFaultAnswer(pending.frame.type))
-    this.#pending.clear()
-    for (const next of this.#waiting.splice(0)) next.resolve(workerFaultAnswer(next.frame.type))
+    this.#answerAllFaulted()
     this.#calls.failAll(() => this.#deadError())
     if (!this.#closing) {
       this.#fault ??= new Error(`partition worker ${this.index} exited with code ${code}`)
       this.#options.onExit(this, this.#fault)
     }
+  }
+
+  /** Every request in flight or waiting for ring space gets a WorkerFault answer now. */
+  #answerAllFaulted (): void {
+    for (const pending of this.#pending.values()) pending.resolve(workerFaultAnswer(pending.frame.type))
+    this.#pending.clear()
+    for (const next of this.#waiting.splice(0)) next.resolve(workerFaultAnswer(next.frame.type))
   }
 
   /** Test hook: makes the worker fail as a bug would. */

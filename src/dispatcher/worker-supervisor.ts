@@ -1,6 +1,8 @@
 /**
  * The partition workers: spawns one WorkerLink per worker, and when a worker dies takes its
- * partitions offline, starts a new thread in its place and has the owner reopen them.
+ * partitions offline, starts a new thread in its place and has the owner reopen them. A worker
+ * whose heartbeat stops (./hung-workers.ts) is fenced first and then replaced the same way; a
+ * data dir that fails is taken offline with every replica in it (./offline-data-dirs.ts).
  *
  * Thread: the dispatcher's. Which partitions a worker hosts is read from the topic table.
  */
@@ -11,6 +13,8 @@ import type { StoreFault } from '../log/store.js'
 import type { Logger } from '../logger.js'
 import type { PartitionState, TopicTable } from './topic-table.js'
 import { WorkerLink } from './worker-link.js'
+import { HungWorkerWatch } from './hung-workers.js'
+import { OfflineDataDirs } from './offline-data-dirs.js'
 
 const faultChannel = channel('millrace:partition:fault')
 const restartChannel = channel('millrace:partition:restart')
@@ -30,15 +34,27 @@ export class WorkerSupervisor {
   readonly #options: WorkerSupervisorOptions
   readonly #links: WorkerLink[] = []
   #restarts = 0
+  readonly #hungWatch: HungWorkerWatch
+  /** Why a worker being replaced was given up on (it hung), for the restart's log line. */
+  readonly #givenUp = new WeakMap<WorkerLink, Error>()
+  /** Data dirs offline after a storage failure: their replicas stay offline until the broker restarts. */
+  readonly offlineDataDirs: OfflineDataDirs
 
   constructor (options: WorkerSupervisorOptions) {
     this.#options = options
+    this.offlineDataDirs = new OfflineDataDirs(options.logger)
+    this.#hungWatch = new HungWorkerWatch({
+      workers: () => this.#links,
+      hungAfterMs: options.config.replicaLagTimeMaxMs,
+      onHung: (worker, silentMs) => { void this.#hung(this.#links[worker.index], silentMs) }
+    })
   }
 
   /** Starts every worker; resolves when all run. */
   async start (): Promise<void> {
     const links = await Promise.all(Array.from({ length: this.#options.config.workers }, (_, index) => this.#spawn(index)))
     this.#links.push(...links)
+    this.#hungWatch.start()
   }
 
   get count (): number { return this.#links.length }
@@ -66,13 +82,34 @@ export class WorkerSupervisor {
       topicDefaults: c.topicDefaults,
       retentionCheckIntervalMs: c.retentionCheckIntervalMs,
       logger: this.#options.logger,
-      onExit: (link, cause) => { void this.#restart(link, cause) }
+      onExit: (link, cause) => { void this.#restart(link, this.#givenUp.get(link) ?? cause) }
     })
+  }
+
+  /**
+   * A worker's heartbeat stopped for replica.lag.time.max.ms. Fenced first, so that if it resumes
+   * it can neither append nor be believed (its requests in flight are answered
+   * NOT_LEADER_OR_FOLLOWER now); then terminated, which restarts it as for a dead worker.
+   */
+  async #hung (link: WorkerLink | undefined, silentMs: number): Promise<void> {
+    if (link === undefined || !link.alive || this.#options.closed()) return
+    link.fence()
+    const moved = this.#hosted(link.index).map(partitionName)
+    const cause = new Error(`partition worker ${link.index} hung: no heartbeat for ${Math.round(silentMs)} ms (replica.lag.time.max.ms ${this.#options.config.replicaLagTimeMaxMs})`)
+    this.#givenUp.set(link, cause)
+    this.#options.logger.error({ worker: link.index, silentMs: Math.round(silentMs), partitions: moved },
+      'partition worker hung: fenced, its requests in flight answered NOT_LEADER_OR_FOLLOWER, its partitions moved; terminating and restarting it')
+    await link.kill()
+  }
+
+  /** Partitions hosted by worker `index`, except those in an offline data dir (they stay offline). */
+  #hosted (index: number): PartitionState[] {
+    return [...this.#options.topics.partitions()].filter((p) => p.worker === index && !this.offlineDataDirs.has(p.dataDir))
   }
 
   async #restart (dead: WorkerLink, cause: Error): Promise<void> {
     const log = this.#options.logger
-    const hosted = [...this.#options.topics.partitions()].filter((p) => p.worker === dead.index)
+    const hosted = this.#hosted(dead.index)
     for (const p of hosted) p.online = false
     if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause, partitions: hosted.length })
     if (this.#options.closed()) return
@@ -91,10 +128,42 @@ export class WorkerSupervisor {
     }
   }
 
-  /** Resolves when every partition is online again (after a worker restart). */
+  /**
+   * Takes data dir `dir` offline (JBOD: a storage failure on one replica fails its whole dir):
+   * every replica in it goes offline at once (requests on them get KAFKA_STORAGE_ERROR), then
+   * every worker is told to write nothing there. Logged once per dir; later calls do nothing.
+   */
+  async failDataDir (dir: string, cause: string): Promise<void> {
+    if (this.offlineDataDirs.has(dir)) return
+    const lost = [...this.#options.topics.partitions()].filter((p) => p.dataDir === dir)
+    for (const p of lost) p.online = false
+    this.offlineDataDirs.add(dir, cause, lost.map(partitionName))
+    await Promise.allSettled(this.#links.filter((link) => link.alive).map(async (link) => await link.failDataDir(dir)))
+  }
+
+  /** A worker answered StorageError for `p`: its data dir fails (no-op in memory or when already offline). */
+  storageFailed (p: PartitionState): void {
+    if (p.dataDir === null || this.offlineDataDirs.has(p.dataDir)) return
+    void this.failDataDir(p.dataDir, `storage error on ${partitionName(p)}`)
+  }
+
+  /** Fault: terminates worker `index` as a crash would; resolves once its thread is gone (it restarts). */
+  async killWorker (index: number): Promise<void> {
+    await this.#links[index].kill()
+  }
+
+  /** Fault: blocks worker `index` for `ms`; resolves once it is blocked. */
+  async hangWorker (index: number, ms: number): Promise<void> {
+    await this.#links[index].hang(ms)
+  }
+
+  /** The link to worker `index` now (tests: to drive a fenced one directly). */
+  link (index: number): WorkerLink { return this.#links[index] }
+
+  /** Resolves when every partition is online again (after a worker restart); those in an offline data dir stay offline. */
   async whenOnline (timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    while ([...this.#options.topics.partitions()].some((p) => !p.online)) {
+    while ([...this.#options.topics.partitions()].some((p) => !p.online && !this.offlineDataDirs.has(p.dataDir))) {
       if (Date.now() > deadline) throw new MillraceError('MR_ERR_TIMEOUT', 'partitions did not come back online in time')
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
@@ -113,6 +182,11 @@ export class WorkerSupervisor {
   }
 
   async close (): Promise<void> {
+    this.#hungWatch.stop()
     await Promise.allSettled(this.#links.map((link) => link.close()))
   }
+}
+
+function partitionName (p: PartitionState): string {
+  return p.replica === 0 ? `${p.topic}-${p.partition}` : `${p.topic}-${p.partition}~${p.replica}`
 }

@@ -10,6 +10,8 @@ export interface ReadinessState {
   offlineTopics: ReadonlyArray<{ topic: string, problem: string }>
   /** Partitions whose worker is restarting and recovering them, as `topic-partition`. */
   recoveringPartitions: readonly string[]
+  /** Data dirs offline after a storage failure (until the broker restarts), with their replicas. */
+  offlineDataDirs: ReadonlyArray<{ dir: string, cause: string, replicas: readonly string[] }>
 }
 
 export interface Readiness {
@@ -18,6 +20,7 @@ export interface Readiness {
   reasons: string[]
   offlineTopics: string[]
   recoveringPartitions: string[]
+  offlineDataDirs: string[]
 }
 
 /** Reasons listed in full up to this many partitions; a broker with thousands restarting says how many. */
@@ -33,10 +36,16 @@ export function readiness (state: ReadinessState): Readiness {
     const more = recovering.length > MAX_LISTED_PARTITIONS ? ` and ${recovering.length - MAX_LISTED_PARTITIONS} more` : ''
     reasons.push(`${recovering.length} partition${recovering.length === 1 ? ' is' : 's are'} recovering after a worker restart: ${listed}${more}`)
   }
+  for (const { dir, cause, replicas } of state.offlineDataDirs) {
+    const listed = replicas.slice(0, MAX_LISTED_PARTITIONS).join(', ')
+    const more = replicas.length > MAX_LISTED_PARTITIONS ? ` and ${replicas.length - MAX_LISTED_PARTITIONS} more` : ''
+    reasons.push(`data dir ${dir} is offline after a storage failure (${cause}) until the broker restarts; ${replicas.length} replica${replicas.length === 1 ? '' : 's'} offline${replicas.length === 0 ? '' : `: ${listed}${more}`}`)
+  }
   return {
     ready: reasons.length === 0,
     reasons,
     offlineTopics: state.offlineTopics.map((t) => t.topic),
-    recoveringPartitions: recovering.slice(0, MAX_LISTED_PARTITIONS)
+    recoveringPartitions: recovering.slice(0, MAX_LISTED_PARTITIONS),
+    offlineDataDirs: state.offlineDataDirs.map((d) => d.dir)
   }
 }

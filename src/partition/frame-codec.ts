@@ -199,18 +199,18 @@ export function readAnswer (view: DataView, bytes: Uint8Array, at: number, frame
 
 /**
  * The answer to a request its worker never answered (it died, or the partition is offline):
- * WorkerFault, retriable, in the shape of the request's type.
+ * WorkerFault, retriable, in the shape of the request's type; or `status` (StorageError for a
+ * partition in a failed data dir).
  */
-export function workerFaultAnswer (type: FrameType.Append): AppendAnswer
-export function workerFaultAnswer (type: FrameType.Fetch): FetchAnswer
-export function workerFaultAnswer (type: FrameType.ListOffset): ListOffsetAnswer
-export function workerFaultAnswer (type: FrameType.DeleteRecords): DeleteRecordsAnswer
-export function workerFaultAnswer (type: FrameType.TxnMarker): TxnMarkerAnswer
-export function workerFaultAnswer (type: FrameType.ReplicaAppend): ReplicaAppendAnswer
-export function workerFaultAnswer (type: FrameType.HighWatermark): HighWatermarkAnswer
-export function workerFaultAnswer (type: FrameType): PartitionAnswer
-export function workerFaultAnswer (type: FrameType): PartitionAnswer {
-  const status = LogStatus.WorkerFault
+export function workerFaultAnswer (type: FrameType.Append, status?: LogStatus): AppendAnswer
+export function workerFaultAnswer (type: FrameType.Fetch, status?: LogStatus): FetchAnswer
+export function workerFaultAnswer (type: FrameType.ListOffset, status?: LogStatus): ListOffsetAnswer
+export function workerFaultAnswer (type: FrameType.DeleteRecords, status?: LogStatus): DeleteRecordsAnswer
+export function workerFaultAnswer (type: FrameType.TxnMarker, status?: LogStatus): TxnMarkerAnswer
+export function workerFaultAnswer (type: FrameType.ReplicaAppend, status?: LogStatus): ReplicaAppendAnswer
+export function workerFaultAnswer (type: FrameType.HighWatermark, status?: LogStatus): HighWatermarkAnswer
+export function workerFaultAnswer (type: FrameType, status?: LogStatus): PartitionAnswer
+export function workerFaultAnswer (type: FrameType, status = LogStatus.WorkerFault): PartitionAnswer {
   const unknown = { highWatermark: -1, logStartOffset: -1, logEndOffset: -1, lastStableOffset: -1 }
   switch (type) {
     case FrameType.Append: return { status, baseOffset: -1, logAppendTime: -1, fault: null, storedBytes: null, ...unknown }
