@@ -406,7 +406,7 @@ export class Producer {
       return
     }
     for (let attempt = 0; ; attempt++) {
-      const answer = await this.#dispatcher.append(p, bytes)
+      const answer = await this.#dispatcher.append(p, bytes, this.#acks)
       if (answer.status === LogStatus.Ok) {
         for (const s of shares) s.settle(answer.baseOffset, null)
         return
@@ -439,7 +439,7 @@ export class Producer {
         return
       }
       for (let attempt = 0; ; attempt++) {
-        const answer = await this.#dispatcher.append(p, bytes)
+        const answer = await this.#dispatcher.append(p, bytes, this.#acks)
         if (answer.status === LogStatus.Ok) {
           for (const s of shares) s.settle(answer.baseOffset, null)
           return

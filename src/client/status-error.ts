@@ -18,11 +18,15 @@ export function statusError (status: LogStatus, where: string, detail: string | 
     case LogStatus.InvalidProducerEpoch: return new MillraceError('MR_ERR_KAFKA', `${where}: the producer was fenced by a newer epoch of the same producer id`, { kafkaCode: KafkaCode.INVALID_PRODUCER_EPOCH })
     case LogStatus.InvalidTxnState: return new MillraceError('MR_ERR_KAFKA', why('transactional batches are not supported'), { kafkaCode: KafkaCode.INVALID_TXN_STATE })
     case LogStatus.UnsupportedCompression: return new MillraceError('MR_ERR_KAFKA', why('the compression codec is not available on this broker'), { kafkaCode: KafkaCode.UNSUPPORTED_COMPRESSION_TYPE })
+    case LogStatus.NotLeader: return new MillraceError('MR_ERR_KAFKA', `${where}: the partition's leader moved (failover); retry`, { kafkaCode: KafkaCode.NOT_LEADER_OR_FOLLOWER, retriable: true })
+    case LogStatus.NotEnoughReplicas: return new MillraceError('MR_ERR_KAFKA', `${where}: fewer in-sync replicas than min.insync.replicas; nothing was appended`, { kafkaCode: KafkaCode.NOT_ENOUGH_REPLICAS, retriable: true })
+    case LogStatus.NotEnoughReplicasAfterAppend: return new MillraceError('MR_ERR_KAFKA', `${where}: appended, but the in-sync replicas fell below min.insync.replicas before it was committed`, { kafkaCode: KafkaCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, retriable: true })
     case LogStatus.Closed: return new MillraceError('MR_ERR_CLOSED', `${where}: the partition is closed`)
     default: return new MillraceError('MR_ERR_STORAGE', `${where}: storage error (status ${status})`)
   }
 }
 
 export function isRetriable (status: LogStatus): boolean {
-  return status === LogStatus.WorkerFault || status === LogStatus.UnknownPartition
+  return status === LogStatus.WorkerFault || status === LogStatus.UnknownPartition || status === LogStatus.NotLeader ||
+    status === LogStatus.NotEnoughReplicas || status === LogStatus.NotEnoughReplicasAfterAppend
 }

@@ -26,7 +26,8 @@ import { releaseEarlyWorkers } from './early-workers.js'
 import { LogCleaner, type Cleanable, type CleanPassReport } from './log-cleaner.js'
 import type { CoordinatorLink } from './coordinator-link.js'
 import { CoordinatorHost } from './coordinator-host.js'
-import { WorkerRouter } from './partition-router.js'
+import { WorkerRouter, type Acks } from './partition-router.js'
+import { ReplicationController } from '../replication/replication-controller.js'
 import { TopicAdmin } from './topic-admin.js'
 import { WorkerSupervisor } from './worker-supervisor.js'
 import { Scrubber, type Scrubbable, type ScrubPassReport } from './scrubber.js'
@@ -45,6 +46,8 @@ export class Dispatcher implements TxnMarkerWriter {
   readonly router: WorkerRouter
   readonly admin: TopicAdmin
   readonly coordinators: CoordinatorHost
+  /** Partitions with several replicas: placement, leaders, followers, failover (../replication/replication-controller.ts). */
+  readonly replication: ReplicationController
   #jobs: JobPool | null = null
   readonly #cleaner: LogCleaner
   /** Null for a broker in memory or with scrubBytesPerSecond 0. */
@@ -59,8 +62,26 @@ export class Dispatcher implements TxnMarkerWriter {
     this.logger = logger
     const partitionLog = logger.child({ subsystem: 'partition' })
     const closed = (): boolean => this.#closed
-    this.workers = new WorkerSupervisor({ config, logger: partitionLog, topics: this.topics, reopen: (p) => this.admin.reopen(p), closed })
+    this.workers = new WorkerSupervisor({
+      config,
+      logger: partitionLog,
+      topics: this.topics,
+      reopen: (p) => this.admin.reopen(p),
+      replicasLost: (index, cause) => this.replication.workerLost(index, cause),
+      replicasBack: (index) => this.replication.workerBack(index),
+      closed
+    })
     this.router = new WorkerRouter(this.workers, this.topics, logger)
+    this.replication = new ReplicationController({
+      config,
+      logger: logger.child({ subsystem: 'replication' }),
+      topics: this.topics,
+      link: (index) => this.workers.link(index),
+      openReplica: (topic, p, opening) => this.admin.openReplica(topic, p, opening),
+      committed: (p, hw) => this.router.committed(p, hw),
+      leaderOffsets: (p, answer) => this.router.leaderOffsets(p, answer),
+      leaderChanged: (p) => this.router.wake(p)
+    })
     this.coordinators = new CoordinatorHost({
       config,
       logger: logger.child({ subsystem: 'coordinator' }),
@@ -81,6 +102,7 @@ export class Dispatcher implements TxnMarkerWriter {
       topics: this.topics,
       workers: this.workers,
       router: this.router,
+      replication: this.replication,
       jobs: () => this.#jobs,
       topicsChanged: () => this.coordinators.topicsChanged(),
       closed
@@ -130,6 +152,7 @@ export class Dispatcher implements TxnMarkerWriter {
       for (const dir of found.pendingDeletes) void this.#jobs!.deleteDir(dir).catch(() => {})
       await this.admin.restore(found.partitions, found.unloadable)
     }
+    this.replication.start()
     this.#cleaner.start()
     this.#scrubber?.start()
     // Groups were used here before: rebuild the coordinator's state now, as Kafka loads its
@@ -218,7 +241,7 @@ export class Dispatcher implements TxnMarkerWriter {
   // --- data plane (./partition-router.ts)
 
   get maxAppendBytes (): number { return this.router.maxAppendBytes }
-  append (p: PartitionState, batches: Uint8Array): Promise<AppendAnswer> { return this.router.append(p, batches) }
+  append (p: PartitionState, batches: Uint8Array, acks: Acks = 1): Promise<AppendAnswer> { return this.router.append(p, batches, acks) }
   fetch (p: PartitionState, offset: number, maxBytes: number, isolation = 0): Promise<FetchAnswer> { return this.router.fetch(p, offset, maxBytes, isolation) }
   listOffset (p: PartitionState, timestamp: number, isolation = 0): Promise<ListOffsetAnswer> { return this.router.listOffset(p, timestamp, isolation) }
   deleteRecords (p: PartitionState, offset: number): Promise<DeleteRecordsAnswer> { return this.router.deleteRecords(p, offset) }
@@ -236,6 +259,7 @@ export class Dispatcher implements TxnMarkerWriter {
     if (this.#closed) return
     this.#closed = true
     this.router.close()
+    this.replication.close()
     await this.#cleaner.stop()
     await this.#scrubber?.stop()
     await this.coordinators.close()

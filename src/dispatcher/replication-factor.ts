@@ -1,6 +1,6 @@
 /**
  * Whether this broker can host a topic with `replicationFactor` replicas. The one place that
- * says so: replication (issue 11) replaces `replicationNotBuilt` and keeps the rest.
+ * says so.
  */
 import { MillraceError } from '../errors.js'
 import { KafkaCode } from '../protocol/error-codes.js'
@@ -14,12 +14,7 @@ export function replicationFactorError (replicationFactor: number, workers: numb
   if (replicationFactor > workers) {
     return refusal(`replication factor ${replicationFactor} is not possible: ${replicationFactor} replicas need ${replicationFactor} partition workers; this broker has ${workers}`)
   }
-  if (replicationFactor > 1) return replicationNotBuilt(replicationFactor)
   return null
-}
-
-function replicationNotBuilt (replicationFactor: number): MillraceError {
-  return refusal(`replication factor ${replicationFactor} is refused: replication is not built yet (every partition has one replica); use 1`)
 }
 
 function refusal (message: string): MillraceError {

@@ -11,7 +11,8 @@ import { MillraceError } from '../errors.js'
 import { topicNameProblem } from '../config/topic-name.js'
 import { topicConfigProblem } from '../config/topic-config.js'
 import { join } from 'node:path'
-import { replicaDirName, type DiscoveredPartition, type PartitionOffsets, type PartitionSpec, type UnloadablePartition } from '../partition/partition-spec.js'
+import { replicaDirName, type DiscoveredPartition, type OpenedPartition, type PartitionOffsets, type PartitionSpec, type UnloadablePartition } from '../partition/partition-spec.js'
+import type { ReplicaOpening, ReplicationController } from '../replication/replication-controller.js'
 import { duplicateReplicas } from './discovered-replicas.js'
 import { replicationFactorError } from './replication-factor.js'
 import type { JobPool } from './job-pool.js'
@@ -37,6 +38,8 @@ export interface TopicAdminOptions {
   topics: TopicTable
   workers: WorkerSupervisor
   router: WorkerRouter
+  /** Partitions with several replicas: placement, leaders, followers. */
+  replication: ReplicationController
   /** The job pool, once started (null for a broker in memory). */
   jobs: () => JobPool | null
   /** Called after topics or partition counts changed. */
@@ -90,18 +93,48 @@ export class TopicAdmin {
     for (const d of heldBack) log.warn({ dir: d.dir, topic: d.topic, partition: d.partition }, `partition directory ${d.dir} is not loaded: its topic '${d.topic}' is offline`)
     this.#offlineDirs = logged.size + heldBack.length
     found = found.filter((d) => !this.#offlineTopics.has(d.topic))
-    // Until replication lands only replica 0 is served; other copies are kept untouched.
-    for (const d of found) if (d.replica !== 0) this.#options.logger.warn({ dir: d.dir, topic: d.topic, partition: d.partition, replica: d.replica }, `replica directory ${d.dir} is not loaded: this broker serves replica 0 only`)
-    found = found.filter((d) => d.replica === 0)
-    found.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
-    const opened: Array<Promise<void>> = []
+    // The replicas of each partition, found in any of the data dirs.
+    const byPartition = new Map<string, DiscoveredPartition[]>()
     for (const d of found) {
+      const key = `${d.topic}\0${d.partition}`
+      const list = byPartition.get(key)
+      if (list === undefined) byPartition.set(key, [d])
+      else list.push(d)
+    }
+    const partitions = [...byPartition.values()].sort((a, b) => a[0].topic.localeCompare(b[0].topic) || a[0].partition - b[0].partition)
+    const workers = this.#options.workers.count
+    const opened: Array<Promise<void>> = []
+    let nextStart = 0
+    for (const replicas of partitions) {
+      const d = replicas[0]
       let topic = this.#topics.get(d.topic)
       if (topic === undefined) topic = this.#topics.addTopic(d.topic, d.topicId, d.overrides)
-      const p = this.#topics.addPartition(topic, d.partition, this.#topics.leastLoadedWorker(this.#options.workers.count), d.dataDir)
-      opened.push(this.#recoverAndOpen(topic, p))
+      const factor = Math.max(...replicas.map((r) => Math.max(r.replicas ?? 1, r.replica + 1)))
+      const first = replicas.find((r) => r.replica === 0) ?? d
+      if (factor === 1) {
+        const p = this.#topics.addPartition(topic, d.partition, this.#topics.leastLoadedWorker(workers), first.dataDir)
+        opened.push(this.#recoverAndOpen(topic, p).then(() => this.#restoreLeaderEpoch(p)))
+        continue
+      }
+      if (factor > workers) {
+        // Too few workers for distinct hosts: serving it anyway would let one death take two copies.
+        const problem = `it has ${factor} replicas but this broker runs ${workers} partition workers; start it with at least ${factor}`
+        log.error({ topic: d.topic, partition: d.partition, replicas: factor, workers }, `topic '${d.topic}' stays offline: ${problem}`)
+        if (!this.#offlineTopics.has(d.topic)) this.#offlineTopics.set(d.topic, `${d.dir}: ${problem}`)
+        continue
+      }
+      const start = nextStart
+      nextStart = (nextStart + 1) % workers
+      const p = this.#topics.addPartition(topic, d.partition, start, first.dataDir)
+      opened.push(this.#options.replication.restore(topic, p, replicas.map((r) => ({ replica: r.replica, dataDir: r.dataDir })), factor, start))
     }
     await Promise.all(opened)
+    for (const name of this.#offlineTopics.keys()) {
+      const topic = this.#topics.get(name)
+      if (topic === undefined) continue
+      await this.#dropPartitions(topic.partitions.filter((p) => p !== undefined), false)
+      this.#topics.removeTopic(name)
+    }
     for (const topic of this.#topics.all()) {
       for (let i = 0; i < topic.partitions.length; i++) {
         if (topic.partitions[i] === undefined) throw new MillraceError('MR_ERR_STORAGE', `topic '${topic.name}' is missing partition ${i} in ${this.#options.config.dataDirs.join(', ')}`)
@@ -115,6 +148,33 @@ export class TopicAdmin {
     if (topic === undefined || topic.partitions[p.partition] !== p) return
     p.leaderEpoch++
     await this.#recoverAndOpen(topic, p)
+  }
+
+  /**
+   * After a full restart the leader epoch goes on after the log's latest, never back to 0:
+   * clients that saw a later epoch (librdkafka 2.1+, Java) refuse an older one forever.
+   */
+  async #restoreLeaderEpoch (p: PartitionState): Promise<void> {
+    const link = this.#options.workers.linkOf(p)
+    const latest = await link.latestEpoch(p.id)
+    if (latest < p.leaderEpoch) return
+    p.leaderEpoch = latest + 1
+    await link.call((c) => c.setLeaderEpoch(p.id, p.leaderEpoch))
+  }
+
+  /** Opens one replica of a replicated partition on its worker (../replication/replication-controller.ts). */
+  readonly openReplica = async (topic: TopicState, p: PartitionState, opening: ReplicaOpening): Promise<OpenedPartition> => {
+    const { replica } = opening
+    const jobs = this.#options.jobs()
+    if (!opening.create && jobs !== null) {
+      const dir = join(replica.dataDir ?? this.#options.config.dataDir!, replicaDirName(topic.name, p.partition, replica.index))
+      const report = await jobs.recover(dir, { ...this.#options.config.topicDefaults }, topic.overrides)
+      if (report !== null) logRecoveryFindings(this.#options.partitionLogger, dir, report)
+    }
+    const spec: PartitionSpec = { ...this.#spec(topic, p), leaderEpoch: opening.leaderEpoch, replica: replica.index, replicas: opening.replicas, dataDir: replica.dataDir, role: opening.role }
+    const opened = await this.#options.workers.link(replica.worker).call((c) => c.openPartition(spec, opening.create))
+    this.#largestProducerId = Math.max(this.#largestProducerId, opened.largestProducerId)
+    return opened
   }
 
   async #recoverAndOpen (topic: TopicState, p: PartitionState): Promise<void> {
@@ -202,7 +262,7 @@ export class TopicAdmin {
     this.validateNewTopic(name, partitions, overrides, replicationFactor)
     const topic = this.#topics.addTopic(name, TopicTable.newTopicId(), { ...overrides })
     try {
-      await this.#addPartitions(topic, partitions)
+      await this.#addPartitions(topic, partitions, replicationFactor)
     } catch (err) {
       await this.#dropPartitions(topic.partitions).catch(() => {})
       this.#topics.removeTopic(name)
@@ -212,8 +272,22 @@ export class TopicAdmin {
     return topic
   }
 
-  async #addPartitions (topic: TopicState, total: number): Promise<void> {
+  async #addPartitions (topic: TopicState, total: number, replicationFactor: number): Promise<void> {
     const added: PartitionState[] = []
+    if (replicationFactor > 1) {
+      // Leaders (replica 0) go round the workers from the least loaded one; the rest follow them round.
+      const workers = this.#options.workers.count
+      const start = this.#topics.leastLoadedWorker(workers)
+      const creating: Array<Promise<void>> = []
+      for (let i = topic.partitions.length; i < total; i++) {
+        const at = (start + i) % workers
+        const dirs = this.#options.config.dataDirs
+        const p = this.#topics.addPartition(topic, i, at, dirs.length === 0 ? null : dirs[at % dirs.length])
+        creating.push(this.#options.replication.create(topic, p, replicationFactor, at))
+      }
+      await Promise.all(creating)
+      return
+    }
     for (let i = topic.partitions.length; i < total; i++) {
       added.push(this.#topics.addPartition(topic, i, this.#topics.leastLoadedWorker(this.#options.workers.count), this.#topics.leastLoadedDataDir(this.#options.config.dataDirs)))
     }
@@ -228,7 +302,7 @@ export class TopicAdmin {
     }
     const before = topic.partitions.length
     try {
-      await this.#addPartitions(topic, total)
+      await this.#addPartitions(topic, total, topic.partitions[0]?.replication?.replicas.length ?? 1)
     } catch (err) {
       // None of the new partitions stays: those that opened are new and empty, and go.
       await this.#dropPartitions(this.#topics.removePartitionsFrom(topic, before)).catch(() => {})
@@ -246,15 +320,21 @@ export class TopicAdmin {
     await this.#dropPartitions(topic.partitions)
   }
 
-  async #dropPartitions (partitions: readonly PartitionState[]): Promise<void> {
+  /** Closes every replica of `partitions`; `remove`: and deletes their directories. */
+  async #dropPartitions (partitions: readonly PartitionState[], remove = true): Promise<void> {
     await Promise.all(partitions.map(async (p) => {
       p.online = false
       this.#options.router.wake(p)
-      const link = this.#options.workers.linkOf(p)
-      if (!link.alive) return
-      const doomed = await link.call((c) => c.deletePartition(p.id))
-      const jobs = this.#options.jobs()
-      if (doomed !== null && jobs !== null) await jobs.deleteDir(doomed)
+      p.replication?.close()
+      const workers = p.replication === null ? [p.worker] : p.replication.replicas.map((r) => r.worker)
+      await Promise.all(workers.map(async (w) => {
+        const link = this.#options.workers.link(w)
+        if (!link.alive) return
+        if (!remove) { await link.call((c) => c.closePartition(p.id)); return }
+        const doomed = await link.call((c) => c.deletePartition(p.id))
+        const jobs = this.#options.jobs()
+        if (doomed !== null && jobs !== null) await jobs.deleteDir(doomed)
+      }))
     }))
   }
 
@@ -264,12 +344,13 @@ export class TopicAdmin {
     const problem = topicConfigProblem(overrides, this.#options.config.topicDefaults)
     if (problem !== null) throw new MillraceError('MR_ERR_INVALID_OPTION', problem)
     topic.overrides = { ...overrides }
-    await Promise.all(topic.partitions.map((p) => this.#options.workers.linkOf(p).call((c) => c.alterConfig(p.id, topic.overrides))))
+    await Promise.all(topic.partitions.flatMap((p) => (p.replication === null ? [p.worker] : p.replication.replicas.filter((r) => r.online).map((r) => r.worker))
+      .map((w) => this.#options.workers.link(w).call((c) => c.alterConfig(p.id, topic.overrides)))))
   }
 
   async describePartition (p: PartitionState): Promise<PartitionOffsets | null> {
     const link = this.#options.workers.linkOf(p)
-    if (!p.online || !link.alive) return null
+    if (!p.online || !link.alive || (p.replication !== null && p.replication.leader === null)) return null
     const offsets = await link.call((c) => c.describe(p.id))
     if (offsets !== null) this.#options.router.refresh(p, offsets)
     return offsets

@@ -3,6 +3,7 @@
  * hosts each partition, and the offsets last reported by its actor. Plain data, one thread.
  */
 import { randomBytes } from 'node:crypto'
+import type { PartitionReplicas } from '../replication/partition-replicas.js'
 
 export interface PartitionState {
   readonly topic: string
@@ -12,8 +13,11 @@ export interface PartitionState {
   /** The replica the dispatcher hosts (0 until replication lands) and the data dir it lives in; null in memory. */
   readonly replica: number
   readonly dataDir: string | null
+  /** The worker hosting it; with several replicas, the leader's (the replication state says which). */
   worker: number
   leaderEpoch: number
+  /** The replication state of a partition with more than one replica; null for one replica (today's path, untouched). */
+  replication: PartitionReplicas | null
   logStartOffset: number
   highWatermark: number
   logEndOffset: number
@@ -83,6 +87,7 @@ export class TopicTable {
       dataDir,
       worker,
       leaderEpoch: 0,
+      replication: null,
       logStartOffset: 0,
       highWatermark: 0,
       logEndOffset: 0,
@@ -118,7 +123,10 @@ export class TopicTable {
   /** Picks the worker hosting the fewest partitions, so topics spread evenly. */
   leastLoadedWorker (workers: number): number {
     const counts = new Array<number>(workers).fill(0)
-    for (const p of this.#byId.values()) counts[p.worker]++
+    for (const p of this.#byId.values()) {
+      if (p.replication === null) counts[p.worker]++
+      else for (const r of p.replication.replicas) if (r.worker < workers) counts[r.worker]++
+    }
     let best = 0
     for (let i = 1; i < workers; i++) if (counts[i] < counts[best]) best = i
     return best

@@ -24,8 +24,12 @@ export interface WorkerSupervisorOptions {
   /** The partition subsystem's logger (the workers' own records are relayed to it). */
   logger: Logger
   topics: TopicTable
-  /** Recovers and opens `p` again on its restarted worker. */
+  /** Recovers and opens `p` (one replica) again on its restarted worker. */
   reopen: (p: PartitionState) => Promise<void>
+  /** Worker `index` died: the replicas of replicated partitions on it are lost (called before the restart, so failover does not wait for it). */
+  replicasLost: (index: number, cause: Error) => void
+  /** Worker `index` runs again: its replicas of replicated partitions are reopened as followers and catch up. */
+  replicasBack: (index: number) => Promise<void>
   /** True once the broker closes: a worker that dies then is not restarted. */
   closed: () => boolean
 }
@@ -58,6 +62,9 @@ export class WorkerSupervisor {
   }
 
   get count (): number { return this.#links.length }
+
+  /** Worker `index` now (a restart replaces it). */
+  link (index: number): WorkerLink { return this.#links[index] }
 
   /** The worker hosting `p` now (a restart replaces it). */
   linkOf (p: PartitionState): WorkerLink { return this.#links[p.worker] }
@@ -109,8 +116,10 @@ export class WorkerSupervisor {
 
   async #restart (dead: WorkerLink, cause: Error): Promise<void> {
     const log = this.#options.logger
-    const hosted = this.#hosted(dead.index)
+    const hosted = this.#hosted(dead.index).filter((p) => p.replication === null)
     for (const p of hosted) p.online = false
+    // Leaders first: their partitions get a new leader now, not after the restart.
+    if (!this.#options.closed()) this.#options.replicasLost(dead.index, cause)
     if (faultChannel.hasSubscribers) faultChannel.publish({ worker: dead.index, cause, partitions: hosted.length })
     if (this.#options.closed()) return
     log.error({ worker: dead.index, err: cause, partitions: hosted.length }, 'partition worker died; restarting it and recovering its partitions')
@@ -119,7 +128,7 @@ export class WorkerSupervisor {
       const link = await this.#spawn(dead.index)
       if (this.#options.closed()) { await link.close(); return }
       this.#links[dead.index] = link
-      await Promise.all(hosted.map(this.#options.reopen))
+      await Promise.all([...hosted.map(this.#options.reopen), this.#options.replicasBack(dead.index)])
       if (restartChannel.hasSubscribers) restartChannel.publish({ worker: dead.index, partitions: hosted.length })
       log.info({ worker: dead.index, partitions: hosted.length }, 'partition worker restarted; its partitions are online again')
     } catch (err) {
@@ -156,9 +165,6 @@ export class WorkerSupervisor {
   async hangWorker (index: number, ms: number): Promise<void> {
     await this.#links[index].hang(ms)
   }
-
-  /** The link to worker `index` now (tests: to drive a fenced one directly). */
-  link (index: number): WorkerLink { return this.#links[index] }
 
   /** Resolves when every partition is online again (after a worker restart); those in an offline data dir stay offline. */
   async whenOnline (timeoutMs = 10_000): Promise<void> {

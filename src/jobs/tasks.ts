@@ -58,7 +58,7 @@ function discoverIn (dataDir: string, { partitions, unloadable, pendingDeletes }
       unloadable.push({ dir, topic, partition, replica, problem: config.problem })
       continue
     }
-    partitions.push({ dir, dataDir, topic, partition, replica, topicId: metadata.topicId, overrides: config.overrides })
+    partitions.push({ dir, dataDir, topic, partition, replica, replicas: metadata.replicas, topicId: metadata.topicId, overrides: config.overrides })
   }
 }
 

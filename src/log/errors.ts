@@ -43,4 +43,8 @@ export enum LogStatus {
   FencedLeaderEpoch = 17,
   /** A replica append from a newer leader epoch than the replica has been told of. */
   UnknownLeaderEpoch = 18,
+  /** acks=all on a partition with fewer in-sync replicas than min.insync.replicas: nothing was appended. */
+  NotEnoughReplicas = 19,
+  /** acks=all: appended on the leader, but the in-sync replicas fell below min.insync.replicas before it was committed. */
+  NotEnoughReplicasAfterAppend = 20,
 }

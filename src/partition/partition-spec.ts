@@ -47,6 +47,8 @@ export interface DiscoveredPartition {
   readonly topicId: string
   readonly partition: number
   readonly replica: number
+  /** The topic's replication factor as its partition.metadata records it (1 when it does not say). */
+  readonly replicas?: number
   readonly overrides: Record<string, string>
 }
 

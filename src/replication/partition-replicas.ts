@@ -75,6 +75,8 @@ export interface PartitionReplicasOptions {
   readonly logger: Logger
   /** Called when the high watermark grows (wake long-polls, mirror it). */
   readonly onHighWatermark: (highWatermark: number) => void
+  /** Called when leadership settles: a new leader serves in `epoch`, or (null) the partition went offline. */
+  readonly onLeaderChange?: (leader: Replica | null, epoch: number) => void
   readonly now?: () => number
 }
 
@@ -185,6 +187,7 @@ export class PartitionReplicas {
     if (next === undefined) {
       this.#lastInSync = new Set([lost])
       this.#leader = null
+      this.#options.onLeaderChange?.(null, this.#epoch)
       this.#options.logger.error({ partition: this.name, lostLeader: lost.index, worker: lost.worker, why, leaderEpoch: this.#epoch },
         'partition offline: its leader was lost and no other in-sync replica is left (unclean leader election is off); it comes back with that replica')
       return
@@ -208,6 +211,8 @@ export class PartitionReplicas {
 
   /** Starts copying for every follower (after the state is built at start or after topic creation). */
   async startFollowers (): Promise<void> {
+    // In-sync replicas already at the leader's end (a restart) commit what they share at once.
+    this.#advanceHighWatermark()
     await Promise.all(this.replicas.filter((r) => r !== this.#leader && r.online).map(async (r) => await this.#follow(r)))
   }
 
@@ -224,6 +229,7 @@ export class PartitionReplicas {
     } finally {
       this.#electing = false
     }
+    this.#options.onLeaderChange?.(next, this.#epoch)
     this.#options.logger.warn({ partition: this.name, leader: next.index, worker: next.worker, lostLeader: lost?.index, why, leaderEpoch: this.#epoch, highWatermark: this.#highWatermark, isr: this.#isrIndexes() },
       'new partition leader elected from the in-sync replicas')
     for (const r of this.replicas) if (r !== next && r.online) void this.#follow(r).catch(() => {})

@@ -26,6 +26,8 @@ export function kafkaCodeOf (status: LogStatus): number {
     case LogStatus.NotLeader: return KafkaCode.NOT_LEADER_OR_FOLLOWER
     case LogStatus.FencedLeaderEpoch: return KafkaCode.FENCED_LEADER_EPOCH
     case LogStatus.UnknownLeaderEpoch: return KafkaCode.UNKNOWN_LEADER_EPOCH
+    case LogStatus.NotEnoughReplicas: return KafkaCode.NOT_ENOUGH_REPLICAS
+    case LogStatus.NotEnoughReplicasAfterAppend: return KafkaCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
     // ListOffsets answers "no such record" as offset -1 without an error.
     case LogStatus.NotFound: return KafkaCode.NONE
     default: return KafkaCode.UNKNOWN_SERVER_ERROR

@@ -12,6 +12,7 @@ import { KafkaCode } from '../../protocol/error-codes.js'
 import { LogStatus } from '../../log/errors.js'
 import type { AppendFault } from '../../partition/frames.js'
 import type { RequestContext } from '../context.js'
+import type { Acks } from '../../dispatcher/partition-router.js'
 import { kafkaCodeOf } from '../status.js'
 import { noteProducerRefusal } from '../fenced-produce.js'
 import { isOffsetsTopic, refuseOffsetsTopic } from '../offsets-topic.js'
@@ -85,7 +86,7 @@ export async function handleProduce (ctx: RequestContext, req: ProduceRequest): 
         const problem = recordsProblem(records, apiVersion)
         if (problem !== null) return failed(pd.index, problem.code, problem.message)
         if (records!.length > maxAppendBytes) return failed(pd.index, KafkaCode.RECORD_LIST_TOO_LARGE, `the batch exceeds ${maxAppendBytes} bytes`)
-        const append = (): Promise<PartitionProduceResponse> => dispatcher.router.append(p, records!).then((answer): PartitionProduceResponse => {
+        const append = (): Promise<PartitionProduceResponse> => dispatcher.router.append(p, records!, req.acks as Acks).then((answer): PartitionProduceResponse => {
           if (answer.status === LogStatus.InvalidProducerEpoch) noteProducerRefusal(ctx, topic.name, pd.index, producerIdOf(records!), producerEpochOf(records!), KafkaCode.INVALID_PRODUCER_EPOCH)
           if (answer.status !== LogStatus.Ok) return refused(pd.index, kafkaCodeOf(answer.status), answer.fault)
           return { index: pd.index, errorCode: KafkaCode.NONE, baseOffset: answer.baseOffset, logAppendTimeMs: answer.logAppendTime, logStartOffset: answer.logStartOffset, recordErrors: [], errorMessage: null }

@@ -3,12 +3,12 @@ import * as assert from 'uvu/assert'
 import { replicationFactorError } from '../../../src/dispatcher/replication-factor.js'
 import { KafkaCode } from '../../../src/protocol/error-codes.js'
 
-test('one replica is served; more than the workers, below 1 and (until replication lands) 2 or more are INVALID_REPLICATION_FACTOR', () => {
+test('up to one replica per worker is served; more than the workers and below 1 are INVALID_REPLICATION_FACTOR', () => {
   assert.is(replicationFactorError(1, 1), null)
+  assert.is(replicationFactorError(2, 3), null)
+  assert.is(replicationFactorError(3, 3), null)
   const refusals: Array<[number, number, string]> = [
     [4, 3, 'replication factor 4 is not possible: 4 replicas need 4 partition workers; this broker has 3'],
-    [2, 3, 'replication factor 2 is refused: replication is not built yet (every partition has one replica); use 1'],
-    [3, 3, 'replication factor 3 is refused: replication is not built yet (every partition has one replica); use 1'],
     [0, 3, 'replication factor must be an integer of at least 1 (or -1 for default.replication.factor), got 0'],
     [1.5, 3, 'replication factor must be an integer of at least 1 (or -1 for default.replication.factor), got 1.5']
   ]
