@@ -18,7 +18,7 @@ import { removeDir, tmpDir } from '../../test/helpers/tmp-dir.js'
 import type { CaseOptions, CaseResult } from './cases.js'
 import { kafkajsProducer, rdkafkaProducer, readBack } from './drivers.js'
 import { check, Ledger } from './ledger.js'
-import { compareReplicaBytes, fullyInSync, inSyncCount, leaderOf, partitionsOf, replicated, waitForPartitions } from './replicas.js'
+import { compareReplicaBytes, fullyInSync, inSyncCount, leaderOf, partitionsOf, replicated, waitForPartitions, type ReplicatedPartitionView } from './replicas.js'
 
 const REPLICAS = 3
 const MIN_INSYNC = 2
@@ -26,6 +26,7 @@ const MIN_INSYNC = 2
 const LAG_MS = 500
 const RESUME_LIMIT_MS = 2_000
 const HEAL_TIMEOUT_MS = 15_000
+const PRODUCERS_TIMEOUT_MS = 30_000
 
 export type ReplicationFault = 'leader-kill' | 'leader-hang' | 'data-dir'
 
@@ -48,21 +49,37 @@ async function startBroker (s: ReplicatedSetup): Promise<Broker> {
   return await Broker.start({ dataDirs: s.dataDirs, workers: REPLICAS, port: 0, replicaLagTimeMaxMs: LAG_MS, logger: s.log.logger })
 }
 
+/** Waits until `done` or until `ms` passed; true when done came first. */
+async function within (done: Promise<unknown>, ms: number): Promise<boolean> {
+  return await Promise.race([done.then(() => true, () => true), delay(ms, false)])
+}
+
 function median (xs: number[]): number | null {
   if (xs.length === 0) return null
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)]!
 }
 
-/** Waits for the first acknowledgement after `since`; its delay, or null when none came in `limitMs`. */
-async function resumedAfter (ledger: Ledger, since: number, limitMs: number): Promise<number | null> {
-  while (performance.now() - since < limitMs) {
-    const at = ledger.firstAckAfter(since)
-    if (at !== undefined) return at - since
-    await delay(10)
-  }
-  const at = ledger.firstAckAfter(since)
-  return at === undefined ? null : at - since
+/**
+ * Waits for the first acknowledgement on `partition` that arrived after `inEffect` (when the
+ * fault call resolved) of an offset at or above `fromOffset` (every replica's log end offset
+ * then: a record appended before the fault cannot be there); its delay from `began` (when the
+ * fault was asked for), or null when none came within `limitMs`.
+ */
+async function resumedAfter (ledger: Ledger, partition: number, fromOffset: number, began: number, inEffect: number, limitMs: number): Promise<number | null> {
+  while (performance.now() - began < limitMs && ledger.firstAckAfter(partition, inEffect, fromOffset) === undefined) await delay(10)
+  const at = ledger.firstAckAfter(partition, inEffect, fromOffset)
+  return at === undefined ? null : at - began
+}
+
+/** The largest log end offset of `partition`'s replicas as the broker sees them now. */
+async function highestLogEnd (broker: Broker, topic: string, partition: number): Promise<number> {
+  let end = 0
+  await waitForPartitions(broker, topic, (ps) => {
+    for (const r of ps[partition]!.replicas) if (r.logEndOffset !== null) end = Math.max(end, Number(r.logEndOffset))
+    return true
+  }, HEAL_TIMEOUT_MS)
+  return end
 }
 
 /**
@@ -89,13 +106,17 @@ export async function replicationFault (options: CaseOptions & { fault: Replicat
       const waitUntil = performance.now() + 10_000
       while (ledger.acks.size < acksBefore + 200 && performance.now() < waitUntil) await delay(10)
       if (ledger.acks.size < acksBefore + 200) { problems.push(`round ${round}: the producers stalled before the fault`); break }
-      const partition = (await partitionsOf(broker, topic))[round % 2]!
+      let partition: ReplicatedPartitionView | undefined
+      await waitForPartitions(broker, topic, (ps) => { partition = ps[round % 2]; return true }, HEAL_TIMEOUT_MS)
+      if (partition === undefined) { problems.push(`round ${round}: describeTopic kept failing`); break }
       const leader = leaderOf(partition)
       const began = performance.now()
       if (options.fault === 'leader-kill') await replicated(broker).faults.killWorker(leader.worker)
       else if (options.fault === 'leader-hang') await replicated(broker).faults.hangWorker(leader.worker, LAG_MS * 3)
       else await replicated(broker).faults.failDataDir(leader.dataDir!)
-      const resumed = await resumedAfter(ledger, began, RESUME_LIMIT_MS * 5)
+      const inEffect = performance.now()
+      const fromOffset = await highestLogEnd(broker, topic, partition.partition)
+      const resumed = await resumedAfter(ledger, partition.partition, fromOffset, began, inEffect, RESUME_LIMIT_MS * 5)
       if (resumed === null) problems.push(`round ${round}: no acknowledgement within ${RESUME_LIMIT_MS * 5} ms of the fault`)
       else {
         resumes.push(resumed)
@@ -111,7 +132,13 @@ export async function replicationFault (options: CaseOptions & { fault: Replicat
         problems.push(`round ${round}: the in-sync replicas did not heal to ${REPLICAS} within ${HEAL_TIMEOUT_MS} ms`)
       }
     }
-    await Promise.all([librdkafka.done, kafkajs.done])
+    // Bounded: a partition that never comes back must fail the case, not hang the suite.
+    if (!await within(Promise.all([librdkafka.done, kafkajs.done]), PRODUCERS_TIMEOUT_MS)) {
+      problems.push(`the producers had not finished ${PRODUCERS_TIMEOUT_MS} ms after the last fault`)
+      librdkafka.stop()
+      kafkajs.stop()
+      await kafkajs.done.catch(() => {})
+    }
     if (s.log.find('').every((l) => !/in-sync|isr/i.test(l.msg))) problems.push('no ISR change was logged')
     if (options.fault === 'data-dir') {
       // A failed dir comes back with the broker: its replicas recover, truncate, catch up and rejoin.

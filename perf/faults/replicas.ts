@@ -42,8 +42,24 @@ export function replicated (broker: Broker): ReplicatedBroker {
   return broker as unknown as ReplicatedBroker
 }
 
+/**
+ * The topic's partitions with their replicas: from describeTopic once it describes replicas,
+ * until then from the dispatcher's replication state (the same figures).
+ */
 export async function partitionsOf (broker: Broker, topic: string): Promise<ReplicatedPartitionView[]> {
-  return (await replicated(broker).describeTopic(topic)).partitions
+  const described = (await replicated(broker).describeTopic(topic)).partitions
+  if (described.every((p) => Array.isArray(p.replicas))) return described
+  return broker.dispatcher.topic(topic)!.partitions.map((p) => {
+    const r = p.replication
+    if (r === null) throw new Error(`${topic}-${p.partition} is not replicated`)
+    const leader = r.leader
+    return {
+      partition: p.partition,
+      highWatermark: BigInt(r.highWatermark),
+      leaderEpoch: r.leaderEpoch,
+      replicas: r.replicas.map((x) => ({ replica: x.index, worker: x.worker, dataDir: x.dataDir, leader: x === leader, inSync: x.inSync, online: x.online, logEndOffset: x.logEndOffset }))
+    }
+  })
 }
 
 export function leaderOf (p: ReplicatedPartitionView): ReplicaView {
@@ -52,11 +68,15 @@ export function leaderOf (p: ReplicatedPartitionView): ReplicaView {
   return leader
 }
 
-/** Waits until `check` holds on the topic's partitions; false after `timeoutMs`. */
+/**
+ * Waits until `check` holds on the topic's partitions; false after `timeoutMs`. A describe that
+ * fails (a worker died under it) counts as not yet.
+ */
 export async function waitForPartitions (broker: Broker, topic: string, check: (ps: ReplicatedPartitionView[]) => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs
   for (;;) {
-    if (check(await partitionsOf(broker, topic))) return true
+    const ps = await partitionsOf(broker, topic).catch(() => null)
+    if (ps !== null && check(ps)) return true
     if (performance.now() > deadline) return false
     await delay(25)
   }
@@ -99,6 +119,19 @@ export function logBytesBelow (dir: string, highWatermark: bigint): Buffer {
   return Buffer.concat(parts)
 }
 
+/** The batch of `bytes` (batches back to back) holding byte `at`, in words. */
+function batchAt (bytes: Buffer, at: number): string {
+  let pos = 0
+  while (pos + 61 <= bytes.length) {
+    const size = 12 + bytes.readInt32BE(pos + 8)
+    if (at < pos + size) {
+      return `the batch at offset ${bytes.readBigInt64BE(pos)} (${bytes.readInt32BE(pos + 23) + 1} records, leader epoch ${bytes.readInt32BE(pos + 12)}, producer ${bytes.readBigInt64BE(pos + 43)} seq ${bytes.readInt32BE(pos + 53)})`
+    }
+    pos += size
+  }
+  return 'nothing there'
+}
+
 /** Index of the first differing byte, or -1 when `a` and `b` are identical. */
 export function firstDifference (a: Buffer, b: Buffer): number {
   const n = Math.min(a.length, b.length)
@@ -131,8 +164,12 @@ export function compareReplicaBytes (topic: string, ps: ReplicatedPartitionView[
     for (const r of p.replicas) {
       if (r === leader) continue
       try {
-        const at = firstDifference(reference, logBytesBelow(dirOf(r), p.highWatermark))
-        if (at !== -1) problems.push(`partition ${p.partition}: replica ${r.replica} differs from the leader below the high watermark at byte ${at}`)
+        const bytes = logBytesBelow(dirOf(r), p.highWatermark)
+        const at = firstDifference(reference, bytes)
+        if (at !== -1) {
+          problems.push(`partition ${p.partition}: replica ${r.replica} differs from the leader (replica ${leader.replica}) below the high watermark ${p.highWatermark} at byte ${at}: ` +
+            `leader has ${batchAt(reference, at)}, replica ${r.replica} has ${batchAt(bytes, at)}`)
+        }
       } catch (err) {
         problems.push(`partition ${p.partition}: replica ${r.replica}: ${(err as Error).message}`)
       }
