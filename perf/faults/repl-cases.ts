@@ -140,6 +140,8 @@ export async function replicationFault (options: CaseOptions & { fault: Replicat
       await kafkajs.done.catch(() => {})
     }
     if (s.log.find('').every((l) => !/in-sync|isr/i.test(l.msg))) problems.push('no ISR change was logged')
+    // With min ISR still met, clients retry through every fault: each record ends acknowledged.
+    if (ledger.acks.size < ledger.sent) problems.push(`${ledger.sent - ledger.acks.size} of ${ledger.sent} records never acknowledged (the clients gave up on them)`)
     if (options.fault === 'data-dir') {
       // A failed dir comes back with the broker: its replicas recover, truncate, catch up and rejoin.
       await broker.close()
