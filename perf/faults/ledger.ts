@@ -37,10 +37,32 @@ export interface CheckResult {
 export class Ledger {
   readonly acks = new Map<string, Ack>()
   readonly refused = new Set<string>()
+  /** Per partition, [performance.now(), offset] of every acknowledgement as it arrived (so by time). */
+  readonly ackTimes = new Map<number, Array<[number, number]>>()
   sent = 0
 
   ack (value: string, partition: number, offset: number): void {
     this.acks.set(value, { partition, offset })
+    let times = this.ackTimes.get(partition)
+    if (times === undefined) this.ackTimes.set(partition, times = [])
+    times.push([performance.now(), offset])
+  }
+
+  /**
+   * When the first acknowledgement on `partition` of an offset at or above `fromOffset` arrived
+   * after `time`, or undefined when none has yet.
+   */
+  firstAckAfter (partition: number, time: number, fromOffset = 0): number | undefined {
+    const times = this.ackTimes.get(partition) ?? []
+    let lo = 0
+    let hi = times.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (times[mid]![0] > time) hi = mid
+      else lo = mid + 1
+    }
+    for (let i = lo; i < times.length; i++) if (times[i]![1] >= fromOffset) return times[i]![0]
+    return undefined
   }
 
   refuse (value: string): void {

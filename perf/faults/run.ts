@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util'
 import { diskFull, powerLoss, sigkillLoop, tcpFaults, twoBrokers, workerCrash, type CaseOptions, type CaseResult } from './cases.js'
 import { badBatches, diskDamage } from './damage-cases.js'
+import { belowMinInsync, replicationFault } from './repl-cases.js'
 import { txnBrokerKillAtCommit, txnCopierKills, txnDelayedProduce } from './txn-cases.js'
 import { problemsOf, type Expectation } from './verdict.js'
 
@@ -28,7 +29,11 @@ const CASES: Case[] = [
   { name: 'bad-batches', run: badBatches },
   { name: 'txn-copier', run: txnCopierKills },
   { name: 'txn-broker-at-commit', run: txnBrokerKillAtCommit },
-  { name: 'txn-delayed-produce', run: txnDelayedProduce }
+  { name: 'txn-delayed-produce', run: txnDelayedProduce },
+  { name: 'repl-leader-kill', run: (o) => replicationFault({ ...o, fault: 'leader-kill' }) },
+  { name: 'repl-leader-hang', run: (o) => replicationFault({ ...o, fault: 'leader-hang' }) },
+  { name: 'repl-data-dir', run: (o) => replicationFault({ ...o, fault: 'data-dir' }) },
+  { name: 'repl-min-isr', run: belowMinInsync }
 ]
 
 const { values } = parseArgs({ options: { seed: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' } } })

@@ -11,6 +11,7 @@ import type { ConsumeJob, Driver, ProduceJob, ProduceOutcome } from './driver.js
 import { partitionsOf, recordsPerBatch } from './kafka-load.js'
 import type { BenchOptions } from './options.js'
 import { readStamp, writeStamp } from './stamp.js'
+import { replicaLayout } from './replica-layout.js'
 import { makeTempDir, removeTempDir } from './temp-dir.js'
 
 const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
@@ -32,17 +33,19 @@ export class EmbeddedDriver implements Driver {
     this.#broker = broker
     this.#options = options
     this.#tempDir = tempDir
-    this.details = { storage: broker.config.dataDir === null ? 'memory' : 'disk', workers: broker.config.workers }
+    this.details = { storage: broker.config.dataDir === null ? 'memory' : 'disk', workers: broker.config.workers, dataDirs: broker.config.dataDirs.length, replicationFactor: options.replicationFactor }
   }
 
   static async open (options: BenchOptions): Promise<EmbeddedDriver> {
     const tempDir = options.dataDir === undefined ? makeTempDir('millrace-bench-') : undefined
-    const broker = await Broker.start({ dataDir: tempDir ?? options.dataDir })
+    const base = tempDir ?? options.dataDir
+    const layout = base === null || base === undefined ? null : replicaLayout(base, options.replicationFactor)
+    const broker = await Broker.start(layout === null ? { dataDir: base } : { dataDirs: layout.dataDirs, workers: layout.workers })
     return new EmbeddedDriver(broker, options, tempDir)
   }
 
   async createTopic (topic: string, partitions: number): Promise<void> {
-    await this.#broker.createTopic({ topic, partitions, config: this.#options.topicConfig })
+    await this.#broker.createTopic({ topic, partitions, replicationFactor: this.#options.replicationFactor, config: this.#options.topicConfig })
   }
 
   async deleteTopic (topic: string): Promise<void> {

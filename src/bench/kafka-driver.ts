@@ -25,7 +25,7 @@ export class KafkaDriver implements Driver {
     this.#options = options
     this.#admin = admin
     this.pid = pid
-    this.details = { address: formatEndpoint(endpoint) }
+    this.details = { address: formatEndpoint(endpoint), replicationFactor: options.replicationFactor }
   }
 
   static async open (label: string, endpoint: Endpoint, options: BenchOptions, pid?: number): Promise<KafkaDriver> {
@@ -33,7 +33,7 @@ export class KafkaDriver implements Driver {
   }
 
   async createTopic (topic: string, partitions: number): Promise<void> {
-    await createKafkaTopic(this.#admin, topic, partitions, this.#options.topicConfig)
+    await createKafkaTopic(this.#admin, topic, partitions, this.#options.topicConfig, this.#options.replicationFactor)
   }
 
   async deleteTopic (topic: string): Promise<void> {

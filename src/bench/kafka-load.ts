@@ -33,9 +33,9 @@ export async function connectKafka (endpoint: Endpoint, security?: ClientSecurit
   return await KafkaClient.connect(endpoint, { requestTimeoutMs: REQUEST_TIMEOUT_MS, security })
 }
 
-export async function createKafkaTopic (client: KafkaClient, topic: string, partitions: number, config: Record<string, string>): Promise<void> {
+export async function createKafkaTopic (client: KafkaClient, topic: string, partitions: number, config: Record<string, string>, replicationFactor = 1): Promise<void> {
   const { response } = await client.bootstrap.request<CreateTopicsResponse>(ApiKey.CreateTopics, {
-    topics: [{ name: topic, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(config).map(([name, value]) => ({ name, value })) }],
+    topics: [{ name: topic, numPartitions: partitions, replicationFactor, assignments: [], configs: Object.entries(config).map(([name, value]) => ({ name, value })) }],
     timeoutMs: REQUEST_TIMEOUT_MS,
     validateOnly: false
   })

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { MillraceError } from '../errors.js'
 import type { BenchOptions } from './options.js'
+import { replicaLayout } from './replica-layout.js'
 import { makeTempDir, removeTempDir } from './temp-dir.js'
 
 const MAIN_JS = new URL('../cli/main.js', import.meta.url).pathname
@@ -34,8 +35,10 @@ function clinicBin (): string {
 
 export async function startMillraceServer (options: BenchOptions, spawnedAt = performance.now()): Promise<ServerProcess> {
   const tempDir = options.dataDir === undefined ? makeTempDir('millrace-bench-') : undefined
-  const storage = options.dataDir === null ? ['--memory'] : ['--data', tempDir ?? options.dataDir!]
-  const args = [MAIN_JS, 'start', '--port', '0', '--http-port', '0', '--host', '127.0.0.1', ...storage]
+  const layout = options.dataDir === null ? null : replicaLayout(tempDir ?? options.dataDir!, options.replicationFactor)
+  const storage = layout === null ? ['--memory'] : ['--data', layout.dataDirs.join(',')]
+  const workers = layout?.workers === undefined ? [] : ['--workers', String(layout.workers)]
+  const args = [MAIN_JS, 'start', '--port', '0', '--http-port', '0', '--host', '127.0.0.1', ...storage, ...workers]
   const profiling = options.profile !== undefined
   const child = profiling
     // Its own process group: clinic expects Ctrl+C, which reaches clinic and the broker together.

@@ -62,6 +62,10 @@ export interface BenchOptions {
   txnRecords: number
   /** With --transactional: run the idempotent producer too, as the baseline the ratios compare with. */
   compareIdempotent: boolean
+  /** Replicas of each topic the run creates; a Millrace server gets at least this many workers and data dirs. */
+  replicationFactor: number
+  /** With --replication-factor N: run replication factor 1 too, as the baseline the ratios compare with. */
+  compareReplication: boolean
 }
 
 export const BENCH_USAGE = `Usage: millrace bench <workload> [options]
@@ -97,6 +101,11 @@ Workload options:
   --in-flight N               produce requests in flight per connection (default 8)
   --rate N                    records/s to aim at (latency default 10000; otherwise flat out)
   --runs N                    runs per target; the summary shows medians (default 3)
+
+Replication (Millrace targets start with at least N partition workers and N data dirs):
+  --replication-factor N      replicas of each topic the run creates (default 1)
+  --compare-replication       (with --replication-factor N above 1) run replication factor 1
+                              too, as the baseline of the ratios; acks=all unless --acks is given
 
 Idempotent and transactional producers (produce workload, library mode: --target embedded is
 the default and the only target; both mean acks=all):
@@ -146,6 +155,8 @@ const OPTIONS = {
   transactional: { type: 'boolean' },
   'txn-records': { type: 'string' },
   'compare-idempotent': { type: 'boolean' },
+  'replication-factor': { type: 'string' },
+  'compare-replication': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -225,7 +236,14 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
   }
   const records = durationMs === undefined ? recordsFlag : undefined
 
-  let acks = producerMode === 'plain' ? 1 : -1
+  const replicationFactor = intFlag('replication-factor', values['replication-factor'], 1, 1, 256, COMMAND)
+  const compareReplication = values['compare-replication'] === true
+  if (compareReplication && replicationFactor === 1) throw usageError('--compare-replication needs --replication-factor N above 1', COMMAND)
+  if (compareReplication && values['compare-idempotent'] === true) throw usageError('--compare-replication and --compare-idempotent cannot be used together: each is the baseline of the ratios', COMMAND)
+  if (replicationFactor > 1 && dataDir === null) throw usageError('--replication-factor above 1 needs data dirs, not --memory', COMMAND)
+
+  // Replication is compared where it costs: acks=all waits for every in-sync replica.
+  let acks = producerMode === 'plain' && !compareReplication ? 1 : -1
   if (producerMode !== 'plain' && values.acks !== undefined && values.acks !== 'all' && values.acks !== '-1') throw usageError(`--${producerMode} means acks=all: drop --acks or give --acks all`, COMMAND)
   if (values.acks !== undefined) {
     const map: Record<string, number> = { 0: 0, 1: 1, all: -1, '-1': -1 }
@@ -282,7 +300,9 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
     progress: values['no-progress'] !== true,
     producerMode,
     txnRecords: intFlag('txn-records', values['txn-records'], DEFAULT_TXN_RECORDS, 1, 1_000_000_000, COMMAND),
-    compareIdempotent: values['compare-idempotent'] === true
+    compareIdempotent: values['compare-idempotent'] === true,
+    replicationFactor,
+    compareReplication
   }
   if (options.consumers > options.partitions && (workload === 'consume' || workload === 'mixed' || workload === 'latency')) {
     throw usageError(`--consumers ${options.consumers} is more than --partitions ${options.partitions}: each consumer reads its own partitions`, COMMAND)

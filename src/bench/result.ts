@@ -69,7 +69,9 @@ export function settingsOf (o: BenchOptions): Record<string, string | number | b
     profile: o.profile ?? null,
     producer: o.producerMode,
     txnRecords: o.producerMode === 'transactional' ? o.txnRecords : null,
-    compareIdempotent: o.compareIdempotent
+    compareIdempotent: o.compareIdempotent,
+    replicationFactor: o.replicationFactor,
+    compareReplication: o.compareReplication
   }
 }
 

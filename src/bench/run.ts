@@ -41,10 +41,15 @@ function closing (driver: Driver, after?: () => Promise<string | undefined>): ()
   }
 }
 
+/** ", replication factor N" in a label, when the run compares replication factors or uses one above 1. */
+function replicationLabel (options: BenchOptions): string {
+  return options.replicationFactor > 1 || options.compareReplication ? `, replication factor ${options.replicationFactor}` : ''
+}
+
 function millraceTarget (options: BenchOptions): Target {
   if (options.target === 'embedded') {
     return {
-      label: options.producerMode === 'plain' ? 'millrace (embedded)' : `millrace (embedded, ${options.producerMode})`,
+      label: (options.producerMode === 'plain' ? 'millrace (embedded' : `millrace (embedded, ${options.producerMode}`) + `${replicationLabel(options)})`,
       kind: 'millrace',
       open: async () => {
         const startedAt = performance.now()
@@ -54,7 +59,7 @@ function millraceTarget (options: BenchOptions): Target {
     }
   }
   if (options.target === 'brokers') {
-    const label = `kafka at ${options.brokers!.host}:${options.brokers!.port}`
+    const label = `kafka at ${options.brokers!.host}:${options.brokers!.port}` + (options.replicationFactor > 1 || options.compareReplication ? ` (replication factor ${options.replicationFactor})` : '')
     return {
       label,
       kind: 'millrace',
@@ -65,8 +70,9 @@ function millraceTarget (options: BenchOptions): Target {
       }
     }
   }
+  const label = `millrace (server${replicationLabel(options)})`
   return {
-    label: 'millrace (server)',
+    label,
     kind: 'millrace',
     open: async () => {
       const startedAt = performance.now()
@@ -75,7 +81,7 @@ function millraceTarget (options: BenchOptions): Target {
       const pid = options.profile === undefined ? server.child.pid : undefined
       let driver: Driver
       try {
-        driver = await KafkaDriver.open('millrace (server)', { host: '127.0.0.1', port: server.port }, options, pid)
+        driver = await KafkaDriver.open(label, { host: '127.0.0.1', port: server.port }, options, pid)
       } catch (err) {
         await server.stop()
         throw err
@@ -91,6 +97,14 @@ function millraceTarget (options: BenchOptions): Target {
  */
 function idempotentBaseline (options: BenchOptions): Target {
   return { ...millraceTarget({ ...options, producerMode: 'idempotent', compareIdempotent: false }), kind: 'peer' }
+}
+
+/**
+ * Replication factor 1 as the baseline for --compare-replication: it stands where a peer stands,
+ * so the summary's ratios read replication factor N ÷ 1.
+ */
+function replicationBaseline (options: BenchOptions): Target {
+  return { ...millraceTarget({ ...options, replicationFactor: 1 }), kind: 'peer' }
 }
 
 /** The peers' targets, and a message for each one that cannot run here. */
@@ -165,7 +179,7 @@ export async function runBenchmark (options: BenchOptions, out: NodeJS.WriteStre
   for (const s of skipped) progress.note(`skipping ${s}`)
   if (options.workload === 'startup' && options.target === 'brokers') throw new CliError('startup measures a broker this command starts: it cannot run with --brokers')
   const results: TargetResult[] = []
-  const baseline = options.compareIdempotent ? [idempotentBaseline(options)] : []
+  const baseline = options.compareIdempotent ? [idempotentBaseline(options)] : options.compareReplication ? [replicationBaseline(options)] : []
   for (const target of [millraceTarget(options), ...baseline, ...peers]) results.push(await runTarget(target, options, progress))
   const result = buildResult(options, results, skipped)
   const stamp = result.createdAt.replace(/[:.]/g, '-')

@@ -196,6 +196,20 @@ bench('a transactional produce run beside the idempotent one: commit latency, ev
   assert.match(table, /millrace vs millrace \(embedded, idempotent\) \(above 1 = millrace ahead\): produce [\d.]+×/)
 })
 
+bench('--compare-replication: replication factor 3 over 3 workers and 3 data dirs beside replication factor 1, acks=all, the ratio', async () => {
+  const options = parseBenchArgs(['produce', '--replication-factor', '3', '--compare-replication', '--records', '3000', '--partitions', '2',
+    '--runs', '1', '--json', join(dir, 'replication.json'), '--no-progress'])
+  const { result: returned, files } = await runBenchmark(options, sink())
+  const result = readResult(files.jsonPath)
+  assert.is(result.settings.replicationFactor, 3)
+  assert.is(result.settings.acks, 'all')
+  assert.equal(result.targets.map((t) => t.label), ['millrace (server, replication factor 3)', 'millrace (server, replication factor 1)'])
+  for (const t of result.targets) assert.is(t.runs[0]!.produced, 3000)
+  assert.is(result.targets[0]!.details.replicationFactor, 3)
+  assert.is(result.targets[1]!.details.replicationFactor, 1)
+  assert.match(summaryTable(returned), /millrace vs millrace \(server, replication factor 1\) \(above 1 = millrace ahead\): produce [\d.]+×/)
+})
+
 bench('the CLI prints a usage error with exit code 2 for bad flags', async () => {
   const child = spawn(process.execPath, [MAIN_JS, 'bench', 'produce', '--vs', 'kafka'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''

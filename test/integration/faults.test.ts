@@ -1,12 +1,14 @@
 /**
  * The fault suite's quick cases (perf/faults): real clients through SIGKILL loops, power loss,
- * a worker crash, disk full, a second broker on the data dir and TCP faults, each checked by the
+ * a worker crash, disk full, a second broker on the data dir, TCP faults and replication faults
+ * (RF 3: leader killed, hung, its data dir failed, ISR below min), each checked by the
  * ledger with its negative control. `npm run faults` runs the same cases at full size.
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { diskFull, powerLoss, sigkillLoop, tcpFaults, twoBrokers, workerCrash, type CaseResult } from '../../perf/faults/cases.js'
 import { badBatches, diskDamage } from '../../perf/faults/damage-cases.js'
+import { belowMinInsync, replicationFault, type ReplicationFault } from '../../perf/faults/repl-cases.js'
 import { txnBrokerKillAtCommit, txnCopierKills, txnDelayedProduce } from '../../perf/faults/txn-cases.js'
 import { problemsOf, type Expectation } from '../../perf/faults/verdict.js'
 
@@ -69,6 +71,21 @@ faults('the broker SIGKILLed at EndTxn: every committed transaction is completed
 
 faults('a delayed Produce from a fenced epoch is refused and never seen', async () => {
   holds(await txnDelayedProduce({ seed: SEED, quick: true }))
+})
+
+const REPLICATION_FAULTS: Record<ReplicationFault, string> = {
+  'leader-kill': 'the leader\'s worker killed',
+  'leader-hang': 'the leader\'s worker hung past the lag time',
+  'data-dir': 'the leader\'s data dir failed'
+}
+for (const [fault, what] of Object.entries(REPLICATION_FAULTS) as Array<[ReplicationFault, string]>) {
+  faults(`RF 3, min ISR 2, ${what}: nothing acked lost or doubled, produce resumes within 2 s, ISR heals, replicas byte-identical`, async () => {
+    holds(await replicationFault({ seed: SEED, quick: true, fault }))
+  })
+}
+
+faults('RF 3 with the ISR below min.insync.replicas: acks=all is refused with NOT_ENOUGH_REPLICAS, never accepted', async () => {
+  holds(await belowMinInsync({ seed: SEED, quick: true }))
 })
 
 faults.run()

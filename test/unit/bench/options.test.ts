@@ -140,4 +140,24 @@ options('--idempotent and --transactional refuse what they cannot do', () => {
   rejects(['produce', '--transactional', '--txn-records', '0'], /--txn-records/)
 })
 
+options('--replication-factor and --compare-replication: replicas per topic, replication factor 1 as the baseline, acks=all', () => {
+  const plain = parseBenchArgs(['produce'])
+  assert.is(plain.replicationFactor, 1)
+  assert.is(plain.compareReplication, false)
+  const rf3 = parseBenchArgs(['produce', '--replication-factor', '3'])
+  assert.is(rf3.replicationFactor, 3)
+  assert.is(rf3.acks, 1)
+  const compared = parseBenchArgs(['produce', '--replication-factor', '3', '--compare-replication'])
+  assert.is(compared.compareReplication, true)
+  assert.is(compared.acks, -1)
+  assert.is(parseBenchArgs(['latency', '--replication-factor', '3', '--compare-replication', '--acks', '1']).acks, 1)
+})
+
+options('--replication-factor refuses what it cannot do', () => {
+  rejects(['produce', '--replication-factor', '0'], /--replication-factor/)
+  rejects(['produce', '--compare-replication'], /--compare-replication needs --replication-factor N above 1/)
+  rejects(['produce', '--replication-factor', '3', '--memory'], /--replication-factor above 1 needs data dirs, not --memory/)
+  rejects(['produce', '--transactional', '--compare-idempotent', '--replication-factor', '3', '--compare-replication'], /--compare-replication and --compare-idempotent cannot be used together/)
+})
+
 options.run()
