@@ -15,7 +15,8 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { Kafka, logLevel } from 'kafkajs'
 import { Broker } from '../src/index.js'
 import { removeDir, tmpDir } from '../test/helpers/tmp-dir.js'
-import { Ledger } from './faults/ledger.js'
+import { check, Ledger, type CheckResult } from './faults/ledger.js'
+import { readBack } from './faults/drivers.js'
 import { leaderOf, partitionsOf, replicated, waitForPartitions } from './faults/replicas.js'
 
 const REPLICAS = 3
@@ -37,12 +38,11 @@ const ledger = new Ledger()
 let stopped = false
 let lastError = ''
 const times: number[] = []
+let verdict: CheckResult | undefined
 try {
   await broker.createTopic({ topic, partitions: 1, replicationFactor: REPLICAS, config: { 'min.insync.replicas': '2' } })
   const kafka = new Kafka({ brokers: [`127.0.0.1:${broker.port!}`], clientId: 'failover', logLevel: logLevel.NOTHING, retry: { retries: 100, initialRetryTime: 5, maxRetryTime: 50 } })
-  // Not idempotent: this measures the election, and an idempotent kafkajs producer stalls on a
-  // replication bug (OUT_OF_ORDER_SEQUENCE after a failover) that the fault suite reports.
-  const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
   await producer.connect()
   const sending = (async () => {
     for (let i = 0; !stopped; i++) {
@@ -78,6 +78,8 @@ try {
   stopped = true
   await sending
   await producer.disconnect()
+  // Every acknowledged record, read back: exactly once, at its acknowledged offset.
+  verdict = check(ledger, await readBack(`127.0.0.1:${broker.port!}`, topic))
 } finally {
   stopped = true
   await broker.close()
@@ -85,5 +87,8 @@ try {
 }
 const sorted = [...times].sort((a, b) => a - b)
 const p99 = percentile(sorted, 0.99)
-console.log(`\nfailover (RF ${REPLICAS}, 3 workers, 3 data dirs, kafkajs acks=all), ${times.length} leader-worker kills:`)
+console.log(`\nfailover (RF ${REPLICAS}, 3 workers, 3 data dirs, kafkajs idempotent acks=all), ${times.length} leader-worker kills:`)
 console.log(`  kill → first acknowledged produce: p50 ${percentile(sorted, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms (goal p99 ≤ ${GOAL_P99_MS} ms: ${p99 <= GOAL_P99_MS ? 'met' : 'missed'})`)
+const v = verdict!
+console.log(`  read back: ${v.acked} acknowledged, ${v.lost} lost, ${v.misplaced} misplaced, ${v.duplicates} duplicated`)
+if (v.lost + v.misplaced + v.duplicates + v.doubleOffsets > 0) process.exitCode = 1
