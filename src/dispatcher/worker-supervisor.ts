@@ -176,9 +176,16 @@ export class WorkerSupervisor {
     await Promise.allSettled(this.#links.filter((link) => link.alive).map(async (link) => await link.failDataDir(dir)))
   }
 
-  /** A worker answered StorageError for replica `where` in `dataDir`: the dir fails (no-op in memory or when already offline). */
+  /**
+   * A worker answered StorageError for replica `where` in `dataDir`: with several data dirs the dir
+   * fails (JBOD: the others take over). A broker with one data dir keeps it: taking its only dir
+   * offline would stop every partition until a restart, so its requests keep answering
+   * KAFKA_STORAGE_ERROR (the worker logs each fault) and are served again once the disk recovers
+   * (space freed). No-op in memory or when already offline.
+   */
   storageFailed (dataDir: string | null, where: string): void {
     if (dataDir === null || this.offlineDataDirs.has(dataDir)) return
+    if (this.#options.config.dataDirs.length < 2) return
     void this.failDataDir(dataDir, `storage error on ${where}`)
   }
 
