@@ -3,9 +3,11 @@
  * holds with their size on disk and their lag behind the leader. Kafka tools see here what
  * Metadata cannot say on one broker (node 0 is every replica there): where each replica lives and
  * how far behind it is.
- * A dir taken offline after a storage failure answers KAFKA_STORAGE_ERROR and no replicas, as
- * Kafka answers for an offline log dir. A broker in memory has no dirs and answers none.
- * A replica whose worker cannot answer (restarting) is still listed, with partitionSize -1.
+ * A dir taken offline after a storage failure answers KAFKA_STORAGE_ERROR, as Kafka does, and
+ * (beyond Kafka, which lists nothing there) still lists the replicas it held, with partitionSize
+ * -1 and their lag when the dir failed: a tool then sees which partitions lost a copy. A replica
+ * whose worker cannot answer (offline, restarting) is listed with partitionSize -1 too. A broker
+ * in memory has no dirs and answers none.
  */
 import { statfs } from 'node:fs/promises'
 import type { DescribeLogDirsPartition, DescribeLogDirsRequest, DescribeLogDirsResponse, DescribeLogDirsResult, DescribeLogDirsTopic } from '../../protocol/apis/describe-log-dirs.js'
@@ -61,16 +63,15 @@ export async function describeLogDirs (source: LogDirSource, access: RequestAcce
     return { throttleTimeMs: 0, errorCode: CHECKS.describeLogDirs.cluster.errorCode, results: [] }
   }
   const wanted = wantedPartitions(req)
-  const onlineDirs = new Set(source.dataDirs.filter((d) => !source.dataDirOffline(d)))
-  // Per online dir, per topic, the replicas it holds (every replica of a partition is asked at once).
+  // Per dir, per topic, the replicas it holds (every replica of a partition is asked at once).
   const byDir = new Map<string, Map<string, Array<Promise<DescribeLogDirsPartition>>>>()
-  for (const dir of onlineDirs) byDir.set(dir, new Map())
+  for (const dir of source.dataDirs) byDir.set(dir, new Map())
   for (const topic of source.topics()) {
     const partitionsWanted = wanted === null ? null : wanted.get(topic.name)
     if (partitionsWanted === undefined) continue
     for (const p of topic.partitions) {
       if (partitionsWanted !== null && !partitionsWanted.has(p.partition)) continue
-      const views = replicaViews(p).filter((r) => r.dataDir !== null && onlineDirs.has(r.dataDir))
+      const views = replicaViews(p).filter((r) => r.dataDir !== null && byDir.has(r.dataDir))
       if (views.length === 0) continue
       const described = describeAll(source, p)
       for (const r of views) {
@@ -82,13 +83,12 @@ export async function describeLogDirs (source: LogDirSource, access: RequestAcce
     }
   }
   const results = await Promise.all(source.dataDirs.map(async (dir): Promise<DescribeLogDirsResult> => {
-    const topics = byDir.get(dir)
-    if (topics === undefined) return { errorCode: KafkaCode.KAFKA_STORAGE_ERROR, logDir: dir, topics: [], ...UNKNOWN_SPACE }
-    const [space, entries] = await Promise.all([
-      source.diskSpace(dir),
-      Promise.all([...topics].map(async ([name, list]): Promise<DescribeLogDirsTopic> => ({ name, partitions: await Promise.all(list) })))
+    const offline = source.dataDirOffline(dir)
+    const [space, topics] = await Promise.all([
+      offline ? UNKNOWN_SPACE : source.diskSpace(dir),
+      Promise.all([...byDir.get(dir)!].map(async ([name, list]): Promise<DescribeLogDirsTopic> => ({ name, partitions: await Promise.all(list) })))
     ])
-    return { errorCode: KafkaCode.NONE, logDir: dir, topics: entries, ...space }
+    return { errorCode: offline ? KafkaCode.KAFKA_STORAGE_ERROR : KafkaCode.NONE, logDir: dir, topics, ...space }
   }))
   return { throttleTimeMs: 0, errorCode: KafkaCode.NONE, results }
 }

@@ -91,12 +91,18 @@ answer.run()
 
 const faults = suite('DescribeLogDirs under faults')
 
-faults('a dir taken offline answers KAFKA_STORAGE_ERROR and lists nothing; the others still answer', async () => {
+faults('a dir taken offline answers KAFKA_STORAGE_ERROR and lists the replicas it held with size -1; the others still answer', async () => {
   const f = fake()
   f.offline.add('/d2')
+  f.table.get('orders')!.partitions[0].replication!.replicas[2].online = false
+  let asked = 0
+  const describe = f.source.describeReplica
+  f.source.describeReplica = async (p, r) => { if (r.replica === 2) asked++; return await describe(p, r) }
   const res = await describeLogDirs(f.source, OPEN_ACCESS, { topics: null })
   const d2 = res.results.find((d) => d.logDir === '/d2')!
-  assert.equal([d2.errorCode, d2.topics, d2.totalBytes, d2.usableBytes], [KafkaCode.KAFKA_STORAGE_ERROR, [], -1, -1])
+  assert.equal([d2.errorCode, d2.totalBytes, d2.usableBytes], [KafkaCode.KAFKA_STORAGE_ERROR, -1, -1])
+  assert.equal(rows(res)['/d2'], [['orders', 0, -1, 20]])
+  assert.is(asked, 0, 'the failed dir\'s replica is not asked')
   assert.equal(rows(res)['/d1'], [['orders', 0, 2000, 0], ['orders', 1, 2001, 0]])
 })
 
