@@ -124,7 +124,10 @@ async function describe (client: KafkaClient, name: string): Promise<void> {
     overriddenConfigs(client, name),
     topicPlacement(client, name)
   ])
-  const replicationFactor = topic.partitions[0]?.replicas.length ?? 0
+  // Metadata lists one replica per broker (node 0 on Millrace); the data dirs show every copy.
+  const first = topic.partitions[0]
+  const copies = first !== undefined && placement.available ? placement.partitions.get(first.partition)?.length ?? 0 : 0
+  const replicationFactor = Math.max(first?.replicas.length ?? 0, copies)
   const configText = [...configs].map(([k, v]) => `${k}=${v}`).join(',')
   const lines = [`Topic: ${name}\tPartitionCount: ${topic.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${configText}`]
   for (const p of topic.partitions) {

@@ -119,6 +119,7 @@ dirs('topics describe: three replicas per partition; UNDER-REPLICATED once a dir
   assert.is(healthy.code, 0, healthy.stderr)
   assert.not.match(healthy.stdout, 'UNDER-REPLICATED')
   const lines = healthy.stdout.split('\n')
+  assert.match(lines[0], /\tPartitionCount: 2\tReplicationFactor: 3\t/, 'the copies in the data dirs, not Metadata\'s one broker')
   assert.match(lines[1], /^\tPartition: 0\tLeader: \d+\tReplicas: \d+\tIsr: \d+\tEarliest: 0\tLatest: 2\tLeaderEpoch: \d+$/)
   const replicaLines = (out: string, partition: number): string[] => {
     const all = out.split('\n')
