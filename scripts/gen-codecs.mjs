@@ -51,6 +51,7 @@ const APIS = [
   { key: 31, name: 'DeleteAcls', file: 'delete-acls', min: 0, max: 3 },
   { key: 32, name: 'DescribeConfigs', file: 'describe-configs', min: 0, max: 4 },
   { key: 33, name: 'AlterConfigs', file: 'alter-configs', min: 0, max: 2 },
+  { key: 35, name: 'DescribeLogDirs', file: 'describe-log-dirs', min: 0, max: 4 },
   { key: 36, name: 'SaslAuthenticate', file: 'sasl-authenticate', min: 0, max: 2 },
   { key: 37, name: 'CreatePartitions', file: 'create-partitions', min: 0, max: 3 },
   { key: 42, name: 'DeleteGroups', file: 'delete-groups', min: 0, max: 2 },
@@ -276,6 +277,38 @@ const EXTRA_SCHEMAS = {
           { name: 'LeaderEpoch', type: 'int32', versions: '1+', default: '-1' },
           { name: 'EndOffset', type: 'int64', versions: '0+', default: '-1' }
         ] }
+      ] }
+    ]
+  },
+  // Kafka 3.x: flexible from v2, a top-level ErrorCode from v3, TotalBytes/UsableBytes (KIP-827) from v4.
+  DescribeLogDirsRequest: {
+    apiKey: 35, type: 'request', name: 'DescribeLogDirsRequest', validVersions: '0-4', flexibleVersions: '2+',
+    fields: [
+      { name: 'Topics', type: '[]DescribableLogDirTopic', versions: '0+', nullableVersions: '0+', fields: [
+        { name: 'Topic', type: 'string', versions: '0+' },
+        { name: 'Partitions', type: '[]int32', versions: '0+' }
+      ] }
+    ]
+  },
+  DescribeLogDirsResponse: {
+    apiKey: 35, type: 'response', name: 'DescribeLogDirsResponse', validVersions: '0-4', flexibleVersions: '2+',
+    fields: [
+      { name: 'ThrottleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'ErrorCode', type: 'int16', versions: '3+' },
+      { name: 'Results', type: '[]DescribeLogDirsResult', versions: '0+', fields: [
+        { name: 'ErrorCode', type: 'int16', versions: '0+' },
+        { name: 'LogDir', type: 'string', versions: '0+' },
+        { name: 'Topics', type: '[]DescribeLogDirsTopic', versions: '0+', fields: [
+          { name: 'Name', type: 'string', versions: '0+' },
+          { name: 'Partitions', type: '[]DescribeLogDirsPartition', versions: '0+', fields: [
+            { name: 'PartitionIndex', type: 'int32', versions: '0+' },
+            { name: 'PartitionSize', type: 'int64', versions: '0+' },
+            { name: 'OffsetLag', type: 'int64', versions: '0+' },
+            { name: 'IsFutureKey', type: 'bool', versions: '0+' }
+          ] }
+        ] },
+        { name: 'TotalBytes', type: 'int64', versions: '4+', ignorable: true, default: '-1' },
+        { name: 'UsableBytes', type: 'int64', versions: '4+', ignorable: true, default: '-1' }
       ] }
     ]
   },

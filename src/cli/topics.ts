@@ -1,7 +1,7 @@
 /**
  * `millrace topics create|list|describe|delete|alter`: topic administration over standard
  * Kafka APIs (Metadata, CreateTopics, DeleteTopics, ListOffsets, DescribeConfigs,
- * IncrementalAlterConfigs), so it works against any Kafka broker.
+ * IncrementalAlterConfigs, DescribeLogDirs), so it works against any Kafka broker.
  */
 import { ApiKey } from '../protocol/api-keys.js'
 import type { CreateTopicsResponse } from '../protocol/apis/create-topics.js'
@@ -11,6 +11,7 @@ import type { IncrementalAlterConfigsResponse } from '../protocol/apis/increment
 import { ZERO_UUID } from '../protocol/apis/codec-util.js'
 import { KafkaCode } from '../protocol/error-codes.js'
 import { COMMON_HELP, COMMON_OPTIONS, intFlag, parseConfigPairs, parseFlags, usageError, type ParsedFlags } from './args.js'
+import { replicaLagging, replicaLine, topicPlacement } from './log-dirs.js'
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, topicError, withClient, type KafkaClient } from './kafka-client.js'
 
 export const TOPICS_USAGE = `Usage: millrace topics <subcommand> [options]
@@ -20,7 +21,9 @@ Subcommands:
                      create a topic (partitions and replication factor default to the broker's)
   list               print every topic name, one per line
   describe NAME      partitions with leader, replicas, in-sync replicas, earliest and latest
-                     offsets, leader epoch, and the configs set on the topic
+                     offsets, leader epoch, and the configs set on the topic; under each
+                     partition its copies (data dir, size, lag), marked UNDER-REPLICATED
+                     when one is offline or behind the leader
   delete NAME        delete a topic
   alter NAME [--config KEY=VALUE ...] [--delete-config KEY ...]
                      set or remove topic configs (IncrementalAlterConfigs)
@@ -115,19 +118,28 @@ async function list (client: KafkaClient): Promise<void> {
 
 async function describe (client: KafkaClient, name: string): Promise<void> {
   const topic = await client.topic(name)
-  const [earliest, latest, configs] = await Promise.all([
+  const [earliest, latest, configs, placement] = await Promise.all([
     client.offsets(topic, topic.partitions, EARLIEST_TIMESTAMP),
     client.offsets(topic, topic.partitions, LATEST_TIMESTAMP),
-    overriddenConfigs(client, name)
+    overriddenConfigs(client, name),
+    topicPlacement(client, name)
   ])
-  const replicationFactor = topic.partitions[0]?.replicas.length ?? 0
+  // Metadata lists one replica per broker (node 0 on Millrace); the data dirs show every copy.
+  const first = topic.partitions[0]
+  const copies = first !== undefined && placement.available ? placement.partitions.get(first.partition)?.length ?? 0 : 0
+  const replicationFactor = Math.max(first?.replicas.length ?? 0, copies)
   const configText = [...configs].map(([k, v]) => `${k}=${v}`).join(',')
   const lines = [`Topic: ${name}\tPartitionCount: ${topic.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${configText}`]
   for (const p of topic.partitions) {
+    // Replicas from DescribeLogDirs: one under the partition per data dir holding a copy.
+    const replicas = placement.available ? placement.partitions.get(p.partition) ?? [] : []
+    const marker = replicas.some(replicaLagging) ? '\tUNDER-REPLICATED' : ''
     lines.push(`\tPartition: ${p.partition}\tLeader: ${p.leaderId}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}` +
-      `\tEarliest: ${earliest.get(p.partition) ?? '?'}\tLatest: ${latest.get(p.partition) ?? '?'}\tLeaderEpoch: ${p.leaderEpoch}`)
+      `\tEarliest: ${earliest.get(p.partition) ?? '?'}\tLatest: ${latest.get(p.partition) ?? '?'}\tLeaderEpoch: ${p.leaderEpoch}${marker}`)
+    for (const r of replicas) lines.push(replicaLine(r))
   }
   out(lines.join('\n') + '\n')
+  if (!placement.available) process.stderr.write(`millrace: replica placement not shown: ${placement.reason}\n`)
 }
 
 /** Configs set on the topic itself (not broker or built-in defaults), sorted by key. */

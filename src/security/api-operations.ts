@@ -60,6 +60,8 @@ export const CHECKS = Object.freeze({
   listTransactions: { transactionalId: transactionalId(DESCRIBE) },
   describeUserScramCredentials: { cluster: cluster(DESCRIBE) },
   alterUserScramCredentials: { cluster: cluster(ALTER) },
+  /** Kafka answers a principal without Describe on the cluster no log dirs (v3+: with this error code). */
+  describeLogDirs: { cluster: cluster(DESCRIBE) },
   describeAcls: { cluster: cluster(DESCRIBE) },
   createAcls: { cluster: cluster(ALTER) },
   deleteAcls: { cluster: cluster(ALTER) }

@@ -17,6 +17,7 @@ import { handleCreatePartitions } from './handlers/create-partitions.js'
 import { handleDeleteRecords } from './handlers/delete-records.js'
 import { handleOffsetForLeaderEpoch } from './handlers/offset-for-leader-epoch.js'
 import { handleDescribeConfigs } from './handlers/describe-configs.js'
+import { handleDescribeLogDirs } from './handlers/describe-log-dirs.js'
 import { handleAlterConfigs, handleIncrementalAlterConfigs } from './handlers/alter-configs.js'
 import { handleInitProducerId } from './handlers/init-producer-id.js'
 import { handleFindCoordinator } from './handlers/find-coordinator.js'
@@ -84,6 +85,7 @@ const handlers: Array<[number, Handler, Partial<Route>?]> = [
   [ApiKey.DeleteAcls, handleDeleteAcls],
   [ApiKey.DescribeConfigs, handleDescribeConfigs],
   [ApiKey.AlterConfigs, handleAlterConfigs],
+  [ApiKey.DescribeLogDirs, handleDescribeLogDirs],
   [ApiKey.CreatePartitions, handleCreatePartitions],
   [ApiKey.DeleteGroups, handleDeleteGroups],
   [ApiKey.IncrementalAlterConfigs, handleIncrementalAlterConfigs],

@@ -33,6 +33,7 @@ import * as createAcls from './create-acls.js'
 import * as deleteAcls from './delete-acls.js'
 import * as describeConfigs from './describe-configs.js'
 import * as alterConfigs from './alter-configs.js'
+import * as describeLogDirs from './describe-log-dirs.js'
 import * as saslAuthenticate from './sasl-authenticate.js'
 import * as createPartitions from './create-partitions.js'
 import * as deleteGroups from './delete-groups.js'
@@ -52,7 +53,7 @@ export interface ApiCodec {
   decodeResponse (r: Reader, version: number): unknown
 }
 
-export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeAcls, createAcls, deleteAcls, describeConfigs, alterConfigs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeUserScramCredentials, alterUserScramCredentials, describeTransactions, listTransactions }
+export { produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, saslHandshake, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, addPartitionsToTxn, addOffsetsToTxn, endTxn, txnOffsetCommit, describeAcls, createAcls, deleteAcls, describeConfigs, alterConfigs, describeLogDirs, saslAuthenticate, createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeUserScramCredentials, alterUserScramCredentials, describeTransactions, listTransactions }
 
 export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [0, produce],
@@ -84,6 +85,7 @@ export const codecs: ReadonlyMap<number, ApiCodec> = new Map<number, ApiCodec>([
   [31, deleteAcls],
   [32, describeConfigs],
   [33, alterConfigs],
+  [35, describeLogDirs],
   [36, saslAuthenticate],
   [37, createPartitions],
   [42, deleteGroups],

@@ -185,6 +185,14 @@ const samples: Record<number, Sample> = {
     request: { resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1000' }, { name: 'cleanup.policy', value: null }] }], validateOnly: false } satisfies m.alterConfigs.AlterConfigsRequest,
     response: { throttleTimeMs: 0, responses: [{ errorCode: 40, errorMessage: 'bad value', resourceType: 2, resourceName: 'orders' }] } satisfies m.alterConfigs.AlterConfigsResponse
   },
+  [m.describeLogDirs.api.key]: {
+    request: { topics: [{ topic: 'orders', partitions: [0, 2] }] } satisfies m.describeLogDirs.DescribeLogDirsRequest,
+    response: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      results: [{ errorCode: 0, logDir: '/data/a', topics: [{ name: 'orders', partitions: [{ partitionIndex: 2, partitionSize: 4096, offsetLag: 7, isFutureKey: false }] }], totalBytes: 1 << 30, usableBytes: 1 << 20 }]
+    } satisfies m.describeLogDirs.DescribeLogDirsResponse
+  },
   [m.saslAuthenticate.api.key]: {
     request: { authBytes: b('\x00user\x00secret') } satisfies m.saslAuthenticate.SaslAuthenticateRequest,
     response: { errorCode: 58, errorMessage: 'denied', authBytes: b(''), sessionLifetimeMs: 0 } satisfies m.saslAuthenticate.SaslAuthenticateResponse
