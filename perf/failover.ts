@@ -17,7 +17,7 @@ import { Broker } from '../src/index.js'
 import { removeDir, tmpDir } from '../test/helpers/tmp-dir.js'
 import { check, Ledger, type CheckResult } from './faults/ledger.js'
 import { readBack } from './faults/drivers.js'
-import { leaderOf, partitionsOf, replicated, waitForPartitions } from './faults/replicas.js'
+import { leaderOf, partitionsOf, waitForPartitions } from './faults/replicas.js'
 
 const REPLICAS = 3
 const GOAL_P99_MS = 500
@@ -65,7 +65,7 @@ try {
     const [p] = await partitionsOf(broker, topic)
     const fromOffset = Math.max(...p!.replicas.map((r) => Number(r.logEndOffset ?? 0)))
     const began = performance.now()
-    await replicated(broker).faults.killWorker(leaderOf(p!).worker)
+    await broker.faults.killWorker(leaderOf(p!).worker)
     const killed = performance.now()
     let at: number | undefined
     while ((at = ledger.firstAckAfter(0, killed, fromOffset)) === undefined) {

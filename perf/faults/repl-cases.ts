@@ -18,7 +18,7 @@ import { removeDir, tmpDir } from '../../test/helpers/tmp-dir.js'
 import type { CaseOptions, CaseResult } from './cases.js'
 import { kafkajsProducer, rdkafkaProducer, readBack } from './drivers.js'
 import { check, Ledger } from './ledger.js'
-import { compareReplicaBytes, fullyInSync, inSyncCount, leaderOf, partitionsOf, replicated, waitForPartitions, type ReplicatedPartitionView } from './replicas.js'
+import { compareReplicaBytes, fullyInSync, inSyncCount, leaderOf, partitionsOf, waitForPartitions, type ReplicatedPartitionView } from './replicas.js'
 
 const REPLICAS = 3
 const MIN_INSYNC = 2
@@ -111,9 +111,9 @@ export async function replicationFault (options: CaseOptions & { fault: Replicat
       if (partition === undefined) { problems.push(`round ${round}: describeTopic kept failing`); break }
       const leader = leaderOf(partition)
       const began = performance.now()
-      if (options.fault === 'leader-kill') await replicated(broker).faults.killWorker(leader.worker)
-      else if (options.fault === 'leader-hang') await replicated(broker).faults.hangWorker(leader.worker, LAG_MS * 3)
-      else await replicated(broker).faults.failDataDir(leader.dataDir!)
+      if (options.fault === 'leader-kill') await broker.faults.killWorker(leader.worker)
+      else if (options.fault === 'leader-hang') await broker.faults.hangWorker(leader.worker, LAG_MS * 3)
+      else await broker.faults.failDataDir(leader.dataDir!)
       const inEffect = performance.now()
       const fromOffset = await highestLogEnd(broker, topic, partition.partition)
       const resumed = await resumedAfter(ledger, partition.partition, fromOffset, began, inEffect, RESUME_LIMIT_MS * 5)
@@ -201,7 +201,7 @@ export async function belowMinInsync (options: CaseOptions): Promise<CaseResult>
       const first = await send('before-0', -1)
       if (first.length > 0) problems.push(`acks=all with 3 replicas in sync failed: ${first.join(', ')}`)
       const p = (await partitionsOf(broker, topic))[0]!
-      for (const r of p.replicas) if (!r.leader) await replicated(broker).faults.failDataDir(r.dataDir!)
+      for (const r of p.replicas) if (!r.leader) await broker.faults.failDataDir(r.dataDir!)
       if (!await waitForPartitions(broker, topic, (ps) => inSyncCount(ps[0]!) < MIN_INSYNC, HEAL_TIMEOUT_MS)) {
         problems.push('the in-sync replicas did not shrink below min.insync.replicas after two data dirs failed')
       }

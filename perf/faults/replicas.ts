@@ -6,60 +6,15 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import type { Broker } from '../../src/index.js'
+import type { Broker, ReplicaView, TopicDescription } from '../../src/index.js'
 import { replicaDirName } from '../../src/partition/partition-spec.js'
 
-export interface ReplicaView {
-  replica: number
-  worker: number
-  dataDir: string | null
-  leader: boolean
-  inSync: boolean
-  online: boolean
-  logEndOffset: bigint | number | null
-}
+/** A partition as `broker.describeTopic` describes it, replicas included. */
+export type ReplicatedPartitionView = TopicDescription['partitions'][number]
 
-export interface ReplicatedPartitionView {
-  partition: number
-  highWatermark: bigint
-  leaderEpoch: number
-  replicas: ReplicaView[]
-}
-
-export interface BrokerFaults {
-  killWorker: (worker: number) => Promise<void>
-  hangWorker: (worker: number, ms: number) => Promise<void>
-  failDataDir: (dir: string) => Promise<void>
-}
-
-/** The replication surface of a broker, as agreed for issue 11. */
-export interface ReplicatedBroker {
-  faults: BrokerFaults
-  describeTopic: (topic: string) => Promise<{ partitions: ReplicatedPartitionView[] }>
-}
-
-export function replicated (broker: Broker): ReplicatedBroker {
-  return broker as unknown as ReplicatedBroker
-}
-
-/**
- * The topic's partitions with their replicas: from describeTopic once it describes replicas,
- * until then from the dispatcher's replication state (the same figures).
- */
+/** The topic's partitions with their replicas (`broker.describeTopic`). */
 export async function partitionsOf (broker: Broker, topic: string): Promise<ReplicatedPartitionView[]> {
-  const described = (await replicated(broker).describeTopic(topic)).partitions
-  if (described.every((p) => Array.isArray(p.replicas))) return described
-  return broker.dispatcher.topic(topic)!.partitions.map((p) => {
-    const r = p.replication
-    if (r === null) throw new Error(`${topic}-${p.partition} is not replicated`)
-    const leader = r.leader
-    return {
-      partition: p.partition,
-      highWatermark: BigInt(r.highWatermark),
-      leaderEpoch: r.leaderEpoch,
-      replicas: r.replicas.map((x) => ({ replica: x.index, worker: x.worker, dataDir: x.dataDir, leader: x === leader, inSync: x.inSync, online: x.online, logEndOffset: x.logEndOffset }))
-    }
-  })
+  return (await broker.describeTopic(topic)).partitions
 }
 
 export function leaderOf (p: ReplicatedPartitionView): ReplicaView {

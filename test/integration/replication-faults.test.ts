@@ -8,7 +8,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { join } from 'node:path'
-import kafkajs from 'kafkajs'
 import { Broker } from '../../src/broker.js'
 import type { PartitionState } from '../../src/dispatcher/topic-table.js'
 import { BatchBuilder } from '../../src/protocol/record-batch.js'
@@ -18,8 +17,8 @@ import { kafkaCodeOf } from '../../src/server/status.js'
 import { CaptureLogger } from '../helpers/capture-logger.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
 import { until } from '../helpers/until.js'
+import { consumeAll, kafkaOf as kafkaFor } from '../helpers/kafkajs-replicated.js'
 
-const { Kafka, logLevel } = kafkajs
 const LAG_MS = 1000
 
 /** Every replica online, in sync and at the leader's log end offset. */
@@ -35,22 +34,8 @@ function batch (value: string): Buffer {
   return b.build()
 }
 
-function kafkaOf (broker: Broker): InstanceType<typeof Kafka> {
-  return new Kafka({ clientId: 'millrace-replication-faults', brokers: [broker.address!], logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 20, maxRetryTime: 200 } })
-}
-
-async function consumeAll (broker: Broker, topic: string, count: number): Promise<string[]> {
-  const consumer = kafkaOf(broker).consumer({ groupId: uniqueTopic('replication-faults-group') })
-  const seen: string[] = []
-  await consumer.connect()
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true })
-    await consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()) } })
-    await until(`${count} records consumed`, () => seen.length >= count, 20_000)
-  } finally {
-    await consumer.disconnect()
-  }
-  return seen
+function kafkaOf (broker: Broker): ReturnType<typeof kafkaFor> {
+  return kafkaFor(broker, 'millrace-replication-faults', 30)
 }
 
 /** A kafkajs idempotent acks=all producer sending one record at a time until stopped; `acked` holds what was acknowledged. */

@@ -7,7 +7,6 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import kafkajs from 'kafkajs'
 import { Broker } from '../../src/broker.js'
 import { MillraceError } from '../../src/errors.js'
 import type { PartitionState } from '../../src/dispatcher/topic-table.js'
@@ -17,8 +16,8 @@ import { KafkaCode } from '../../src/protocol/error-codes.js'
 import { CaptureLogger } from '../helpers/capture-logger.js'
 import { millrace } from '../helpers/cli.js'
 import { removeDir, tmpDir, uniqueTopic } from '../helpers/tmp-dir.js'
+import { consumeAll, kafkaOf as kafkaFor } from '../helpers/kafkajs-replicated.js'
 
-const { Kafka, logLevel } = kafkajs
 
 async function until (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -56,22 +55,8 @@ replication.after.each(async (ctx) => {
   removeDir(ctx.root)
 })
 
-function kafkaOf (broker: Broker): InstanceType<typeof Kafka> {
-  return new Kafka({ clientId: 'millrace-replication-test', brokers: [broker.address!], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 20, maxRetryTime: 200 } })
-}
-
-async function consumeAll (broker: Broker, topic: string, count: number): Promise<string[]> {
-  const consumer = kafkaOf(broker).consumer({ groupId: uniqueTopic('replication-group') })
-  const seen: string[] = []
-  await consumer.connect()
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true })
-    await consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()) } })
-    await until(`${count} records consumed`, () => seen.length >= count, 20_000)
-  } finally {
-    await consumer.disconnect()
-  }
-  return seen
+function kafkaOf (broker: Broker): ReturnType<typeof kafkaFor> {
+  return kafkaFor(broker, 'millrace-replication-test', 20)
 }
 
 replication('acks=all over kafkajs: every record read back, three replicas on three workers and three dirs, byte-identical', async ({ broker, dataDirs }) => {
