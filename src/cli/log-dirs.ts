@@ -1,6 +1,6 @@
 /**
  * Where a topic's replicas live, for `millrace topics describe`: DescribeLogDirs (API 35) on the
- * broker the CLI reached, regrouped per partition. On Millrace, Metadata shows one broker (node 0
+ * broker the CLI reached, regrouped per partition. On Millrace, Metadata shows one broker (node 1
  * is every replica), so this is the only place the wire says how many copies a partition has, in
  * which data dir, and how far each is behind. (The in-sync set itself is in
  * `broker.describeTopic` and /metrics: the Kafka wire has no per-replica ISR on one broker.)

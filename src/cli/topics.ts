@@ -124,7 +124,7 @@ async function describe (client: KafkaClient, name: string): Promise<void> {
     overriddenConfigs(client, name),
     topicPlacement(client, name)
   ])
-  // Metadata lists one replica per broker (node 0 on Millrace); the data dirs show every copy.
+  // Metadata lists one replica per broker (node 1 on Millrace); the data dirs show every copy.
   const first = topic.partitions[0]
   const copies = first !== undefined && placement.available ? placement.partitions.get(first.partition)?.length ?? 0 : 0
   const replicationFactor = Math.max(first?.replicas.length ?? 0, copies)

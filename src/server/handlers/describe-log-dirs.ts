@@ -1,7 +1,7 @@
 /**
  * DescribeLogDirs (35): one result per data dir (Kafka's log dir), each listing the replicas it
  * holds with their size on disk and their lag behind the leader. Kafka tools see here what
- * Metadata cannot say on one broker (node 0 is every replica there): where each replica lives and
+ * Metadata cannot say on one broker (node 1 is every replica there): where each replica lives and
  * how far behind it is.
  * A dir taken offline after a storage failure answers KAFKA_STORAGE_ERROR, as Kafka does, and
  * (beyond Kafka, which lists nothing there) still lists the replicas it held, with partitionSize
