@@ -42,7 +42,7 @@ function describe (topic: TopicState): MetadataResponseTopic {
       partitionIndex: p.partition,
       leaderId: p.online ? NODE_ID : -1,
       leaderEpoch: p.leaderEpoch,
-      // One broker: every replica of a partition lives on node 1 (NODE_ID) (on distinct workers and dirs
+      // One broker: every replica of a partition lives on this one node, NODE_ID (on distinct workers and dirs
       // inside it), so clients see one replica; the replicas are in describeTopic and the metrics.
       replicaNodes: [NODE_ID],
       isrNodes: p.online ? [NODE_ID] : [],
