@@ -73,12 +73,12 @@ async function resumedAfter (ledger: Ledger, partition: number, fromOffset: numb
 }
 
 /** The largest log end offset of `partition`'s replicas as the broker sees them now. */
-async function highestLogEnd (broker: Broker, topic: string, partition: number): Promise<number> {
-  let end = 0
-  await waitForPartitions(broker, topic, (ps) => {
-    for (const r of ps[partition]!.replicas) if (r.logEndOffset !== null) end = Math.max(end, Number(r.logEndOffset))
-    return true
-  }, HEAL_TIMEOUT_MS)
+function highestLogEnd (broker: Broker, topic: string, partition: number): number {
+  // Read from the dispatcher's own view, at once: describeTopic may wait on a hung leader's worker,
+  // and by the time it answers the new leader has taken records the resume time must count.
+  const p = broker.dispatcher.partition(topic, partition)!
+  let end = p.logEndOffset
+  for (const r of p.replication?.replicas ?? []) end = Math.max(end, r.logEndOffset)
   return end
 }
 
@@ -115,7 +115,7 @@ export async function replicationFault (options: CaseOptions & { fault: Replicat
       else if (options.fault === 'leader-hang') await broker.faults.hangWorker(leader.worker, LAG_MS * 3)
       else await broker.faults.failDataDir(leader.dataDir!)
       const inEffect = performance.now()
-      const fromOffset = await highestLogEnd(broker, topic, partition.partition)
+      const fromOffset = highestLogEnd(broker, topic, partition.partition)
       const resumed = await resumedAfter(ledger, partition.partition, fromOffset, began, inEffect, RESUME_LIMIT_MS * 5)
       if (resumed === null) problems.push(`round ${round}: no acknowledgement within ${RESUME_LIMIT_MS * 5} ms of the fault`)
       else {
